@@ -1,0 +1,108 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// An image id, opaque to the gateway. Numeric ids stay strings here; a
+/// dialect with numeric ids renders them as numbers on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ImageId(pub String);
+
+impl ImageId {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as an integer, when it is one (GoGrid and Foreman ids).
+    pub fn as_number(&self) -> Option<i64> {
+        self.0.parse().ok()
+    }
+}
+
+impl fmt::Display for ImageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ImageId {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// The portable lifecycle state of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ImageStatus {
+    #[default]
+    Active,
+    Saving,
+    Trashed,
+    Deleted,
+    Error,
+    Unknown,
+}
+
+impl ImageStatus {
+    pub const ALL: [ImageStatus; 6] = [
+        ImageStatus::Active,
+        ImageStatus::Saving,
+        ImageStatus::Trashed,
+        ImageStatus::Deleted,
+        ImageStatus::Error,
+        ImageStatus::Unknown,
+    ];
+}
+
+/// Fields a dialect keeps that the model has no slot for, carried under keys
+/// namespaced by the dialect that owns them (`"gogrid.location"`), so a
+/// round trip through the gateway loses nothing the owning dialect said.
+pub type Extra = BTreeMap<String, Value>;
+
+/// The canonical image: the union of what the four dialects say about one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Image {
+    pub id: ImageId,
+    /// The display name (GoGrid's `friendlyName`).
+    pub name: String,
+    pub status: ImageStatus,
+    /// The backend's own word for the status, when it had one (`"Trash"`, `"queued"`).
+    pub backend_status: Option<String>,
+    pub created: Option<OffsetDateTime>,
+    pub updated: Option<OffsetDateTime>,
+    pub description: Option<String>,
+    /// Operating system, as a display name (`"CentOS 5.3 (32-bit)"`).
+    pub os: Option<String>,
+    /// Architecture, as a display name (`"x86_64"`, `"64-bit"`).
+    pub architecture: Option<String>,
+    /// Visible to every tenant (GoGrid `isPublic`; Hostway type `BASE`).
+    pub public: Option<bool>,
+    pub min_disk_gb: Option<u64>,
+    pub min_ram_mb: Option<u64>,
+    pub size_bytes: Option<u64>,
+    /// The server the image was saved from.
+    pub server_id: Option<String>,
+    /// Zones or datacenters where the image is available.
+    pub zones: Vec<String>,
+    /// Free-form key/value properties (OpenStack image metadata).
+    pub metadata: BTreeMap<String, Value>,
+    pub extra: Extra,
+}
+
+impl Default for ImageId {
+    fn default() -> Self {
+        Self(String::new())
+    }
+}
+
+impl Image {
+    /// A dialect-owned extra field, if present.
+    pub fn extra_str(&self, key: &str) -> Option<&str> {
+        self.extra.get(key).and_then(Value::as_str)
+    }
+}

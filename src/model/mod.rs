@@ -1,0 +1,26 @@
+//! The canonical language every dialect translates into and out of.
+//!
+//! The model knows no dialect: it names what an image *is* and what a caller
+//! *asks for*. Each `dialect` module maps its own wire format onto these types.
+//!
+//! | canonical status | meaning                                   |
+//! |------------------|-------------------------------------------|
+//! | `Active`         | ready to use                              |
+//! | `Saving`         | being saved, uploaded or migrated         |
+//! | `Trashed`        | deleted but restorable                    |
+//! | `Deleted`        | deleted for good, or being deleted        |
+//! | `Error`          | failed                                    |
+//! | `Unknown`        | any state the model has no word for       |
+//!
+//! Ids are opaque strings ([`ImageId`]) and pass through unchanged; a dialect
+//! whose ids are numbers renders numeric ids as JSON numbers.
+
+mod error;
+mod image;
+mod op;
+mod page;
+
+pub use error::{ErrorKind, GatewayError, Side};
+pub use image::{Extra, Image, ImageId, ImageStatus};
+pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Sort, SortField, View};
+pub use page::{ListPage, PageRequest, PageStart};

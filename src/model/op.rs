@@ -1,0 +1,94 @@
+use time::OffsetDateTime;
+
+use super::{ImageId, ImageStatus, PageRequest};
+
+/// One canonical image operation, decoded from any dialect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageOp {
+    Show(ImageId),
+    GetMany(GetMany),
+    List(ListQuery),
+}
+
+impl ImageOp {
+    /// A short name for logs and not-implemented errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ImageOp::Show(_) => "show image",
+            ImageOp::GetMany(_) => "get many images",
+            ImageOp::List(q) if q.view == View::Detail => "list images in detail",
+            ImageOp::List(_) => "list images",
+        }
+    }
+}
+
+/// What a get-many names its images by (GoGrid `id`, `name` or `image`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupKey {
+    Id,
+    Name,
+    IdOrName,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetMany {
+    pub key: LookupKey,
+    pub values: Vec<String>,
+}
+
+/// Summary lists carry ids and names; detail lists carry whole images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    Summary,
+    #[default]
+    Detail,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListQuery {
+    pub filter: Filter,
+    pub sort: Option<Sort>,
+    pub page: PageRequest,
+    pub view: View,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    Id,
+    Name,
+    Created,
+    Updated,
+    Os,
+    Architecture,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+/// Conditions an image must meet to be listed. Every condition is exact
+/// unless its doc says otherwise; `None` means "any".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter {
+    pub id: Option<ImageId>,
+    pub name: Option<String>,
+    /// Name contains this text, ignoring case (Foreman `name ~ text`).
+    pub name_like: Option<String>,
+    pub status: Option<ImageStatus>,
+    pub public: Option<bool>,
+    /// Changed at or after this instant.
+    pub changed_since: Option<OffsetDateTime>,
+    /// Images whose minimum RAM is at least this many MiB.
+    pub min_ram_mb: Option<u64>,
+    /// Images whose minimum disk is at least this many GiB.
+    pub min_disk_gb: Option<u64>,
+    pub server_id: Option<String>,
+    pub zone: Option<String>,
+    pub os: Option<String>,
+    pub architecture: Option<String>,
+    /// Conditions on dialect-owned extra fields: `(key, value)` pairs, the
+    /// value compared with the field's string form.
+    pub extra: Vec<(String, String)>,
+}
