@@ -16,11 +16,14 @@
 //! whose ids are numbers renders numeric ids as JSON numbers.
 
 mod error;
+mod filter;
 mod image;
 mod op;
 mod page;
+mod paginate;
 
 pub use error::{ErrorKind, GatewayError, Side};
 pub use image::{Extra, Image, ImageId, ImageStatus};
 pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Sort, SortField, View};
 pub use page::{ListPage, PageRequest, PageStart};
+pub use paginate::paginate;

@@ -50,6 +50,9 @@ pub struct ListQuery {
     pub sort: Option<Sort>,
     pub page: PageRequest,
     pub view: View,
+    /// The caller's dialect reports how many images match, so the backend
+    /// must count them even when the upstream does not say.
+    pub count: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,39 @@
+//! Backends carry out canonical operations: the embedded [`Catalog`] or an
+//! [`Upstream`] server that speaks one of the dialects.
+
+mod client;
+mod memory;
+mod upstream;
+
+use std::sync::Arc;
+
+pub use client::{ClientSettings, HttpClient};
+pub use memory::Catalog;
+pub use upstream::{Upstream, UpstreamSettings};
+
+use crate::dialect::Outcome;
+use crate::model::{GatewayError, ImageOp};
+
+/// Where an operation is carried out.
+#[derive(Clone)]
+pub enum Backend {
+    Memory(Arc<Catalog>),
+    Upstream(Arc<Upstream>),
+}
+
+impl Backend {
+    pub async fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
+        match self {
+            Backend::Memory(catalog) => catalog.execute(op),
+            Backend::Upstream(upstream) => upstream.execute(op).await,
+        }
+    }
+
+    /// A short description for logs and the start-up banner.
+    pub fn describe(&self) -> String {
+        match self {
+            Backend::Memory(catalog) => format!("memory catalog ({} images)", catalog.len()),
+            Backend::Upstream(upstream) => upstream.describe(),
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! A backend that is an HTTP server speaking one of the dialects.
+//!
+//! | canonical op | upstream can express it        | otherwise                               |
+//! |--------------|--------------------------------|-----------------------------------------|
+//! | show         | one call                       | —                                       |
+//! | get many     | one call (GoGrid)              | fan-out of shows / name lists, bounded  |
+//! | list         | one call when the filter, sort | a bounded walk of every upstream page,  |
+//! |              | and page map onto its own      | then filter, sort and page here         |
+//!
+//! A walk stops with a not-implemented error past `walk_limit` images rather
+//! than answer with a partial count.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use super::client::HttpClient;
+use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
+use crate::model::{
+    ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, ListQuery, LookupKey, PageRequest,
+    PageStart, View, paginate,
+};
+
+/// What an upstream backend is and how far it may go.
+#[derive(Debug, Clone)]
+pub struct UpstreamSettings {
+    pub dialect: Dialect,
+    /// Root URL, without a trailing slash.
+    pub base: String,
+    /// Account, project or compute resource upstream.
+    pub scope: String,
+    pub credentials: Credentials,
+    /// Reply format asked of GoGrid upstreams.
+    pub format: Format,
+    /// Most images a list may walk through to filter, page or count.
+    pub walk_limit: usize,
+    /// Most calls in flight for one get-many fan-out.
+    pub fanout: usize,
+}
+
+pub struct Upstream {
+    settings: UpstreamSettings,
+    codec: &'static dyn UpstreamCodec,
+    client: HttpClient,
+}
+
+impl Upstream {
+    pub fn new(settings: UpstreamSettings, client: HttpClient) -> Self {
+        Self { codec: settings.dialect.upstream(), settings, client }
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{} upstream at {} (scope {:?})", self.settings.dialect, self.settings.base, self.settings.scope)
+    }
+
+    pub async fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
+        match op {
+            ImageOp::Show(id) => self.call(&UpstreamCall::Show(id.clone())).await,
+            ImageOp::GetMany(get) => self.get_many(get).await.map(Outcome::Images),
+            ImageOp::List(query) => self.list(query).await.map(Outcome::List),
+        }
+    }
+
+    /// One upstream request. Reads are sent once more when the first try
+    /// never reached the upstream.
+    async fn call(&self, call: &UpstreamCall) -> Result<Outcome, GatewayError> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let target = Target {
+            base: &self.settings.base,
+            scope: &self.settings.scope,
+            credentials: &self.settings.credentials,
+            now,
+            format: self.settings.format,
+        };
+        let reply = match self.client.send(self.codec.encode(call, &target)?).await {
+            Err(e) if e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
+                tracing::debug!(error = %e, "retrying a read that did not reach the upstream");
+                self.client.send(self.codec.encode(call, &target)?).await?
+            }
+            other => other?,
+        };
+        self.codec.decode(call, reply.status, &reply.headers, &reply.body)
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<ListPage, GatewayError> {
+        let caps = self.codec.capabilities();
+        let (native, residual) = self.codec.split_filter(&query.filter);
+        let sorts_here = query.sort.is_some() && !caps.sort;
+        let counts_here = query.count && !caps.reports_total;
+        if residual.is_empty() && !sorts_here && !counts_here {
+            if let Some((start, limit)) = self.direct_page(&query.page) {
+                let sort = query.sort;
+                let call = UpstreamCall::List { filter: native, sort, view: query.view, start, limit: Some(limit) };
+                return expect_list(self.call(&call).await?);
+            }
+        }
+        let all = self.walk(native, if caps.sort { query.sort } else { None }).await?;
+        paginate(&all, query, &residual)
+    }
+
+    /// The page as the upstream can ask for it in one call, if it can.
+    fn direct_page(&self, page: &PageRequest) -> Option<(PageStart, usize)> {
+        let caps = self.codec.capabilities();
+        let limit = page.limit.filter(|&l| l > 0 && l <= caps.max_page)?;
+        match (caps.paging, &page.start) {
+            (Paging::Marker, PageStart::First | PageStart::Offset(0)) => Some((PageStart::First, limit)),
+            (Paging::Marker, PageStart::After(marker)) => Some((PageStart::After(marker.clone()), limit)),
+            (Paging::PageNumber, PageStart::First) => Some((PageStart::Offset(0), limit)),
+            (Paging::PageNumber, PageStart::Offset(n)) if n % limit == 0 => Some((PageStart::Offset(*n), limit)),
+            _ => None,
+        }
+    }
+
+    /// Every image the upstream lists for `filter`, page after page, up to the walk limit.
+    async fn walk(&self, filter: Filter, sort: Option<crate::model::Sort>) -> Result<Vec<Image>, GatewayError> {
+        let caps = self.codec.capabilities();
+        let page_size = caps.max_page.min(self.settings.walk_limit.max(1));
+        let mut all: Vec<Image> = Vec::new();
+        let mut start = match caps.paging {
+            Paging::PageNumber => PageStart::Offset(0),
+            _ => PageStart::First,
+        };
+        loop {
+            let limit = (caps.paging != Paging::None).then_some(page_size);
+            let call = UpstreamCall::List { filter: filter.clone(), sort, view: View::Detail, start, limit };
+            let page = expect_list(self.call(&call).await?)?;
+            let fetched = page.images.len();
+            all.extend(page.images);
+            if all.len() > self.settings.walk_limit {
+                return Err(GatewayError::unsupported(
+                    format!("listing more than {} images", self.settings.walk_limit),
+                    self.settings.dialect.name(),
+                ));
+            }
+            if !page.more || fetched == 0 || caps.paging == Paging::None {
+                return Ok(all);
+            }
+            start = match caps.paging {
+                Paging::Marker => PageStart::After(all[all.len() - 1].id.clone()),
+                _ => PageStart::Offset(all.len()),
+            };
+        }
+    }
+
+    async fn get_many(&self, get: &GetMany) -> Result<Vec<Image>, GatewayError> {
+        if self.codec.capabilities().get_many {
+            return match self.call(&UpstreamCall::GetMany(get.clone())).await? {
+                Outcome::Images(images) => Ok(images),
+                other => Err(unexpected(&other)),
+            };
+        }
+        let found: Vec<Vec<Image>> = stream::iter(&get.values)
+            .map(|value| self.lookup(get.key, value))
+            .buffered(self.settings.fanout.max(1))
+            .try_collect()
+            .await?;
+        let mut images: Vec<Image> = Vec::new();
+        for image in found.into_iter().flatten() {
+            if !images.iter().any(|seen| seen.id == image.id) {
+                images.push(image);
+            }
+        }
+        Ok(images)
+    }
+
+    /// The images one get-many value names; none when it names nothing.
+    async fn lookup(&self, key: LookupKey, value: &str) -> Result<Vec<Image>, GatewayError> {
+        if matches!(key, LookupKey::Id | LookupKey::IdOrName) {
+            match self.call(&UpstreamCall::Show(ImageId::new(value))).await {
+                Ok(Outcome::Image(image)) => return Ok(vec![image]),
+                Ok(other) => return Err(unexpected(&other)),
+                Err(e) if matches!(e.kind, ErrorKind::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if key == LookupKey::Id {
+            return Ok(Vec::new());
+        }
+        let by_name =
+            ListQuery { filter: Filter { name: Some(value.to_owned()), ..Filter::default() }, ..ListQuery::default() };
+        Ok(Box::pin(self.list(&by_name)).await?.images)
+    }
+}
+
+fn expect_list(outcome: Outcome) -> Result<ListPage, GatewayError> {
+    match outcome {
+        Outcome::List(page) => Ok(page),
+        other => Err(unexpected(&other)),
+    }
+}
+
+fn unexpected(outcome: &Outcome) -> GatewayError {
+    let what = match outcome {
+        Outcome::Image(_) => "one image",
+        Outcome::Images(_) => "a set of images",
+        Outcome::List(_) => "a list page",
+    };
+    GatewayError::internal(format!("upstream codec decoded {what} for a call that expects another shape"))
+}
