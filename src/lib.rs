@@ -1,5 +1,10 @@
 //! Dragoman: a reverse proxy that translates between cloud image APIs.
 
 pub mod backend;
+pub mod banner;
+pub mod cli;
+pub mod config;
 pub mod dialect;
 pub mod model;
+pub mod pipeline;
+pub mod server;

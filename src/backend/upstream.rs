@@ -149,8 +149,9 @@ impl Upstream {
                 other => Err(unexpected(&other)),
             };
         }
-        let found: Vec<Vec<Image>> = stream::iter(&get.values)
-            .map(|value| self.lookup(get.key, value))
+        let key = get.key;
+        let found: Vec<Vec<Image>> = stream::iter(get.values.iter().cloned())
+            .map(|value: String| async move { self.lookup(key, &value).await })
             .buffered(self.settings.fanout.max(1))
             .try_collect()
             .await?;

@@ -1,0 +1,63 @@
+//! The route table: which backend carries out a request, by edge dialect and
+//! by the tenant its path names.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::backend::{Backend, Catalog, HttpClient, Upstream};
+use crate::config::{Config, MEMORY};
+use crate::dialect::Dialect;
+use crate::model::GatewayError;
+
+pub struct RouteTable {
+    routes: Vec<Route>,
+    default: Backend,
+}
+
+struct Route {
+    edge: Dialect,
+    scope: Option<String>,
+    backend: Backend,
+}
+
+impl RouteTable {
+    /// Builds every backend the configuration names, once each.
+    pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
+        let mut backends: HashMap<&str, Backend> = HashMap::new();
+        backends.insert(MEMORY, Backend::Memory(Arc::new(Catalog::with_samples()?)));
+        for up in &config.upstreams {
+            let settings = up.settings().map_err(GatewayError::internal)?;
+            let client = HttpClient::new(up.client_settings());
+            backends.insert(&up.name, Backend::Upstream(Arc::new(Upstream::new(settings, client))));
+        }
+        let pick = |name: &str| {
+            backends.get(name).cloned().ok_or_else(|| GatewayError::internal(format!("no backend named {name:?}")))
+        };
+        let routes = config
+            .routes
+            .iter()
+            .map(|r| Ok(Route { edge: r.edge, scope: r.scope.clone(), backend: pick(&r.backend)? }))
+            .collect::<Result<_, GatewayError>>()?;
+        Ok(Self { routes, default: pick(&config.server.default_backend)? })
+    }
+
+    /// The backend for a request at `edge` whose path names `scope`: the
+    /// first route that fits, else the default.
+    pub fn backend(&self, edge: Dialect, scope: Option<&str>) -> &Backend {
+        self.routes
+            .iter()
+            .find(|r| r.edge == edge && r.scope.as_deref().is_none_or(|s| Some(s) == scope))
+            .map_or(&self.default, |r| &r.backend)
+    }
+
+    /// One line per route, for the start-up banner.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .routes
+            .iter()
+            .map(|r| format!("{} {} -> {}", r.edge, r.scope.as_deref().unwrap_or("*"), r.backend.describe()))
+            .collect();
+        lines.push(format!("everything else -> {}", self.default.describe()));
+        lines
+    }
+}

@@ -1,0 +1,189 @@
+//! Test support: a gateway on 127.0.0.1:0, fake upstreams that replay
+//! recorded bodies and record what they were asked, and a small client.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use dragoman::config::Config;
+use dragoman::pipeline::Gateway;
+use dragoman::server::Server;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// A running gateway; stops when dropped.
+pub struct TestGateway {
+    pub addr: SocketAddr,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestGateway {
+    pub async fn start(mut config: Config) -> Self {
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        config.validate().expect("test config is valid");
+        let gateway = Gateway::from_config(&config).expect("gateway builds");
+        let server = Server::bind(config.server.listen, gateway).await.expect("bind 127.0.0.1:0");
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(server.serve(async move {
+            let _ = stopped.await;
+        }));
+        Self { addr, _stop: stop }
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("http://{}{}", self.addr, path_and_query)
+    }
+}
+
+/// One request a fake upstream received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: Method,
+    /// Path and query, exactly as received.
+    pub target: String,
+    pub headers: http::HeaderMap,
+}
+
+/// A canned reply, chosen by a predicate on the request target.
+pub struct Canned {
+    pub matches: Box<dyn Fn(&Method, &str) -> bool + Send + Sync>,
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Bytes,
+}
+
+/// An HTTP server on 127.0.0.1:0 that answers from canned replies (first
+/// match wins; 404 text otherwise) and records every request.
+pub struct FakeUpstream {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl FakeUpstream {
+    pub async fn start(canned: Vec<Canned>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let canned = Arc::new(canned);
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let log = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = tokio::select! {
+                    a = listener.accept() => match a { Ok(a) => a, Err(_) => continue },
+                    _ = &mut stopped => return,
+                };
+                let canned = canned.clone();
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        let canned = canned.clone();
+                        let log = log.clone();
+                        async move {
+                            let target = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+                            log.lock().unwrap().push(Seen {
+                                method: req.method().clone(),
+                                target: target.clone(),
+                                headers: req.headers().clone(),
+                            });
+                            let reply = canned.iter().find(|c| (c.matches)(req.method(), &target));
+                            let res = match reply {
+                                Some(c) => Response::builder()
+                                    .status(c.status)
+                                    .header("content-type", c.content_type)
+                                    .body(Full::new(c.body.clone()))
+                                    .unwrap(),
+                                None => Response::builder()
+                                    .status(404)
+                                    .header("content-type", "text/plain")
+                                    .body(Full::new(Bytes::from_static(b"no canned reply")))
+                                    .unwrap(),
+                            };
+                            Ok::<_, Infallible>(res)
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Self { addr, seen, _stop: stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// A canned reply for requests whose target starts with `prefix`.
+pub fn canned(method: Method, prefix: &str, status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Canned {
+    let prefix = prefix.to_owned();
+    Canned {
+        matches: Box::new(move |m, target| *m == method && target.starts_with(&prefix)),
+        status,
+        content_type,
+        body: body.into(),
+    }
+}
+
+/// A reply as a test sees it.
+#[derive(Debug)]
+pub struct Got {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Got {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub fn client() -> Client<HttpConnector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new()).build(HttpConnector::new())
+}
+
+pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: &str) -> Got {
+    let mut req = Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(Bytes::from(body.to_owned()))).unwrap();
+    let res = tokio::time::timeout(std::time::Duration::from_secs(20), client().request(req))
+        .await
+        .expect("gateway answers within 20 s")
+        .expect("request succeeds");
+    let (parts, body) = res.into_parts();
+    Got { status: parts.status, headers: parts.headers, body: body.collect().await.unwrap().to_bytes() }
+}
+
+pub async fn get(url: &str) -> Got {
+    send(Method::GET, url, &[], "").await
+}
+
+/// Reads a file under tests/fixtures/.
+pub fn fixture(path: &str) -> String {
+    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
