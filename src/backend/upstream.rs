@@ -116,6 +116,7 @@ impl Upstream {
         let caps = self.codec.capabilities();
         let page_size = caps.max_page.min(self.settings.walk_limit.max(1));
         let mut all: Vec<Image> = Vec::new();
+        let mut pages = 0;
         let mut start = match caps.paging {
             Paging::PageNumber => PageStart::Offset(0),
             _ => PageStart::First,
@@ -132,12 +133,14 @@ impl Upstream {
                     self.settings.dialect.name(),
                 ));
             }
-            if !page.more || fetched == 0 || caps.paging == Paging::None {
+            // a short page is the last, whatever the upstream says of more
+            if !page.more || fetched < page_size || caps.paging == Paging::None {
                 return Ok(all);
             }
+            pages += 1;
             start = match caps.paging {
                 Paging::Marker => PageStart::After(all[all.len() - 1].id.clone()),
-                _ => PageStart::Offset(all.len()),
+                _ => PageStart::Offset(pages * page_size),
             };
         }
     }

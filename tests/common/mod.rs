@@ -2,6 +2,8 @@
 //! recorded bodies and record what they were asked, and a small client.
 #![allow(dead_code)]
 
+pub mod dialects;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

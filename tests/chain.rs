@@ -1,0 +1,103 @@
+//! The chain: gateway(edge X → upstream Y) in front of gateway(edge Y →
+//! memory catalog), for all 16 pairs. Whatever X asks, it must see the
+//! catalog exactly as it would from a gateway serving the catalog directly.
+
+mod common;
+
+use common::dialects::{assert_not_found, get_many_path, list_path, listed, page_path, show_path, shown};
+use common::{TestGateway, get};
+use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
+use dragoman::dialect::Dialect;
+
+/// The embedded catalog: ids and display names, in catalog order.
+const CATALOG: [(&str, &str); 5] = [
+    ("133", "test_debian_image"),
+    ("70a599e0-31e7-49b7-b260-868f441e862b", "fakeimage7"),
+    ("250", "n"),
+    ("980190962", "centos-1"),
+    ("298486374", "centos-2"),
+];
+
+fn catalog_ids() -> Vec<String> {
+    CATALOG.iter().map(|(id, _)| id.to_string()).collect()
+}
+
+/// A gateway whose every edge goes to `inner`'s edge of dialect `upstream`.
+async fn front(upstream: Dialect, inner: &TestGateway) -> TestGateway {
+    let mut up = UpstreamConfig::new("inner", upstream, &format!("http://{}", inner.addr));
+    up.scope = match upstream {
+        Dialect::Foreman => "980190962".into(),
+        _ => "demo".into(),
+    };
+    up.credentials = match upstream {
+        Dialect::OpenStack => CredentialsConfig { token: Some("demo".into()), ..Default::default() },
+        Dialect::GoGrid => {
+            CredentialsConfig { api_key: Some("demo".into()), secret: Some("demo".into()), ..Default::default() }
+        }
+        _ => CredentialsConfig { user: Some("demo".into()), password: Some("demo".into()), ..Default::default() },
+    };
+    let mut config = Config::default();
+    config.upstreams.push(up);
+    config.server.default_backend = "inner".into();
+    TestGateway::start(config).await
+}
+
+async fn chain_to(upstream: Dialect) {
+    let inner = TestGateway::start(Config::default()).await;
+    let gw = front(upstream, &inner).await;
+    for edge in Dialect::ALL {
+        let pair = format!("{edge} -> {upstream} -> memory");
+        for (id, name) in CATALOG {
+            let got = get(&gw.url(&show_path(edge, id))).await;
+            assert_eq!(got.status, 200, "{pair} show {id}: {}", got.text());
+            assert_eq!(shown(edge, &got.json()), (id.to_owned(), name.to_owned()), "{pair} show");
+        }
+
+        let got = get(&gw.url(&show_path(edge, "no-such-image"))).await;
+        assert_not_found(edge, got.status.as_u16(), &got.json(), "no-such-image");
+
+        let got = get(&gw.url(&list_path(edge))).await;
+        assert_eq!(got.status, 200, "{pair} list: {}", got.text());
+        assert_eq!(listed(edge, &got.json()), catalog_ids(), "{pair} list");
+
+        // walk every page of two: each image once, in order
+        let mut seen: Vec<String> = Vec::new();
+        for index in 0..4 {
+            let Some(path) = page_path(edge, 2, index, seen.last().map(String::as_str)) else { break };
+            let got = get(&gw.url(&path)).await;
+            assert_eq!(got.status, 200, "{pair} page {index}: {}", got.text());
+            let ids = listed(edge, &got.json());
+            assert!(ids.len() <= 2, "{pair} page {index} holds {ids:?}");
+            seen.extend(ids);
+        }
+        if edge != Dialect::Hostway {
+            assert_eq!(seen, catalog_ids(), "{pair} pages");
+        }
+
+        if edge == Dialect::GoGrid {
+            let got = get(&gw.url(&get_many_path(&["250", "no-such-image", "133"]))).await;
+            assert_eq!(got.status, 200, "{pair} get many: {}", got.text());
+            assert_eq!(listed(edge, &got.json()), ["250", "133"], "{pair} get many");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_edge_through_a_hostway_hop() {
+    chain_to(Dialect::Hostway).await;
+}
+
+#[tokio::test]
+async fn every_edge_through_an_openstack_hop() {
+    chain_to(Dialect::OpenStack).await;
+}
+
+#[tokio::test]
+async fn every_edge_through_a_gogrid_hop() {
+    chain_to(Dialect::GoGrid).await;
+}
+
+#[tokio::test]
+async fn every_edge_through_a_foreman_hop() {
+    chain_to(Dialect::Foreman).await;
+}
