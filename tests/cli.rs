@@ -1,0 +1,99 @@
+//! The binary as a user runs it: the default run, the one-line upstream, and
+//! check-config.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::get;
+
+struct Running {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary and reads the address it says it listens on.
+fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).unwrap();
+    let addr =
+        first.trim().strip_prefix("dragoman listening on http://").unwrap_or_else(|| panic!("{first}")).to_owned();
+    Running { child, addr }
+}
+
+#[tokio::test]
+async fn the_default_run_serves_every_dialect() {
+    let gw = start(&["--listen", "127.0.0.1:0"], &[]);
+    for path in [
+        "/accounts/demo/flexcloud/images/133",
+        "/images/133",
+        "/v2/demo/images/70a599e0-31e7-49b7-b260-868f441e862b",
+        "/api/grid/image/get?id=250&api_key=demo&v=1.3&sig=0&format=json",
+        "/api/grid/image/get?id=250&api_key=demo&v=1.3&sig=0&format=xml",
+        "/api/grid/image/get?id=250&api_key=demo&v=1.3&sig=0&format=csv",
+        "/api/compute_resources/980190962/images/980190962",
+        "/accounts/demo/flexcloud/images/250",
+    ] {
+        let got = get(&format!("http://{}{path}", gw.addr)).await;
+        assert_eq!(got.status, 200, "{path}: {}", got.text());
+    }
+}
+
+#[tokio::test]
+async fn a_one_line_upstream_takes_its_credentials_from_the_environment() {
+    let inner = start(&["--listen", "127.0.0.1:0"], &[]);
+    let url = format!("openstack=http://{}", inner.addr);
+    let front =
+        start(&["--listen", "127.0.0.1:0", "--upstream", &url], &[("OS_TOKEN", "t0k"), ("OS_PROJECT_ID", "demo")]);
+    let got = get(&format!("http://{}/accounts/demo/flexcloud/images/250", front.addr)).await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert_eq!(got.json()["image"]["name"], "n");
+}
+
+#[test]
+fn check_config_accepts_the_example() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dragoman"))
+        .args(["check-config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/dragoman.example.toml")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("dragoman.example.toml: ok\n"));
+}
+
+#[test]
+fn check_config_says_what_is_wrong_and_where() {
+    let dir = std::env::temp_dir().join(format!("dragoman-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("[server]\nlisten = \"127.0.0.1:8080\"\nlisen = 1\n", "unknown field `lisen`"),
+        ("[server]\nlisten = \"nowhere\"\n", "invalid socket address"),
+        ("[[route]]\nedge = \"hostway\"\nbackend = \"nova\"\n", "route[0].backend: no upstream named \"nova\""),
+        ("[[route]]\nedge = \"azure\"\nbackend = \"memory\"\n", "unknown variant `azure`"),
+    ];
+    for (i, (text, expected)) in cases.iter().enumerate() {
+        let file = dir.join(format!("bad-{i}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_dragoman")).arg("check-config").arg(&file).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(stderr.contains(expected), "{text}: {stderr}");
+        assert!(stderr.contains(&file.display().to_string()), "names the file: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
