@@ -1,0 +1,378 @@
+//! Hostway FlexCloud: the image read API, as an edge and as an upstream.
+//!
+//! # Paths (edge and upstream)
+//!
+//! | request                                              | operation                       |
+//! |------------------------------------------------------|---------------------------------|
+//! | `GET /accounts/{acct}/flexcloud/images`              | `List`, summary view            |
+//! | `GET /accounts/{acct}/flexcloud/images/detail`       | `List`, detail view             |
+//! | `GET /accounts/{acct}/flexcloud/images/{id}`         | `Show(id)`                      |
+//! | `GET /images`, `/images/detail`, `/images/{id}`      | the same for the caller's own account (scope `None`) |
+//! | `HEAD` on any of them                                | as `GET`                        |
+//! | `POST`/`PUT`/`DELETE`/… on any of them               | `MethodNotAllowed` (405 `badMethod`) |
+//! | any other path under `/images` or `/accounts`        | 404 `itemNotFound`              |
+//!
+//! One trailing slash is tolerated on every path. Links are
+//! `{origin}{prefix}/images/{id}/` for both `self` and `bookmark`, where the
+//! prefix is `/accounts/{acct}/flexcloud` or empty. Hostway has no paging:
+//! a list asks for everything and the reply carries no paging metadata.
+//!
+//! # List filters
+//!
+//! | query       | canonical filter                                   |
+//! |-------------|----------------------------------------------------|
+//! | `name`      | `name` (exact)                                     |
+//! | `status`    | `status`: `ACTIVE`, `SAVING`, `DELETED` (also `ERROR`, `UNKNOWN`, which this edge renders) |
+//! | `type`      | `public`: `BASE` → `true` (the provider's base images, visible to all), `SERVER` → `false` (images saved from the customer's servers); an inference, the docs do not say it |
+//! | `zone`      | `zone`                                             |
+//!
+//! Other parameters are ignored; a bad `status` or `type` is a 400.
+//!
+//! # Fields
+//!
+//! | Hostway   | canonical                                                       |
+//! |-----------|-----------------------------------------------------------------|
+//! | `id`      | `id`, always rendered as a JSON string                          |
+//! | `name`    | `name`                                                          |
+//! | `status`  | `status` and `backend_status` (table below)                     |
+//! | `created` | `created`; `YYYY-MM-DDTHH:MM:SS` read and written as UTC, `null` when unknown |
+//! | `updated` | read into `updated`; always rendered `null` ("unused always null") |
+//! | `zones`   | `zones` (`[]` when the image names none)                        |
+//! | `links`   | derived from the id, never stored                               |
+//! | other     | `extra["hostway.<field>"]`, rendered back after `zones`         |
+//!
+//! A list read with a native `type` filter marks its images `public`; the
+//! image body itself never says.
+//!
+//! # Status
+//!
+//! | Hostway   | canonical | rendered from canonical            |
+//! |-----------|-----------|------------------------------------|
+//! | `ACTIVE`  | `Active`  | `Active` → `ACTIVE`                |
+//! | `SAVING`  | `Saving`  | `Saving` → `SAVING`                |
+//! | `DELETED` | `Deleted` | `Trashed`, `Deleted` → `DELETED`   |
+//! | `ERROR`   | `Error`   | `Error` → `ERROR`                  |
+//! | other     | `Unknown` | `Unknown` → `UNKNOWN`, or the upstream's own word when a Hostway upstream sent one (`extra["hostway.status"]`) |
+//!
+//! `ERROR` and `UNKNOWN` are not in Hostway's documented vocabulary; they are
+//! the words of the Rackspace/Nova v1.1 API Hostway's fault names come from,
+//! so clients of that family know them. A summary entry carries no status
+//! and reads as `Unknown`.
+//!
+//! # Errors
+//!
+//! | kind                          | status | body                                          |
+//! |-------------------------------|--------|-----------------------------------------------|
+//! | `Unauthorized`                | 401    | WebOb's plain text, `WWW-Authenticate: Basic realm="Hostway FlexCloud API"` |
+//! | `Forbidden`                   | 403    | `forbidden`: message `"forbidden"`            |
+//! | `NotFound` (account)          | 404    | `itemNotFound` with `guid` instead of `errorid` |
+//! | `NotFound` (anything else)    | 404    | `itemNotFound`: message `"Resource not found"` |
+//! | `BadRequest`                  | 400    | `badRequest`                                  |
+//! | `MethodNotAllowed`            | 405    | `badMethod`, `Allow: GET, HEAD`               |
+//! | `Conflict`                    | 409    | `conflictingRequest`                          |
+//! | `PayloadTooLarge`             | 413    | `overLimit`                                   |
+//! | `RateLimited`                 | 413    | `overLimit`, `Retry-After` (Hostway documents 413, not 429) |
+//! | `UnsupportedMediaType`        | 415    | `badMediaType`                                |
+//! | `Unsupported`                 | 501    | `notImplemented`, naming operation and backend |
+//! | `UpstreamUnavailable`         | 503    | `serviceUnavailable`                          |
+//! | `Internal`/`UpstreamProtocol`/`UpstreamTimeout` | 500/502/504 | `computeFault`          |
+//!
+//! JSON faults are `{"<fault>": {"message", "code", "details": "", "errorid": <fresh uuid v4>}}`;
+//! the missing-account form is `{"itemNotFound": {"guid", "message", "code", "details"}}`.
+//! Messages other than the two fixed Hostway strings are the error's public message.
+//!
+//! Upstream, the fault names map back the same way (`buildInProgress` is a
+//! conflict too); `itemNotFound` with a `guid` is a missing account; bodies
+//! that are not faults (the plain-text 401, HTML from a front proxy) fall back
+//! to the status.
+//!
+//! # Upstream requests
+//!
+//! `GET {base}/accounts/{scope}/flexcloud/images[/detail|/{id}]` (the short
+//! `/images…` paths when the scope is empty), with `Authorization: Basic`,
+//! `Accept: application/json` and `Content-Type: application/json` on every
+//! call (Hostway answers 415 on some APIs without it). `name`, `status`
+//! (`ACTIVE`/`SAVING`/`DELETED`), `type` and `zone` filter natively; the rest
+//! is left to the gateway.
+
+mod errors;
+mod paths;
+mod wire;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+
+use self::paths::Resource;
+use self::wire::{LinkBase, ListBody, Shape, ShowBody, WireImage};
+use super::{
+    Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Paging, Query, Reply, Target,
+    UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
+};
+use crate::model::{
+    ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, Side, View,
+};
+
+pub struct Hostway;
+
+// ==================================================================== edge
+
+impl EdgeCodec for Hostway {
+    fn claims(&self, path: &str) -> bool {
+        paths::claims(path)
+    }
+
+    fn context(&self, parts: &Parts, origin: &str) -> EdgeCtx {
+        let mut ctx = EdgeCtx::new(Dialect::Hostway, origin);
+        if let Some(route) = paths::route(parts.uri.path()) {
+            ctx.prefix = route.prefix();
+            ctx.method = route.method_name();
+            ctx.scope = route.account.map(|account| {
+                paths::decode_segment(account, "account").map_or_else(|_| account.to_owned(), |a| a.into_owned())
+            });
+        }
+        ctx
+    }
+
+    fn decode(&self, _ctx: &mut EdgeCtx, parts: &Parts, _body: &Bytes) -> Result<EdgeRequest, GatewayError> {
+        let path = parts.uri.path();
+        let route = paths::route(path).ok_or_else(|| no_such_path(path))?;
+        if let Some(account) = route.account {
+            paths::decode_segment(account, "account")?;
+        }
+        let op = match route.resource {
+            Resource::Unknown => return Err(no_such_path(path)),
+            _ if !is_read(&parts.method) => return Err(method_not_allowed(&parts.method)),
+            Resource::List => list_op(&Query::of(&parts.uri), View::Summary)?,
+            Resource::Detail => list_op(&Query::of(&parts.uri), View::Detail)?,
+            Resource::Image(id) => ImageOp::Show(ImageId(paths::decode_segment(id, "image id")?.into_owned())),
+        };
+        Ok(EdgeRequest::Op(op))
+    }
+
+    fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
+        let links = LinkBase { origin: &ctx.origin, prefix: &ctx.prefix };
+        let body = match &outcome {
+            Outcome::Image(image) => wire::show_body(image, links),
+            Outcome::Images(images) => wire::list_body(images, links, Shape::Detail),
+            Outcome::List(page) => wire::list_body(&page.images, links, list_shape(op)),
+        };
+        match body {
+            Ok(bytes) => json_reply(StatusCode::OK, bytes),
+            Err(e) => self.encode_error(ctx, &GatewayError::internal("could not render the reply").with_cause(e)),
+        }
+    }
+
+    fn encode_error(&self, _ctx: &EdgeCtx, err: &GatewayError) -> Reply {
+        errors::render(err)
+    }
+}
+
+fn list_shape(op: &ImageOp) -> Shape {
+    match op {
+        ImageOp::List(ListQuery { view: View::Summary, .. }) => Shape::Summary,
+        _ => Shape::Detail,
+    }
+}
+
+fn no_such_path(path: &str) -> GatewayError {
+    let kind = ErrorKind::NotFound { resource: "resource", id: path.to_owned() };
+    GatewayError::new(kind, Side::Downstream, format!("no resource at {path}"))
+}
+
+fn method_not_allowed(method: &Method) -> GatewayError {
+    GatewayError::new(ErrorKind::MethodNotAllowed, Side::Downstream, format!("method {method} is not allowed here"))
+}
+
+/// A list asking for everything, filtered by the query.
+fn list_op(query: &Query, view: View) -> Result<ImageOp, GatewayError> {
+    Ok(ImageOp::List(ListQuery { filter: edge_filter(query)?, view, ..ListQuery::default() }))
+}
+
+fn edge_filter(query: &Query) -> Result<Filter, GatewayError> {
+    let param = |key| query.get(key).filter(|v| !v.is_empty());
+    let status = param("status").map(parse_status).transpose()?;
+    let public = param("type").map(parse_type).transpose()?;
+    Ok(Filter {
+        name: param("name").map(str::to_owned),
+        status,
+        public,
+        zone: param("zone").map(str::to_owned),
+        ..Filter::default()
+    })
+}
+
+fn parse_status(word: &str) -> Result<ImageStatus, GatewayError> {
+    match wire::status_from_word(word) {
+        ImageStatus::Unknown if !word.eq_ignore_ascii_case("UNKNOWN") => {
+            Err(GatewayError::bad_request(format!("invalid status parameter: {word}")))
+        }
+        status => Ok(status),
+    }
+}
+
+fn parse_type(word: &str) -> Result<bool, GatewayError> {
+    if word.eq_ignore_ascii_case("BASE") {
+        Ok(true)
+    } else if word.eq_ignore_ascii_case("SERVER") {
+        Ok(false)
+    } else {
+        Err(GatewayError::bad_request(format!("invalid type parameter: {word}")))
+    }
+}
+
+// ==================================================================== upstream
+
+impl UpstreamCodec for Hostway {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { paging: Paging::None, max_page: 1000, reports_total: false, get_many: false, sort: false }
+    }
+
+    fn split_filter(&self, filter: &Filter) -> (Filter, Filter) {
+        let mut residual = filter.clone();
+        let native = Filter {
+            name: residual.name.take(),
+            status: residual.status.take_if(|s| native_status(*s).is_some()),
+            public: residual.public.take(),
+            zone: residual.zone.take(),
+            ..Filter::default()
+        };
+        (native, residual)
+    }
+
+    fn encode(&self, call: &UpstreamCall, target: &Target<'_>) -> Result<http::Request<Bytes>, GatewayError> {
+        let url = upstream_url(call, target)?;
+        let mut request = http::Request::new(Bytes::new());
+        *request.method_mut() = Method::GET;
+        *request.uri_mut() =
+            url.parse().map_err(|e| GatewayError::internal(format!("invalid upstream url {url}")).with_cause(e))?;
+        let headers = request.headers_mut();
+        let json = HeaderValue::from_static("application/json");
+        headers.insert(header::ACCEPT, json.clone());
+        headers.insert(header::CONTENT_TYPE, json);
+        if let Some(auth) = authorization(target.credentials)? {
+            headers.insert(header::AUTHORIZATION, auth);
+        }
+        Ok(request)
+    }
+
+    fn decode(
+        &self,
+        call: &UpstreamCall,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Outcome, GatewayError> {
+        if !status.is_success() {
+            return Err(errors::decode(call, status, headers, body));
+        }
+        match call {
+            UpstreamCall::Show(_) => {
+                let body: ShowBody = parse(body)?;
+                Ok(Outcome::Image(body.image.0))
+            }
+            UpstreamCall::List { filter, .. } => {
+                let body: ListBody = parse(body)?;
+                Ok(Outcome::List(list_page(body.images, filter)))
+            }
+            UpstreamCall::GetMany(_) => Err(GatewayError::unsupported(call.name(), "hostway")),
+        }
+    }
+}
+
+/// The Hostway status word a native filter can ask for.
+fn native_status(status: ImageStatus) -> Option<&'static str> {
+    match status {
+        ImageStatus::Active | ImageStatus::Saving | ImageStatus::Deleted => Some(wire::status_word(status)),
+        _ => None,
+    }
+}
+
+fn upstream_url(call: &UpstreamCall, target: &Target<'_>) -> Result<String, GatewayError> {
+    let mut url = String::with_capacity(target.base.len() + 64);
+    url.push_str(target.base);
+    if !target.scope.is_empty() {
+        url.push_str("/accounts/");
+        url.push_str(&percent_encode_segment(target.scope));
+        url.push_str("/flexcloud");
+    }
+    url.push_str("/images");
+    match call {
+        UpstreamCall::Show(id) => {
+            url.push('/');
+            url.push_str(&percent_encode_segment(id.as_str()));
+        }
+        UpstreamCall::List { filter, view, .. } => {
+            if *view == View::Detail {
+                url.push_str("/detail");
+            }
+            push_query(&mut url, filter);
+        }
+        UpstreamCall::GetMany(_) => return Err(GatewayError::unsupported(call.name(), "hostway")),
+    }
+    Ok(url)
+}
+
+/// Appends the native filter as `?name=…&status=…&type=…&zone=…`.
+fn push_query(url: &mut String, filter: &Filter) {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(name) = &filter.name {
+        query.append_pair("name", name);
+    }
+    if let Some(word) = filter.status.and_then(native_status) {
+        query.append_pair("status", word);
+    }
+    if let Some(public) = filter.public {
+        query.append_pair("type", if public { "BASE" } else { "SERVER" });
+    }
+    if let Some(zone) = &filter.zone {
+        query.append_pair("zone", zone);
+    }
+    let query = query.finish();
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query);
+    }
+}
+
+fn authorization(credentials: &Credentials) -> Result<Option<HeaderValue>, GatewayError> {
+    match credentials {
+        Credentials::None => Ok(None),
+        Credentials::Basic { user, password } => {
+            let token = BASE64.encode(format!("{user}:{password}"));
+            let mut value = HeaderValue::try_from(format!("Basic {token}"))
+                .map_err(|e| GatewayError::internal("invalid basic credentials").with_cause(e))?;
+            value.set_sensitive(true);
+            Ok(Some(value))
+        }
+        Credentials::Token(_) | Credentials::GoGrid { .. } => {
+            Err(GatewayError::internal("the hostway upstream needs basic credentials"))
+        }
+    }
+}
+
+fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, GatewayError> {
+    serde_json::from_slice(body)
+        .map_err(|e| GatewayError::upstream_protocol(format!("unreadable hostway body: {e}")).with_cause(e))
+}
+
+/// Everything the upstream matched, in one page. The native filter says
+/// what the images are when the body does not (`type` → `public`).
+fn list_page(images: Vec<WireImage>, filter: &Filter) -> ListPage {
+    let images: Vec<Image> = images
+        .into_iter()
+        .map(|WireImage(mut image)| {
+            if filter.public.is_some() {
+                image.public = filter.public;
+            }
+            image
+        })
+        .collect();
+    let matched = images.len();
+    let unfiltered = *filter == Filter::default();
+    ListPage { images, offset: Some(0), matched: Some(matched), total: unfiltered.then_some(matched), more: false }
+}
+
+#[cfg(test)]
+mod tests;

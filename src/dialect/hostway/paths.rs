@@ -1,0 +1,88 @@
+//! Edge paths: which resource a request path names.
+
+use std::borrow::Cow;
+
+use percent_encoding::percent_decode_str;
+
+use crate::model::GatewayError;
+
+/// What a path under the Hostway edge names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resource<'a> {
+    /// `…/images`
+    List,
+    /// `…/images/detail`
+    Detail,
+    /// `…/images/{id}`, the id still percent-encoded.
+    Image(&'a str),
+    /// Anything else the edge claims.
+    Unknown,
+}
+
+/// A claimed path, split into its account and resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Route<'a> {
+    /// The account segment as written in the path (still percent-encoded);
+    /// `None` for the short paths that act on the caller's own account.
+    pub account: Option<&'a str>,
+    pub resource: Resource<'a>,
+}
+
+impl Route<'_> {
+    /// The path before `/images`, for links: `/accounts/{acct}/flexcloud` or empty.
+    pub fn prefix(&self) -> String {
+        match self.account {
+            Some(account) => format!("/accounts/{account}/flexcloud"),
+            None => String::new(),
+        }
+    }
+
+    /// The Hostway documentation page of the call, for logs.
+    pub fn method_name(&self) -> &'static str {
+        match self.resource {
+            Resource::List => "ImageList",
+            Resource::Detail => "ImageListDetails",
+            Resource::Image(_) => "Image",
+            Resource::Unknown => "",
+        }
+    }
+}
+
+/// True when the first path segment is one the Hostway edge owns.
+pub(super) fn claims(path: &str) -> bool {
+    has_root(path, "/images") || has_root(path, "/accounts")
+}
+
+fn has_root(path: &str, root: &str) -> bool {
+    path.strip_prefix(root).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Splits a claimed path; `None` when the edge does not claim it.
+/// One trailing slash is tolerated everywhere.
+pub(super) fn route(path: &str) -> Option<Route<'_>> {
+    if !claims(path) {
+        return None;
+    }
+    let trimmed = path[1..].strip_suffix('/').unwrap_or(&path[1..]);
+    let segments: Vec<&str> = trimmed.split('/').collect();
+    let (account, rest) = match segments.as_slice() {
+        ["images", rest @ ..] => (None, rest),
+        ["accounts", account, "flexcloud", "images", rest @ ..] if !account.is_empty() => (Some(*account), rest),
+        ["accounts", account, ..] if !account.is_empty() => {
+            return Some(Route { account: Some(account), resource: Resource::Unknown });
+        }
+        _ => return Some(Route { account: None, resource: Resource::Unknown }),
+    };
+    let resource = match rest {
+        [] => Resource::List,
+        ["detail"] => Resource::Detail,
+        [id] if !id.is_empty() => Resource::Image(id),
+        _ => Resource::Unknown,
+    };
+    Some(Route { account, resource })
+}
+
+/// A percent-decoded path segment; `what` names it in the error.
+pub(super) fn decode_segment<'a>(segment: &'a str, what: &str) -> Result<Cow<'a, str>, GatewayError> {
+    percent_decode_str(segment).decode_utf8().map_err(|_| GatewayError::bad_request(format!("invalid {what} in path")))
+}

@@ -1,0 +1,429 @@
+//! Hostway image bodies: reading them into the model and writing the model
+//! out in Hostway's field order.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+use crate::dialect::percent_encode_segment;
+use crate::model::{Image, ImageId, ImageStatus};
+
+/// Prefix of the extra fields this dialect owns.
+pub(super) const EXTRA_PREFIX: &str = "hostway.";
+/// Extra field keeping a status word outside the known vocabulary.
+const EXTRA_STATUS: &str = "hostway.status";
+/// The fields Hostway renders itself; extras never shadow them.
+const WIRE_FIELDS: [&str; 7] = ["status", "updated", "name", "links", "created", "id", "zones"];
+
+// ---------------------------------------------------------------- status
+
+/// The canonical status of a Hostway status word (case ignored).
+pub(super) fn status_from_word(word: &str) -> ImageStatus {
+    const WORDS: [(&str, ImageStatus); 5] = [
+        ("ACTIVE", ImageStatus::Active),
+        ("SAVING", ImageStatus::Saving),
+        ("DELETED", ImageStatus::Deleted),
+        ("ERROR", ImageStatus::Error),
+        ("UNKNOWN", ImageStatus::Unknown),
+    ];
+    WORDS.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)).map_or(ImageStatus::Unknown, |(_, s)| *s)
+}
+
+/// The Hostway word for a canonical status.
+pub(super) fn status_word(status: ImageStatus) -> &'static str {
+    match status {
+        ImageStatus::Active => "ACTIVE",
+        ImageStatus::Saving => "SAVING",
+        ImageStatus::Trashed | ImageStatus::Deleted => "DELETED",
+        ImageStatus::Error => "ERROR",
+        ImageStatus::Unknown => "UNKNOWN",
+    }
+}
+
+/// The word to render for an image: an unknown word a Hostway upstream
+/// sent is given back as it was.
+fn image_status_word(image: &Image) -> &str {
+    match (image.status, image.extra_str(EXTRA_STATUS)) {
+        (ImageStatus::Unknown, Some(word)) => word,
+        (status, _) => status_word(status),
+    }
+}
+
+// ---------------------------------------------------------------- timestamps
+
+/// Reads `created`: `YYYY-MM-DDTHH:MM:SS` as UTC, or an RFC 3339 time;
+/// anything else (the empty string of a pending image) is no time.
+fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
+    parse_zoneless(s).or_else(|| OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.to_offset(UtcOffset::UTC)))
+}
+
+fn parse_zoneless(s: &str) -> Option<OffsetDateTime> {
+    let b = s.as_bytes();
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if b.len() != 19 || separators.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let num = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u16, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u16::from(c - b'0')))
+    };
+    let small = |from, to| num(from, to).and_then(|n| u8::try_from(n).ok());
+    let month = Month::try_from(small(5, 7)?).ok()?;
+    let date = Date::from_calendar_date(i32::from(num(0, 4)?), month, small(8, 10)?).ok()?;
+    let time = Time::from_hms(small(11, 13)?, small(14, 16)?, small(17, 19)?).ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_utc())
+}
+
+/// `created` as Hostway writes it, in UTC: `YYYY-MM-DDTHH:MM:SS`.
+struct Timestamp([u8; 19]);
+
+impl Timestamp {
+    /// `None` for years Hostway's format cannot hold (before 0, after 9999).
+    fn new(t: OffsetDateTime) -> Option<Self> {
+        let t = t.to_offset(UtcOffset::UTC);
+        let year = u16::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let mut out = *b"0000-00-00T00:00:00";
+        let mut put = |at: usize, width: usize, mut n: u16| {
+            for i in (at..at + width).rev() {
+                // n % 10 < 10: the cast keeps every bit
+                out[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, u16::from(u8::from(t.month())));
+        put(8, 2, u16::from(t.day()));
+        put(11, 2, u16::from(t.hour()));
+        put(14, 2, u16::from(t.minute()));
+        put(17, 2, u16::from(t.second()));
+        Some(Self(out))
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+// ---------------------------------------------------------------- reading
+
+/// `{"image": {…}}`
+#[derive(Deserialize)]
+pub(super) struct ShowBody {
+    pub image: WireImage,
+}
+
+/// `{"images": [{…}, …]}`
+#[derive(Deserialize)]
+pub(super) struct ListBody {
+    pub images: Vec<WireImage>,
+}
+
+/// One Hostway image read straight into the model. Fields the model has no
+/// slot for land in `extra` as `hostway.<field>`.
+pub(super) struct WireImage(pub Image);
+
+impl<'de> Deserialize<'de> for WireImage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ImageVisitor)
+    }
+}
+
+/// The keys of a Hostway image; unknown keys are kept by name.
+enum Field {
+    Id,
+    Name,
+    Status,
+    Created,
+    Updated,
+    Zones,
+    Links,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl Visitor<'_> for FieldVisitor {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an image field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+                Ok(match v {
+                    "id" => Field::Id,
+                    "name" => Field::Name,
+                    "status" => Field::Status,
+                    "created" => Field::Created,
+                    "updated" => Field::Updated,
+                    "zones" => Field::Zones,
+                    "links" => Field::Links,
+                    other => Field::Other(other.to_owned()),
+                })
+            }
+        }
+        deserializer.deserialize_identifier(FieldVisitor)
+    }
+}
+
+/// An id sent as a string (documented) or as a number (tolerated).
+struct WireId(String);
+
+impl<'de> Deserialize<'de> for WireId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl Visitor<'_> for IdVisitor {
+            type Value = WireId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an image id")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WireId, E> {
+                Ok(WireId(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<WireId, E> {
+                Ok(WireId(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WireId, E> {
+                Ok(WireId(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WireId, E> {
+                Ok(WireId(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(IdVisitor)
+    }
+}
+
+struct ImageVisitor;
+
+impl<'de> Visitor<'de> for ImageVisitor {
+    type Value = WireImage;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a hostway image object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireImage, A::Error> {
+        let mut id = None;
+        // a summary carries no status; say so rather than guess
+        let mut image = Image { status: ImageStatus::Unknown, ..Image::default() };
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Id => id = Some(map.next_value::<WireId>()?.0),
+                Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Field::Status => {
+                    if let Some(word) = map.next_value::<Option<String>>()? {
+                        read_status(&mut image, word);
+                    }
+                }
+                Field::Created => {
+                    image.created = map.next_value::<Option<String>>()?.as_deref().and_then(parse_timestamp)
+                }
+                Field::Updated => {
+                    image.updated = map.next_value::<Option<String>>()?.as_deref().and_then(parse_timestamp)
+                }
+                Field::Zones => image.zones = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
+                Field::Links => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Field::Other(key) => {
+                    let value = map.next_value::<Value>()?;
+                    image.extra.insert(format!("{EXTRA_PREFIX}{key}"), value);
+                }
+            }
+        }
+        image.id = ImageId(id.ok_or_else(|| de::Error::missing_field("id"))?);
+        Ok(WireImage(image))
+    }
+}
+
+fn read_status(image: &mut Image, word: String) {
+    image.status = status_from_word(&word);
+    if image.status == ImageStatus::Unknown {
+        image.extra.insert(EXTRA_STATUS.to_owned(), Value::String(word.clone()));
+    }
+    image.backend_status = Some(word);
+}
+
+// ---------------------------------------------------------------- writing
+
+/// Where image links point: `{origin}{prefix}/images/`.
+#[derive(Clone, Copy)]
+pub(super) struct LinkBase<'a> {
+    pub origin: &'a str,
+    pub prefix: &'a str,
+}
+
+impl LinkBase<'_> {
+    /// `{origin}{prefix}/images/{id}/`, the same for `self` and `bookmark`.
+    fn href(&self, id: &ImageId) -> String {
+        let id = percent_encode_segment(id.as_str());
+        let mut href = String::with_capacity(self.origin.len() + self.prefix.len() + id.len() + 9);
+        href.push_str(self.origin);
+        href.push_str(self.prefix);
+        href.push_str("/images/");
+        href.push_str(&id);
+        href.push('/');
+        href
+    }
+}
+
+/// How much of an image a reply shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// `name, links, id, zones` (ImageList)
+    Summary,
+    /// `status, updated, name, links, created, id, zones` (Image, ImageListDetails)
+    Detail,
+}
+
+/// One image as Hostway renders it, borrowing the canonical image.
+pub(super) struct OutImage<'a> {
+    pub image: &'a Image,
+    pub links: LinkBase<'a>,
+    pub shape: Shape,
+}
+
+struct Links<'a>(&'a str);
+
+impl Serialize for Links<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(2))?;
+        seq.serialize_element(&Link { href: self.0, rel: "self" })?;
+        seq.serialize_element(&Link { href: self.0, rel: "bookmark" })?;
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Link<'a> {
+    href: &'a str,
+    rel: &'static str,
+}
+
+impl Serialize for OutImage<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let image = self.image;
+        let href = self.links.href(&image.id);
+        let mut map = serializer.serialize_map(None)?;
+        if self.shape == Shape::Detail {
+            map.serialize_entry("status", image_status_word(image))?;
+            map.serialize_entry("updated", &())?;
+        }
+        map.serialize_entry("name", &image.name)?;
+        map.serialize_entry("links", &Links(&href))?;
+        if self.shape == Shape::Detail {
+            map.serialize_entry("created", &image.created.and_then(Timestamp::new))?;
+        }
+        map.serialize_entry("id", image.id.as_str())?;
+        map.serialize_entry("zones", &image.zones)?;
+        for (key, value) in own_extras(image) {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// This dialect's extra fields, keyed by their wire names, except those the
+/// image renders itself.
+fn own_extras(image: &Image) -> impl Iterator<Item = (&str, &Value)> {
+    image
+        .extra
+        .iter()
+        .filter_map(|(key, value)| key.strip_prefix(EXTRA_PREFIX).map(|wire| (wire, value)))
+        .filter(|(wire, _)| !WIRE_FIELDS.contains(wire))
+}
+
+/// `{"image": {…}}`
+pub(super) fn show_body(image: &Image, links: LinkBase<'_>) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        image: OutImage<'a>,
+    }
+    serde_json::to_vec(&Body { image: OutImage { image, links, shape: Shape::Detail } })
+}
+
+/// `{"images": […]}`
+pub(super) fn list_body(images: &[Image], links: LinkBase<'_>, shape: Shape) -> serde_json::Result<Vec<u8>> {
+    struct Images<'a> {
+        images: &'a [Image],
+        links: LinkBase<'a>,
+        shape: Shape,
+    }
+    impl Serialize for Images<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(self.images.iter().map(|image| OutImage {
+                image,
+                links: self.links,
+                shape: self.shape,
+            }))
+        }
+    }
+    #[derive(Serialize)]
+    struct Body<'a> {
+        images: Images<'a>,
+    }
+    serde_json::to_vec(&Body { images: Images { images, links, shape } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_read_as_utc_and_render_without_zone() {
+        let t = parse_timestamp("2011-09-30T02:38:57").unwrap();
+        assert_eq!(t, time::macros::datetime!(2011-09-30 02:38:57 UTC));
+        assert_eq!(Timestamp::new(t).unwrap().as_str(), "2011-09-30T02:38:57");
+        let shifted = parse_timestamp("2011-09-30T04:38:57+02:00").unwrap();
+        assert_eq!(Timestamp::new(shifted).unwrap().as_str(), "2011-09-30T02:38:57");
+        let early = time::macros::datetime!(0001-02-03 04:05:06.7 -01:00);
+        assert_eq!(Timestamp::new(early).unwrap().as_str(), "0001-02-03T05:05:06");
+        assert!(Timestamp::new(time::macros::datetime!(-0001-01-01 0:00 UTC)).is_none());
+        for bad in ["", "yyyy-mm-ddThh:mm:ss", "2011-13-30T02:38:57", "2011-02-30T02:38:57", "2011-09-30 02:38:57"] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+        assert_eq!(parse_timestamp("2011-09-30T24:00:00"), None);
+    }
+
+    #[test]
+    fn status_words_map_both_ways() {
+        assert_eq!(status_from_word("ACTIVE"), ImageStatus::Active);
+        assert_eq!(status_from_word("saving"), ImageStatus::Saving);
+        assert_eq!(status_from_word("DELETED"), ImageStatus::Deleted);
+        assert_eq!(status_from_word("BUILD"), ImageStatus::Unknown);
+        let words: Vec<_> = ImageStatus::ALL.iter().map(|s| status_word(*s)).collect();
+        assert_eq!(words, ["ACTIVE", "SAVING", "DELETED", "DELETED", "ERROR", "UNKNOWN"]);
+    }
+
+    #[test]
+    fn unknown_fields_and_words_survive_a_round_trip() {
+        let body = br#"{"image":{"status":"BUILD","updated":null,"name":"n","links":[],"created":"","id":7,"zones":["AUS001"],"type":"BASE"}}"#;
+        let image = serde_json::from_slice::<ShowBody>(body).unwrap().image.0;
+        assert_eq!(image.id.as_str(), "7");
+        assert_eq!(image.status, ImageStatus::Unknown);
+        assert_eq!(image.backend_status.as_deref(), Some("BUILD"));
+        assert_eq!(image.created, None);
+        assert_eq!(image.extra.get("hostway.type"), Some(&Value::from("BASE")));
+        let out = show_body(&image, LinkBase { origin: "http://h", prefix: "" }).unwrap();
+        let expected = serde_json::json!({"image":{"status":"BUILD","updated":null,"name":"n",
+            "links":[{"href":"http://h/images/7/","rel":"self"},{"href":"http://h/images/7/","rel":"bookmark"}],
+            "created":null,"id":"7","zones":["AUS001"],"type":"BASE"}});
+        assert_eq!(String::from_utf8(out).unwrap(), expected.to_string());
+    }
+
+    #[test]
+    fn an_image_without_id_is_rejected() {
+        assert!(serde_json::from_slice::<ShowBody>(br#"{"image":{"name":"x"}}"#).is_err());
+        assert!(serde_json::from_slice::<ListBody>(br#"{"images":[{"id":{}}]}"#).is_err());
+    }
+}
