@@ -14,7 +14,7 @@ use crate::dialect::{Credentials, Dialect, Format};
 /// The name routes use for the embedded catalog.
 pub const MEMORY: &str = "memory";
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -260,12 +260,6 @@ impl UpstreamConfig {
             fanout: default_fanout(),
             max_reply_bytes: default_max_reply(),
         }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self { server: ServerConfig::default(), upstreams: Vec::new(), routes: Vec::new() }
     }
 }
 

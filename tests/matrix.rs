@@ -147,7 +147,7 @@ fn openstack() -> Upstream {
         expect_list: |seen, limit, counts| {
             assert_eq!(path(&seen.target), "/v2.1/proj-7/images/detail");
             // Nova reports no totals: an edge that counts walks in pages of 1000
-            let want = if counts || limit.is_none() { 1000 } else { limit.unwrap() };
+            let want = limit.filter(|_| !counts).unwrap_or(1000);
             assert_eq!(param(seen, "limit"), Some(want.to_string()), "{}", seen.target);
             assert_eq!(param(seen, "marker"), None);
         },

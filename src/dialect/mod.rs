@@ -149,7 +149,9 @@ pub enum EdgeRequest {
     Local(Reply),
 }
 
-/// The outcome of an operation, for the edge to render.
+/// The outcome of an operation, for the edge to render. Moved once from
+/// backend to encoder, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Image(Image),
@@ -240,6 +242,7 @@ pub struct Target<'a> {
 }
 
 /// A call the upstream half can express in one request.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpstreamCall {
     Show(ImageId),

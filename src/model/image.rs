@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 /// An image id, opaque to the gateway. Numeric ids stay strings here; a
 /// dialect with numeric ids renders them as numbers on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ImageId(pub String);
 
 impl ImageId {
@@ -92,12 +92,6 @@ pub struct Image {
     /// Free-form key/value properties (OpenStack image metadata).
     pub metadata: BTreeMap<String, Value>,
     pub extra: Extra,
-}
-
-impl Default for ImageId {
-    fn default() -> Self {
-        Self(String::new())
-    }
 }
 
 impl Image {

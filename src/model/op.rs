@@ -2,7 +2,9 @@ use time::OffsetDateTime;
 
 use super::{ImageId, ImageStatus, PageRequest};
 
-/// One canonical image operation, decoded from any dialect.
+/// One canonical image operation, decoded from any dialect. Built once per
+/// request and borrowed after, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageOp {
     Show(ImageId),

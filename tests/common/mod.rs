@@ -55,9 +55,12 @@ pub struct Seen {
     pub headers: http::HeaderMap,
 }
 
+/// Chooses the requests a canned reply answers, by method and target.
+pub type Matcher = Box<dyn Fn(&Method, &str) -> bool + Send + Sync>;
+
 /// A canned reply, chosen by a predicate on the request target.
 pub struct Canned {
-    pub matches: Box<dyn Fn(&Method, &str) -> bool + Send + Sync>,
+    pub matches: Matcher,
     pub status: u16,
     pub content_type: &'static str,
     pub body: Bytes,

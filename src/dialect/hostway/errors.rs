@@ -36,8 +36,9 @@ fn fault(kind: &ErrorKind) -> (StatusCode, &'static str) {
         ErrorKind::Conflict => (409, "conflictingRequest"),
         ErrorKind::MethodNotAllowed => (405, "badMethod"),
         ErrorKind::UnsupportedMediaType => (415, "badMediaType"),
-        // Hostway documents 413 and no 429: both limits are `overLimit`
-        ErrorKind::PayloadTooLarge | ErrorKind::RateLimited { .. } => (413, "overLimit"),
+        // the Nova v1.1 vocabulary Hostway follows: both limits are `overLimit`
+        ErrorKind::PayloadTooLarge => (413, "overLimit"),
+        ErrorKind::RateLimited { .. } => (429, "overLimit"),
         ErrorKind::Unsupported { .. } => (501, "notImplemented"),
         ErrorKind::UpstreamUnavailable => (503, "serviceUnavailable"),
         ErrorKind::UpstreamTimeout => (504, "computeFault"),

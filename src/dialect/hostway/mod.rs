@@ -71,7 +71,7 @@
 //! | `MethodNotAllowed`            | 405    | `badMethod`, `Allow: GET, HEAD`               |
 //! | `Conflict`                    | 409    | `conflictingRequest`                          |
 //! | `PayloadTooLarge`             | 413    | `overLimit`                                   |
-//! | `RateLimited`                 | 413    | `overLimit`, `Retry-After` (Hostway documents 413, not 429) |
+//! | `RateLimited`                 | 429    | `overLimit`, `Retry-After` (the Nova v1.1 vocabulary Hostway follows) |
 //! | `UnsupportedMediaType`        | 415    | `badMediaType`                                |
 //! | `Unsupported`                 | 501    | `notImplemented`, naming operation and backend |
 //! | `UpstreamUnavailable`         | 503    | `serviceUnavailable`                          |

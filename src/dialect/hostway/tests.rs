@@ -30,7 +30,7 @@ fn get(uri: &str) -> ImageOp {
 }
 
 fn list(filter: Filter, view: View) -> ImageOp {
-    ImageOp::List(ListQuery { filter, sort: None, page: PageRequest::default(), view })
+    ImageOp::List(ListQuery { filter, sort: None, page: PageRequest::default(), view, count: false })
 }
 
 fn body_of(reply: Reply) -> Vec<u8> {
@@ -302,7 +302,7 @@ fn every_error_kind_renders() {
         (GatewayError::new(ErrorKind::PayloadTooLarge, Side::Downstream, "big"), 413, "overLimit", "big"),
         (
             GatewayError::new(ErrorKind::RateLimited { retry_after: None }, Side::Downstream, "slow down"),
-            413,
+            429,
             "overLimit",
             "slow down",
         ),
@@ -386,7 +386,7 @@ fn limits_and_methods_carry_their_headers() {
         "rate limited",
     );
     let (status, headers, _) = rendered(err);
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(headers[header::RETRY_AFTER], "30");
 
     let (_, headers, _) = rendered(decode(Method::DELETE, "/images/1").unwrap_err());
