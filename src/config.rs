@@ -19,6 +19,8 @@ pub const MEMORY: &str = "memory";
 pub struct Config {
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub catalog: CatalogConfig,
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<UpstreamConfig>,
     #[serde(default, rename = "route")]
@@ -47,6 +49,14 @@ impl Default for ServerConfig {
             default_backend: MEMORY.to_owned(),
         }
     }
+}
+
+/// The embedded catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// A redb file that keeps the catalog across restarts; in memory only when absent.
+    pub path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

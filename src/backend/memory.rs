@@ -3,10 +3,15 @@
 //! image is visible through every dialect.
 //!
 //! Reads take a snapshot through `arc-swap`: no lock on the hot path.
+//! Given a path, the catalog is durable: it is kept in a redb file, seeded
+//! with the samples on first start.
+
+use std::path::Path;
 
 use arc_swap::ArcSwap;
 use http::{HeaderMap, StatusCode};
 
+use super::store::Store;
 use crate::dialect::{Dialect, Outcome, UpstreamCall};
 use crate::model::{GatewayError, GetMany, Image, ImageId, ImageOp, ListQuery, LookupKey, paginate};
 
@@ -20,37 +25,63 @@ const SEED: [(Dialect, &str, &str); 4] = [
 
 pub struct Catalog {
     images: ArcSwap<Vec<Image>>,
+    store: Option<Store>,
 }
 
 impl Catalog {
     pub fn new(images: Vec<Image>) -> Self {
-        Self { images: ArcSwap::from_pointee(images) }
+        Self { images: ArcSwap::from_pointee(images), store: None }
     }
 
-    /// The catalog of the documents' sample images.
+    /// The catalog of the documents' sample images, in memory only.
     pub fn with_samples() -> Result<Self, GatewayError> {
-        let mut images = Vec::new();
-        for (dialect, id, body) in SEED {
-            let call = if id.is_empty() {
-                UpstreamCall::List {
-                    filter: Default::default(),
-                    sort: None,
-                    view: Default::default(),
-                    start: Default::default(),
-                    limit: None,
-                }
-            } else {
-                UpstreamCall::Show(ImageId::new(id))
-            };
-            match dialect.upstream().decode(&call, StatusCode::OK, &HeaderMap::new(), body.as_bytes())? {
-                Outcome::Image(image) => images.push(image),
-                Outcome::Images(list) => images.extend(list),
-                Outcome::List(page) => images.extend(page.images),
-            }
-        }
-        Ok(Self::new(images))
+        Ok(Self::new(sample_images()?))
     }
 
+    /// A catalog kept in the redb file at `path`: what it holds, or the
+    /// samples when it is new.
+    pub fn open(path: &Path) -> Result<Self, GatewayError> {
+        let store = Store::open(path)?;
+        let mut images = store.load()?;
+        if images.is_empty() {
+            images = sample_images()?;
+            let rows: Vec<(u64, &Image)> = images.iter().enumerate().map(|(i, image)| (i as u64, image)).collect();
+            store.write(&rows, &[])?;
+        }
+        Ok(Self { images: ArcSwap::from_pointee(images), store: Some(store) })
+    }
+
+    /// True when what the catalog holds survives a restart.
+    pub fn is_durable(&self) -> bool {
+        self.store.is_some()
+    }
+}
+
+/// The documents' sample images, decoded by each dialect's own codec.
+fn sample_images() -> Result<Vec<Image>, GatewayError> {
+    let mut images = Vec::new();
+    for (dialect, id, body) in SEED {
+        let call = if id.is_empty() {
+            UpstreamCall::List {
+                filter: Default::default(),
+                sort: None,
+                view: Default::default(),
+                start: Default::default(),
+                limit: None,
+            }
+        } else {
+            UpstreamCall::Show(ImageId::new(id))
+        };
+        match dialect.upstream().decode(&call, StatusCode::OK, &HeaderMap::new(), body.as_bytes())? {
+            Outcome::Image(image) => images.push(image),
+            Outcome::Images(list) => images.extend(list),
+            Outcome::List(page) => images.extend(page.images),
+        }
+    }
+    Ok(images)
+}
+
+impl Catalog {
     pub fn len(&self) -> usize {
         self.images.load().len()
     }

@@ -3,6 +3,7 @@
 
 mod client;
 mod memory;
+mod store;
 mod upstream;
 
 use std::sync::Arc;
@@ -32,7 +33,10 @@ impl Backend {
     /// A short description for logs and the start-up banner.
     pub fn describe(&self) -> String {
         match self {
-            Backend::Memory(catalog) => format!("memory catalog ({} images)", catalog.len()),
+            Backend::Memory(catalog) => {
+                let kept = if catalog.is_durable() { "durable" } else { "in memory" };
+                format!("embedded catalog ({} images, {kept})", catalog.len())
+            }
             Backend::Upstream(upstream) => upstream.describe(),
         }
     }

@@ -1,12 +1,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 /// An image id, opaque to the gateway. Numeric ids stay strings here; a
 /// dialect with numeric ids renders them as numbers on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ImageId(pub String);
 
 impl ImageId {
@@ -37,7 +39,8 @@ impl From<&str> for ImageId {
 }
 
 /// The portable lifecycle state of an image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ImageStatus {
     #[default]
     Active,
@@ -65,7 +68,9 @@ impl ImageStatus {
 pub type Extra = BTreeMap<String, Value>;
 
 /// The canonical image: the union of what the four dialects say about one.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Its serde form is the durable catalog's storage format, not a wire format.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Image {
     pub id: ImageId,
     /// The display name (GoGrid's `friendlyName`).
@@ -73,7 +78,9 @@ pub struct Image {
     pub status: ImageStatus,
     /// The backend's own word for the status, when it had one (`"Trash"`, `"queued"`).
     pub backend_status: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub created: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub updated: Option<OffsetDateTime>,
     pub description: Option<String>,
     /// Operating system, as a display name (`"CentOS 5.3 (32-bit)"`).

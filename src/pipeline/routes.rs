@@ -24,7 +24,11 @@ impl RouteTable {
     /// Builds every backend the configuration names, once each.
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
         let mut backends: HashMap<&str, Backend> = HashMap::new();
-        backends.insert(MEMORY, Backend::Memory(Arc::new(Catalog::with_samples()?)));
+        let catalog = match &config.catalog.path {
+            Some(path) => Catalog::open(path)?,
+            None => Catalog::with_samples()?,
+        };
+        backends.insert(MEMORY, Backend::Memory(Arc::new(catalog)));
         for up in &config.upstreams {
             let settings = up.settings().map_err(GatewayError::internal)?;
             let client = HttpClient::new(up.client_settings());
