@@ -87,12 +87,11 @@ impl Upstream {
         let (native, residual) = self.codec.split_filter(&query.filter);
         let sorts_here = query.sort.is_some() && !caps.sort;
         let counts_here = query.count && !caps.reports_total;
-        if residual.is_empty() && !sorts_here && !counts_here {
-            if let Some((start, limit)) = self.direct_page(&query.page) {
-                let sort = query.sort;
-                let call = UpstreamCall::List { filter: native, sort, view: query.view, start, limit: Some(limit) };
-                return expect_list(self.call(&call).await?);
-            }
+        let direct = residual.is_empty() && !sorts_here && !counts_here;
+        if let Some((start, limit)) = self.direct_page(&query.page).filter(|_| direct) {
+            let sort = query.sort;
+            let call = UpstreamCall::List { filter: native, sort, view: query.view, start, limit: Some(limit) };
+            return expect_list(self.call(&call).await?);
         }
         let all = self.walk(native, if caps.sort { query.sort } else { None }).await?;
         paginate(&all, query, &residual)
