@@ -1,0 +1,450 @@
+//! The Foreman image on the wire: read from any Foreman reply body, written
+//! as the `main` view (`app/views/api/v2/images/main.json.rabl`).
+
+use std::fmt;
+use std::ops::Bound;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use crate::model::{Image, ImageId};
+
+/// The namespace of Foreman's extra fields.
+pub(super) const NAMESPACE: &str = "foreman.";
+pub(super) const OS_ID: &str = "foreman.operatingsystem_id";
+pub(super) const CR_ID: &str = "foreman.compute_resource_id";
+pub(super) const CR_NAME: &str = "foreman.compute_resource_name";
+pub(super) const ARCH_ID: &str = "foreman.architecture_id";
+pub(super) const UUID: &str = "foreman.uuid";
+pub(super) const USERNAME: &str = "foreman.username";
+pub(super) const USER_DATA: &str = "foreman.user_data";
+pub(super) const IAM_ROLE: &str = "foreman.iam_role";
+
+/// Wire fields the view writes in fixed places (or never: `password`), so
+/// the loop over the remaining extras skips them.
+const PLACED: [&str; 15] = [
+    "operatingsystem_id",
+    "operatingsystem_name",
+    "compute_resource_id",
+    "compute_resource_name",
+    "architecture_id",
+    "architecture_name",
+    "uuid",
+    "username",
+    "created_at",
+    "updated_at",
+    "user_data",
+    "iam_role",
+    "id",
+    "name",
+    "password",
+];
+
+/// An image read from a Foreman body: the rabl views and the raw model
+/// JSON of a DELETE reply alike. `password` is dropped on sight.
+pub(super) struct WireImage(pub Image);
+
+impl<'de> Deserialize<'de> for WireImage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ImageVisitor)
+    }
+}
+
+struct ImageVisitor;
+
+impl<'de> Visitor<'de> for ImageVisitor {
+    type Value = WireImage;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a foreman image object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireImage, A::Error> {
+        let mut image = Image::default();
+        let mut has_id = false;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Id => {
+                    image.id = map.next_value::<WireId>()?.0;
+                    has_id = true;
+                }
+                Key::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Key::OsName => image.os = map.next_value()?,
+                Key::ArchName => image.architecture = map.next_value()?,
+                Key::CreatedAt => image.created = map.next_value::<WireTime>()?.0,
+                Key::UpdatedAt => image.updated = map.next_value::<WireTime>()?.0,
+                Key::Password => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Key::Extra(name) => {
+                    image.extra.insert(name.to_owned(), map.next_value()?);
+                }
+                Key::Other(name) => {
+                    image.extra.insert(format!("{NAMESPACE}{name}"), map.next_value()?);
+                }
+            }
+        }
+        if !has_id {
+            return Err(de::Error::missing_field("id"));
+        }
+        Ok(WireImage(image))
+    }
+}
+
+/// A wire key: the fields with a canonical slot, the known extras (already
+/// namespaced, without allocating) and anything else.
+enum Key {
+    Id,
+    Name,
+    OsName,
+    ArchName,
+    CreatedAt,
+    UpdatedAt,
+    Password,
+    Extra(&'static str),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Key, E> {
+                Ok(match name {
+                    "id" => Key::Id,
+                    "name" => Key::Name,
+                    "operatingsystem_name" => Key::OsName,
+                    "architecture_name" => Key::ArchName,
+                    "created_at" => Key::CreatedAt,
+                    "updated_at" => Key::UpdatedAt,
+                    "password" => Key::Password,
+                    "operatingsystem_id" => Key::Extra(OS_ID),
+                    "compute_resource_id" => Key::Extra(CR_ID),
+                    "compute_resource_name" => Key::Extra(CR_NAME),
+                    "architecture_id" => Key::Extra(ARCH_ID),
+                    "uuid" => Key::Extra(UUID),
+                    "username" => Key::Extra(USERNAME),
+                    "user_data" => Key::Extra(USER_DATA),
+                    "iam_role" => Key::Extra(IAM_ROLE),
+                    other => Key::Other(other.to_owned()),
+                })
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// An id that is a JSON number or a string.
+struct WireId(ImageId);
+
+impl<'de> Deserialize<'de> for WireId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl Visitor<'_> for IdVisitor {
+            type Value = WireId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer or string id")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WireId, E> {
+                Ok(WireId(ImageId(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WireId, E> {
+                Ok(WireId(ImageId(v.to_string())))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WireId, E> {
+                Ok(WireId(ImageId(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<WireId, E> {
+                Ok(WireId(ImageId(v)))
+            }
+        }
+        deserializer.deserialize_any(IdVisitor)
+    }
+}
+
+/// A timestamp in either Foreman form, or null.
+struct WireTime(Option<OffsetDateTime>);
+
+impl<'de> Deserialize<'de> for WireTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TimeVisitor;
+        impl<'de> Visitor<'de> for TimeVisitor {
+            type Value = WireTime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a timestamp or null")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<WireTime, E> {
+                Ok(WireTime(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<WireTime, E> {
+                Ok(WireTime(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<WireTime, D::Error> {
+                d.deserialize_str(self)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WireTime, E> {
+                parse_time(v).map(|t| WireTime(Some(t))).ok_or_else(|| E::custom(format!("invalid timestamp {v:?}")))
+            }
+        }
+        deserializer.deserialize_option(TimeVisitor)
+    }
+}
+
+/// Reads `2019-09-11 14:34:13 UTC` (rabl views) or `2019-09-11T14:34:13.271Z`
+/// (raw model JSON), as UTC.
+pub(super) fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    let rabl = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    if let Ok(t) = PrimitiveDateTime::parse(s, rabl) {
+        return Some(t.assume_utc());
+    }
+    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.to_offset(UtcOffset::UTC))
+}
+
+/// A timestamp written the way the rabl views write it.
+struct Stamp(OffsetDateTime);
+
+impl fmt::Display for Stamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0.to_offset(UtcOffset::UTC);
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+}
+
+impl Serialize for Stamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let t = self.0.to_offset(UtcOffset::UTC);
+        if !(0..=9999).contains(&t.year()) {
+            return serializer.collect_str(self);
+        }
+        let mut text = *b"0000-00-00 00:00:00 UTC";
+        let year = t.year().unsigned_abs();
+        put_digits(&mut text[0..4], year);
+        put_digits(&mut text[5..7], u32::from(u8::from(t.month())));
+        put_digits(&mut text[8..10], u32::from(t.day()));
+        put_digits(&mut text[11..13], u32::from(t.hour()));
+        put_digits(&mut text[14..16], u32::from(t.minute()));
+        put_digits(&mut text[17..19], u32::from(t.second()));
+        serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
+    }
+}
+
+/// Writes `value` as decimal digits filling `out`, zero-padded on the left.
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// True for a decimal integer in canonical form (no sign, no leading zero),
+/// which survives a trip through a JSON number unchanged.
+pub(super) fn is_decimal(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
+}
+
+/// An id written as a JSON number when it is a decimal integer, else as a string.
+pub(super) struct NumericOrText<'a>(pub &'a str);
+
+impl Serialize for NumericOrText<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.parse::<u64>() {
+            Ok(n) if is_decimal(self.0) => serializer.serialize_u64(n),
+            _ => serializer.serialize_str(self.0),
+        }
+    }
+}
+
+/// One image in the `main` view. `scope` is the compute resource of the
+/// request, the default `compute_resource_id` of images that carry none.
+pub(super) struct ImageView<'a> {
+    pub image: &'a Image,
+    pub scope: Option<&'a str>,
+}
+
+impl Serialize for ImageView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let image = self.image;
+        let extra = |key: &str| image.extra.get(key);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("operatingsystem_id", &extra(OS_ID))?;
+        map.serialize_entry("operatingsystem_name", &image.os)?;
+        match extra(CR_ID) {
+            Some(id) => map.serialize_entry("compute_resource_id", id)?,
+            None => map.serialize_entry("compute_resource_id", &self.scope.map(NumericOrText))?,
+        }
+        map.serialize_entry("compute_resource_name", &extra(CR_NAME))?;
+        map.serialize_entry("architecture_id", &extra(ARCH_ID))?;
+        map.serialize_entry("architecture_name", &image.architecture)?;
+        match extra(UUID) {
+            Some(uuid) => map.serialize_entry("uuid", uuid)?,
+            None => map.serialize_entry("uuid", image.id.as_str())?,
+        }
+        map.serialize_entry("username", &extra(USERNAME))?;
+        map.serialize_entry("created_at", &image.created.map(Stamp))?;
+        map.serialize_entry("updated_at", &image.updated.map(Stamp))?;
+        if let Some(user_data) = extra(USER_DATA) {
+            map.serialize_entry("user_data", user_data)?;
+        }
+        if let Some(iam_role) = extra(IAM_ROLE) {
+            map.serialize_entry("iam_role", iam_role)?;
+        }
+        map.serialize_entry("id", &NumericOrText(image.id.as_str()))?;
+        map.serialize_entry("name", &image.name)?;
+        for (key, value) in foreman_extras(image) {
+            if !PLACED.contains(&key) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// The `foreman.*` extras, keyed by their wire name.
+fn foreman_extras(image: &Image) -> impl Iterator<Item = (&str, &Value)> {
+    image
+        .extra
+        .range::<str, _>((Bound::Included(NAMESPACE), Bound::Unbounded))
+        .map_while(|(key, value)| key.strip_prefix(NAMESPACE).map(|wire| (wire, value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn read(body: Value) -> Image {
+        serde_json::from_value::<WireImage>(body).unwrap().0
+    }
+
+    fn write(image: &Image, scope: Option<&str>) -> Value {
+        serde_json::to_value(ImageView { image, scope }).unwrap()
+    }
+
+    #[test]
+    fn both_timestamp_forms_parse() {
+        assert_eq!(parse_time("2019-09-11 14:34:13 UTC"), Some(datetime!(2019-09-11 14:34:13 UTC)));
+        assert_eq!(parse_time("2019-09-11T14:34:13.271Z"), Some(datetime!(2019-09-11 14:34:13.271 UTC)));
+        assert_eq!(parse_time("2019-09-11T16:34:13+02:00"), Some(datetime!(2019-09-11 14:34:13 UTC)));
+        assert_eq!(parse_time("11/09/2019"), None);
+    }
+
+    #[test]
+    fn stamps_are_written_in_utc() {
+        let t = datetime!(2019-09-11 16:34:13.9 +02:00);
+        assert_eq!(Stamp(t).to_string(), "2019-09-11 14:34:13 UTC");
+        assert_eq!(serde_json::to_value(Stamp(t)).unwrap(), json!("2019-09-11 14:34:13 UTC"));
+        assert_eq!(
+            serde_json::to_value(Stamp(datetime!(0033-01-02 3:04:05 UTC))).unwrap(),
+            json!("0033-01-02 03:04:05 UTC")
+        );
+        let bc = Stamp(datetime!(-0001-01-01 0:00 UTC));
+        assert_eq!(serde_json::to_value(bc).unwrap(), json!("-001-01-01 00:00:00 UTC"));
+    }
+
+    #[test]
+    fn decimal_ids_become_numbers_and_others_stay_text() {
+        let to = |s| serde_json::to_value(NumericOrText(s)).unwrap();
+        assert_eq!(to("42"), json!(42));
+        assert_eq!(to("0"), json!(0));
+        assert_eq!(to("007"), json!("007"));
+        assert_eq!(to("-3"), json!("-3"));
+        assert_eq!(to("99999999999999999999999"), json!("99999999999999999999999"));
+        assert_eq!(to("70a599e0-31e7"), json!("70a599e0-31e7"));
+    }
+
+    #[test]
+    fn reading_keeps_every_field_but_the_password() {
+        let image = read(json!({
+            "id": 7, "name": "centos-1", "operatingsystem_id": 3, "operatingsystem_name": "centos 5.3",
+            "compute_resource_id": 9, "architecture_name": null, "uuid": "abc", "password": "secret",
+            "iam_role": null, "created_at": "2019-09-11T14:34:13.271Z", "updated_at": null, "custom": [1]
+        }));
+        assert_eq!(image.id.as_str(), "7");
+        assert_eq!(image.name, "centos-1");
+        assert_eq!(image.os.as_deref(), Some("centos 5.3"));
+        assert_eq!(image.architecture, None);
+        assert_eq!(image.created, Some(datetime!(2019-09-11 14:34:13.271 UTC)));
+        assert_eq!(image.updated, None);
+        let keys: Vec<&str> = image.extra.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "foreman.compute_resource_id",
+                "foreman.custom",
+                "foreman.iam_role",
+                "foreman.operatingsystem_id",
+                "foreman.uuid"
+            ]
+        );
+        assert!(!format!("{image:?}").contains("secret"));
+    }
+
+    #[test]
+    fn reading_rejects_what_is_not_an_image() {
+        assert!(serde_json::from_value::<WireImage>(json!({"name": "x"})).is_err());
+        assert!(serde_json::from_value::<WireImage>(json!({"id": 1.5})).is_err());
+        assert!(serde_json::from_value::<WireImage>(json!({"id": 1, "created_at": "yesterday"})).is_err());
+        assert!(serde_json::from_value::<WireImage>(json!([1])).is_err());
+    }
+
+    #[test]
+    fn a_foreign_image_gets_defaults() {
+        let mut image = Image {
+            id: ImageId::new("70a599e0-31e7"),
+            name: "Ubuntu".into(),
+            os: Some("Ubuntu 22.04".into()),
+            architecture: Some("x86_64".into()),
+            created: Some(datetime!(2011-01-01 0:00 UTC)),
+            ..Image::default()
+        };
+        image.extra.insert("gogrid.location".into(), json!("1"));
+        image.extra.insert("foreman.password".into(), json!("secret"));
+        image.extra.insert("foreman.zz".into(), json!(true));
+        assert_eq!(
+            serde_json::to_string(&ImageView { image: &image, scope: Some("12") }).unwrap(),
+            concat!(
+                r#"{"operatingsystem_id":null,"operatingsystem_name":"Ubuntu 22.04","compute_resource_id":12,"#,
+                r#""compute_resource_name":null,"architecture_id":null,"architecture_name":"x86_64","#,
+                r#""uuid":"70a599e0-31e7","username":null,"created_at":"2011-01-01 00:00:00 UTC","updated_at":null,"#,
+                r#""id":"70a599e0-31e7","name":"Ubuntu","zz":true}"#
+            )
+        );
+        assert_eq!(write(&image, Some("cr.example"))["compute_resource_id"], json!("cr.example"));
+        assert_eq!(write(&image, None)["compute_resource_id"], Value::Null);
+    }
+
+    #[test]
+    fn optional_view_fields_sit_before_the_base_fields() {
+        let body = json!({
+            "operatingsystem_id": 1, "operatingsystem_name": "os", "compute_resource_id": 2,
+            "compute_resource_name": "cr", "architecture_id": 3, "architecture_name": "arch", "uuid": "u",
+            "username": "root", "created_at": "2019-09-11 14:34:13 UTC", "updated_at": "2019-09-11 14:34:13 UTC",
+            "user_data": true, "iam_role": "role", "id": 4, "name": "n"
+        });
+        let written = write(&read(body.clone()), Some("99"));
+        assert_eq!(written, body);
+        let keys: Vec<&String> = written.as_object().unwrap().keys().collect();
+        let expected: Vec<&String> = body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, expected);
+    }
+}
