@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use dragoman::dialect::{Dialect, EdgeRequest, Paging};
-use dragoman::model::{Filter, ImageOp, ImageStatus, LookupKey, PageStart};
+use dragoman::model::{Filter, ImageOp, ImageStatus, LookupKey, PageStart, SortField};
 
 /// A feature, how each dialect asks for it (`None`: it has no way to), and
 /// what the decoded request must then hold.
@@ -201,7 +201,12 @@ fn upstream_table() -> String {
     add("page by marker", &|d| cell(d.upstream().capabilities().paging == Paging::Marker, "emulated: walk"));
     add("page by number", &|d| cell(d.upstream().capabilities().paging == Paging::PageNumber, "emulated: walk"));
     add("count matches", &|d| cell(d.upstream().capabilities().reports_total, "emulated: walk"));
-    add("order by a field", &|d| cell(d.upstream().capabilities().sort, "emulated: walk"));
+    add("order by name", &|d| {
+        cell(d.upstream().capabilities().sort_fields.contains(&SortField::Name), "emulated: walk")
+    });
+    add("order by creation time", &|d| {
+        cell(d.upstream().capabilities().sort_fields.contains(&SortField::Created), "emulated: walk")
+    });
     let filters: [(&str, Filter); 8] = [
         ("filter by name", Filter { name: Some("x".into()), ..Filter::default() }),
         ("filter by status", Filter { status: Some(ImageStatus::Active), ..Filter::default() }),

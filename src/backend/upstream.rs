@@ -85,7 +85,8 @@ impl Upstream {
     async fn list(&self, query: &ListQuery) -> Result<ListPage, GatewayError> {
         let caps = self.codec.capabilities();
         let (native, residual) = self.codec.split_filter(&query.filter);
-        let sorts_here = query.sort.is_some() && !caps.sort;
+        let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
+        let sorts_here = query.sort.is_some() && upstream_sorts.is_none();
         let counts_here = query.count && !caps.reports_total;
         let direct = residual.is_empty() && !sorts_here && !counts_here;
         if let Some((start, limit)) = self.direct_page(&query.page).filter(|_| direct) {
@@ -93,7 +94,7 @@ impl Upstream {
             let call = UpstreamCall::List { filter: native, sort, view: query.view, start, limit: Some(limit) };
             return expect_list(self.call(&call).await?);
         }
-        let all = self.walk(native, if caps.sort { query.sort } else { None }).await?;
+        let all = self.walk(native, upstream_sorts).await?;
         paginate(&all, query, &residual)
     }
 

@@ -18,7 +18,9 @@ use std::fmt;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, request::Parts};
 
-use crate::model::{Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, View};
+use crate::model::{
+    Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View,
+};
 
 pub use query::{Query, percent_encode_segment};
 pub use reply::{Reply, json_reply, text_reply};
@@ -195,8 +197,8 @@ pub struct Capabilities {
     pub reports_total: bool,
     /// Get-many by id, name or either in one call.
     pub get_many: bool,
-    /// Server-side ordering of lists.
-    pub sort: bool,
+    /// The fields the upstream orders lists by; the gateway orders by the others.
+    pub sort_fields: &'static [SortField],
 }
 
 /// The credentials an upstream call carries.

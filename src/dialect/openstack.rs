@@ -30,7 +30,7 @@ impl EdgeCodec for OpenStack {
 
 impl UpstreamCodec for OpenStack {
     fn capabilities(&self) -> Capabilities {
-        Capabilities { paging: Paging::None, max_page: 1000, reports_total: false, get_many: false, sort: false }
+        Capabilities { paging: Paging::None, max_page: 1000, reports_total: false, get_many: false, sort_fields: &[] }
     }
     fn split_filter(&self, filter: &Filter) -> (Filter, Filter) {
         (Filter::default(), filter.clone())

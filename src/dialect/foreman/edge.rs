@@ -119,7 +119,7 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts) -> Result<EdgeRequest, Ga
         Some(id) => {
             filter.id = Some(ImageId(id));
             let page = PageRequest { start: PageStart::First, limit: Some(1) };
-            ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail })
+            ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true })
         }
         None => ImageOp::List(list_query(&query, filter)?),
     };
@@ -152,7 +152,7 @@ fn list_query(query: &Query, mut filter: Filter) -> Result<ListQuery, GatewayErr
         ),
         None => PageStart::First,
     };
-    Ok(ListQuery { filter, sort, page: PageRequest { start, limit: per_page }, view: View::Detail })
+    Ok(ListQuery { filter, sort, page: PageRequest { start, limit: per_page }, view: View::Detail, count: true })
 }
 
 /// `<field> [ASC|DESC]`, ascending when no direction is given.
@@ -400,7 +400,8 @@ mod tests {
                 filter: Filter::default(),
                 sort: None,
                 page: page(PageStart::Offset(0), Some(20)),
-                view: View::Detail
+                view: View::Detail,
+                count: true,
             })
         );
         assert_eq!(ctx.scope.as_deref(), Some("980190962"));
@@ -526,7 +527,13 @@ mod tests {
     }
 
     fn list_op(start: PageStart, limit: Option<usize>, sort: Option<Sort>) -> ImageOp {
-        ImageOp::List(ListQuery { filter: Filter::default(), sort, page: page(start, limit), view: View::Detail })
+        ImageOp::List(ListQuery {
+            filter: Filter::default(),
+            sort,
+            page: page(start, limit),
+            view: View::Detail,
+            count: true,
+        })
     }
 
     fn envelope(reply: &Value) -> Value {

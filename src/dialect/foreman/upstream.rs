@@ -17,7 +17,13 @@ const ACCEPT: &str = "application/json;version=2";
 const MAX_PAGE: usize = 1000;
 
 pub(super) fn capabilities() -> Capabilities {
-    Capabilities { paging: Paging::PageNumber, max_page: MAX_PAGE, reports_total: true, get_many: false, sort: true }
+    Capabilities {
+        paging: Paging::PageNumber,
+        max_page: MAX_PAGE,
+        reports_total: true,
+        get_many: false,
+        sort_fields: &[SortField::Id, SortField::Name],
+    }
 }
 
 /// Foreman searches images by id, name (exact or contains) and the
@@ -211,7 +217,7 @@ mod tests {
                 max_page: 1000,
                 reports_total: true,
                 get_many: false,
-                sort: true
+                sort_fields: &[SortField::Id, SortField::Name],
             }
         );
     }

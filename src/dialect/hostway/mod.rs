@@ -226,7 +226,7 @@ fn parse_type(word: &str) -> Result<bool, GatewayError> {
 
 impl UpstreamCodec for Hostway {
     fn capabilities(&self) -> Capabilities {
-        Capabilities { paging: Paging::None, max_page: 1000, reports_total: false, get_many: false, sort: false }
+        Capabilities { paging: Paging::None, max_page: 1000, reports_total: false, get_many: false, sort_fields: &[] }
     }
 
     fn split_filter(&self, filter: &Filter) -> (Filter, Filter) {

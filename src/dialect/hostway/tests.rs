@@ -543,7 +543,7 @@ fn split_filter_keeps_what_hostway_cannot_filter() {
 fn capabilities() {
     let caps = UP.capabilities();
     assert_eq!(caps.paging, Paging::None);
-    assert!(!caps.reports_total && !caps.get_many && !caps.sort);
+    assert!(!caps.reports_total && !caps.get_many && caps.sort_fields.is_empty());
 }
 
 // ------------------------------------------------------------------ upstream decode
