@@ -1,0 +1,205 @@
+//! OpenStack Compute v2 / v2.1: Nova's image proxy API (DIALECTS.md §2).
+//!
+//! # Edge paths
+//!
+//! `{prefix}` is `/v2/{project}`, `/v2.1/{project}` or `/v2.1` (no project,
+//! microversion 2.18 style). `ctx.scope` is the project, `ctx.prefix` the
+//! prefix as the client wrote it.
+//!
+//! | method   | path                                  | decoded as                                             |
+//! |----------|---------------------------------------|--------------------------------------------------------|
+//! | GET      | `/`                                   | local: Nova's versions list (200)                      |
+//! | GET      | `/v2`, `/v2/`                         | local: the v2.0 version document                       |
+//! | GET      | `/v2.1`, `/v2.1/`                     | local: the v2.1 version document                       |
+//! | GET      | `{prefix}/images`                     | `List`, `View::Summary`                                |
+//! | GET      | `{prefix}/images/detail`              | `List`, `View::Detail`                                 |
+//! | GET      | `{prefix}/images/{id}`                | `Show(id)`                                             |
+//! | GET      | `{prefix}/images/{id}/metadata`       | `Show(id)`, `ctx.item = Metadata`                      |
+//! | GET      | `{prefix}/images/{id}/metadata/{key}` | `Show(id)`, `ctx.item = MetadataKey(key)`              |
+//! | other    | any of the above                      | 405 `badMethod` (writes come later)                    |
+//! | any      | anything else under `/v2`, `/v2.1`    | 404 `itemNotFound` "The resource could not be found."  |
+//!
+//! HEAD is read like GET. A trailing slash on an image path is tolerated.
+//! Ids and metadata keys are percent-decoded from the path.
+//!
+//! Microversions (`OpenStack-API-Version: compute X.Y`, else
+//! `X-OpenStack-Nova-API-Version: X.Y`; none means 2.1): above 2.35 the image
+//! paths answer 404 and above 2.38 the metadata paths do, as in Nova. A
+//! malformed version, or one outside 2.1–2.104, is a 400 (Nova answers 406
+//! for the latter, which the model has no kind for).
+//!
+//! # List parameters
+//!
+//! | query           | canonical                                     | notes                                            |
+//! |-----------------|-----------------------------------------------|--------------------------------------------------|
+//! | `name`          | `Filter.name`                                 | exact                                            |
+//! | `status`        | `Filter.status`                               | Nova words or Glance words, any case; else 400   |
+//! | `changes-since` | `Filter.changed_since`                        | ISO 8601, no zone = UTC; else 400                |
+//! | `minRam`        | `Filter.min_ram_mb`                           | digits, else 400                                 |
+//! | `minDisk`       | `Filter.min_disk_gb`                          | digits, else 400                                 |
+//! | `server`        | `Filter.server_id`                            | the part after the last `/` (a server URL works) |
+//! | `type`          | `Filter.extra ("openstack.image_type", v)`    | Glance property `image_type` (snapshot, backup)  |
+//! | `limit`         | `PageRequest.limit`                           | digits, else 400; capped at 1000; 0 = no limit   |
+//! | `marker`        | `PageStart::After(marker)`                    |                                                  |
+//! | `page_size`, `offset` | checked as digits, otherwise unused     |                                                  |
+//!
+//! An empty value is no condition. Unknown parameters (including Glance's
+//! `property-*` pass-through) are tolerated and ignored.
+//!
+//! # Image fields
+//!
+//! | wire (show/detail)      | canonical                                                           |
+//! |-------------------------|---------------------------------------------------------------------|
+//! | `id`                    | `id` (string; a JSON number is read as its digits)                  |
+//! | `name`                  | `name` (`null` reads as empty)                                      |
+//! | `status`                | `status` (table below); `backend_status` = the word as sent         |
+//! | `progress`              | derived from the status; SAVING 25 is kept as extra `openstack.progress` |
+//! | `created`, `updated`    | `created`, `updated` (`YYYY-MM-DDTHH:MM:SSZ`, `null` when unknown)  |
+//! | `minRam`, `minDisk`     | `min_ram_mb`, `min_disk_gb` (integers or digit strings; 0 when unknown) |
+//! | `OS-EXT-IMG-SIZE:size`  | `size_bytes` (omitted when unknown)                                 |
+//! | `metadata`              | `metadata`; its `architecture` → `architecture`, `description` → `description`, `image_type` → extra `openstack.image_type` |
+//! | `server.id`             | `server_id` (else metadata `instance_uuid`)                          |
+//! | `OS-DCF:diskConfig`     | derived from metadata `auto_disk_config`; without that key, kept as extra `openstack.OS-DCF:diskConfig` |
+//! | `links` self, bookmark  | rebuilt from `ctx.origin` and `ctx.prefix`                          |
+//! | `links` alternate       | extra `openstack.alternate` (the Glance href); omitted when unknown |
+//! | any other field         | extra `openstack.<field>`, re-emitted after the known fields         |
+//!
+//! Images from other dialects: `architecture`, `description` and
+//! `openstack.image_type` are added to the rendered metadata when it lacks
+//! those keys; `os`, `public` and `zones` have no place in Nova's image view.
+//!
+//! Links follow Nova exactly: self `{origin}{prefix}/images/{id}`, bookmark
+//! the same without the version segment (`{origin}/{project}/images/{id}`),
+//! `server` links likewise under `/servers/`. Lists carry
+//! `images_links: [{"href": …, "rel": "next"}]` when `ListPage.more` is set;
+//! its query is the caller's parameters sorted by name with `marker` set to
+//! the last id (appended last when the caller sent none), as Nova builds it.
+//! The parameters are the decoded ones: `limit` capped, `status` in Nova's
+//! word, `server` as the bare id, unknown parameters left out. Without a
+//! caller's `limit` the link carries none, as in Nova.
+//!
+//! # Status
+//!
+//! | Nova      | canonical            | progress                                       |
+//! |-----------|----------------------|------------------------------------------------|
+//! | `ACTIVE`  | `Active`             | 100                                            |
+//! | `SAVING`  | `Saving`             | 25 when `backend_status` is `queued`, else 50  |
+//! | `DELETED` | `Deleted`, `Trashed` | 0                                              |
+//! | `ERROR`   | `Error`              | 0                                              |
+//! | `UNKNOWN` | `Unknown` (and any other word read upstream) | 0                      |
+//!
+//! # Errors
+//!
+//! `{"<faultName>": {"code": N, "message": "…"}}`, `Content-Type:
+//! application/json; charset=UTF-8` (Nova's `wsgi.Fault`):
+//!
+//! | kind                    | status | fault                | message                                   |
+//! |-------------------------|--------|----------------------|-------------------------------------------|
+//! | `NotFound` (an image)   | 404    | `itemNotFound`       | "Image not found."                        |
+//! | `NotFound` (other)      | 404    | `itemNotFound`       | "The resource could not be found."        |
+//! | `BadRequest`            | 400    | `badRequest`         | the error's message                       |
+//! | `Unauthorized`          | 401    | keystonemiddleware's `{"error": {"code", "title", "message"}}`, `WWW-Authenticate: Keystone uri="{origin}/v3"` | |
+//! | `Forbidden`             | 403    | `forbidden`          | the error's message                       |
+//! | `MethodNotAllowed`      | 405    | `badMethod`          |                                           |
+//! | `Conflict`              | 409    | `conflictingRequest` |                                           |
+//! | `PayloadTooLarge`       | 413    | `overLimit`          |                                           |
+//! | `UnsupportedMediaType`  | 415    | `badMediaType`       |                                           |
+//! | `RateLimited`           | 429    | `overLimit`          | + `retryAfter` (string) and `Retry-After` when known |
+//! | `Unsupported`           | 501    | `notImplemented`     | names the operation and the backend       |
+//! | `UpstreamUnavailable`   | 503    | `serviceUnavailable` | generic                                   |
+//! | `UpstreamProtocol`      | 502    | `computeFault`       | generic (Nova names any unlisted code so) |
+//! | `UpstreamTimeout`       | 504    | `computeFault`       | generic                                   |
+//! | `Internal`              | 500    | `computeFault`       | generic                                   |
+//!
+//! A missing metadata key answers 404 "The resource could not be found.", as
+//! Nova's `image_metadata.show` does (its "Invalid metadata key" belongs to
+//! delete).
+//!
+//! # Upstream
+//!
+//! `GET {base}/v2.1/{scope}/images[/detail|/{id}]` (`{base}/v2.1/images…`
+//! when the scope is empty) with `Accept: application/json` and
+//! `X-Auth-Token` from `Credentials::Token`; no microversion header (the
+//! proxy answers 404 above 2.35). Marker paging up to 1000, no totals, no
+//! get-many, no sorting. Native filters: name, status `Active`/`Deleted`
+//! (Nova hands the word to Glance lower-cased, so SAVING would miss queued
+//! images and ERROR matches nothing), changes-since, minRam, minDisk,
+//! server, type. Error bodies: any `{"<fault>": {"message", …}}` (Nova,
+//! Rackspace `unauthorized`), keystone's `{"error": {…}}`; the message is
+//! kept verbatim and the status decides the kind; 404 on a show is
+//! `image_not_found(id)`; 413/429 read `Retry-After` or the body's
+//! `retryAfter`. Other bodies (HTML from a proxy) fall back to the status.
+
+mod clock;
+mod edge;
+mod render;
+mod upstream;
+mod wire;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, request::Parts};
+
+use super::{Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Reply, Target, UpstreamCall, UpstreamCodec};
+use crate::model::{Filter, GatewayError, ImageOp};
+
+/// Extra key of the Glance href of an image (the `alternate` link).
+const EXTRA_ALTERNATE: &str = "openstack.alternate";
+/// Extra key of the Glance property `image_type`, also the `type` filter.
+const EXTRA_IMAGE_TYPE: &str = "openstack.image_type";
+/// Extra key of a SAVING image's progress when it was 25 (Glance `queued`).
+const EXTRA_PROGRESS: &str = "openstack.progress";
+/// Extra key of `OS-DCF:diskConfig` when metadata has no `auto_disk_config`.
+const EXTRA_DISK_CONFIG: &str = "openstack.OS-DCF:diskConfig";
+/// The namespace of this dialect's extras.
+const EXTRA_PREFIX: &str = "openstack.";
+
+/// Nova's `CONF.api.max_limit`.
+const MAX_LIMIT: usize = 1000;
+
+pub struct OpenStack;
+
+impl EdgeCodec for OpenStack {
+    fn claims(&self, path: &str) -> bool {
+        edge::claims(path)
+    }
+
+    fn context(&self, parts: &Parts, origin: &str) -> EdgeCtx {
+        edge::context(parts, origin)
+    }
+
+    fn decode(&self, ctx: &mut EdgeCtx, parts: &Parts, _body: &Bytes) -> Result<EdgeRequest, GatewayError> {
+        edge::decode(ctx, parts)
+    }
+
+    fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
+        render::outcome(ctx, op, &outcome)
+    }
+
+    fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
+        render::error(ctx, err)
+    }
+}
+
+impl UpstreamCodec for OpenStack {
+    fn capabilities(&self) -> Capabilities {
+        upstream::capabilities()
+    }
+
+    fn split_filter(&self, filter: &Filter) -> (Filter, Filter) {
+        upstream::split_filter(filter)
+    }
+
+    fn encode(&self, call: &UpstreamCall, target: &Target<'_>) -> Result<http::Request<Bytes>, GatewayError> {
+        upstream::request(call, target)
+    }
+
+    fn decode(
+        &self,
+        call: &UpstreamCall,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Outcome, GatewayError> {
+        upstream::reply(call, status, headers, body)
+    }
+}

@@ -1,0 +1,945 @@
+//! The edge half's reply side: Nova's image views, faults and version
+//! documents, serialised straight from borrowed images.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::{HeaderValue, StatusCode, header};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Value, json};
+
+use super::clock::Iso;
+use super::edge::ApiVersion;
+use super::wire::{is_reemitted_extra, status_word};
+use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS};
+use crate::dialect::reply::reply;
+use crate::dialect::{EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment};
+use crate::model::{ErrorKind, GatewayError, Image, ImageOp, ImageStatus, ListPage, ListQuery, PageStart, Side, View};
+
+/// Nova's fault replies say which charset they use.
+const FAULT_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
+
+/// Rough sizes of one rendered image, to allocate the body once.
+const DETAIL_BYTES: usize = 1024;
+const SUMMARY_BYTES: usize = 384;
+
+pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
+    let base = LinkBase::new(ctx);
+    match outcome {
+        Outcome::Image(image) => match &ctx.item {
+            None => json(ctx, &Wrapped("image", Detail { image, base: &base }), DETAIL_BYTES),
+            Some(Item::Metadata) => json(ctx, &Wrapped("metadata", Metadata(image)), SUMMARY_BYTES),
+            Some(Item::MetadataKey(key)) => match Metadata(image).get(key) {
+                Some(value) => json(ctx, &Wrapped("meta", Wrapped(key, value)), SUMMARY_BYTES),
+                None => error(ctx, &no_metadata_key(image, key)),
+            },
+        },
+        Outcome::Images(images) => json(
+            ctx,
+            &ListBody { images: ImageList { images, view: View::Detail, base: &base }, next: None },
+            images.len() * DETAIL_BYTES,
+        ),
+        Outcome::List(page) => list(ctx, op, page, &base),
+    }
+}
+
+fn list(ctx: &EdgeCtx, op: &ImageOp, page: &ListPage, base: &LinkBase<'_>) -> Reply {
+    let query = match op {
+        ImageOp::List(q) => Some(q),
+        _ => None,
+    };
+    let view = query.map_or(View::Detail, |q| q.view);
+    let next = match page.images.last() {
+        Some(last) if page.more => Some(NextHref { base, view, query: next_query(query, last.id.as_str()) }),
+        _ => None,
+    };
+    let per_image = match view {
+        View::Summary => SUMMARY_BYTES,
+        View::Detail => DETAIL_BYTES,
+    };
+    let capacity = (page.images.len() + 1) * per_image;
+    json(ctx, &ListBody { images: ImageList { images: &page.images, view, base }, next }, capacity)
+}
+
+fn no_metadata_key(image: &Image, key: &str) -> GatewayError {
+    GatewayError::new(
+        ErrorKind::NotFound { resource: "metadata key", id: key.to_owned() },
+        Side::Downstream,
+        format!("image {} has no metadata key {key}", image.id),
+    )
+}
+
+fn json<T: Serialize>(ctx: &EdgeCtx, body: &T, capacity: usize) -> Reply {
+    let mut bytes = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => json_reply(StatusCode::OK, bytes),
+        Err(e) => error(ctx, &GatewayError::internal(format!("rendering an image reply failed: {e}"))),
+    }
+}
+
+/// `{key: value}`.
+struct Wrapped<'a, T>(&'a str, T);
+
+impl<T: Serialize> Serialize for Wrapped<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(self.0, &self.1)?;
+        m.end()
+    }
+}
+
+/// Where links point: `{origin}{prefix}` for self links and the prefix
+/// without its version segment for bookmarks, as Nova's view builders do.
+struct LinkBase<'a> {
+    origin: &'a str,
+    prefix: &'a str,
+    bookmark: &'a str,
+}
+
+impl<'a> LinkBase<'a> {
+    fn new(ctx: &'a EdgeCtx) -> Self {
+        Self { origin: &ctx.origin, prefix: &ctx.prefix, bookmark: without_version(&ctx.prefix) }
+    }
+}
+
+/// `/v2/{project}` → `/{project}`; `/v2.1` → nothing.
+fn without_version(prefix: &str) -> &str {
+    match prefix.strip_prefix("/v") {
+        Some(rest) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => prefix,
+    }
+}
+
+/// `{origin}{prefix}/{collection}/{id}`.
+struct Href<'a> {
+    origin: &'a str,
+    prefix: &'a str,
+    collection: &'static str,
+    id: &'a str,
+}
+
+impl fmt::Display for Href<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}/{}/{}", self.origin, self.prefix, self.collection, percent_encode_segment(self.id))
+    }
+}
+
+/// One entry of a `links` list.
+struct Link<'a, H> {
+    href: H,
+    rel: &'a str,
+    media_type: Option<&'a str>,
+}
+
+impl<H: fmt::Display> Serialize for Link<'_, H> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("href", &format_args!("{}", self.href))?;
+        m.serialize_entry("rel", self.rel)?;
+        if let Some(t) = self.media_type {
+            m.serialize_entry("type", t)?;
+        }
+        m.end()
+    }
+}
+
+/// `self` and `bookmark` links of a resource, plus the Glance `alternate`
+/// when the image came with one.
+struct Links<'a> {
+    base: &'a LinkBase<'a>,
+    collection: &'static str,
+    id: &'a str,
+    alternate: Option<&'a str>,
+}
+
+impl Serialize for Links<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let b = self.base;
+        let href = |prefix| Href { origin: b.origin, prefix, collection: self.collection, id: self.id };
+        let mut seq = s.serialize_seq(None)?;
+        seq.serialize_element(&Link { href: href(b.prefix), rel: "self", media_type: None })?;
+        seq.serialize_element(&Link { href: href(b.bookmark), rel: "bookmark", media_type: None })?;
+        if let Some(glance) = self.alternate {
+            seq.serialize_element(&Link {
+                href: glance,
+                rel: "alternate",
+                media_type: Some("application/vnd.openstack.image"),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+fn image_links<'a>(image: &'a Image, base: &'a LinkBase<'a>) -> Links<'a> {
+    Links { base, collection: "images", id: image.id.as_str(), alternate: image.extra_str(EXTRA_ALTERNATE) }
+}
+
+/// `server: {"id", "links"}`.
+struct ServerRef<'a> {
+    id: &'a str,
+    base: &'a LinkBase<'a>,
+}
+
+impl Serialize for ServerRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("id", self.id)?;
+        m.serialize_entry("links", &Links { base: self.base, collection: "servers", id: self.id, alternate: None })?;
+        m.end()
+    }
+}
+
+/// The list view of an image: `{"id", "links", "name"}`.
+struct Summary<'a> {
+    image: &'a Image,
+    base: &'a LinkBase<'a>,
+}
+
+impl Serialize for Summary<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("id", self.image.id.as_str())?;
+        m.serialize_entry("links", &image_links(self.image, self.base))?;
+        m.serialize_entry("name", &self.image.name)?;
+        m.end()
+    }
+}
+
+/// The show/detail view of an image, keys in the order of Nova's samples.
+struct Detail<'a> {
+    image: &'a Image,
+    base: &'a LinkBase<'a>,
+}
+
+impl Serialize for Detail<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let image = self.image;
+        let mut m = s.serialize_map(None)?;
+        if let Some(disk_config) = disk_config(image) {
+            m.serialize_entry("OS-DCF:diskConfig", disk_config)?;
+        }
+        if let Some(size) = image.size_bytes {
+            m.serialize_entry("OS-EXT-IMG-SIZE:size", &size)?;
+        }
+        m.serialize_entry("created", &image.created.map(Iso))?;
+        m.serialize_entry("id", image.id.as_str())?;
+        m.serialize_entry("links", &image_links(image, self.base))?;
+        m.serialize_entry("metadata", &Metadata(image))?;
+        m.serialize_entry("minDisk", &image.min_disk_gb.unwrap_or(0))?;
+        m.serialize_entry("minRam", &image.min_ram_mb.unwrap_or(0))?;
+        m.serialize_entry("name", &image.name)?;
+        m.serialize_entry("progress", &progress(image))?;
+        if let Some(id) = &image.server_id {
+            m.serialize_entry("server", &ServerRef { id, base: self.base })?;
+        }
+        m.serialize_entry("status", status_word(image.status))?;
+        m.serialize_entry("updated", &image.updated.map(Iso))?;
+        for (key, value) in image.extra.iter().filter(|(k, _)| is_reemitted_extra(k)) {
+            m.serialize_entry(&key[EXTRA_PREFIX.len()..], value)?;
+        }
+        m.end()
+    }
+}
+
+/// Nova's `_get_progress`: a SAVING image is 25% while Glance has it queued.
+fn progress(image: &Image) -> u8 {
+    match image.status {
+        ImageStatus::Active => 100,
+        ImageStatus::Saving if queued(image) => 25,
+        ImageStatus::Saving => 50,
+        _ => 0,
+    }
+}
+
+fn queued(image: &Image) -> bool {
+    image.backend_status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("queued"))
+        || image.extra.get(EXTRA_PROGRESS).and_then(Value::as_u64) == Some(25)
+}
+
+/// `OS-DCF:diskConfig` from metadata `auto_disk_config` (oslo's non-strict
+/// `bool_from_string`), else as the upstream sent it.
+fn disk_config(image: &Image) -> Option<&str> {
+    let Some(auto) = image.metadata.get("auto_disk_config") else {
+        return image.extra_str(EXTRA_DISK_CONFIG);
+    };
+    let on = match auto {
+        Value::Null => return None,
+        Value::Bool(b) => *b,
+        Value::String(s) => is_true_word(s),
+        Value::Number(n) => is_true_word(&n.to_string()),
+        Value::Array(_) | Value::Object(_) => false,
+    };
+    Some(if on { "AUTO" } else { "MANUAL" })
+}
+
+fn is_true_word(s: &str) -> bool {
+    ["1", "t", "true", "on", "y", "yes"].iter().any(|w| w.eq_ignore_ascii_case(s.trim()))
+}
+
+/// The metadata Nova would show: the image's own, plus the canonical fields
+/// a foreign image keeps elsewhere, under the Glance property names.
+struct Metadata<'a>(&'a Image);
+
+/// A metadata value, borrowed from wherever the image keeps it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum MetaValue<'a> {
+    Json(&'a Value),
+    Text(&'a str),
+}
+
+impl<'a> Metadata<'a> {
+    /// Canonical fields missing from the metadata, in key order.
+    fn fallbacks(&self) -> impl Iterator<Item = (&'static str, &'a str)> + use<'a> {
+        let image = self.0;
+        [
+            ("architecture", image.architecture.as_deref()),
+            ("description", image.description.as_deref()),
+            ("image_type", image.extra_str(EXTRA_IMAGE_TYPE)),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key, v)))
+        .filter(move |(key, _)| !image.metadata.contains_key(*key))
+    }
+
+    fn get(&self, key: &str) -> Option<MetaValue<'a>> {
+        match self.0.metadata.get(key) {
+            Some(v) => Some(MetaValue::Json(v)),
+            None => self.fallbacks().find(|(k, _)| *k == key).map(|(_, v)| MetaValue::Text(v)),
+        }
+    }
+}
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        let mut fallbacks = self.fallbacks().peekable();
+        for (key, value) in &self.0.metadata {
+            while let Some((k, v)) = fallbacks.next_if(|(k, _)| *k < key.as_str()) {
+                m.serialize_entry(k, v)?;
+            }
+            m.serialize_entry(key, value)?;
+        }
+        for (k, v) in fallbacks {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The images of a list, in the view the caller asked for.
+struct ImageList<'a> {
+    images: &'a [Image],
+    view: View,
+    base: &'a LinkBase<'a>,
+}
+
+impl Serialize for ImageList<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.images.len()))?;
+        for image in self.images {
+            match self.view {
+                View::Summary => seq.serialize_element(&Summary { image, base: self.base })?,
+                View::Detail => seq.serialize_element(&Detail { image, base: self.base })?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// `{"images": […], "images_links": [next]}`.
+struct ListBody<'a> {
+    images: ImageList<'a>,
+    next: Option<NextHref<'a>>,
+}
+
+impl Serialize for ListBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("images", &self.images)?;
+        if let Some(next) = &self.next {
+            m.serialize_entry("images_links", &[Link { href: next, rel: "next", media_type: None }])?;
+        }
+        m.end()
+    }
+}
+
+/// `{origin}{prefix}/images[/detail]?{query}`.
+struct NextHref<'a> {
+    base: &'a LinkBase<'a>,
+    view: View,
+    query: String,
+}
+
+impl fmt::Display for NextHref<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let collection = match self.view {
+            View::Summary => "images",
+            View::Detail => "images/detail",
+        };
+        write!(f, "{}{}/{}?{}", self.base.origin, self.base.prefix, collection, self.query)
+    }
+}
+
+/// The query of the next-page link as Nova's `_get_next_link` builds it:
+/// the caller's parameters sorted by name, `marker` set to the last id in
+/// its sorted place, or appended when the caller sent none.
+fn next_query<'q>(query: Option<&'q ListQuery>, marker: &'q str) -> String {
+    let mut params: Vec<(&'static str, Cow<'q, str>)> = Vec::new();
+    let mut marker_given = false;
+    if let Some(q) = query {
+        let f = &q.filter;
+        let mut add = |key: &'static str, value: Option<Cow<'q, str>>| params.extend(value.map(|v| (key, v)));
+        add("changes-since", f.changed_since.map(|t| Iso(t).to_string().into()));
+        add("limit", q.page.limit.map(|n| n.to_string().into()));
+        add("minDisk", f.min_disk_gb.map(|n| n.to_string().into()));
+        add("minRam", f.min_ram_mb.map(|n| n.to_string().into()));
+        add("name", f.name.as_deref().map(Cow::Borrowed));
+        add("server", f.server_id.as_deref().map(Cow::Borrowed));
+        add("status", f.status.map(|s| status_word(s).into()));
+        add("type", f.extra.iter().find(|(k, _)| k == EXTRA_IMAGE_TYPE).map(|(_, v)| v.as_str().into()));
+        marker_given = matches!(q.page.start, PageStart::After(_));
+    }
+    if marker_given {
+        params.push(("marker", marker.into()));
+        params.sort_by(|a, b| a.0.cmp(b.0));
+    } else {
+        params.push(("marker", marker.into()));
+    }
+    let mut out = String::new();
+    for (i, (key, value)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        quote_plus(&mut out, key);
+        out.push('=');
+        quote_plus(&mut out, value);
+    }
+    out
+}
+
+/// Characters Python's `quote_plus` leaves alone (space becomes `+`).
+const QUOTE_PLUS: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~');
+
+fn quote_plus(out: &mut String, text: &str) {
+    for (i, part) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push('+');
+        }
+        out.extend(utf8_percent_encode(part, QUOTE_PLUS));
+    }
+}
+
+/// Nova's `_fault_names`; any other code is a `computeFault`.
+fn fault_name(status: u16) -> &'static str {
+    match status {
+        400 => "badRequest",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "itemNotFound",
+        405 => "badMethod",
+        409 => "conflictingRequest",
+        413 | 429 => "overLimit",
+        415 => "badMediaType",
+        501 => "notImplemented",
+        503 => "serviceUnavailable",
+        _ => "computeFault",
+    }
+}
+
+pub fn error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
+    if err.kind == ErrorKind::Unauthorized {
+        return unauthorized(ctx);
+    }
+    let code = err.kind.status();
+    let message: Cow<'_, str> = match &err.kind {
+        ErrorKind::NotFound { resource: "image", id } if !id.is_empty() => "Image not found.".into(),
+        ErrorKind::NotFound { .. } => "The resource could not be found.".into(),
+        _ => err.public_message(),
+    };
+    let retry_after = match err.kind {
+        ErrorKind::RateLimited { retry_after: Some(d) } => Some(d.as_secs() + u64::from(d.subsec_nanos() > 0)),
+        _ => None,
+    };
+    let fault = Fault { code, message: &message, retry_after };
+    let body = serde_json::to_vec(&Wrapped(fault_name(code), fault)).unwrap_or_default();
+    let mut res =
+        reply(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), FAULT_CONTENT_TYPE, body);
+    if let Some(secs) = retry_after {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
+}
+
+/// `{"code", "message"[, "retryAfter"]}`.
+struct Fault<'a> {
+    code: u16,
+    message: &'a str,
+    retry_after: Option<u64>,
+}
+
+impl Serialize for Fault<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("code", &self.code)?;
+        m.serialize_entry("message", self.message)?;
+        if let Some(secs) = self.retry_after {
+            m.serialize_entry("retryAfter", &format_args!("{secs}"))?;
+        }
+        m.end()
+    }
+}
+
+/// keystonemiddleware's 401, which answers before Nova sees the request.
+fn unauthorized(ctx: &EdgeCtx) -> Reply {
+    let body = json!({"error": {
+        "code": 401,
+        "title": "Unauthorized",
+        "message": "The request you have made requires authentication.",
+    }});
+    let mut res = json_reply(StatusCode::UNAUTHORIZED, body.to_string());
+    if let Ok(value) = HeaderValue::from_str(&format!("Keystone uri=\"{}/v3\"", ctx.origin)) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    res
+}
+
+/// One version as Nova's documents describe it; the version's own
+/// document adds the `describedby` link and the media types.
+fn version_entry(ctx: &EdgeCtx, version: ApiVersion, document: bool) -> Value {
+    let (id, path, status, max, min, updated, media_type) = match version {
+        ApiVersion::V2 => (
+            "v2.0",
+            "v2",
+            "DEPRECATED",
+            "",
+            "",
+            "2025-07-04T12:00:00Z",
+            "application/vnd.openstack.compute+json;version=2",
+        ),
+        ApiVersion::V21 => (
+            "v2.1",
+            "v2.1",
+            "CURRENT",
+            "2.104",
+            "2.1",
+            "2013-07-23T11:33:21Z",
+            "application/vnd.openstack.compute+json;version=2.1",
+        ),
+    };
+    let mut links = vec![json!({"href": format!("{}/{path}/", ctx.origin), "rel": "self"})];
+    let mut entry = serde_json::Map::new();
+    entry.insert("id".to_owned(), id.into());
+    if document {
+        links.push(json!({"href": "http://docs.openstack.org/", "rel": "describedby", "type": "text/html"}));
+        entry.insert("links".to_owned(), links.into());
+        entry.insert("media-types".to_owned(), json!([{"base": "application/json", "type": media_type}]));
+    } else {
+        entry.insert("links".to_owned(), links.into());
+    }
+    entry.insert("status".to_owned(), status.into());
+    entry.insert("version".to_owned(), max.into());
+    entry.insert("min_version".to_owned(), min.into());
+    entry.insert("updated".to_owned(), updated.into());
+    Value::Object(entry)
+}
+
+/// `GET /`: the versions list.
+pub fn versions(ctx: &EdgeCtx) -> Reply {
+    let entries = [version_entry(ctx, ApiVersion::V2, false), version_entry(ctx, ApiVersion::V21, false)];
+    json_reply(StatusCode::OK, json!({ "versions": entries }).to_string())
+}
+
+/// `GET /v2/` or `GET /v2.1/`: one version document.
+pub fn version(ctx: &EdgeCtx, version: ApiVersion) -> Reply {
+    json_reply(StatusCode::OK, json!({ "version": version_entry(ctx, version, true) }).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures_util::FutureExt;
+    use http_body_util::BodyExt;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::dialect::Dialect;
+    use crate::model::{Filter, ImageId, PageRequest};
+
+    fn ctx(prefix: &str) -> EdgeCtx {
+        let mut ctx = EdgeCtx::new(Dialect::OpenStack, "http://gw");
+        ctx.prefix = prefix.to_owned();
+        ctx
+    }
+
+    fn body(reply: Reply) -> Value {
+        let bytes = reply.into_body().collect().now_or_never().unwrap().unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    fn show(ctx: &EdgeCtx, image: Image) -> Value {
+        let reply = outcome(ctx, &ImageOp::Show(image.id.clone()), &Outcome::Image(image));
+        assert_eq!(reply.status(), StatusCode::OK);
+        assert_eq!(reply.headers()[header::CONTENT_TYPE], "application/json");
+        body(reply)
+    }
+
+    /// An image as another dialect's backend would hand it over.
+    fn foreign() -> Image {
+        Image {
+            id: ImageId::new("42"),
+            name: "CentOS 5.3 (32-bit)".to_owned(),
+            status: ImageStatus::Active,
+            backend_status: Some("Available".to_owned()),
+            created: Some(datetime!(2009-04-01 12:00:00.250 UTC)),
+            updated: None,
+            description: Some("a base image".to_owned()),
+            os: Some("CentOS 5.3".to_owned()),
+            architecture: Some("32-bit".to_owned()),
+            public: Some(true),
+            min_disk_gb: None,
+            min_ram_mb: Some(512),
+            size_bytes: Some(1024),
+            server_id: Some("srv-9".to_owned()),
+            zones: vec!["US-West-1".to_owned()],
+            metadata: Default::default(),
+            extra: [("gogrid.location".to_owned(), Value::from("x"))].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn foreign_image_renders_with_defaults() {
+        let got = show(&ctx("/v2.1/proj"), foreign());
+        let want = json!({"image": {
+            "OS-EXT-IMG-SIZE:size": 1024,
+            "created": "2009-04-01T12:00:00Z",
+            "id": "42",
+            "links": [
+                {"href": "http://gw/v2.1/proj/images/42", "rel": "self"},
+                {"href": "http://gw/proj/images/42", "rel": "bookmark"},
+            ],
+            "metadata": {"architecture": "32-bit", "description": "a base image"},
+            "minDisk": 0,
+            "minRam": 512,
+            "name": "CentOS 5.3 (32-bit)",
+            "progress": 100,
+            "server": {"id": "srv-9", "links": [
+                {"href": "http://gw/v2.1/proj/servers/srv-9", "rel": "self"},
+                {"href": "http://gw/proj/servers/srv-9", "rel": "bookmark"},
+            ]},
+            "status": "ACTIVE",
+            "updated": null,
+        }});
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn detail_keys_follow_novas_sample_order() {
+        let mut image = foreign();
+        image.metadata.insert("auto_disk_config".to_owned(), Value::from("True"));
+        let reply = outcome(&ctx("/v2/p"), &ImageOp::Show(image.id.clone()), &Outcome::Image(image));
+        let bytes = reply.into_body().collect().now_or_never().unwrap().unwrap().to_bytes();
+        let parsed: Value = serde_json::from_slice(&bytes).unwrap();
+        let keys: Vec<&str> = parsed["image"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "OS-DCF:diskConfig",
+                "OS-EXT-IMG-SIZE:size",
+                "created",
+                "id",
+                "links",
+                "metadata",
+                "minDisk",
+                "minRam",
+                "name",
+                "progress",
+                "server",
+                "status",
+                "updated"
+            ]
+        );
+        let meta: Vec<&str> = parsed["image"]["metadata"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(meta, ["architecture", "auto_disk_config", "description"]);
+    }
+
+    #[test]
+    fn metadata_keeps_its_own_values_over_canonical_fields() {
+        let mut image = foreign();
+        image.metadata.insert("architecture".to_owned(), Value::from("x86_64"));
+        image.metadata.insert("zzz".to_owned(), Value::from(1));
+        image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::from("snapshot"));
+        let mut c = ctx("/v2/p");
+        c.item = Some(Item::Metadata);
+        assert_eq!(
+            show(&c, image),
+            json!({"metadata": {"architecture": "x86_64", "description": "a base image", "image_type": "snapshot", "zzz": 1}})
+        );
+    }
+
+    #[test]
+    fn a_metadata_key_is_shown_alone() {
+        let mut c = ctx("/v2/p");
+        c.item = Some(Item::MetadataKey("architecture".to_owned()));
+        assert_eq!(show(&c, foreign()), json!({"meta": {"architecture": "32-bit"}}));
+    }
+
+    #[test]
+    fn a_missing_metadata_key_is_not_found() {
+        let mut c = ctx("/v2/p");
+        c.item = Some(Item::MetadataKey("kernel_id".to_owned()));
+        let image = foreign();
+        let reply = outcome(&c, &ImageOp::Show(image.id.clone()), &Outcome::Image(image));
+        assert_eq!(reply.status(), StatusCode::NOT_FOUND);
+        assert_eq!(reply.headers()[header::CONTENT_TYPE], FAULT_CONTENT_TYPE);
+        assert_eq!(body(reply), json!({"itemNotFound": {"code": 404, "message": "The resource could not be found."}}));
+    }
+
+    #[test]
+    fn status_and_progress_follow_nova() {
+        let cases = [
+            (ImageStatus::Active, None, "ACTIVE", 100),
+            (ImageStatus::Saving, Some("queued"), "SAVING", 25),
+            (ImageStatus::Saving, Some("QUEUED"), "SAVING", 25),
+            (ImageStatus::Saving, Some("saving"), "SAVING", 50),
+            (ImageStatus::Saving, None, "SAVING", 50),
+            (ImageStatus::Trashed, Some("Trash"), "DELETED", 0),
+            (ImageStatus::Deleted, None, "DELETED", 0),
+            (ImageStatus::Error, Some("killed"), "ERROR", 0),
+            (ImageStatus::Unknown, None, "UNKNOWN", 0),
+        ];
+        for (status, word, nova, progress) in cases {
+            let image = Image { status, backend_status: word.map(str::to_owned), ..foreign() };
+            let got = show(&ctx("/v2/p"), image);
+            assert_eq!(got["image"]["status"], nova, "{status:?}");
+            assert_eq!(got["image"]["progress"], progress, "{status:?} {word:?}");
+        }
+        let image = Image { status: ImageStatus::Saving, backend_status: Some("SAVING".to_owned()), ..foreign() };
+        let mut kept = image.clone();
+        kept.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
+        assert_eq!(show(&ctx(""), kept)["image"]["progress"], 25);
+        assert_eq!(show(&ctx(""), image)["image"]["progress"], 50);
+    }
+
+    #[test]
+    fn disk_config_comes_from_auto_disk_config() {
+        let cases = [
+            (Value::from("True"), Some("AUTO")),
+            (Value::from(" yes "), Some("AUTO")),
+            (Value::from("False"), Some("MANUAL")),
+            (Value::from("maybe"), Some("MANUAL")),
+            (Value::from(true), Some("AUTO")),
+            (Value::from(false), Some("MANUAL")),
+            (Value::from(1), Some("AUTO")),
+            (Value::from(0), Some("MANUAL")),
+            (json!([]), Some("MANUAL")),
+            (Value::Null, None),
+        ];
+        for (value, want) in cases {
+            let mut image = foreign();
+            image.metadata.insert("auto_disk_config".to_owned(), value.clone());
+            image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), Value::from("IGNORED"));
+            let got = show(&ctx(""), image);
+            assert_eq!(got["image"].get("OS-DCF:diskConfig").and_then(Value::as_str), want, "{value}");
+        }
+        let mut image = foreign();
+        image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), Value::from("MANUAL"));
+        assert_eq!(show(&ctx(""), image)["image"]["OS-DCF:diskConfig"], "MANUAL");
+    }
+
+    #[test]
+    fn own_extras_are_reemitted_and_others_are_not() {
+        let mut image = foreign();
+        image.extra.insert("openstack.com.rackspace__1__os_distro".to_owned(), Value::from("ubuntu"));
+        image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::from("http://glance/images/42"));
+        image.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
+        image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::from("backup"));
+        image.extra.insert("openstack.name".to_owned(), Value::from("shadow"));
+        let got = show(&ctx("/v2/p"), image);
+        let got = got["image"].as_object().unwrap();
+        assert_eq!(got["com.rackspace__1__os_distro"], "ubuntu");
+        assert_eq!(got["name"], "CentOS 5.3 (32-bit)");
+        for absent in ["gogrid.location", "location", "alternate", "image_type", "openstack.progress"] {
+            assert!(!got.contains_key(absent), "{absent}");
+        }
+        assert_eq!(
+            got["links"][2],
+            json!({"href": "http://glance/images/42", "rel": "alternate", "type": "application/vnd.openstack.image"})
+        );
+        assert_eq!(got["metadata"]["image_type"], "backup");
+    }
+
+    #[test]
+    fn links_without_a_project_and_with_odd_ids() {
+        let image = Image { id: ImageId::new("a b/c"), ..foreign() };
+        let got = show(&ctx("/v2.1"), image);
+        assert_eq!(got["image"]["id"], "a b/c");
+        assert_eq!(got["image"]["links"][0]["href"], "http://gw/v2.1/images/a%20b%2Fc");
+        assert_eq!(got["image"]["links"][1]["href"], "http://gw/images/a%20b%2Fc");
+    }
+
+    fn page(ids: &[&str], more: bool) -> ListPage {
+        let images =
+            ids.iter().map(|id| Image { id: ImageId::new(*id), name: format!("n-{id}"), ..Image::default() }).collect();
+        ListPage { images, offset: None, matched: None, total: None, more }
+    }
+
+    fn listed(c: &EdgeCtx, query: ListQuery, page: ListPage) -> Value {
+        body(outcome(c, &ImageOp::List(query), &Outcome::List(page)))
+    }
+
+    #[test]
+    fn summary_list_and_next_link_without_a_marker() {
+        let q = ListQuery {
+            view: View::Summary,
+            page: PageRequest { start: PageStart::First, limit: Some(2) },
+            ..ListQuery::default()
+        };
+        let got = listed(&ctx("/v2/p"), q, page(&["a", "b"], true));
+        let want = json!({
+            "images": [
+                {"id": "a", "links": [{"href": "http://gw/v2/p/images/a", "rel": "self"}, {"href": "http://gw/p/images/a", "rel": "bookmark"}], "name": "n-a"},
+                {"id": "b", "links": [{"href": "http://gw/v2/p/images/b", "rel": "self"}, {"href": "http://gw/p/images/b", "rel": "bookmark"}], "name": "n-b"},
+            ],
+            "images_links": [{"href": "http://gw/v2/p/images?limit=2&marker=b", "rel": "next"}],
+        });
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn next_link_keeps_filters_sorted_with_the_marker_in_place() {
+        let q = ListQuery {
+            filter: Filter {
+                name: Some("a b&c".to_owned()),
+                status: Some(ImageStatus::Active),
+                changed_since: Some(datetime!(2011-01-01 01:02:03 UTC)),
+                min_ram_mb: Some(512),
+                min_disk_gb: Some(2),
+                server_id: Some("s/1".to_owned()),
+                extra: vec![(EXTRA_IMAGE_TYPE.to_owned(), "snapshot".to_owned())],
+                ..Filter::default()
+            },
+            sort: None,
+            page: PageRequest { start: PageStart::After(ImageId::new("x")), limit: Some(1) },
+            view: View::Detail,
+            count: false,
+        };
+        let got = listed(&ctx("/v2.1"), q, page(&["z~1"], true));
+        assert_eq!(
+            got["images_links"],
+            json!([{"rel": "next", "href": "http://gw/v2.1/images/detail?changes-since=2011-01-01T01%3A02%3A03Z&limit=1&marker=z~1&minDisk=2&minRam=512&name=a+b%26c&server=s%2F1&status=ACTIVE&type=snapshot"}])
+        );
+    }
+
+    #[test]
+    fn no_next_link_without_more_or_images() {
+        let got = listed(&ctx("/v2/p"), ListQuery::default(), page(&["a"], false));
+        assert!(got.get("images_links").is_none());
+        let got = listed(&ctx("/v2/p"), ListQuery::default(), page(&[], true));
+        assert_eq!(got, json!({"images": []}));
+    }
+
+    #[test]
+    fn next_link_without_a_limit_carries_only_the_marker() {
+        let got = listed(&ctx("/v2/p"), ListQuery::default(), page(&["a"], true));
+        assert_eq!(got["images_links"][0]["href"], "http://gw/v2/p/images/detail?marker=a");
+    }
+
+    #[test]
+    fn images_outcome_renders_as_a_detail_list() {
+        let images = vec![foreign()];
+        let got = body(outcome(&ctx("/v2/p"), &ImageOp::Show(ImageId::new("42")), &Outcome::Images(images)));
+        assert_eq!(got["images"][0]["minRam"], 512);
+        assert_eq!(got.as_object().unwrap().len(), 1);
+    }
+
+    fn rendered(kind: ErrorKind, message: &'static str) -> (StatusCode, HeaderMap, Value) {
+        let reply = error(&ctx("/v2/p"), &GatewayError::new(kind, Side::Upstream, message));
+        (reply.status(), reply.headers().clone(), body(reply))
+    }
+
+    use http::HeaderMap;
+
+    #[test]
+    fn every_error_kind_renders_as_a_nova_fault() {
+        let not_found = |resource, id: &str| ErrorKind::NotFound { resource, id: id.to_owned() };
+        let cases = [
+            (not_found("image", "x"), 404, "itemNotFound", "Image not found."),
+            (not_found("image", ""), 404, "itemNotFound", "The resource could not be found."),
+            (not_found("resource", "/v2/p/x"), 404, "itemNotFound", "The resource could not be found."),
+            (ErrorKind::BadRequest, 400, "badRequest", "boom"),
+            (ErrorKind::Forbidden, 403, "forbidden", "boom"),
+            (ErrorKind::Conflict, 409, "conflictingRequest", "boom"),
+            (ErrorKind::MethodNotAllowed, 405, "badMethod", "boom"),
+            (ErrorKind::UnsupportedMediaType, 415, "badMediaType", "boom"),
+            (ErrorKind::PayloadTooLarge, 413, "overLimit", "boom"),
+            (ErrorKind::RateLimited { retry_after: None }, 429, "overLimit", "boom"),
+            (ErrorKind::UpstreamUnavailable, 503, "serviceUnavailable", "the service is temporarily unavailable"),
+            (ErrorKind::UpstreamTimeout, 504, "computeFault", "the upstream service did not answer in time"),
+            (ErrorKind::UpstreamProtocol, 502, "computeFault", "the upstream service gave an invalid response"),
+            (ErrorKind::Internal, 500, "computeFault", "the server could not finish the request"),
+        ];
+        for (kind, code, fault, message) in cases {
+            let (status, headers, got) = rendered(kind.clone(), "boom");
+            assert_eq!(status.as_u16(), code, "{kind:?}");
+            assert_eq!(headers[header::CONTENT_TYPE], FAULT_CONTENT_TYPE, "{kind:?}");
+            assert!(headers.get(header::RETRY_AFTER).is_none(), "{kind:?}");
+            assert_eq!(got, json!({fault: {"code": code, "message": message}}), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn rate_limits_say_when_to_retry() {
+        let (status, headers, got) =
+            rendered(ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(30)) }, "slow down");
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(headers[header::RETRY_AFTER], "30");
+        assert_eq!(got, json!({"overLimit": {"code": 429, "message": "slow down", "retryAfter": "30"}}));
+        let (_, headers, got) =
+            rendered(ErrorKind::RateLimited { retry_after: Some(Duration::from_millis(1500)) }, "x");
+        assert_eq!(headers[header::RETRY_AFTER], "2");
+        assert_eq!(got["overLimit"]["retryAfter"], "2");
+    }
+
+    #[test]
+    fn unsupported_names_the_operation_and_backend() {
+        let reply = error(&ctx("/v2/p"), &GatewayError::unsupported("get many images", "hostway"));
+        assert_eq!(reply.status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(
+            body(reply),
+            json!({"notImplemented": {"code": 501, "message": "get many images is not supported by the hostway backend"}})
+        );
+    }
+
+    #[test]
+    fn unauthorized_is_keystonemiddlewares() {
+        let (status, headers, got) = rendered(ErrorKind::Unauthorized, "bad token");
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(headers[header::WWW_AUTHENTICATE], "Keystone uri=\"http://gw/v3\"");
+        assert_eq!(
+            got,
+            json!({"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}})
+        );
+    }
+
+    #[test]
+    fn version_links_follow_the_origin() {
+        let got = body(versions(&EdgeCtx::new(Dialect::OpenStack, "https://api:8774")));
+        assert_eq!(got["versions"][0]["links"][0]["href"], "https://api:8774/v2/");
+        assert_eq!(got["versions"][1]["links"][0]["href"], "https://api:8774/v2.1/");
+        let got = body(version(&EdgeCtx::new(Dialect::OpenStack, "https://api:8774"), ApiVersion::V21));
+        assert_eq!(got["version"]["links"][0]["href"], "https://api:8774/v2.1/");
+    }
+
+    #[test]
+    fn bookmarks_drop_the_version_segment() {
+        assert_eq!(without_version("/v2/p"), "/p");
+        assert_eq!(without_version("/v2.1/p"), "/p");
+        assert_eq!(without_version("/v2.1"), "");
+        assert_eq!(without_version(""), "");
+    }
+}

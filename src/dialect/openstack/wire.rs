@@ -1,0 +1,335 @@
+//! Nova's image JSON read straight into the canonical [`Image`], one pass
+//! over the body, plus the status vocabulary both halves share.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS, clock};
+use crate::model::{Image, ImageId, ImageStatus};
+
+/// Nova's word for a canonical status.
+pub fn status_word(status: ImageStatus) -> &'static str {
+    match status {
+        ImageStatus::Active => "ACTIVE",
+        ImageStatus::Saving => "SAVING",
+        ImageStatus::Trashed | ImageStatus::Deleted => "DELETED",
+        ImageStatus::Error => "ERROR",
+        ImageStatus::Unknown => "UNKNOWN",
+    }
+}
+
+/// The canonical status of a word Nova (or Glance behind it) uses, any case.
+pub fn status_of_word(word: &str) -> Option<ImageStatus> {
+    const WORDS: [(&str, ImageStatus); 11] = [
+        ("active", ImageStatus::Active),
+        ("saving", ImageStatus::Saving),
+        ("queued", ImageStatus::Saving),
+        ("deleted", ImageStatus::Deleted),
+        ("pending_delete", ImageStatus::Deleted),
+        ("error", ImageStatus::Error),
+        ("killed", ImageStatus::Error),
+        ("unknown", ImageStatus::Unknown),
+        ("uploading", ImageStatus::Unknown),
+        ("importing", ImageStatus::Unknown),
+        ("deactivated", ImageStatus::Unknown),
+    ];
+    WORDS.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)).map(|&(_, s)| s)
+}
+
+/// `{"image": {…}}`.
+#[derive(serde::Deserialize)]
+pub struct ShowBody {
+    pub image: NovaImage,
+}
+
+/// `{"images": […], "images_links": […]}`.
+#[derive(serde::Deserialize)]
+pub struct ListBody<'a> {
+    pub images: Vec<NovaImage>,
+    #[serde(default, borrow)]
+    pub images_links: Vec<Link<'a>>,
+}
+
+impl ListBody<'_> {
+    /// Nova links the next page only when more may follow.
+    pub fn has_next(&self) -> bool {
+        self.images_links.iter().any(|l| l.is("next"))
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Link<'a> {
+    #[serde(borrow)]
+    rel: Option<Text<'a>>,
+    #[serde(borrow)]
+    href: Option<Text<'a>>,
+}
+
+impl Link<'_> {
+    fn is(&self, rel: &str) -> bool {
+        self.rel.as_ref().is_some_and(|r| r.0 == rel)
+    }
+}
+
+/// A string borrowed from the body when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ServerRef {
+    id: Option<String>,
+}
+
+/// One image of a show, list or detail reply.
+pub struct NovaImage(pub Image);
+
+/// The fields of Nova's image view.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Id,
+    Name,
+    MinRam,
+    MinDisk,
+    Metadata,
+    Created,
+    Updated,
+    Status,
+    Progress,
+    Size,
+    Links,
+    Server,
+    DiskConfig,
+}
+
+impl Field {
+    fn of(key: &str) -> Option<Field> {
+        Some(match key {
+            "id" => Field::Id,
+            "name" => Field::Name,
+            "minRam" => Field::MinRam,
+            "minDisk" => Field::MinDisk,
+            "metadata" => Field::Metadata,
+            "created" => Field::Created,
+            "updated" => Field::Updated,
+            "status" => Field::Status,
+            "progress" => Field::Progress,
+            "OS-EXT-IMG-SIZE:size" => Field::Size,
+            "links" => Field::Links,
+            "server" => Field::Server,
+            "OS-DCF:diskConfig" => Field::DiskConfig,
+            _ => return None,
+        })
+    }
+}
+
+/// Whether `openstack.<key>` holds an unknown wire field to re-emit: the
+/// renderer writes the known fields itself, and an extra must never shadow
+/// them.
+pub fn is_reemitted_extra(key: &str) -> bool {
+    key.strip_prefix(EXTRA_PREFIX).is_some_and(|field| {
+        Field::of(field).is_none()
+            && ![EXTRA_ALTERNATE, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS, EXTRA_DISK_CONFIG].contains(&key)
+    })
+}
+
+/// A key of an image object: one of Nova's fields, or another kept as an extra.
+enum Key {
+    Known(Field),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Field::of(v).map_or_else(|| Key::Other(format!("{EXTRA_PREFIX}{v}")), Key::Known))
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// An id: a string, or a number read as its digits (early deployments).
+struct Id(String);
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(Id(s)),
+            Value::Number(n) => Ok(Id(n.to_string())),
+            other => Err(de::Error::custom(format_args!("image id is not a string: {other}"))),
+        }
+    }
+}
+
+/// A non-negative integer sent as a number or as digits (`"256"`, Rackspace
+/// era); `null` is unknown.
+struct Lenient(Option<u64>);
+
+impl<'de> Deserialize<'de> for Lenient {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct LenientVisitor;
+        impl Visitor<'_> for LenientVisitor {
+            type Value = Lenient;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative integer or a string of digits")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Lenient, E> {
+                Ok(Lenient(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Lenient, E> {
+                u64::try_from(v).map(|v| Lenient(Some(v))).map_err(|_| E::custom(format_args!("negative value {v}")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Lenient, E> {
+                if v.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&v) {
+                    Ok(Lenient(Some(v as u64)))
+                } else {
+                    Err(E::custom(format_args!("not a whole number: {v}")))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Lenient, E> {
+                let v = v.trim();
+                if v.is_empty() {
+                    return Ok(Lenient(None));
+                }
+                v.parse().map(|n| Lenient(Some(n))).map_err(|_| E::custom(format_args!("not a number: {v:?}")))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Lenient, E> {
+                Ok(Lenient(None))
+            }
+        }
+        d.deserialize_any(LenientVisitor)
+    }
+}
+
+/// A timestamp; `null` or an unreadable one is unknown.
+struct Stamp(Option<time::OffsetDateTime>);
+
+impl<'de> Deserialize<'de> for Stamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StampVisitor;
+        impl Visitor<'_> for StampVisitor {
+            type Value = Stamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ISO 8601 timestamp or null")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Stamp, E> {
+                Ok(Stamp(clock::parse(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Stamp, E> {
+                Ok(Stamp(None))
+            }
+        }
+        d.deserialize_any(StampVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for NovaImage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ImageVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ImageVisitor<'de>(std::marker::PhantomData<&'de ()>);
+
+impl<'de> Visitor<'de> for ImageVisitor<'de> {
+    type Value = NovaImage;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Nova image object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NovaImage, A::Error> {
+        let mut image = Image::default();
+        let mut seen = Seen::<'de>::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            let field = match key {
+                Key::Known(field) => field,
+                Key::Other(extra_key) => {
+                    image.extra.insert(extra_key, map.next_value::<Value>()?);
+                    continue;
+                }
+            };
+            match field {
+                Field::Id => image.id = ImageId(map.next_value::<Id>()?.0),
+                Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Field::MinRam => image.min_ram_mb = map.next_value::<Lenient>()?.0,
+                Field::MinDisk => image.min_disk_gb = map.next_value::<Lenient>()?.0,
+                Field::Metadata => image.metadata = map.next_value::<Option<BTreeMap<_, _>>>()?.unwrap_or_default(),
+                Field::Created => image.created = map.next_value::<Stamp>()?.0,
+                Field::Updated => image.updated = map.next_value::<Stamp>()?.0,
+                Field::Status => image.backend_status = map.next_value()?,
+                Field::Progress => seen.progress = map.next_value::<Lenient>()?.0,
+                Field::Size => image.size_bytes = map.next_value::<Lenient>()?.0,
+                Field::Links => seen.links = map.next_value()?,
+                Field::Server => seen.server = map.next_value::<Option<ServerRef>>()?.and_then(|s| s.id),
+                Field::DiskConfig => seen.disk_config = map.next_value()?,
+            }
+        }
+        if image.id.0.is_empty() {
+            return Err(de::Error::missing_field("id"));
+        }
+        seen.apply(&mut image);
+        Ok(NovaImage(image))
+    }
+}
+
+/// Wire fields that land in the image only once the whole object is read.
+#[derive(Default)]
+struct Seen<'a> {
+    progress: Option<u64>,
+    links: Vec<Link<'a>>,
+    server: Option<String>,
+    disk_config: Option<Value>,
+}
+
+impl Seen<'_> {
+    fn apply(self, image: &mut Image) {
+        if let Some(word) = &image.backend_status {
+            image.status = status_of_word(word).unwrap_or(ImageStatus::Unknown);
+        }
+        if image.status == ImageStatus::Saving && self.progress == Some(25) {
+            image.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
+        }
+        let text = |key: &str| image.metadata.get(key).and_then(Value::as_str).map(str::to_owned);
+        image.architecture = text("architecture");
+        image.description = text("description");
+        image.server_id = self.server.or_else(|| text("instance_uuid"));
+        if let Some(image_type) = text("image_type") {
+            image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::String(image_type));
+        }
+        if let Some(disk_config) = self.disk_config.filter(|_| !image.metadata.contains_key("auto_disk_config")) {
+            image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), disk_config);
+        }
+        if let Some(href) = self.links.into_iter().find(|l| l.is("alternate")).and_then(|l| l.href) {
+            image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::String(href.0.into_owned()));
+        }
+    }
+}
