@@ -77,6 +77,7 @@ fn upstream_call(op: &ImageOp) -> UpstreamCall {
             limit: q.page.limit,
         },
         ImageOp::GetMany(_) => unreachable!(),
+        ImageOp::Write(write) => UpstreamCall::Write(write.clone()),
     }
 }
 

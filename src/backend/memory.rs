@@ -6,14 +6,20 @@
 //! Given a path, the catalog is durable: it is kept in a redb file, seeded
 //! with the samples on first start.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 use http::{HeaderMap, StatusCode};
+use time::OffsetDateTime;
 
 use super::store::Store;
 use crate::dialect::{Dialect, Outcome, UpstreamCall};
-use crate::model::{GatewayError, GetMany, Image, ImageId, ImageOp, ListQuery, LookupKey, paginate};
+use crate::model::{
+    ErrorKind, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListQuery, LookupKey, Side, WriteOp,
+    paginate,
+};
 
 /// The sample bodies the catalog starts with, each in its own dialect.
 const SEED: [(Dialect, &str, &str); 4] = [
@@ -25,12 +31,46 @@ const SEED: [(Dialect, &str, &str); 4] = [
 
 pub struct Catalog {
     images: ArcSwap<Vec<Image>>,
+    /// Held by writers only: reads never wait for it.
+    writer: Mutex<Order>,
     store: Option<Store>,
+}
+
+/// Each image's place in the catalog's order, for the store.
+#[derive(Default)]
+struct Order {
+    seq: HashMap<ImageId, u64>,
+    next: u64,
+}
+
+impl Order {
+    fn of(rows: &[(u64, Image)]) -> Self {
+        let seq: HashMap<ImageId, u64> = rows.iter().map(|(seq, image)| (image.id.clone(), *seq)).collect();
+        let next = rows.iter().map(|(seq, _)| seq + 1).max().unwrap_or(0);
+        Self { seq, next }
+    }
+
+    fn place(&mut self, id: &ImageId) -> u64 {
+        if let Some(seq) = self.seq.get(id) {
+            return *seq;
+        }
+        let seq = self.next;
+        self.next += 1;
+        self.seq.insert(id.clone(), seq);
+        seq
+    }
 }
 
 impl Catalog {
     pub fn new(images: Vec<Image>) -> Self {
-        Self { images: ArcSwap::from_pointee(images), store: None }
+        let rows: Vec<(u64, Image)> = images.into_iter().enumerate().map(|(i, image)| (i as u64, image)).collect();
+        Self::from_rows(rows, None)
+    }
+
+    fn from_rows(rows: Vec<(u64, Image)>, store: Option<Store>) -> Self {
+        let writer = Mutex::new(Order::of(&rows));
+        let images = rows.into_iter().map(|(_, image)| image).collect();
+        Self { images: ArcSwap::from_pointee(images), writer, store }
     }
 
     /// The catalog of the documents' sample images, in memory only.
@@ -42,18 +82,183 @@ impl Catalog {
     /// samples when it is new.
     pub fn open(path: &Path) -> Result<Self, GatewayError> {
         let store = Store::open(path)?;
-        let mut images = store.load()?;
-        if images.is_empty() {
-            images = sample_images()?;
-            let rows: Vec<(u64, &Image)> = images.iter().enumerate().map(|(i, image)| (i as u64, image)).collect();
-            store.write(&rows, &[])?;
+        let mut rows = store.load()?;
+        if rows.is_empty() {
+            rows = sample_images()?.into_iter().enumerate().map(|(i, image)| (i as u64, image)).collect();
+            let put: Vec<(u64, &Image)> = rows.iter().map(|(seq, image)| (*seq, image)).collect();
+            store.write(&put, &[])?;
         }
-        Ok(Self { images: ArcSwap::from_pointee(images), store: Some(store) })
+        Ok(Self::from_rows(rows, Some(store)))
     }
 
     /// True when what the catalog holds survives a restart.
     pub fn is_durable(&self) -> bool {
         self.store.is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.images.load().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
+        let images = self.images.load();
+        match op {
+            ImageOp::Show(id) => find(&images, id).cloned().map(Outcome::Image),
+            ImageOp::GetMany(get) => Ok(Outcome::Images(get_many(&images, get))),
+            ImageOp::List(query) => list(&images, query),
+            ImageOp::Write(write) => self.write(write),
+        }
+    }
+
+    /// Carries out a change on a copy of the catalog, stores it, and only
+    /// then makes it visible: a failure leaves no half-state behind.
+    fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
+        let mut order = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut images: Vec<Image> = self.images.load().as_ref().clone();
+        let change = apply(&mut images, op, OffsetDateTime::now_utc())?;
+        if let Some(store) = &self.store {
+            let put: Vec<(u64, &Image)> = change
+                .put
+                .iter()
+                .filter_map(|id| find(&images, id).ok())
+                .map(|image| (order.place(&image.id), image))
+                .collect();
+            let removed: Vec<&str> = change.removed.iter().map(ImageId::as_str).collect();
+            store.write(&put, &removed)?;
+        } else {
+            for id in &change.put {
+                order.place(id);
+            }
+        }
+        for id in &change.removed {
+            order.seq.remove(id);
+        }
+        self.images.store(Arc::new(images));
+        Ok(change.outcome)
+    }
+}
+
+/// What a write did: the images it stored or removed, and its outcome.
+struct Change {
+    put: Vec<ImageId>,
+    removed: Vec<ImageId>,
+    outcome: Outcome,
+}
+
+impl Change {
+    fn put(id: &ImageId, outcome: Outcome) -> Self {
+        Self { put: vec![id.clone()], removed: Vec::new(), outcome }
+    }
+}
+
+fn find<'a>(images: &'a [Image], id: &ImageId) -> Result<&'a Image, GatewayError> {
+    images.iter().find(|image| image.id == *id).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
+}
+
+fn find_mut<'a>(images: &'a mut [Image], id: &ImageId) -> Result<&'a mut Image, GatewayError> {
+    images.iter_mut().find(|image| image.id == *id).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
+}
+
+/// The id a new image gets: one past the largest numeric id, so that the
+/// dialects with numeric ids (GoGrid, Foreman) can name it.
+fn next_id(images: &[Image]) -> ImageId {
+    let max = images.iter().filter_map(|image| image.id.as_number()).max().unwrap_or(0);
+    ImageId::new((max.max(0) + 1).to_string())
+}
+
+/// Applies one write to the catalog's images.
+fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<Change, GatewayError> {
+    match op {
+        WriteOp::Snapshot(snapshot) => {
+            let image = Image {
+                id: next_id(images),
+                name: snapshot.name.clone(),
+                status: ImageStatus::Active,
+                created: Some(now),
+                updated: Some(now),
+                description: snapshot.description.clone(),
+                public: Some(false),
+                server_id: Some(snapshot.server_id.clone()),
+                metadata: snapshot.metadata.clone(),
+                ..Image::default()
+            };
+            let change = Change::put(&image.id, Outcome::Image(image.clone()));
+            images.push(image);
+            Ok(change)
+        }
+        WriteOp::Register(given) => {
+            let image = Image { id: next_id(images), created: Some(now), updated: Some(now), ..given.clone() };
+            let change = Change::put(&image.id, Outcome::Image(image.clone()));
+            images.push(image);
+            Ok(change)
+        }
+        WriteOp::Update { id, patch } => {
+            let image = find_mut(images, id)?;
+            patch.apply(image);
+            image.updated = Some(now);
+            Ok(Change::put(id, Outcome::Image(image.clone())))
+        }
+        WriteOp::Delete { id, trash: true } => {
+            let image = find_mut(images, id)?;
+            image.status = ImageStatus::Trashed;
+            image.backend_status = None;
+            image.updated = Some(now);
+            Ok(Change::put(id, Outcome::Image(image.clone())))
+        }
+        WriteOp::Delete { id, trash: false } => {
+            let at = images.iter().position(|image| image.id == *id);
+            let mut image = images.remove(at.ok_or_else(|| GatewayError::image_not_found(id.as_str()))?);
+            image.status = ImageStatus::Deleted;
+            image.backend_status = None;
+            Ok(Change { put: Vec::new(), removed: vec![id.clone()], outcome: Outcome::Image(image) })
+        }
+        WriteOp::Restore(id) => {
+            let image = find_mut(images, id)?;
+            if image.status != ImageStatus::Trashed {
+                return Err(GatewayError::new(
+                    ErrorKind::Conflict,
+                    Side::Downstream,
+                    format!("image {id} is not in the trash"),
+                ));
+            }
+            image.status = ImageStatus::Active;
+            image.backend_status = None;
+            image.updated = Some(now);
+            Ok(Change::put(id, Outcome::Image(image.clone())))
+        }
+        WriteOp::SetMetadata { id, items, replace } => {
+            let image = find_mut(images, id)?;
+            if *replace {
+                image.metadata.clone_from(items);
+            } else {
+                image.metadata.extend(items.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            image.updated = Some(now);
+            Ok(Change::put(id, Outcome::Metadata(image.metadata.clone())))
+        }
+        WriteOp::SetMetadataItem { id, key, value } => {
+            let image = find_mut(images, id)?;
+            image.metadata.insert(key.clone(), value.clone());
+            image.updated = Some(now);
+            Ok(Change::put(id, Outcome::Metadata([(key.clone(), value.clone())].into())))
+        }
+        WriteOp::DeleteMetadataItem { id, key } => {
+            let image = find_mut(images, id)?;
+            if image.metadata.remove(key).is_none() {
+                let kind = ErrorKind::NotFound { resource: "metadata item", id: key.clone() };
+                return Err(GatewayError::new(
+                    kind,
+                    Side::Downstream,
+                    format!("image {id} has no metadata item {key}"),
+                ));
+            }
+            image.updated = Some(now);
+            Ok(Change::put(id, Outcome::Done))
+        }
     }
 }
 
@@ -76,33 +281,10 @@ fn sample_images() -> Result<Vec<Image>, GatewayError> {
             Outcome::Image(image) => images.push(image),
             Outcome::Images(list) => images.extend(list),
             Outcome::List(page) => images.extend(page.images),
+            Outcome::Metadata(_) | Outcome::Done => {}
         }
     }
     Ok(images)
-}
-
-impl Catalog {
-    pub fn len(&self) -> usize {
-        self.images.load().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
-        let images = self.images.load();
-        match op {
-            ImageOp::Show(id) => images
-                .iter()
-                .find(|image| image.id == *id)
-                .cloned()
-                .map(Outcome::Image)
-                .ok_or_else(|| GatewayError::image_not_found(id.as_str())),
-            ImageOp::GetMany(get) => Ok(Outcome::Images(get_many(&images, get))),
-            ImageOp::List(query) => list(&images, query),
-        }
-    }
 }
 
 fn list(images: &[Image], query: &ListQuery) -> Result<Outcome, GatewayError> {
@@ -136,7 +318,7 @@ fn lookup_matches(image: &Image, key: LookupKey, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ErrorKind, Filter, PageRequest, PageStart};
+    use crate::model::{Filter, ImagePatch, PageRequest, PageStart, Snapshot};
 
     fn catalog() -> Catalog {
         Catalog::with_samples().expect("the sample bodies decode")
@@ -185,5 +367,101 @@ mod tests {
         assert_eq!(page.images.len(), 1);
         assert_eq!(page.images[0].name, "centos-2");
         assert_eq!((page.offset, page.matched, page.total, page.more), (Some(1), Some(2), Some(5), false));
+    }
+
+    fn write(c: &Catalog, op: WriteOp) -> Result<Outcome, GatewayError> {
+        c.execute(&ImageOp::Write(op))
+    }
+
+    fn shown(c: &Catalog, id: &str) -> Result<Image, GatewayError> {
+        match c.execute(&ImageOp::Show(ImageId::new(id)))? {
+            Outcome::Image(image) => Ok(image),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn new_images_get_the_next_numeric_id() {
+        let c = catalog();
+        let snapshot = Snapshot { server_id: "srv-1".into(), name: "nightly".into(), ..Snapshot::default() };
+        let Outcome::Image(saved) = write(&c, WriteOp::Snapshot(snapshot)).unwrap() else { panic!() };
+        assert_eq!(saved.id.as_str(), "980190963");
+        assert_eq!(saved.server_id.as_deref(), Some("srv-1"));
+        assert_eq!(shown(&c, "980190963").unwrap(), saved);
+        let Outcome::Image(registered) =
+            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() })).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(registered.id.as_str(), "980190964");
+        assert!(registered.created.is_some());
+    }
+
+    #[test]
+    fn trash_is_restorable_and_a_hard_delete_is_not() {
+        let c = catalog();
+        write(&c, WriteOp::Delete { id: ImageId::new("250"), trash: true }).unwrap();
+        assert_eq!(shown(&c, "250").unwrap().status, ImageStatus::Trashed);
+        write(&c, WriteOp::Restore(ImageId::new("250"))).unwrap();
+        assert_eq!(shown(&c, "250").unwrap().status, ImageStatus::Active);
+        let err = write(&c, WriteOp::Restore(ImageId::new("250"))).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
+
+        let Outcome::Image(gone) = write(&c, WriteOp::Delete { id: ImageId::new("133"), trash: false }).unwrap() else {
+            panic!()
+        };
+        assert_eq!((gone.id.as_str(), gone.status), ("133", ImageStatus::Deleted));
+        assert!(matches!(shown(&c, "133").unwrap_err().kind, ErrorKind::NotFound { .. }));
+        assert_eq!(c.len(), 4);
+    }
+
+    #[test]
+    fn metadata_merges_replaces_and_removes() {
+        let c = catalog();
+        let id = ImageId::new("70a599e0-31e7-49b7-b260-868f441e862b");
+        let items = [("kernel_id".to_owned(), "k2".into()), ("new".to_owned(), "v".into())].into();
+        let Outcome::Metadata(merged) =
+            write(&c, WriteOp::SetMetadata { id: id.clone(), items, replace: false }).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(merged.len(), 5);
+        assert_eq!(merged["kernel_id"], "k2");
+        let only = [("a".to_owned(), "b".into())].into();
+        write(&c, WriteOp::SetMetadata { id: id.clone(), items: only, replace: true }).unwrap();
+        assert_eq!(shown(&c, id.as_str()).unwrap().metadata.len(), 1);
+        let missing = write(&c, WriteOp::DeleteMetadataItem { id: id.clone(), key: "zz".into() }).unwrap_err();
+        assert_eq!(missing.kind, ErrorKind::NotFound { resource: "metadata item", id: "zz".into() });
+        assert_eq!(write(&c, WriteOp::DeleteMetadataItem { id, key: "a".into() }).unwrap(), Outcome::Done);
+    }
+
+    #[test]
+    fn a_failed_write_changes_nothing() {
+        let c = catalog();
+        let patch = ImagePatch { name: Some("x".into()), ..ImagePatch::default() };
+        let err = write(&c, WriteOp::Update { id: ImageId::new("nope"), patch }).unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::NotFound { .. }));
+        assert_eq!(c.len(), 5);
+    }
+
+    #[test]
+    fn a_durable_catalog_keeps_writes_and_order_across_reopening() {
+        let dir = std::env::temp_dir().join(format!("dragoman-catalog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("catalog.redb");
+        let _ = std::fs::remove_file(&path);
+        {
+            let c = Catalog::open(&path).unwrap();
+            let patch = ImagePatch { name: Some("renamed".into()), ..ImagePatch::default() };
+            write(&c, WriteOp::Update { id: ImageId::new("250"), patch }).unwrap();
+            write(&c, WriteOp::Delete { id: ImageId::new("133"), trash: false }).unwrap();
+            let snapshot = Snapshot { server_id: "s".into(), name: "new".into(), ..Snapshot::default() };
+            write(&c, WriteOp::Snapshot(snapshot)).unwrap();
+        }
+        let c = Catalog::open(&path).unwrap();
+        let ids: Vec<String> = c.images.load().iter().map(|i| i.id.to_string()).collect();
+        assert_eq!(ids, ["70a599e0-31e7-49b7-b260-868f441e862b", "250", "980190962", "298486374", "980190963"]);
+        assert_eq!(shown(&c, "250").unwrap().name, "renamed");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -33,8 +33,8 @@ impl Store {
         Ok(Self { db })
     }
 
-    /// Every stored image, in catalog order.
-    pub fn load(&self) -> Result<Vec<Image>, GatewayError> {
+    /// Every stored image with its place in the catalog's order, in that order.
+    pub fn load(&self) -> Result<Vec<(u64, Image)>, GatewayError> {
         let txn = self.db.begin_read().map_err(|e| storage("cannot start a read", e))?;
         let table = txn.open_table(IMAGES).map_err(|e| storage("cannot open the images table", e))?;
         let mut rows = Vec::new();
@@ -45,7 +45,7 @@ impl Store {
             rows.push(row);
         }
         rows.sort_by_key(|row| row.seq);
-        Ok(rows.into_iter().map(|row| row.image).collect())
+        Ok(rows.into_iter().map(|row| (row.seq, row.image)).collect())
     }
 
     /// Stores (or replaces) images and removes ids, all in one transaction.
@@ -101,9 +101,9 @@ mod tests {
             store.write(&[(2, &a), (1, &b)], &[]).unwrap();
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.load().unwrap(), [b.clone(), a.clone()]);
+        assert_eq!(store.load().unwrap(), [(1, b.clone()), (2, a.clone())]);
         store.write(&[], &["a-1"]).unwrap();
-        assert_eq!(store.load().unwrap(), [a]);
+        assert_eq!(store.load().unwrap(), [(2, a)]);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

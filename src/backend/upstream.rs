@@ -17,8 +17,8 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use super::client::HttpClient;
 use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
 use crate::model::{
-    ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, ListQuery, LookupKey, PageRequest,
-    PageStart, View, paginate,
+    ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
+    PageRequest, PageStart, View, WriteOp, paginate,
 };
 
 /// What an upstream backend is and how far it may go.
@@ -58,12 +58,38 @@ impl Upstream {
             ImageOp::Show(id) => self.call(&UpstreamCall::Show(id.clone())).await,
             ImageOp::GetMany(get) => self.get_many(get).await.map(Outcome::Images),
             ImageOp::List(query) => self.list(query).await.map(Outcome::List),
+            ImageOp::Write(write) => self.write(write).await,
         }
     }
 
-    /// One upstream request. Reads are sent once more when the first try
-    /// never reached the upstream.
+    /// A change, sent once: writes are never retried. A delete reads the
+    /// image first, so that every edge can show what was deleted even when
+    /// the upstream answers with nothing (OpenStack's 204).
+    async fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
+        let before = match op {
+            WriteOp::Delete { id, .. } => match self.call(&UpstreamCall::Show(id.clone())).await? {
+                Outcome::Image(image) => Some(image),
+                other => return Err(unexpected(&other)),
+            },
+            _ => None,
+        };
+        match (self.send(&UpstreamCall::Write(op.clone()), false).await?, before) {
+            (Outcome::Done, Some(mut image)) => {
+                image.status = ImageStatus::Deleted;
+                image.backend_status = None;
+                Ok(Outcome::Image(image))
+            }
+            (outcome, _) => Ok(outcome),
+        }
+    }
+
+    /// One upstream read, sent once more when the first try never reached
+    /// the upstream.
     async fn call(&self, call: &UpstreamCall) -> Result<Outcome, GatewayError> {
+        self.send(call, true).await
+    }
+
+    async fn send(&self, call: &UpstreamCall, retry: bool) -> Result<Outcome, GatewayError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         let target = Target {
             base: &self.settings.base,
@@ -73,7 +99,7 @@ impl Upstream {
             format: self.settings.format,
         };
         let reply = match self.client.send(self.codec.encode(call, &target)?).await {
-            Err(e) if e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
+            Err(e) if retry && e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
                 tracing::debug!(error = %e, "retrying a read that did not reach the upstream");
                 self.client.send(self.codec.encode(call, &target)?).await?
             }
@@ -198,6 +224,8 @@ fn unexpected(outcome: &Outcome) -> GatewayError {
         Outcome::Image(_) => "one image",
         Outcome::Images(_) => "a set of images",
         Outcome::List(_) => "a list page",
+        Outcome::Metadata(_) => "metadata",
+        Outcome::Done => "no content",
     };
     GatewayError::internal(format!("upstream codec decoded {what} for a call that expects another shape"))
 }

@@ -13,17 +13,20 @@ pub mod openstack;
 mod query;
 mod reply;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, request::Parts};
 
+use serde_json::Value;
+
 use crate::model::{
-    Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View,
+    Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View, WriteOp,
 };
 
 pub use query::{Query, percent_encode_segment};
-pub use reply::{Reply, json_reply, text_reply};
+pub use reply::{Reply, json_reply, reply, text_reply};
 
 /// One of the four API dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
@@ -159,6 +162,10 @@ pub enum Outcome {
     Image(Image),
     Images(Vec<Image>),
     List(ListPage),
+    /// An image's metadata, or the one item a metadata write set.
+    Metadata(BTreeMap<String, Value>),
+    /// Done, with nothing to show (a delete answered 204).
+    Done,
 }
 
 /// The edge half: how clients of this dialect talk to us.
@@ -259,6 +266,8 @@ pub enum UpstreamCall {
         start: PageStart,
         limit: Option<usize>,
     },
+    /// A change, expressed as the upstream's own write (see [`WriteOp`]).
+    Write(WriteOp),
 }
 
 /// The upstream half: how we talk to a server of this dialect.
@@ -318,6 +327,7 @@ impl UpstreamCall {
             UpstreamCall::Show(_) => "show image",
             UpstreamCall::GetMany(_) => "get many images",
             UpstreamCall::List { .. } => "list images",
+            UpstreamCall::Write(write) => write.name(),
         }
     }
 }

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use super::{Filter, Image, ImageOp, Sort, SortField};
+use super::{Filter, Image, ImageId, ImageOp, Sort, SortField};
 
 impl Filter {
     /// True when no condition is set.
@@ -71,6 +71,7 @@ impl ImageOp {
     pub fn image_id(&self) -> Option<&str> {
         match self {
             ImageOp::Show(id) => Some(id.as_str()),
+            ImageOp::Write(write) => write.image_id().map(ImageId::as_str),
             _ => None,
         }
     }

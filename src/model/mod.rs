@@ -21,9 +21,11 @@ mod image;
 mod op;
 mod page;
 mod paginate;
+mod write;
 
 pub use error::{ErrorKind, GatewayError, Side};
 pub use image::{Extra, Image, ImageId, ImageStatus};
 pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Sort, SortField, View};
 pub use page::{ListPage, PageRequest, PageStart};
 pub use paginate::paginate;
+pub use write::{ImagePatch, Snapshot, WriteOp};

@@ -1,6 +1,6 @@
 use time::OffsetDateTime;
 
-use super::{ImageId, ImageStatus, PageRequest};
+use super::{ImageId, ImageStatus, PageRequest, WriteOp};
 
 /// One canonical image operation, decoded from any dialect. Built once per
 /// request and borrowed after, so its size does not matter.
@@ -10,6 +10,7 @@ pub enum ImageOp {
     Show(ImageId),
     GetMany(GetMany),
     List(ListQuery),
+    Write(WriteOp),
 }
 
 impl ImageOp {
@@ -20,6 +21,7 @@ impl ImageOp {
             ImageOp::GetMany(_) => "get many images",
             ImageOp::List(q) if q.view == View::Detail => "list images in detail",
             ImageOp::List(_) => "list images",
+            ImageOp::Write(write) => write.name(),
         }
     }
 }

@@ -220,6 +220,9 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
         },
         Outcome::List(page) => index(ctx, op, &page.images, &page),
         Outcome::Images(images) => index(ctx, op, &images, &ListPage::default()),
+        Outcome::Metadata(_) | Outcome::Done => {
+            fault::render(&GatewayError::internal(format!("{} has no foreman rendering", op.name())))
+        }
     }
 }
 
@@ -232,6 +235,7 @@ fn shown_id(op: &ImageOp) -> &str {
         ImageOp::Show(id) => id.as_str(),
         ImageOp::List(q) => q.filter.id.as_ref().map_or("", ImageId::as_str),
         ImageOp::GetMany(_) => "",
+        ImageOp::Write(write) => write.image_id().map_or("", ImageId::as_str),
     }
 }
 

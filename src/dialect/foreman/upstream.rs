@@ -57,7 +57,9 @@ pub(super) fn encode(call: &UpstreamCall, target: &Target<'_>) -> Result<http::R
             url.push('?');
             url.push_str(&list_query(filter, *sort, start, *limit)?);
         }
-        UpstreamCall::GetMany(_) => return Err(GatewayError::unsupported(call.name(), "foreman")),
+        UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => {
+            return Err(GatewayError::unsupported(call.name(), "foreman"));
+        }
     }
     let mut request = http::Request::builder()
         .method(Method::GET)
@@ -148,7 +150,7 @@ pub(super) fn decode(
         UpstreamCall::List { .. } => {
             serde_json::from_slice::<WireEnvelope>(body).map(|e| Outcome::List(e.into_page())).map_err(unreadable)
         }
-        UpstreamCall::GetMany(_) => Err(GatewayError::unsupported(call.name(), "foreman")),
+        UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => Err(GatewayError::unsupported(call.name(), "foreman")),
     }
 }
 

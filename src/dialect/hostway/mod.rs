@@ -157,6 +157,10 @@ impl EdgeCodec for Hostway {
             Outcome::Image(image) => wire::show_body(image, links),
             Outcome::Images(images) => wire::list_body(images, links, Shape::Detail),
             Outcome::List(page) => wire::list_body(&page.images, links, list_shape(op)),
+            Outcome::Metadata(_) | Outcome::Done => {
+                let err = GatewayError::internal(format!("{} has no hostway rendering", op.name()));
+                return self.encode_error(ctx, &err);
+            }
         };
         match body {
             Ok(bytes) => json_reply(StatusCode::OK, bytes),
@@ -276,7 +280,7 @@ impl UpstreamCodec for Hostway {
                 let body: ListBody = parse(body)?;
                 Ok(Outcome::List(list_page(body.images, filter)))
             }
-            UpstreamCall::GetMany(_) => Err(GatewayError::unsupported(call.name(), "hostway")),
+            UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => Err(GatewayError::unsupported(call.name(), "hostway")),
         }
     }
 }
@@ -309,7 +313,9 @@ fn upstream_url(call: &UpstreamCall, target: &Target<'_>) -> Result<String, Gate
             }
             push_query(&mut url, filter);
         }
-        UpstreamCall::GetMany(_) => return Err(GatewayError::unsupported(call.name(), "hostway")),
+        UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => {
+            return Err(GatewayError::unsupported(call.name(), "hostway"));
+        }
     }
     Ok(url)
 }

@@ -49,7 +49,7 @@ impl fmt::Display for IsoPrecise {
         if nanos != 0 {
             let mut digits = nanos;
             let mut width = 9;
-            while digits % 10 == 0 {
+            while digits.is_multiple_of(10) {
                 digits /= 10;
                 width -= 1;
             }

@@ -42,6 +42,10 @@ pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
             images.len() * DETAIL_BYTES,
         ),
         Outcome::List(page) => list(ctx, op, page, &base),
+        Outcome::Metadata(items) => json(ctx, &Wrapped("metadata", items), SUMMARY_BYTES),
+        Outcome::Done => {
+            crate::dialect::reply(StatusCode::NO_CONTENT, "text/plain; charset=UTF-8", bytes::Bytes::new())
+        }
     }
 }
 

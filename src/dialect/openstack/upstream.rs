@@ -73,7 +73,9 @@ pub fn request(call: &UpstreamCall, target: &Target<'_>) -> Result<http::Request
                 url.push_str(&query);
             }
         }
-        UpstreamCall::GetMany(_) => return Err(GatewayError::unsupported(call.name(), BACKEND)),
+        UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => {
+            return Err(GatewayError::unsupported(call.name(), BACKEND));
+        }
     }
     let mut req = http::Request::builder()
         .method(Method::GET)
@@ -166,7 +168,7 @@ pub fn reply(
             let images = list.images.into_iter().map(|i| i.0).collect();
             Ok(Outcome::List(ListPage { images, offset, matched: None, total: None, more }))
         }
-        UpstreamCall::GetMany(_) => Err(GatewayError::unsupported(call.name(), BACKEND)),
+        UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => Err(GatewayError::unsupported(call.name(), BACKEND)),
     }
 }
 
