@@ -1,0 +1,156 @@
+//! A durable catalog keeps what it is given: images written through each
+//! dialect survive `kill -9`, even one that lands in the middle of writes.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::{get, send};
+use http::Method;
+use serde_json::{Value, json};
+
+const GG: &str = "api_key=demo&v=1.3&sig=0&format=json";
+
+struct Running {
+    child: Child,
+    base: String,
+}
+
+impl Running {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+fn start(config: &Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let base = first.trim().strip_prefix("dragoman listening on ").unwrap_or_else(|| panic!("{first}")).to_owned();
+    Running { child, base }
+}
+
+fn workspace(name: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("dragoman-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("dragoman.toml");
+    let catalog = dir.join("catalog.redb");
+    std::fs::write(
+        &config,
+        format!("[server]\nlisten = \"127.0.0.1:0\"\n\n[catalog]\npath = {:?}\n", catalog.display().to_string()),
+    )
+    .unwrap();
+    (dir, config)
+}
+
+async fn json_request(method: Method, url: &str, body: Value) -> u16 {
+    let got = send(method, url, &[("content-type", "application/json")], &body.to_string()).await;
+    got.status.as_u16()
+}
+
+/// Everything the catalog holds, as OpenStack and Foreman see it.
+async fn everything(gw: &Running) -> (Value, Value) {
+    let openstack = get(&gw.url("/v2/demo/images/detail")).await.json();
+    let foreman = get(&gw.url("/api/compute_resources/980190962/images?per_page=all")).await.json();
+    (openstack, foreman)
+}
+
+#[tokio::test]
+async fn writes_through_every_dialect_survive_kill_9() {
+    let (dir, config) = workspace("durable");
+    let gw = start(&config);
+    let image = "70a599e0-31e7-49b7-b260-868f441e862b";
+    assert_eq!(
+        json_request(Method::POST, &gw.url("/v2/demo/servers/s-1/action"), json!({"createImage": {"name": "os-snap"}}))
+            .await,
+        202
+    );
+    assert_eq!(
+        json_request(
+            Method::POST,
+            &gw.url(&format!("/v2/demo/images/{image}/metadata")),
+            json!({"metadata": {"k": "v"}})
+        )
+        .await,
+        200
+    );
+    assert_eq!(get(&gw.url(&format!("/api/grid/image/save?server=s-2&friendlyName=gg-snap&{GG}"))).await.status, 200);
+    assert_eq!(get(&gw.url(&format!("/api/grid/image/edit?id=250&friendlyName=gg-renamed&{GG}"))).await.status, 200);
+    assert_eq!(get(&gw.url(&format!("/api/grid/image/delete?id=980190962&{GG}"))).await.status, 200);
+    let tpl = json!({"image": {"name": "fm-tpl", "username": "root", "uuid": "u-1"}});
+    assert_eq!(json_request(Method::POST, &gw.url("/api/compute_resources/980190962/images"), tpl).await, 201);
+    let rename = json!({"image": {"name": "fm-renamed"}});
+    assert_eq!(
+        json_request(Method::PUT, &gw.url("/api/compute_resources/980190962/images/298486374"), rename).await,
+        200
+    );
+    assert_eq!(send(Method::DELETE, &gw.url("/v2/demo/images/133"), &[], "").await.status, 204);
+    let before = everything(&gw).await;
+    gw.kill_9();
+
+    let gw = start(&config);
+    let after = everything(&gw).await;
+    assert_eq!(after, before, "the catalog came back unchanged");
+    let names: Vec<&str> = after.1["results"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fakeimage7", "gg-renamed", "centos-1", "fm-renamed", "os-snap", "gg-snap", "fm-tpl"]);
+    gw.kill_9();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_kill_in_the_middle_of_writes_loses_no_committed_image() {
+    let (dir, config) = workspace("midwrite");
+    let gw = start(&config);
+    let url = gw.url("/api/compute_resources/980190962/images");
+    // writes in flight while the process dies: each either landed whole or not at all
+    let writers: Vec<_> = (0..40)
+        .map(|i| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let body = json!({"image": {"name": format!("w-{i}"), "username": "root", "uuid": format!("u-{i}")}});
+                let got = send(Method::POST, &url, &[("content-type", "application/json")], &body.to_string()).await;
+                got.status.as_u16() == 201
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    gw.kill_9();
+    let mut acknowledged = 0;
+    for w in writers {
+        // a request cut off by the kill is not acknowledged
+        if let Ok(true) = w.await {
+            acknowledged += 1;
+        }
+    }
+
+    let gw = start(&config);
+    let listed = get(&gw.url("/api/compute_resources/980190962/images?per_page=all")).await.json();
+    let written: Vec<&Value> = listed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["name"].as_str().unwrap().starts_with("w-"))
+        .collect();
+    assert!(written.len() >= acknowledged, "{} stored, {acknowledged} acknowledged", written.len());
+    for image in written {
+        let n = image["name"].as_str().unwrap().trim_start_matches("w-");
+        assert_eq!(image["uuid"], format!("u-{n}"), "each stored image is whole");
+    }
+    gw.kill_9();
+    let _ = std::fs::remove_dir_all(dir);
+}
