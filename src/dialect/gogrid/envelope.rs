@@ -45,24 +45,7 @@ pub(super) struct Failure<'a> {
 }
 
 impl Failure<'_> {
-    /// How GoGrid reports `err`.
-    ///
-    /// | kind | status | errorcode |
-    /// |---|---|---|
-    /// | `NotFound` (an image) | 400 | `IllegalArgumentException`, "No object found that matches your input criteria." |
-    /// | `NotFound` (anything else: an API method) | 404 | `NotFound` |
-    /// | `BadRequest`, `Conflict` | 400 | `IllegalArgumentException` |
-    /// | `Unauthorized` (bad key or signature) | 403 | `AuthenticationFailed` |
-    /// | `Forbidden` (the key's role lacks the right) | 401 | `Unauthorized` |
-    /// | `MethodNotAllowed` | 405 | `MethodNotAllowed` |
-    /// | `PayloadTooLarge` | 413 | `PayloadTooLarge` |
-    /// | `UnsupportedMediaType` | 415 | `UnsupportedMediaType` |
-    /// | `RateLimited` | 429 | `RateLimitExceeded` (+ `Retry-After`) |
-    /// | `Internal` | 500 | `UnexpectedException` |
-    /// | `Unsupported` | 501 | `NotImplemented` |
-    /// | `UpstreamProtocol` | 502 | `BadGateway` |
-    /// | `UpstreamUnavailable` | 503 | `ServiceUnavailable` |
-    /// | `UpstreamTimeout` | 504 | `GatewayTimeout` |
+    /// How GoGrid reports `err` (the table is in the module docs).
     pub fn of(err: &GatewayError) -> Failure<'_> {
         let (status, errorcode) = match &err.kind {
             ErrorKind::NotFound { resource: "image", .. } => return Failure::no_object_found(),
@@ -101,7 +84,7 @@ pub(super) struct WireEnvelope<'a> {
     #[serde(borrow, default)]
     pub summary: Option<WireSummary<'a>>,
     #[serde(default)]
-    pub list: WireList,
+    pub list: Option<WireList>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -70,7 +70,7 @@ const ERROR_STATE: Choice = choice(0, "Error", "Image is in an error state");
 const UNKNOWN_STATE: Choice = choice(0, "Unknown", "Image state is unknown");
 
 /// `image.type`; the first is the default for foreign images.
-pub(super) const TYPES: [Choice; 2] = [
+const TYPES: [Choice; 2] = [
     choice(1, "Web Server", "Web or Application Server"),
     choice(2, "Database Server", "This server does not have a public connection to the Internet."),
 ];
@@ -160,7 +160,7 @@ pub(super) fn typed_scalar(field: &str, text: &str) -> Value {
             text.parse::<i64>().ok().map(Value::from)
         }
         "price" => text.parse::<f64>().ok().and_then(whole_or_float).map(Value::Number),
-        "isActive" | "isPublic" | "public" | "isSandbox" => match text {
+        "isActive" | "isPublic" => match text {
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
             _ => None,
@@ -319,6 +319,9 @@ pub(super) struct WireObject<'a> {
     pub state: Option<WireOption<'a>>,
     #[serde(borrow, default)]
     pub owner: Option<WireOption<'a>>,
+    /// The server the image was saved from (a CSV column).
+    #[serde(borrow, default)]
+    pub server: Option<WireOption<'a>>,
     #[serde(borrow, default)]
     pub price: Option<Scalar<'a>>,
     #[serde(borrow, default)]
@@ -393,6 +396,7 @@ impl WireObject<'_> {
             os,
             architecture,
             public: self.is_public.as_ref().and_then(Scalar::as_bool),
+            server_id: self.server.and_then(|server| server.id).as_ref().and_then(Scalar::as_id),
             zones,
             extra,
             ..Image::default()
@@ -858,6 +862,12 @@ mod tests {
         let image = decode(json!({"id": 3, "state": {"id": 7, "name": "Migrating"}}));
         assert_eq!(image.status, ImageStatus::Saving);
         assert_eq!(render(&image, "image")["state"]["id"], json!(7));
+    }
+
+    #[test]
+    fn the_source_server_is_the_server_id() {
+        let image = decode(json!({"id": 1, "server": {"id": 90967, "name": "test1"}}));
+        assert_eq!(image.server_id.as_deref(), Some("90967"));
     }
 
     #[test]

@@ -21,9 +21,35 @@
 //! `numpages` is 0 unless `num_items` was given, else `ceil(total / num_items)`;
 //! `start` is the page's offset; `total` the number of matching images.
 //! Objects are `"serverimage"` from list and save, `"image"` from get, edit,
-//! delete and restore. A get matching nothing is GoGrid's 400
-//! `IllegalArgumentException` "No object found that matches your input criteria.".
-//! Error statuses and codes: see [`envelope::Failure::of`].
+//! delete and restore. JSON, XML and CSV replies have the shapes of the
+//! seed's samples; a JSON body keeps GoGrid's key order.
+//!
+//! # Errors we render
+//!
+//! The same envelope with `"status":"failure"`, a summary without `numpages`
+//! and one `{"object":"error","message","errorcode"}`. XML and CSV error
+//! bodies are not documented by GoGrid; they follow the success shapes
+//! (`<object name="error">`, `# FAILURE, …` + `# errorcode,message`).
+//! Status codes are GoGrid's where it has one (400, 401, 403, 404, 500),
+//! the HTTP meaning otherwise; error codes other than
+//! `IllegalArgumentException` and `UnexpectedException` are our own words.
+//!
+//! | kind | status | errorcode |
+//! |---|---|---|
+//! | `NotFound` (an image), and a get matching nothing | 400 | `IllegalArgumentException`, "No object found that matches your input criteria." |
+//! | `NotFound` (anything else: an API method) | 404 | `NotFound` |
+//! | `BadRequest`, `Conflict` | 400 | `IllegalArgumentException` |
+//! | `Unauthorized` (bad key or signature) | 403 | `AuthenticationFailed` |
+//! | `Forbidden` (the key's role lacks the right) | 401 | `Unauthorized` |
+//! | `MethodNotAllowed` | 405 | `MethodNotAllowed` |
+//! | `PayloadTooLarge` | 413 | `PayloadTooLarge` |
+//! | `UnsupportedMediaType` | 415 | `UnsupportedMediaType` |
+//! | `RateLimited` | 429 | `RateLimitExceeded`, with `Retry-After` |
+//! | `Internal` | 500 | `UnexpectedException` |
+//! | `Unsupported` | 501 | `NotImplemented` |
+//! | `UpstreamProtocol` | 502 | `BadGateway` |
+//! | `UpstreamUnavailable` | 503 | `ServiceUnavailable` |
+//! | `UpstreamTimeout` | 504 | `GatewayTimeout` |
 //!
 //! # Image fields
 //!
@@ -44,7 +70,7 @@
 //! | `owner` | extras `gogrid.owner.id`, `gogrid.owner.name`; foreign public images are GoGrid's own (`-1`, `GoGrid`), others `0`, `""` |
 //! | `billingtokens` | extra `gogrid.billingtokens`, as sent (default `[]`) |
 //! | `datacenterlist` (1.9) | `zones` (datacenter names) + extra `gogrid.datacenterlist` as sent; foreign zones render as `{"datacenter":{"name":zone,"object":"option"}}` |
-//! | CSV `server.id` | `server_id` |
+//! | `server.id` (a CSV column; rendered in CSV only) | `server_id` |
 //!
 //! | GoGrid `state` | canonical |
 //! |---|---|
@@ -57,11 +83,34 @@
 //!
 //! # Upstream
 //!
-//! `GET {base}/api/grid/image/list|get?api_key=…&sig=…&v=1.9&format=…&…`,
-//! `sig` = md5(key + secret + `target.now`) ([`sign::signature`]). `Show`
-//! is `get?id=…` (a non-numeric id is not found without a call); `GetMany`
-//! repeats `id`, `name` or `image`. Lists page by `num_items` and `page`.
-//! JSON, XML and CSV replies are read; errors as in [`upstream`]'s table.
+//! `GET {base}/api/grid/image/list|get?api_key=…&sig=…&v=1.9&format=…&…`
+//! with `Accept` matching `format`; `sig` = md5(key + secret + `target.now`)
+//! ([`sign::signature`]); without credentials neither is sent. `Show` is
+//! `get?id=…` (a non-numeric id names no GoGrid image: not found without a
+//! call); `GetMany` repeats `id`, `name` or `image`. Lists page by
+//! `num_items` and `page` (`Paging::PageNumber`, at most 1000 a page) and
+//! report `summary.total` as the matching count; GoGrid cannot sort.
+//! Native filters: `isPublic`, `image.state` (Available, Deleted, Trash:
+//! canonical `Saving` is two GoGrid states, so it stays with the gateway),
+//! `image.type` (extra `gogrid.type`), `datacenter` (`zone`).
+//!
+//! Replies are read in JSON, XML or CSV (by content type, else by their
+//! first byte). Errors:
+//!
+//! | reply | error |
+//! |---|---|
+//! | message "No object found…" (GoGrid sends it with 400) | `NotFound`, naming the looked-up ids |
+//! | 400, or a 2xx failure with `IllegalArgumentException` | `BadRequest` |
+//! | 403 "Authentication Failed" (bad key, signature or clock) | `Unauthorized` |
+//! | 401 (the key's role lacks the right) | `Forbidden` |
+//! | 404 (no such method on that server) | `Unsupported`, naming the call |
+//! | 500, or a 2xx failure with `UnexpectedException` | `UpstreamUnavailable`: GoGrid's own failure, retrying may help |
+//! | any other 2xx failure (e.g. a failure listing a server) | `UpstreamProtocol` |
+//! | other statuses | `error_from_status` |
+//! | a body that is no GoGrid reply (HTML from the API proxy) | by status as above; with a 2xx status `UpstreamProtocol` |
+//!
+//! The 401/403 reading holds for HTML bodies too: GoGrid's API proxy answers
+//! bad credentials with an HTML 403.
 
 mod csv;
 mod edge;

@@ -213,13 +213,14 @@ fn outcome(
     envelope: WireEnvelope<'_>,
 ) -> Result<Outcome, GatewayError> {
     if envelope.is_failure() || !status.is_success() {
-        return Err(failure(call, status, headers, envelope.list.error.as_ref()));
+        return Err(failure(call, status, headers, envelope.list.as_ref().and_then(|l| l.error.as_ref())));
     }
-    if let Some(invalid) = envelope.list.invalid {
+    let list = envelope.list.ok_or_else(|| GatewayError::upstream_protocol("gogrid reply without a list"))?;
+    if let Some(invalid) = list.invalid {
         return Err(invalid);
     }
     let summary = envelope.summary.unwrap_or_default();
-    let images = envelope.list.images;
+    let images = list.images;
     match call {
         UpstreamCall::Show(id) => {
             images.into_iter().next().map(Outcome::Image).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
@@ -250,21 +251,8 @@ fn detail(message: &str) -> String {
     if message.is_empty() { "no reason given".to_owned() } else { message.to_owned() }
 }
 
-/// The canonical error of a failure reply (or of a non-success status).
-///
-/// | reply | error |
-/// |---|---|
-/// | message "No object found…" (GoGrid sends it with 400) | `NotFound` naming the looked-up ids |
-/// | 400, or `IllegalArgumentException` | `BadRequest` |
-/// | 403 "Authentication Failed" (bad key, signature or clock) | `Unauthorized` |
-/// | 401 (the key's role lacks the right) | `Forbidden` |
-/// | 404 (no such method on that server) | `Unsupported` naming the call |
-/// | 500, or `UnexpectedException` | `UpstreamUnavailable` (GoGrid's own failure; retrying may help) |
-/// | other statuses | [`error_from_status`] |
-/// | `status:"failure"` with a 2xx status and no known errorcode | `UpstreamProtocol` |
-///
-/// The 401/403 reading holds for any body, HTML included: GoGrid's API proxy
-/// answers bad credentials with an HTML 403.
+/// The canonical error of a failure reply or a non-success status (the
+/// table is in the module docs).
 fn failure(call: &UpstreamCall, status: StatusCode, headers: &HeaderMap, error: Option<&WireError>) -> GatewayError {
     let message = error.and_then(|e| e.message.as_deref()).unwrap_or("");
     let errorcode = error.and_then(|e| e.errorcode.as_deref());
@@ -657,6 +645,7 @@ mod tests {
         assert_eq!(status_kind(403, &none, html), ErrorKind::Unauthorized);
         assert_eq!(status_kind(200, &none, b"\x00\xffgarbage"), ErrorKind::UpstreamProtocol);
         assert_eq!(status_kind(200, &none, b"{\"list\": 5}"), ErrorKind::UpstreamProtocol);
+        assert_eq!(status_kind(200, &none, b"{\"status\": \"success\"}"), ErrorKind::UpstreamProtocol);
         assert_eq!(
             status_kind(200, &none, b"{\"list\": [{\"friendlyName\": \"no id\"}]}"),
             ErrorKind::UpstreamProtocol
