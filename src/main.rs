@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -54,7 +55,8 @@ async fn run(config: Config) -> ExitCode {
         }
     };
     let addr = server.local_addr().unwrap_or(config.server.listen);
-    println!("{}", dragoman::banner::text(addr, &routes));
+    // a closed stdout must not stop the gateway
+    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, &routes));
     server.serve(shutdown_signal()).await;
     ExitCode::SUCCESS
 }

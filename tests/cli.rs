@@ -10,6 +10,8 @@ use common::get;
 
 struct Running {
     child: Child,
+    /// Kept open: the gateway may still write to it.
+    _stdout: BufReader<std::process::ChildStdout>,
     addr: String,
 }
 
@@ -29,12 +31,12 @@ fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts");
-    let stdout = child.stdout.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).unwrap();
+    stdout.read_line(&mut first).unwrap();
     let addr =
         first.trim().strip_prefix("dragoman listening on http://").unwrap_or_else(|| panic!("{first}")).to_owned();
-    Running { child, addr }
+    Running { child, _stdout: stdout, addr }
 }
 
 #[tokio::test]

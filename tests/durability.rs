@@ -15,6 +15,8 @@ const GG: &str = "api_key=demo&v=1.3&sig=0&format=json";
 
 struct Running {
     child: Child,
+    /// Kept open: the gateway may still write to it.
+    _stdout: BufReader<std::process::ChildStdout>,
     base: String,
 }
 
@@ -38,10 +40,11 @@ fn start(config: &Path) -> Running {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    stdout.read_line(&mut first).unwrap();
     let base = first.trim().strip_prefix("dragoman listening on ").unwrap_or_else(|| panic!("{first}")).to_owned();
-    Running { child, base }
+    Running { child, _stdout: stdout, base }
 }
 
 fn workspace(name: &str) -> (PathBuf, PathBuf) {

@@ -36,7 +36,7 @@ fn expected_status(dialect: Dialect, kind: &ErrorKind) -> u16 {
     match (dialect, kind) {
         // GoGrid: every input problem, not-found included, is a 400; a bad
         // signature is 403 and a role without the right is 401
-        (Dialect::GoGrid, ErrorKind::NotFound { .. }) => 400,
+        (Dialect::GoGrid, ErrorKind::NotFound { .. } | ErrorKind::Conflict) => 400,
         (Dialect::GoGrid, ErrorKind::Unauthorized) => 403,
         (Dialect::GoGrid, ErrorKind::Forbidden) => 401,
         _ => kind.status(),
@@ -87,7 +87,10 @@ fn message(dialect: Dialect, status: u16, body: &Value) -> String {
 async fn every_kind_in_every_dialect() {
     for dialect in Dialect::ALL {
         for kind in kinds() {
-            let err = GatewayError::new(kind.clone(), Side::Upstream, SECRET_DETAIL);
+            let err = match &kind {
+                ErrorKind::Unsupported { operation, backend } => GatewayError::unsupported(operation.clone(), backend),
+                _ => GatewayError::new(kind.clone(), Side::Upstream, SECRET_DETAIL),
+            };
             let (status, headers, raw) = body(dialect.edge().encode_error(&ctx(dialect, Format::Json), &err)).await;
             let what = format!("{dialect} {kind:?}");
             assert_eq!(status, expected_status(dialect, &kind), "{what}");

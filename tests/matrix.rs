@@ -160,7 +160,7 @@ fn gogrid() -> Upstream {
         scope: "",
         show_id: "250",
         show_name: "n",
-        list_ids: &["1531", "1532", "2232", "2233"],
+        list_ids: &["1531", "1532", "1533", "1534"],
         canned: || {
             vec![
                 reply(

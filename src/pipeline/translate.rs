@@ -60,15 +60,11 @@ impl Gateway {
         parts: &http::request::Parts,
         body: Bytes,
     ) -> Reply {
-        let mut op = match edge.decode(ctx, parts, &body) {
+        let op = match edge.decode(ctx, parts, &body) {
             Ok(EdgeRequest::Op(op)) => op,
             Ok(EdgeRequest::Local(reply)) => return reply,
             Err(e) => return self.error(edge, ctx, e),
         };
-        if let ImageOp::List(query) = &mut op {
-            // a dialect that reports counts on its own replies needs them from the backend
-            query.count = ctx.dialect.upstream().capabilities().reports_total;
-        }
         let backend = self.routes.backend(ctx.dialect, ctx.scope.as_deref());
         let outcome = match tokio::time::timeout(self.request_timeout, backend.execute(&op)).await {
             Ok(outcome) => outcome,

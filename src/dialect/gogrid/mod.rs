@@ -1,50 +1,232 @@
-//! GoGrid (placeholder until the codec lands).
+//! GoGrid: `/api/grid/image/{list,get}`, parameters in the query string (GET)
+//! or a form body (POST), replies in JSON, XML or CSV (`format`).
+//!
+//! # Edge paths
+//!
+//! | path | operation |
+//! |---|---|
+//! | `/api/grid/image/list` | `List`: `isPublic` → `public`; `image.state` or `state` → `status`; `image.type` or `type` → extra `("gogrid.type", name)`; `datacenter` → `zone`; `num_items` + `page` (0-based, ignored without `num_items`) → `Offset(page × num_items)`, limit `num_items` |
+//! | `/api/grid/image/get` | `GetMany`: repeated `id` (`Id`), `name` (`Name`) or `image` (`IdOrName`); exactly one kind |
+//! | `/api/grid/image/{save,edit,delete,restore}` | `Unsupported` (501): images are read-only for now |
+//! | any other `/api/grid/…` | 404 failure, errorcode `NotFound` |
+//!
+//! Every call needs `v` (1.0 to 1.9); `format` is `json` (default), `xml` or
+//! `csv`, any case. `api_key` and `sig` are accepted and not verified yet.
+//! HTTP methods other than GET, HEAD and POST are `MethodNotAllowed`; a POST
+//! body must be form-encoded.
+//!
+//! # Replies
+//!
+//! `{"list":[…],"method":"/grid/image/get","status":"success","summary":{"numpages","returned","start","total"}}`.
+//! `numpages` is 0 unless `num_items` was given, else `ceil(total / num_items)`;
+//! `start` is the page's offset; `total` the number of matching images.
+//! Objects are `"serverimage"` from list and save, `"image"` from get, edit,
+//! delete and restore. JSON, XML and CSV replies have the shapes of the
+//! seed's samples; a JSON body keeps GoGrid's key order.
+//!
+//! # Errors we render
+//!
+//! The same envelope with `"status":"failure"`, a summary without `numpages`
+//! and one `{"object":"error","message","errorcode"}`. XML and CSV error
+//! bodies are not documented by GoGrid; they follow the success shapes
+//! (`<object name="error">`, `# FAILURE, …` + `# errorcode,message`).
+//! Status codes are GoGrid's where it has one (400, 401, 403, 404, 500),
+//! the HTTP meaning otherwise; error codes other than
+//! `IllegalArgumentException` and `UnexpectedException` are our own words.
+//!
+//! | kind | status | errorcode |
+//! |---|---|---|
+//! | `NotFound` (an image), and a get matching nothing | 400 | `IllegalArgumentException`, "No object found that matches your input criteria." |
+//! | `NotFound` (anything else: an API method) | 404 | `NotFound` |
+//! | `BadRequest`, `Conflict` | 400 | `IllegalArgumentException` |
+//! | `Unauthorized` (bad key or signature) | 403 | `AuthenticationFailed` |
+//! | `Forbidden` (the key's role lacks the right) | 401 | `Unauthorized` |
+//! | `MethodNotAllowed` | 405 | `MethodNotAllowed` |
+//! | `PayloadTooLarge` | 413 | `PayloadTooLarge` |
+//! | `UnsupportedMediaType` | 415 | `UnsupportedMediaType` |
+//! | `RateLimited` | 429 | `RateLimitExceeded`, with `Retry-After` |
+//! | `Internal` | 500 | `UnexpectedException` |
+//! | `Unsupported` | 501 | `NotImplemented` |
+//! | `UpstreamProtocol` | 502 | `BadGateway` |
+//! | `UpstreamUnavailable` | 503 | `ServiceUnavailable` |
+//! | `UpstreamTimeout` | 504 | `GatewayTimeout` |
+//!
+//! # Image fields
+//!
+//! | GoGrid | canonical |
+//! |---|---|
+//! | `id` (number when numeric) | `id` |
+//! | `friendlyName` | `name` |
+//! | `name` (unique, `GSI-…`) | extra `gogrid.name`; a foreign image shows its display name (what every backend looks names up by), or its id when it has none |
+//! | `description` | `description` |
+//! | `state` | `status` + `backend_status` (table below) |
+//! | `os` / `architecture` option | `os` / `architecture` (the option name); the id and description go to `gogrid.os.id`, `gogrid.os.description`, … when they differ from the vocabulary's |
+//! | `type` option | extra `gogrid.type` (name), `gogrid.type.id`, `gogrid.type.description` (when they differ from the vocabulary's); foreign images are `1 Web Server` |
+//! | `isPublic` | `public` (foreign default false) |
+//! | `isActive` | extra `gogrid.isActive` when false (default true) |
+//! | `createdTime` / `updatedTime` (epoch ms) | `created` / `updated` |
+//! | `location` | extra `gogrid.location` (foreign default `""`) |
+//! | `price` | extra `gogrid.price` when not 0 (default 0) |
+//! | `owner` | extras `gogrid.owner.id`, `gogrid.owner.name`; foreign public images are GoGrid's own (`-1`, `GoGrid`), others `0`, `""` |
+//! | `billingtokens` | extra `gogrid.billingtokens`, as sent (default `[]`) |
+//! | `datacenterlist` (1.9) | `zones` (datacenter names) + extra `gogrid.datacenterlist` as sent; foreign zones render as `{"datacenter":{"name":zone,"object":"option"}}` |
+//! | `server.id` (a CSV column; rendered in CSV only) | `server_id` |
+//!
+//! | GoGrid `state` | canonical |
+//! |---|---|
+//! | 1 Saving, 7 Migrating | `Saving` (Migrating renders back from `backend_status`) |
+//! | 2 Available | `Active` |
+//! | 3 Deleted | `Deleted` |
+//! | 4 Trash | `Trashed` |
+//! | other (kept in `gogrid.state.id`, `gogrid.state.description`) | `Unknown` |
+//! | — | `Error` renders as `0 Error`, `Unknown` without a GoGrid state as `0 Unknown` |
+//!
+//! # Upstream
+//!
+//! `GET {base}/api/grid/image/list|get?api_key=…&sig=…&v=1.9&format=…&…`
+//! with `Accept` matching `format`; `sig` = md5(key + secret + `target.now`)
+//! ([`sign::signature`]); without credentials neither is sent. `Show` is
+//! `get?id=…` (a non-numeric id names no GoGrid image: not found without a
+//! call); `GetMany` repeats `id`, `name` or `image`. Lists page by
+//! `num_items` and `page` (`Paging::PageNumber`, at most 1000 a page) and
+//! report `summary.total` as the matching count; GoGrid cannot sort.
+//! Native filters: `isPublic`, `image.state` (Available, Deleted, Trash:
+//! canonical `Saving` is two GoGrid states, so it stays with the gateway),
+//! `image.type` (extra `gogrid.type`), `datacenter` (`zone`).
+//!
+//! Replies are read in JSON, XML or CSV (by content type, else by their
+//! first byte). Errors:
+//!
+//! | reply | error |
+//! |---|---|
+//! | message "No object found…" (GoGrid sends it with 400) | `NotFound`, naming the looked-up ids |
+//! | 400, or a 2xx failure with `IllegalArgumentException` | `BadRequest` |
+//! | 403 "Authentication Failed" (bad key, signature or clock) | `Unauthorized` |
+//! | 401 (the key's role lacks the right) | `Forbidden` |
+//! | 404 (no such method on that server) | `Unsupported`, naming the call |
+//! | 500, or a 2xx failure with `UnexpectedException` | `UpstreamUnavailable`: GoGrid's own failure, retrying may help |
+//! | any other 2xx failure (e.g. a failure listing a server) | `UpstreamProtocol` |
+//! | other statuses | `error_from_status` |
+//! | a body that is no GoGrid reply (HTML from the API proxy) | by status as above; with a 2xx status `UpstreamProtocol` |
+//!
+//! The 401/403 reading holds for HTML bodies too: GoGrid's API proxy answers
+//! bad credentials with an HTML 403.
+
+mod csv;
+mod edge;
+mod envelope;
+mod image;
+mod json;
+pub mod sign;
+mod upstream;
+mod xml;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, request::Parts};
 
-use super::{
-    Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Paging, Reply, Target, UpstreamCall, UpstreamCodec,
-};
+use super::{Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Reply, Target, UpstreamCall, UpstreamCodec};
 use crate::model::{Filter, GatewayError, ImageOp};
 
 pub struct GoGrid;
 
+/// The image methods of the GoGrid API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ApiMethod {
+    List,
+    Get,
+    Save,
+    Edit,
+    Delete,
+    Restore,
+}
+
+impl ApiMethod {
+    const ALL: [ApiMethod; 6] =
+        [ApiMethod::List, ApiMethod::Get, ApiMethod::Save, ApiMethod::Edit, ApiMethod::Delete, ApiMethod::Restore];
+
+    /// The method's name, which replies echo: its path under `/api`.
+    fn name(self) -> &'static str {
+        match self {
+            ApiMethod::List => "/grid/image/list",
+            ApiMethod::Get => "/grid/image/get",
+            ApiMethod::Save => "/grid/image/save",
+            ApiMethod::Edit => "/grid/image/edit",
+            ApiMethod::Delete => "/grid/image/delete",
+            ApiMethod::Restore => "/grid/image/restore",
+        }
+    }
+
+    fn named(name: &str) -> Option<ApiMethod> {
+        ApiMethod::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    fn from_path(path: &str) -> Option<ApiMethod> {
+        ApiMethod::named(path.strip_prefix("/api")?)
+    }
+
+    /// The `object` of the images a reply to this method carries.
+    fn object(self) -> &'static str {
+        match self {
+            ApiMethod::List | ApiMethod::Save => "serverimage",
+            ApiMethod::Get | ApiMethod::Edit | ApiMethod::Delete | ApiMethod::Restore => "image",
+        }
+    }
+
+    /// The operation, in words, for not-implemented errors.
+    fn operation(self) -> &'static str {
+        match self {
+            ApiMethod::List => "list images",
+            ApiMethod::Get => "get images",
+            ApiMethod::Save => "save image",
+            ApiMethod::Edit => "edit image",
+            ApiMethod::Delete => "delete image",
+            ApiMethod::Restore => "restore image",
+        }
+    }
+}
+
 impl EdgeCodec for GoGrid {
-    fn claims(&self, _path: &str) -> bool {
-        false
+    fn claims(&self, path: &str) -> bool {
+        edge::claims(path)
     }
-    fn context(&self, _parts: &Parts, origin: &str) -> EdgeCtx {
-        EdgeCtx::new(super::Dialect::GoGrid, origin)
+
+    fn context(&self, parts: &Parts, origin: &str) -> EdgeCtx {
+        edge::context(parts, origin)
     }
-    fn decode(&self, _ctx: &mut EdgeCtx, _parts: &Parts, _body: &Bytes) -> Result<EdgeRequest, GatewayError> {
-        Err(GatewayError::internal("unfinished"))
+
+    fn decode(&self, ctx: &mut EdgeCtx, parts: &Parts, body: &Bytes) -> Result<EdgeRequest, GatewayError> {
+        edge::decode(ctx, parts, body)
     }
-    fn encode(&self, _ctx: &EdgeCtx, _op: &ImageOp, _outcome: Outcome) -> Reply {
-        super::text_reply(StatusCode::NOT_IMPLEMENTED, "")
+
+    fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
+        edge::encode(ctx, op, outcome)
     }
-    fn encode_error(&self, _ctx: &EdgeCtx, _err: &GatewayError) -> Reply {
-        super::text_reply(StatusCode::NOT_IMPLEMENTED, "")
+
+    fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
+        edge::encode_error(ctx, err)
     }
 }
 
 impl UpstreamCodec for GoGrid {
     fn capabilities(&self) -> Capabilities {
-        Capabilities { paging: Paging::None, max_page: 1000, reports_total: false, get_many: false, sort_fields: &[] }
+        upstream::capabilities()
     }
+
     fn split_filter(&self, filter: &Filter) -> (Filter, Filter) {
-        (Filter::default(), filter.clone())
+        upstream::split_filter(filter)
     }
-    fn encode(&self, _call: &UpstreamCall, _target: &Target<'_>) -> Result<http::Request<Bytes>, GatewayError> {
-        Err(GatewayError::internal("unfinished"))
+
+    fn encode(&self, call: &UpstreamCall, target: &Target<'_>) -> Result<http::Request<Bytes>, GatewayError> {
+        upstream::encode(call, target)
     }
+
     fn decode(
         &self,
-        _call: &UpstreamCall,
-        _status: StatusCode,
-        _headers: &HeaderMap,
-        _body: &[u8],
+        call: &UpstreamCall,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
     ) -> Result<Outcome, GatewayError> {
-        Err(GatewayError::internal("unfinished"))
+        upstream::decode(call, status, headers, body)
     }
 }

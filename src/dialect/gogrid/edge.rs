@@ -1,0 +1,759 @@
+//! The edge: GoGrid clients calling us.
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, header, request::Parts};
+
+use super::envelope::{Failure, Summary};
+use super::image::{ImageView, key, state_named, type_named};
+use super::{ApiMethod, csv, json, xml};
+use crate::dialect::reply::reply;
+use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
+use crate::model::{
+    ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey, PageRequest,
+    PageStart, Side, View,
+};
+
+/// API versions GoGrid published; features are not gated by version.
+const VERSIONS: [&str; 10] = ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9"];
+
+/// The get parameters, of which exactly one kind may be given.
+const LOOKUPS: [(&str, LookupKey); 3] =
+    [("id", LookupKey::Id), ("name", LookupKey::Name), ("image", LookupKey::IdOrName)];
+
+pub(super) fn claims(path: &str) -> bool {
+    path == "/api/grid" || path.starts_with("/api/grid/")
+}
+
+pub(super) fn context(parts: &Parts, origin: &str) -> EdgeCtx {
+    let mut ctx = EdgeCtx::new(Dialect::GoGrid, origin);
+    ctx.prefix = "/api".to_owned();
+    ctx.method = ApiMethod::from_path(parts.uri.path()).map_or("", ApiMethod::name);
+    ctx.format = format_named(Query::of(&parts.uri).get("format")).unwrap_or_default();
+    ctx
+}
+
+pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &Bytes) -> Result<EdgeRequest, GatewayError> {
+    let path = parts.uri.path();
+    let method = ApiMethod::from_path(path).ok_or_else(|| unknown_method(path))?;
+    let params = parameters(parts, body)?;
+    ctx.format = format_param(&params)?;
+    check_version(&params)?;
+    let op = match method {
+        ApiMethod::List => list_op(&params)?,
+        ApiMethod::Get => get_op(&params)?,
+        write => return Err(write_unsupported(write)),
+    };
+    Ok(EdgeRequest::Op(op))
+}
+
+fn unknown_method(path: &str) -> GatewayError {
+    let method = path.strip_prefix("/api").unwrap_or(path);
+    let message = format!("{method} is not a gogrid api method");
+    GatewayError::new(ErrorKind::NotFound { resource: "method", id: method.to_owned() }, Side::Downstream, message)
+}
+
+/// Writes are known GoGrid methods this gateway does not carry out yet.
+fn write_unsupported(method: ApiMethod) -> GatewayError {
+    let message = format!("{} is not implemented: images are read-only through this gateway", method.name());
+    let kind = ErrorKind::Unsupported { operation: method.operation().to_owned(), backend: "gateway" };
+    GatewayError::new(kind, Side::Downstream, message)
+}
+
+/// The query string, plus the form body of a POST.
+fn parameters(parts: &Parts, body: &Bytes) -> Result<Query, GatewayError> {
+    let mut params = Query::of(&parts.uri);
+    match parts.method {
+        Method::GET | Method::HEAD => {}
+        Method::POST => {
+            if !body.is_empty() && !is_form(parts.headers.get(header::CONTENT_TYPE)) {
+                return Err(GatewayError::new(
+                    ErrorKind::UnsupportedMediaType,
+                    Side::Downstream,
+                    "post parameters must be form-encoded (application/x-www-form-urlencoded)",
+                ));
+            }
+            params.extend_form(body);
+        }
+        ref other => {
+            let message = format!("method {other} is not allowed: the gogrid api takes GET and POST");
+            return Err(GatewayError::new(ErrorKind::MethodNotAllowed, Side::Downstream, message));
+        }
+    }
+    Ok(params)
+}
+
+/// A missing content type is taken as a form, as GoGrid's own servlet does.
+fn is_form(content_type: Option<&HeaderValue>) -> bool {
+    content_type.is_none_or(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    })
+}
+
+/// `format`: json (the default), xml or csv, in any case.
+fn format_named(value: Option<&str>) -> Option<Format> {
+    match value {
+        None => Some(Format::Json),
+        Some(v) if v.eq_ignore_ascii_case("json") => Some(Format::Json),
+        Some(v) if v.eq_ignore_ascii_case("xml") => Some(Format::Xml),
+        Some(v) if v.eq_ignore_ascii_case("csv") => Some(Format::Csv),
+        Some(_) => None,
+    }
+}
+
+fn format_param(params: &Query) -> Result<Format, GatewayError> {
+    let value = params.get("format");
+    format_named(value).ok_or_else(|| {
+        GatewayError::bad_request(format!(
+            "invalid format parameter: {}: use json, xml or csv",
+            value.unwrap_or_default()
+        ))
+    })
+}
+
+fn check_version(params: &Query) -> Result<(), GatewayError> {
+    match params.get("v") {
+        None => Err(GatewayError::bad_request("missing required parameter v (the api version)")),
+        Some(v) if VERSIONS.contains(&v) => Ok(()),
+        Some(v) => Err(GatewayError::bad_request(format!("unsupported api version {v}: use 1.0 to 1.9"))),
+    }
+}
+
+/// The first value of the first of `names` that is given.
+fn first_of<'q>(params: &'q Query, names: &[&'static str]) -> Option<(&'static str, &'q str)> {
+    names.iter().find_map(|&name| params.get(name).map(|v| (name, v)))
+}
+
+fn list_op(params: &Query) -> Result<ImageOp, GatewayError> {
+    let mut filter = Filter::default();
+    if let Some(public) = params.get("isPublic") {
+        filter.public = Some(boolean("isPublic", public)?);
+    }
+    if let Some((name, state)) = first_of(params, &["image.state", "state"]) {
+        filter.status = Some(state_filter(name, state)?);
+    }
+    if let Some((name, kind)) = first_of(params, &["image.type", "type"]) {
+        let kind = type_named(kind).ok_or_else(|| invalid(name, kind, "expected Web Server or Database Server"))?;
+        filter.extra.push((key::TYPE.to_owned(), kind.name.to_owned()));
+    }
+    if let Some(datacenter) = params.get("datacenter") {
+        if datacenter.is_empty() {
+            return Err(GatewayError::bad_request("empty datacenter parameter"));
+        }
+        filter.zone = Some(datacenter.to_owned());
+    }
+    let page = page_request(params)?;
+    Ok(ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true }))
+}
+
+fn invalid(name: &str, value: &str, hint: &str) -> GatewayError {
+    GatewayError::bad_request(format!("invalid {name} parameter: {value}: {hint}"))
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, GatewayError> {
+    match value {
+        v if v.eq_ignore_ascii_case("true") => Ok(true),
+        v if v.eq_ignore_ascii_case("false") => Ok(false),
+        v => Err(invalid(name, v, "expected true or false")),
+    }
+}
+
+/// A state name → the canonical status. Saving and Migrating both mean
+/// `Saving`, so either selects both.
+fn state_filter(name: &str, state: &str) -> Result<ImageStatus, GatewayError> {
+    state_named(state)
+        .map(|(_, status)| status)
+        .ok_or_else(|| invalid(name, state, "expected Saving, Available, Deleted, Trash or Migrating"))
+}
+
+/// `num_items` (page size) and `page` (0-based, ignored without `num_items`).
+fn page_request(params: &Query) -> Result<PageRequest, GatewayError> {
+    let page = params.usize("page")?;
+    match params.usize("num_items")? {
+        None => Ok(PageRequest::default()),
+        Some(0) => Err(invalid("num_items", "0", "expected a page size of at least 1")),
+        Some(size) => {
+            let offset = page
+                .unwrap_or(0)
+                .checked_mul(size)
+                .ok_or_else(|| GatewayError::bad_request("page parameter out of range"))?;
+            Ok(PageRequest { start: PageStart::Offset(offset), limit: Some(size) })
+        }
+    }
+}
+
+fn get_op(params: &Query) -> Result<ImageOp, GatewayError> {
+    let mut given = LOOKUPS.iter().map(|&(name, key)| (name, key, params.all(name))).filter(|(_, _, v)| !v.is_empty());
+    let (name, key, values) =
+        given.next().ok_or_else(|| GatewayError::bad_request("one of the id, name or image parameters is required"))?;
+    if given.next().is_some() {
+        return Err(GatewayError::bad_request("the id, name and image parameters cannot be mixed in one call"));
+    }
+    if values.iter().any(|v| v.is_empty()) {
+        return Err(GatewayError::bad_request(format!("empty {name} parameter")));
+    }
+    let values = values.into_iter().map(str::to_owned).collect();
+    Ok(ImageOp::GetMany(GetMany { key, values }))
+}
+
+// ---------------------------------------------------------------------------
+// Replies
+
+fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Json => "application/json",
+        Format::Xml => "application/xml",
+        Format::Csv => "text/csv",
+    }
+}
+
+fn rendered(status: StatusCode, format: Format, body: std::io::Result<Vec<u8>>) -> Reply {
+    match body {
+        Ok(body) => reply(status, content_type(format), body),
+        Err(_) => text_reply(StatusCode::INTERNAL_SERVER_ERROR, "the server could not render the reply"),
+    }
+}
+
+/// The method a reply names: the one called, or the one `op` stands for.
+fn reply_method(ctx: &EdgeCtx, op: &ImageOp) -> &'static str {
+    match (ctx.method, op) {
+        ("", ImageOp::List(_)) => ApiMethod::List.name(),
+        ("", _) => ApiMethod::Get.name(),
+        (method, _) => method,
+    }
+}
+
+pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
+    let method = reply_method(ctx, op);
+    let (images, summary) = match &outcome {
+        Outcome::Image(image) => (std::slice::from_ref(image), Summary::whole(1)),
+        Outcome::Images(images) => (images.as_slice(), Summary::whole(images.len())),
+        Outcome::List(page) => (page.images.as_slice(), list_summary(page, op)),
+        Outcome::Metadata(_) | Outcome::Done => {
+            let err = GatewayError::internal(format!("{} has no gogrid rendering", op.name()));
+            return failure(ctx.format, method, &Failure::of(&err));
+        }
+    };
+    if images.is_empty() && !matches!(op, ImageOp::List(_)) {
+        return failure(ctx.format, method, &Failure::no_object_found());
+    }
+    success(ctx.format, method, summary, images)
+}
+
+fn success(format: Format, method: &'static str, summary: Summary, images: &[Image]) -> Reply {
+    let object = ApiMethod::named(method).map_or("image", ApiMethod::object);
+    let views: Vec<ImageView<'_>> = images.iter().map(ImageView::new).collect();
+    let body = match format {
+        Format::Json => Ok(json::success(method, object, summary, &views)),
+        Format::Xml => Ok(xml::success(method, object, summary, &views)),
+        Format::Csv => csv::success(method, summary, &views),
+    };
+    rendered(StatusCode::OK, format, body)
+}
+
+/// `start` is the page's offset; `total` the matching count (or what the
+/// page proves: its end, plus one when more follow); `numpages` is 0 unless
+/// the caller asked for pages (`num_items`).
+fn list_summary(page: &ListPage, op: &ImageOp) -> Summary {
+    let requested = match op {
+        ImageOp::List(q) => &q.page,
+        _ => &PageRequest { start: PageStart::First, limit: None },
+    };
+    let returned = page.images.len();
+    let start = page.offset.unwrap_or(match requested.start {
+        PageStart::Offset(n) => n,
+        PageStart::First | PageStart::After(_) => 0,
+    });
+    let total = page.matched.unwrap_or(start + returned + usize::from(page.more));
+    let numpages = requested.limit.filter(|&n| n > 0).map_or(0, |n| total.div_ceil(n));
+    Summary { numpages, returned, start, total }
+}
+
+pub(super) fn encode_error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
+    let mut reply = failure(ctx.format, ctx.method, &Failure::of(err));
+    if let ErrorKind::RateLimited { retry_after: Some(wait) } = err.kind {
+        reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
+    }
+    reply
+}
+
+fn failure(format: Format, method: &str, failure: &Failure<'_>) -> Reply {
+    let body = match format {
+        Format::Json => json::failure(method, failure).map_err(Into::into),
+        Format::Xml => Ok(xml::failure(method, failure)),
+        Format::Csv => csv::failure(method, failure),
+    };
+    rendered(failure.status, format, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http_body_util::BodyExt;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::model::ImageId;
+
+    fn parts(method: &str, uri: &str, content_type: Option<&str>) -> Parts {
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        if let Some(ct) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    fn decode_with(
+        method: &str,
+        uri: &str,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> (EdgeCtx, Result<ImageOp, GatewayError>) {
+        let parts = parts(method, uri, content_type);
+        let mut ctx = context(&parts, "http://gw");
+        let op = decode(&mut ctx, &parts, &Bytes::from(body.to_owned())).map(|request| match request {
+            EdgeRequest::Op(op) => op,
+            EdgeRequest::Local(_) => panic!("no local replies"),
+        });
+        (ctx, op)
+    }
+
+    fn op(uri: &str) -> ImageOp {
+        decode_with("GET", uri, None, "").1.unwrap()
+    }
+
+    fn error(uri: &str) -> GatewayError {
+        decode_with("GET", uri, None, "").1.unwrap_err()
+    }
+
+    fn list(filter: Filter, page: PageRequest) -> ImageOp {
+        ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true })
+    }
+
+    fn body(reply: Reply) -> (StatusCode, String, String) {
+        let status = reply.status();
+        let content_type = reply.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        let bytes = futures_util::FutureExt::now_or_never(reply.into_body().collect()).unwrap().unwrap().to_bytes();
+        (status, content_type, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    fn json_body(reply: Reply) -> (StatusCode, Value) {
+        let (status, content_type, text) = body(reply);
+        assert_eq!(content_type, "application/json");
+        (status, serde_json::from_str(&text).unwrap())
+    }
+
+    #[test]
+    fn claims_only_the_grid_api() {
+        for path in ["/api/grid/image/list", "/api/grid/image/get", "/api/grid/server/list", "/api/grid"] {
+            assert!(claims(path), "{path}");
+        }
+        for path in ["/api/compute_resources/1/images", "/api/gridx", "/grid/image/list", "/v2/p/images"] {
+            assert!(!claims(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn context_names_the_method_and_format() {
+        let ctx = context(&parts("GET", "/api/grid/image/get?id=1&format=XML", None), "http://gw");
+        assert_eq!((ctx.method, ctx.format, ctx.prefix.as_str()), ("/grid/image/get", Format::Xml, "/api"));
+        let ctx = context(&parts("GET", "/api/grid/nothing?format=yaml", None), "http://gw");
+        assert_eq!((ctx.method, ctx.format), ("", Format::Json));
+    }
+
+    #[test]
+    fn list_without_parameters_lists_everything() {
+        assert_eq!(op("/api/grid/image/list?v=1.9"), list(Filter::default(), PageRequest::default()));
+    }
+
+    #[test]
+    fn list_filters() {
+        let expected = Filter {
+            public: Some(true),
+            status: Some(ImageStatus::Active),
+            zone: Some("US-West-1".into()),
+            extra: vec![("gogrid.type".into(), "Web Server".into())],
+            ..Filter::default()
+        };
+        let jclouds = "/api/grid/image/list?v=1.5&isPublic=true&image.state=Available&image.type=Web%20Server&datacenter=US-West-1";
+        assert_eq!(op(jclouds), list(expected.clone(), PageRequest::default()));
+        let wiki = "/api/grid/image/list?v=1.0&isPublic=TRUE&state=available&type=web+server&datacenter=US-West-1";
+        assert_eq!(op(wiki), list(expected, PageRequest::default()));
+    }
+
+    #[test]
+    fn list_state_names() {
+        for (name, status) in [
+            ("Saving", ImageStatus::Saving),
+            ("Migrating", ImageStatus::Saving),
+            ("Available", ImageStatus::Active),
+            ("Deleted", ImageStatus::Deleted),
+            ("TRASH", ImageStatus::Trashed),
+        ] {
+            let filter = Filter { status: Some(status), ..Filter::default() };
+            assert_eq!(op(&format!("/api/grid/image/list?v=1.9&state={name}")), list(filter, PageRequest::default()));
+        }
+    }
+
+    #[test]
+    fn list_pages() {
+        let page = |start, limit| PageRequest { start: PageStart::Offset(start), limit: Some(limit) };
+        assert_eq!(op("/api/grid/image/list?v=1.9&num_items=5&page=2"), list(Filter::default(), page(10, 5)));
+        assert_eq!(op("/api/grid/image/list?v=1.9&num_items=5"), list(Filter::default(), page(0, 5)));
+        assert_eq!(op("/api/grid/image/list?v=1.9&page=3"), list(Filter::default(), PageRequest::default()));
+    }
+
+    #[test]
+    fn list_rejects_bad_values() {
+        for (query, message) in [
+            ("isPublic=yes", "invalid isPublic parameter: yes: expected true or false"),
+            (
+                "image.state=Gone",
+                "invalid image.state parameter: Gone: expected Saving, Available, Deleted, Trash or Migrating",
+            ),
+            ("type=Mail%20Server", "invalid type parameter: Mail Server: expected Web Server or Database Server"),
+            ("datacenter=", "empty datacenter parameter"),
+            ("num_items=0", "invalid num_items parameter: 0: expected a page size of at least 1"),
+            ("num_items=-1", "invalid num_items parameter: -1"),
+            ("num_items=5&page=x", "invalid page parameter: x"),
+            ("num_items=1000&page=99999999999999999999", "invalid page parameter: 99999999999999999999"),
+            ("num_items=100000&page=999999999999999999", "page parameter out of range"),
+        ] {
+            let err = error(&format!("/api/grid/image/list?v=1.9&{query}"));
+            assert_eq!((err.kind, err.message.as_ref()), (ErrorKind::BadRequest, message), "{query}");
+        }
+    }
+
+    #[test]
+    fn get_takes_one_kind_of_lookup() {
+        let get = |key, values: &[&str]| {
+            ImageOp::GetMany(GetMany { key, values: values.iter().map(|v| v.to_string()).collect() })
+        };
+        assert_eq!(op("/api/grid/image/get?v=1.3&id=19283"), get(LookupKey::Id, &["19283"]));
+        assert_eq!(
+            op("/api/grid/image/get?v=1.3&name=GSI-kdf39-khdf94-JHfk3"),
+            get(LookupKey::Name, &["GSI-kdf39-khdf94-JHfk3"])
+        );
+        assert_eq!(
+            op("/api/grid/image/get?v=1.3&image=65413&image=32165&image=45672&image=35168"),
+            get(LookupKey::IdOrName, &["65413", "32165", "45672", "35168"])
+        );
+    }
+
+    #[test]
+    fn get_rejects_mixed_missing_and_empty_lookups() {
+        for (query, message) in [
+            ("id=1&name=a", "the id, name and image parameters cannot be mixed in one call"),
+            ("image=1&name=a", "the id, name and image parameters cannot be mixed in one call"),
+            ("", "one of the id, name or image parameters is required"),
+            ("id=1&id=", "empty id parameter"),
+        ] {
+            let err = error(&format!("/api/grid/image/get?v=1.3&{query}"));
+            assert_eq!((err.kind, err.message.as_ref()), (ErrorKind::BadRequest, message), "{query}");
+        }
+    }
+
+    #[test]
+    fn every_published_version_and_no_other() {
+        for v in VERSIONS {
+            assert!(decode_with("GET", &format!("/api/grid/image/list?v={v}"), None, "").1.is_ok(), "{v}");
+        }
+        for (query, message) in [
+            ("", "missing required parameter v (the api version)"),
+            ("v=2.0", "unsupported api version 2.0: use 1.0 to 1.9"),
+            ("v=1", "unsupported api version 1: use 1.0 to 1.9"),
+        ] {
+            let err = error(&format!("/api/grid/image/list?{query}"));
+            assert_eq!((err.kind, err.message.as_ref()), (ErrorKind::BadRequest, message), "{query}");
+        }
+    }
+
+    #[test]
+    fn format_parameter() {
+        let (ctx, _) = decode_with("GET", "/api/grid/image/list?v=1.9&format=csv", None, "");
+        assert_eq!(ctx.format, Format::Csv);
+        let (ctx, result) = decode_with("GET", "/api/grid/image/list?v=1.9&format=yaml", None, "");
+        assert_eq!(ctx.format, Format::Json);
+        assert_eq!(result.unwrap_err().message, "invalid format parameter: yaml: use json, xml or csv");
+    }
+
+    #[test]
+    fn post_reads_the_form_body() {
+        let form = "v=1.9&format=xml&image=1&image=abc%20d";
+        let (ctx, result) =
+            decode_with("POST", "/api/grid/image/get", Some("application/x-www-form-urlencoded; charset=UTF-8"), form);
+        assert_eq!(ctx.format, Format::Xml);
+        assert_eq!(
+            result.unwrap(),
+            ImageOp::GetMany(GetMany { key: LookupKey::IdOrName, values: vec!["1".into(), "abc d".into()] })
+        );
+        let (_, result) = decode_with("POST", "/api/grid/image/list", None, "v=1.9&num_items=2");
+        assert_eq!(
+            result.unwrap(),
+            list(Filter::default(), PageRequest { start: PageStart::Offset(0), limit: Some(2) })
+        );
+    }
+
+    #[test]
+    fn post_with_another_body_type_is_unsupported_media() {
+        let (_, result) = decode_with("POST", "/api/grid/image/list", Some("application/json"), r#"{"v":"1.9"}"#);
+        assert_eq!(result.unwrap_err().kind, ErrorKind::UnsupportedMediaType);
+    }
+
+    #[test]
+    fn other_http_methods_are_not_allowed() {
+        for method in ["PUT", "DELETE", "PATCH"] {
+            let (_, result) = decode_with(method, "/api/grid/image/list?v=1.9", None, "");
+            assert_eq!(result.unwrap_err().kind, ErrorKind::MethodNotAllowed, "{method}");
+        }
+        assert!(decode_with("HEAD", "/api/grid/image/list?v=1.9", None, "").1.is_ok());
+    }
+
+    #[test]
+    fn writes_are_not_implemented() {
+        for (name, operation) in
+            [("save", "save image"), ("edit", "edit image"), ("delete", "delete image"), ("restore", "restore image")]
+        {
+            let err = error(&format!("/api/grid/image/{name}?v=1.9&id=1"));
+            assert_eq!(err.kind, ErrorKind::Unsupported { operation: operation.into(), backend: "gateway" });
+            assert_eq!(
+                err.message,
+                format!("/grid/image/{name} is not implemented: images are read-only through this gateway")
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_methods_are_not_found() {
+        let err = error("/api/grid/server/list?v=1.9");
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: "method", id: "/grid/server/list".into() });
+        let ctx = context(&parts("GET", "/api/grid/server/list", None), "http://gw");
+        let (status, body) = json_body(encode_error(&ctx, &err));
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body,
+            json!({"list": [{"object": "error", "message": "/grid/server/list is not a gogrid api method", "errorcode": "NotFound"}],
+                   "summary": {"total": 1, "start": 0, "returned": 1}, "status": "failure"})
+        );
+    }
+
+    fn ctx(method: &'static str, format: Format) -> EdgeCtx {
+        let mut ctx = EdgeCtx::new(Dialect::GoGrid, "http://gw");
+        ctx.method = method;
+        ctx.format = format;
+        ctx
+    }
+
+    fn image(id: &str) -> Image {
+        Image { id: ImageId::new(id), name: format!("image {id}"), ..Image::default() }
+    }
+
+    #[test]
+    fn list_replies_carry_the_page_summary() {
+        let op = list(Filter::default(), PageRequest { start: PageStart::Offset(10), limit: Some(5) });
+        let page = ListPage {
+            images: vec![image("1"), image("2")],
+            offset: Some(10),
+            matched: Some(39),
+            total: None,
+            more: true,
+        };
+        let (status, body) = json_body(encode(&ctx("/grid/image/list", Format::Json), &op, Outcome::List(page)));
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["summary"], json!({"numpages": 8, "returned": 2, "start": 10, "total": 39}));
+        assert_eq!(body["status"], json!("success"));
+        assert_eq!(body["method"], json!("/grid/image/list"));
+        assert_eq!(body["list"][1]["object"], json!("serverimage"));
+        assert_eq!(body["list"][1]["id"], json!(2));
+    }
+
+    #[test]
+    fn list_summaries_without_counts() {
+        let op = list(Filter::default(), PageRequest { start: PageStart::Offset(4), limit: Some(2) });
+        let page =
+            ListPage { images: vec![image("1"), image("2")], offset: None, matched: None, total: None, more: true };
+        let (_, body) = json_body(encode(&ctx("/grid/image/list", Format::Json), &op, Outcome::List(page)));
+        assert_eq!(body["summary"], json!({"numpages": 4, "returned": 2, "start": 4, "total": 7}));
+        let unpaged = list(Filter::default(), PageRequest::default());
+        let page = ListPage { images: vec![image("1")], ..ListPage::default() };
+        let (_, body) = json_body(encode(&ctx("/grid/image/list", Format::Json), &unpaged, Outcome::List(page)));
+        assert_eq!(body["summary"], json!({"numpages": 0, "returned": 1, "start": 0, "total": 1}));
+    }
+
+    #[test]
+    fn empty_lists_succeed() {
+        let op = list(Filter::default(), PageRequest::default());
+        let (status, body) =
+            json_body(encode(&ctx("/grid/image/list", Format::Json), &op, Outcome::List(ListPage::default())));
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({"list": [], "method": "/grid/image/list", "status": "success", "summary": {"numpages": 0, "returned": 0, "start": 0, "total": 0}})
+        );
+    }
+
+    fn not_found_body(method: &str) -> Value {
+        json!({"list": [{"object": "error", "message": "No object found that matches your input criteria.", "errorcode": "IllegalArgumentException"}],
+               "summary": {"total": 1, "start": 0, "returned": 1}, "status": "failure", "method": method})
+    }
+
+    #[test]
+    fn empty_gets_are_gogrids_not_found() {
+        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["9".into()] });
+        let (status, body) = json_body(encode(&ctx("/grid/image/get", Format::Json), &op, Outcome::Images(vec![])));
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, not_found_body("/grid/image/get")));
+        let (status, body) =
+            json_body(encode_error(&ctx("/grid/image/get", Format::Json), &GatewayError::image_not_found("9")));
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, not_found_body("/grid/image/get")));
+    }
+
+    #[test]
+    fn gets_and_shows_are_whole_lists() {
+        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into(), "2".into()] });
+        let (_, body) = json_body(encode(
+            &ctx("/grid/image/get", Format::Json),
+            &op,
+            Outcome::Images(vec![image("1"), image("2")]),
+        ));
+        assert_eq!(body["summary"], json!({"numpages": 0, "returned": 2, "start": 0, "total": 2}));
+        assert_eq!(body["list"][0]["object"], json!("image"));
+        let show = ImageOp::Show(ImageId::new("abc"));
+        let (_, body) = json_body(encode(&ctx("", Format::Json), &show, Outcome::Image(image("abc"))));
+        assert_eq!(body["method"], json!("/grid/image/get"));
+        assert_eq!(body["list"][0]["id"], json!("abc"));
+    }
+
+    #[test]
+    fn replies_in_xml_and_csv() {
+        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] });
+        let (status, content_type, text) =
+            body(encode(&ctx("/grid/image/get", Format::Csv), &op, Outcome::Images(vec![image("1")])));
+        assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/csv"));
+        assert!(
+            text.starts_with("# SUCCESS, /grid/image/get, TOTAL, 1, NUMPAGES, 0, START, 0, RETURNED, 1\n# server.id,")
+        );
+        let (status, content_type, text) =
+            body(encode(&ctx("/grid/image/get", Format::Xml), &op, Outcome::Images(vec![])));
+        assert_eq!((status, content_type.as_str()), (StatusCode::BAD_REQUEST, "application/xml"));
+        assert!(text.contains(r#"<response method="/grid/image/get" status="failure">"#));
+    }
+
+    #[test]
+    fn every_error_kind_has_its_status_and_code() {
+        let cases: Vec<(GatewayError, u16, &str, &str)> = vec![
+            (
+                GatewayError::image_not_found("1"),
+                400,
+                "IllegalArgumentException",
+                "No object found that matches your input criteria.",
+            ),
+            (
+                GatewayError::bad_request("invalid isPublic parameter: x"),
+                400,
+                "IllegalArgumentException",
+                "invalid isPublic parameter: x",
+            ),
+            (
+                GatewayError::new(ErrorKind::Conflict, Side::Upstream, "name taken"),
+                400,
+                "IllegalArgumentException",
+                "name taken",
+            ),
+            (
+                GatewayError::new(ErrorKind::Unauthorized, Side::Downstream, "bad signature"),
+                403,
+                "AuthenticationFailed",
+                "bad signature",
+            ),
+            (
+                GatewayError::new(ErrorKind::Forbidden, Side::Downstream, "role lacks the right"),
+                401,
+                "Unauthorized",
+                "role lacks the right",
+            ),
+            (GatewayError::new(ErrorKind::MethodNotAllowed, Side::Downstream, "no"), 405, "MethodNotAllowed", "no"),
+            (
+                GatewayError::new(ErrorKind::PayloadTooLarge, Side::Downstream, "too big"),
+                413,
+                "PayloadTooLarge",
+                "too big",
+            ),
+            (
+                GatewayError::new(ErrorKind::UnsupportedMediaType, Side::Downstream, "json"),
+                415,
+                "UnsupportedMediaType",
+                "json",
+            ),
+            (
+                GatewayError::new(ErrorKind::RateLimited { retry_after: None }, Side::Downstream, "slow down"),
+                429,
+                "RateLimitExceeded",
+                "slow down",
+            ),
+            (
+                GatewayError::internal("bug at line 3"),
+                500,
+                "UnexpectedException",
+                "the server could not finish the request",
+            ),
+            (
+                GatewayError::unsupported("list images sorted by name", "hostway"),
+                501,
+                "NotImplemented",
+                "list images sorted by name is not supported by the hostway backend",
+            ),
+            (
+                GatewayError::upstream_protocol("junk"),
+                502,
+                "BadGateway",
+                "the upstream service gave an invalid response",
+            ),
+            (
+                GatewayError::new(ErrorKind::UpstreamUnavailable, Side::Upstream, "refused"),
+                503,
+                "ServiceUnavailable",
+                "the service is temporarily unavailable",
+            ),
+            (
+                GatewayError::new(ErrorKind::UpstreamTimeout, Side::Upstream, "slow"),
+                504,
+                "GatewayTimeout",
+                "the upstream service did not answer in time",
+            ),
+        ];
+        for (err, status, errorcode, message) in cases {
+            let (got, body) = json_body(encode_error(&ctx("/grid/image/list", Format::Json), &err));
+            assert_eq!(got.as_u16(), status, "{err}");
+            assert_eq!(
+                body,
+                json!({"list": [{"object": "error", "message": message, "errorcode": errorcode}],
+                       "summary": {"total": 1, "start": 0, "returned": 1}, "status": "failure", "method": "/grid/image/list"}),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_in_every_format_keep_their_status() {
+        let err = GatewayError::new(ErrorKind::Forbidden, Side::Downstream, "role lacks the right");
+        for format in [Format::Json, Format::Xml, Format::Csv] {
+            let (status, _, text) = body(encode_error(&ctx("/grid/image/get", format), &err));
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{format:?}");
+            assert!(text.contains("role lacks the right"), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn rate_limits_say_when_to_retry() {
+        let err = GatewayError::new(
+            ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(30)) },
+            Side::Downstream,
+            "slow down",
+        );
+        let reply = encode_error(&ctx("/grid/image/list", Format::Json), &err);
+        assert_eq!(reply.headers()[header::RETRY_AFTER], "30");
+    }
+}

@@ -1,0 +1,305 @@
+//! The JSON format: GoGrid's default, keys in alphabetical order on success
+//! and in the order of GoGrid's error bodies on failure.
+//!
+//! Success bodies are written by hand, straight into one buffer: every key
+//! is a fixed ASCII name, so only values need escaping, and most need none.
+
+use std::io::Write;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::envelope::{Failure, Summary, WireEnvelope};
+use super::image::{Datacenters, ImageView, OptionView, OwnerView, Price, WireId};
+
+/// Bytes a rendered image takes, to size the buffer once.
+const IMAGE_BYTES: usize = 1024;
+
+pub(super) fn success(method: &str, object: &str, summary: Summary, views: &[ImageView<'_>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(160 + IMAGE_BYTES * views.len());
+    out.extend_from_slice(b"{\"list\":[");
+    for (i, view) in views.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        image(&mut out, view, object);
+    }
+    out.extend_from_slice(b"],\"method\":");
+    string(&mut out, method);
+    out.extend_from_slice(b",\"status\":\"success\",\"summary\":");
+    let mut o = Object::open(&mut out);
+    o.number("numpages", summary.numpages);
+    o.number("returned", summary.returned);
+    o.number("start", summary.start);
+    o.number("total", summary.total);
+    o.close();
+    out.push(b'}');
+    out
+}
+
+/// One image object on its own.
+#[cfg(test)]
+pub(super) fn image_object(view: &ImageView<'_>, object: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(IMAGE_BYTES);
+    image(&mut out, view, object);
+    out
+}
+
+fn image(out: &mut Vec<u8>, v: &ImageView<'_>, object: &str) {
+    let mut o = Object::open(out);
+    if let Some(architecture) = &v.architecture {
+        option(o.key("architecture"), architecture);
+    }
+    values(o.key("billingtokens"), v.billingtokens);
+    if let Some(created) = v.created {
+        o.number("createdTime", created);
+    }
+    match v.datacenters {
+        Some(Datacenters::Wire(list)) => values(o.key("datacenterlist"), list),
+        Some(Datacenters::Zones(zones)) => zone_list(o.key("datacenterlist"), zones),
+        None => {}
+    }
+    if let Some(description) = v.description {
+        o.string("description", description);
+    }
+    o.string("friendlyName", v.friendly_name);
+    id(o.key("id"), v.id);
+    o.boolean("isActive", v.is_active);
+    o.boolean("isPublic", v.is_public);
+    o.string("location", v.location);
+    o.string("name", v.name);
+    o.string("object", object);
+    if let Some(os) = &v.os {
+        option(o.key("os"), os);
+    }
+    owner(o.key("owner"), &v.owner);
+    match v.price {
+        Price::Wire(n) => o.number("price", n),
+        Price::Zero => o.number("price", 0),
+    }
+    option(o.key("state"), &v.state);
+    option(o.key("type"), &v.kind);
+    if let Some(updated) = v.updated {
+        o.number("updatedTime", updated);
+    }
+    o.close();
+}
+
+fn option(out: &mut Vec<u8>, option: &OptionView<'_>) {
+    let mut o = Object::open(out);
+    o.string("description", option.description);
+    o.number("id", option.id);
+    o.string("name", option.name);
+    o.string("object", "option");
+    o.close();
+}
+
+fn owner(out: &mut Vec<u8>, owner: &OwnerView<'_>) {
+    let mut o = Object::open(out);
+    id(o.key("id"), owner.id);
+    o.string("name", owner.name);
+    o.string("object", "customer");
+    o.close();
+}
+
+fn id(out: &mut Vec<u8>, id: WireId<'_>) {
+    match id {
+        WireId::Number(n) => number(out, n),
+        WireId::Text(t) => string(out, t),
+    }
+}
+
+/// `[{"datacenter":{"name":zone,"object":"option"}}, …]`.
+fn zone_list(out: &mut Vec<u8>, zones: &[String]) {
+    out.push(b'[');
+    for (i, zone) in zones.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let mut item = Object::open(out);
+        let mut datacenter = Object::open(item.key("datacenter"));
+        datacenter.string("name", zone);
+        datacenter.string("object", "option");
+        datacenter.close();
+        item.close();
+    }
+    out.push(b']');
+}
+
+/// An object being written: `{`, then `"key":value` pairs, then `}`.
+struct Object<'o> {
+    out: &'o mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'o> Object<'o> {
+    fn open(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Object { out, empty: true }
+    }
+
+    /// Writes `"key":` and hands back the buffer for the value. Keys are
+    /// fixed ASCII names that need no escaping.
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    fn string(&mut self, key: &str, value: &str) {
+        string(self.key(key), value);
+    }
+
+    fn number(&mut self, key: &str, value: impl std::fmt::Display) {
+        number(self.key(key), value);
+    }
+
+    fn boolean(&mut self, key: &str, value: bool) {
+        self.key(key).extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+fn number(out: &mut Vec<u8>, n: impl std::fmt::Display) {
+    // writing into a Vec cannot fail
+    let _ = write!(out, "{n}");
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    // no early exit, so the check runs over whole vectors of bytes
+    let needs_escape = s.bytes().fold(false, |found, b| found | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !needs_escape {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        escaped(out, s);
+    }
+    out.push(b'"');
+}
+
+fn escaped(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x00..=0x1f => {
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
+            }
+            _ => out.push(b),
+        }
+    }
+}
+
+/// Values kept as GoGrid sent them (billing tokens, datacenters).
+fn values(out: &mut Vec<u8>, items: &[Value]) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        value(out, item);
+    }
+    out.push(b']');
+}
+
+fn value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => number(out, n),
+        Value::String(s) => string(out, s),
+        Value::Array(items) => values(out, items),
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, k);
+                out.push(b':');
+                value(out, v);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// `{"list":[{"object":"error",…}],"summary":{…},"status":"failure","method":…}`.
+#[derive(Serialize)]
+struct FailureBody<'a> {
+    list: [ErrorObject<'a>; 1],
+    summary: ErrorSummary,
+    status: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    method: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorObject<'a> {
+    object: &'static str,
+    message: &'a str,
+    errorcode: &'a str,
+}
+
+/// Error summaries carry no `numpages`.
+#[derive(Serialize)]
+struct ErrorSummary {
+    total: u8,
+    start: u8,
+    returned: u8,
+}
+
+pub(super) fn failure(method: &str, failure: &Failure<'_>) -> serde_json::Result<Vec<u8>> {
+    let body = FailureBody {
+        list: [ErrorObject { object: "error", message: &failure.message, errorcode: failure.errorcode }],
+        summary: ErrorSummary { total: 1, start: 0, returned: 1 },
+        status: "failure",
+        method,
+    };
+    serde_json::to_vec(&body)
+}
+
+/// Reads a reply. The body is checked as UTF-8 once, as a whole, so that
+/// each string in it need not be.
+pub(super) fn envelope(body: &[u8]) -> Result<WireEnvelope<'_>, String> {
+    let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strings_escape_as_serde_json_does() {
+        for text in ["plain", "quote \" back \\ slash", "tab\tnew\nline\r", "\u{0}\u{8}\u{c}\u{1f}", "é ü 漢 /"] {
+            let mut out = Vec::new();
+            string(&mut out, text);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(text).unwrap(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn values_write_as_serde_json_does() {
+        let v = json!({"a": [1, -2, 0.5, true, null, "x\"y"], "b": {"c": {}}, "d": []});
+        let mut out = Vec::new();
+        value(&mut out, &v);
+        assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&v).unwrap());
+    }
+}
