@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Limited};
 
 use super::routes::RouteTable;
 use crate::dialect::{Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Reply, json_reply};
-use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
+use crate::model::{ErrorKind, GatewayError, Side};
 
 /// What every request shares.
 pub struct Gateway {
