@@ -2,26 +2,33 @@
 //! `tests/fixtures/openstack/` is read through the upstream codec into the
 //! model and rendered back through the edge codec, and must come out as
 //! the same JSON value. Error bodies must decode to the right kind and, where
-//! they are what the edge renders, be re-rendered equal.
+//! they are what the edge renders, be re-rendered equal. Write request
+//! samples decode at the edge into the expected operation and are what the
+//! upstream codec sends for it; write replies round-trip.
 
 use std::fs;
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use futures_util::FutureExt;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
 
 use dragoman::dialect::openstack::OpenStack;
-use dragoman::dialect::{Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Item, Outcome, Reply, UpstreamCall, UpstreamCodec};
-use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, ListQuery, PageStart, View};
+use dragoman::dialect::{
+    Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Format, Item, Outcome, Reply, Target, UpstreamCall,
+    UpstreamCodec,
+};
+use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, ListQuery, PageStart, Snapshot, View, WriteOp};
 
 const DIR: &str = "tests/fixtures/openstack";
 const NOVA_ORIGIN: &str = "http://openstack.example.com";
 const NOVA_PREFIX: &str = "/v2/6f70656e737461636b20342065766572";
 
-/// Fixtures that describe writes, which the read side does not cover yet.
+/// Fixtures of writes: requests and their replies.
 const WRITES: [&str; 7] = [
     "image-meta-key-put-req.json",
     "image-meta-key-put-resp.json",
@@ -32,7 +39,7 @@ const WRITES: [&str; 7] = [
     "server-action-create-image.json",
 ];
 
-/// v2.45 createImage reply: a write as well.
+/// The v2.45 createImage reply.
 const WRITES_V245: &str = "v2.45-server-action-create-image-resp.json";
 
 /// Fixtures the tests below read.
@@ -271,4 +278,210 @@ fn seed_bad_request_round_trips() {
     let (status, _, got) = render_error(&err);
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(got, fixture("seed__image-get-error-400.json"));
+}
+
+/// The image of `image-get-resp.json`, whose metadata the metadata samples change.
+const SAMPLE_ID: &str = "70a599e0-31e7-49b7-b260-868f441e862b";
+
+/// A write request through the edge codec: the operation and the context it set.
+fn edge_write(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (EdgeCtx, WriteOp) {
+    let mut req = http::Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let (parts, ()) = req.body(()).unwrap().into_parts();
+    let mut c = EdgeCodec::context(&OpenStack, &parts, NOVA_ORIGIN);
+    match EdgeCodec::decode(&OpenStack, &mut c, &parts, &Bytes::copy_from_slice(body)) {
+        Ok(EdgeRequest::Op(ImageOp::Write(op))) => (c, op),
+        other => panic!("{method} {path}: {other:?}"),
+    }
+}
+
+/// The request the upstream codec sends for a write: method, path and JSON body.
+fn upstream_write(op: &WriteOp) -> (String, String, Value) {
+    let credentials = Credentials::Token("t".to_owned());
+    let target = Target { base: "http://nova", scope: "p", credentials: &credentials, now: 0, format: Format::Json };
+    let req = UpstreamCodec::encode(&OpenStack, &UpstreamCall::Write(op.clone()), &target).expect("encodes");
+    let body = serde_json::from_slice(req.body()).expect("a JSON body");
+    (req.method().to_string(), req.uri().path().to_owned(), body)
+}
+
+fn items(value: &Value) -> BTreeMap<String, Value> {
+    serde_json::from_value(value.clone()).expect("an object")
+}
+
+fn sample_metadata() -> BTreeMap<String, Value> {
+    match upstream(&show(SAMPLE_ID), 200, "image-get-resp.json").expect("decodes") {
+        Outcome::Image(image) => image.metadata,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn render_write(c: &EdgeCtx, op: WriteOp, outcome: Outcome) -> Value {
+    let reply = EdgeCodec::encode(&OpenStack, c, &ImageOp::Write(op), outcome);
+    assert_eq!(reply.status(), StatusCode::OK);
+    body(reply)
+}
+
+/// `POST …/metadata` merges: the sample request applied to the sample image
+/// gives the sample reply, and that reply round-trips.
+#[test]
+fn metadata_post_sample_merges() {
+    let path = format!("{NOVA_PREFIX}/images/{SAMPLE_ID}/metadata");
+    let json = [("Content-Type", "application/json")];
+    let (c, op) = edge_write("POST", &path, &json, &raw("image-metadata-post-req.json"));
+    let given = items(&fixture("image-metadata-post-req.json")["metadata"]);
+    let want = WriteOp::SetMetadata { id: ImageId::new(SAMPLE_ID), items: given.clone(), replace: false };
+    assert_eq!(op, want);
+    assert_eq!(c.item, Some(Item::Metadata));
+    let (method, upstream_path, sent) = upstream_write(&op);
+    assert_eq!((method.as_str(), upstream_path), ("POST", format!("/v2.1/p/images/{SAMPLE_ID}/metadata")));
+    assert_eq!(sent, fixture("image-metadata-post-req.json"));
+
+    let mut merged = sample_metadata();
+    merged.extend(given);
+    assert_eq!(render_write(&c, op.clone(), Outcome::Metadata(merged)), fixture("image-metadata-post-resp.json"));
+    let replied = UpstreamCodec::decode(
+        &OpenStack,
+        &UpstreamCall::Write(op.clone()),
+        StatusCode::OK,
+        &HeaderMap::new(),
+        &raw("image-metadata-post-resp.json"),
+    )
+    .expect("decodes");
+    assert_eq!(render_write(&c, op, replied), fixture("image-metadata-post-resp.json"));
+}
+
+/// `PUT …/metadata` replaces: the reply is the request's metadata.
+#[test]
+fn metadata_put_sample_replaces() {
+    let path = format!("{NOVA_PREFIX}/images/{SAMPLE_ID}/metadata");
+    let (c, op) = edge_write("PUT", &path, &[], &raw("image-metadata-put-req.json"));
+    let given = items(&fixture("image-metadata-put-req.json")["metadata"]);
+    assert_eq!(op, WriteOp::SetMetadata { id: ImageId::new(SAMPLE_ID), items: given.clone(), replace: true });
+    let (method, _, sent) = upstream_write(&op);
+    assert_eq!((method.as_str(), sent), ("PUT", fixture("image-metadata-put-req.json")));
+    assert_eq!(render_write(&c, op.clone(), Outcome::Metadata(given)), fixture("image-metadata-put-resp.json"));
+    let replied = UpstreamCodec::decode(
+        &OpenStack,
+        &UpstreamCall::Write(op.clone()),
+        StatusCode::OK,
+        &HeaderMap::new(),
+        &raw("image-metadata-put-resp.json"),
+    )
+    .expect("decodes");
+    assert_eq!(render_write(&c, op, replied), fixture("image-metadata-put-resp.json"));
+}
+
+/// `PUT …/metadata/{key}` sets one item and answers with it.
+#[test]
+fn meta_key_put_sample_sets_one_item() {
+    let path = format!("{NOVA_PREFIX}/images/{SAMPLE_ID}/metadata/auto_disk_config");
+    let (c, op) = edge_write("PUT", &path, &[], &raw("image-meta-key-put-req.json"));
+    let want = WriteOp::SetMetadataItem {
+        id: ImageId::new(SAMPLE_ID),
+        key: "auto_disk_config".to_owned(),
+        value: Value::from("False"),
+    };
+    assert_eq!(op, want);
+    assert_eq!(c.item, Some(Item::MetadataKey("auto_disk_config".to_owned())));
+    let (method, upstream_path, sent) = upstream_write(&op);
+    assert_eq!(
+        (method.as_str(), upstream_path),
+        ("PUT", format!("/v2.1/p/images/{SAMPLE_ID}/metadata/auto_disk_config"))
+    );
+    assert_eq!(sent, fixture("image-meta-key-put-req.json"));
+    let set = items(&fixture("image-meta-key-put-req.json")["meta"]);
+    assert_eq!(render_write(&c, op.clone(), Outcome::Metadata(set)), fixture("image-meta-key-put-resp.json"));
+    let replied = UpstreamCodec::decode(
+        &OpenStack,
+        &UpstreamCall::Write(op.clone()),
+        StatusCode::OK,
+        &HeaderMap::new(),
+        &raw("image-meta-key-put-resp.json"),
+    )
+    .expect("decodes");
+    assert_eq!(render_write(&c, op, replied), fixture("image-meta-key-put-resp.json"));
+}
+
+/// The createImage sample decodes into a snapshot, and is exactly what the
+/// upstream codec sends for it.
+#[test]
+fn create_image_sample_is_a_snapshot() {
+    let path = format!("{NOVA_PREFIX}/servers/srv-1/action");
+    let (c, op) = edge_write("POST", &path, &[], &raw("server-action-create-image.json"));
+    let want = Snapshot {
+        server_id: "srv-1".to_owned(),
+        name: "foo-image".to_owned(),
+        description: None,
+        metadata: items(&fixture("server-action-create-image.json")["createImage"]["metadata"]),
+    };
+    assert_eq!(op, WriteOp::Snapshot(want));
+    assert_eq!(c.prefix, NOVA_PREFIX);
+    let (method, upstream_path, sent) = upstream_write(&op);
+    assert_eq!((method.as_str(), upstream_path.as_str()), ("POST", "/v2.1/p/servers/srv-1/action"));
+    assert_eq!(sent, fixture("server-action-create-image.json"));
+}
+
+/// The v2.45 reply names the image in its body; read upstream, it is
+/// rendered back the same to a 2.45 caller, and as a `Location` to others.
+#[test]
+fn create_image_v2_45_reply_round_trips() {
+    let path = format!("{NOVA_PREFIX}/servers/srv-1/action");
+    let (_, op) = edge_write("POST", &path, &[], &raw("server-action-create-image.json"));
+    let saved = UpstreamCodec::decode(
+        &OpenStack,
+        &UpstreamCall::Write(op.clone()),
+        StatusCode::ACCEPTED,
+        &HeaderMap::new(),
+        &raw(WRITES_V245),
+    )
+    .expect("decodes");
+    let Outcome::Image(image) = &saved else { panic!("an image") };
+    assert_eq!(image.id.as_str(), "0e7761dd-ee98-41f0-ba35-05994e446431");
+    assert_eq!(image.name, "foo-image");
+    assert_eq!(image.server_id.as_deref(), Some("srv-1"));
+
+    let headers = [("OpenStack-API-Version", "compute 2.45")];
+    let (c, _) = edge_write("POST", &path, &headers, &raw("server-action-create-image.json"));
+    let reply = EdgeCodec::encode(&OpenStack, &c, &ImageOp::Write(op.clone()), saved.clone());
+    assert_eq!(reply.status(), StatusCode::ACCEPTED);
+    assert!(reply.headers().get(header::LOCATION).is_none());
+    assert_eq!(body(reply), fixture(WRITES_V245));
+
+    let (c, _) = edge_write("POST", &path, &[], &raw("server-action-create-image.json"));
+    let reply = EdgeCodec::encode(&OpenStack, &c, &ImageOp::Write(op.clone()), saved);
+    assert_eq!(reply.status(), StatusCode::ACCEPTED);
+    let location = reply.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("{NOVA_ORIGIN}{NOVA_PREFIX}/images/0e7761dd-ee98-41f0-ba35-05994e446431"));
+
+    // and that Location, read back upstream, names the same image
+    let mut replied = HeaderMap::new();
+    replied.insert(header::LOCATION, HeaderValue::from_str(&location).unwrap());
+    let again = UpstreamCodec::decode(&OpenStack, &UpstreamCall::Write(op), StatusCode::ACCEPTED, &replied, b"")
+        .expect("decodes");
+    let Outcome::Image(image) = again else { panic!("an image") };
+    assert_eq!(image.id.as_str(), "0e7761dd-ee98-41f0-ba35-05994e446431");
+}
+
+/// A key the image does not have: Nova's delete answers "Invalid metadata
+/// key", which decodes to the missing item and renders back the same.
+#[test]
+fn missing_metadata_key_on_delete_round_trips() {
+    let path = format!("{NOVA_PREFIX}/images/{SAMPLE_ID}/metadata/nope");
+    let (c, op) = edge_write("DELETE", &path, &[], b"");
+    assert_eq!(op, WriteOp::DeleteMetadataItem { id: ImageId::new(SAMPLE_ID), key: "nope".to_owned() });
+    let fault = serde_json::json!({"itemNotFound": {"code": 404, "message": "Invalid metadata key"}});
+    let err = UpstreamCodec::decode(
+        &OpenStack,
+        &UpstreamCall::Write(op),
+        StatusCode::NOT_FOUND,
+        &HeaderMap::new(),
+        fault.to_string().as_bytes(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: "metadata item", id: "nope".to_owned() });
+    let reply = EdgeCodec::encode_error(&OpenStack, &c, &err);
+    assert_eq!(reply.status(), StatusCode::NOT_FOUND);
+    assert_eq!(body(reply), fault);
 }

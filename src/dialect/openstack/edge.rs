@@ -4,9 +4,11 @@
 use http::{HeaderMap, Method, request::Parts};
 use percent_encoding::percent_decode_str;
 
-use super::{EXTRA_IMAGE_TYPE, MAX_LIMIT, clock, render, wire};
+use super::{EXTRA_IMAGE_TYPE, MAX_LIMIT, body, clock, render, wire};
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Item, Query, is_read};
-use crate::model::{ErrorKind, Filter, GatewayError, ImageId, ImageOp, ListQuery, PageRequest, PageStart, Side, View};
+use crate::model::{
+    ErrorKind, Filter, GatewayError, ImageId, ImageOp, ListQuery, PageRequest, PageStart, Side, Snapshot, View, WriteOp,
+};
 
 /// The two API versions Nova serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,38 +24,90 @@ enum Resource<'a> {
     Versions,
     /// `/v2[/]` or `/v2.1[/]`: one version document.
     Version(ApiVersion),
-    /// A path under `{prefix}`; `images` is `None` when it names nothing.
-    Prefixed { prefix: &'a str, project: Option<&'a str>, images: Option<ImagePath<'a>> },
+    /// A path under `{prefix}`; `path` is `None` when it names nothing we serve.
+    Prefixed { prefix: &'a str, project: Option<&'a str>, path: Option<ApiPath<'a>> },
 }
 
-/// The image paths under a prefix, with raw (still percent-encoded) segments.
+/// The paths we serve under a prefix, with raw (still percent-encoded) segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ImagePath<'a> {
+enum ApiPath<'a> {
+    List,
+    Detail,
+    Image(&'a str),
+    Metadata(&'a str),
+    MetadataKey(&'a str, &'a str),
+    /// `/servers/{id}/action`, where `createImage` saves an image.
+    ServerAction(&'a str),
+}
+
+/// A path and a method it answers: one of Nova's controller methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call<'a> {
     List,
     Detail,
     Show(&'a str),
-    Metadata(&'a str),
-    MetadataKey(&'a str, &'a str),
+    Delete(&'a str),
+    ShowMetadata(&'a str),
+    SetMetadata { id: &'a str, replace: bool },
+    ShowMetadataKey(&'a str, &'a str),
+    SetMetadataKey(&'a str, &'a str),
+    DeleteMetadataKey(&'a str, &'a str),
+    ServerAction(&'a str),
 }
 
-impl ImagePath<'_> {
-    /// Nova's controller and action, for logs.
+/// `ctx.method` of a `createImage` answered with a `Location` (2.1–2.44).
+pub const CREATE_IMAGE: &str = "servers.create_image";
+/// `ctx.method` of a `createImage` answered with `{"image_id"}` (2.45 on).
+pub const CREATE_IMAGE_V2_45: &str = "servers.create_image@2.45";
+
+impl<'a> Call<'a> {
+    /// The call `method` makes on `path`, if Nova routes it.
+    fn of(path: ApiPath<'a>, method: &Method) -> Option<Call<'a>> {
+        let read = is_read(method);
+        Some(match path {
+            ApiPath::List if read => Call::List,
+            ApiPath::Detail if read => Call::Detail,
+            ApiPath::Image(id) if read => Call::Show(id),
+            ApiPath::Image(id) if method == Method::DELETE => Call::Delete(id),
+            ApiPath::Metadata(id) if read => Call::ShowMetadata(id),
+            ApiPath::Metadata(id) if method == Method::POST => Call::SetMetadata { id, replace: false },
+            ApiPath::Metadata(id) if method == Method::PUT => Call::SetMetadata { id, replace: true },
+            ApiPath::MetadataKey(id, key) if read => Call::ShowMetadataKey(id, key),
+            ApiPath::MetadataKey(id, key) if method == Method::PUT => Call::SetMetadataKey(id, key),
+            ApiPath::MetadataKey(id, key) if method == Method::DELETE => Call::DeleteMetadataKey(id, key),
+            ApiPath::ServerAction(id) if method == Method::POST => Call::ServerAction(id),
+            _ => return None,
+        })
+    }
+
+    /// Nova's controller and method, for logs.
     fn method(self) -> &'static str {
         match self {
-            ImagePath::List => "images.index",
-            ImagePath::Detail => "images.detail",
-            ImagePath::Show(_) => "images.show",
-            ImagePath::Metadata(_) => "image_metadata.index",
-            ImagePath::MetadataKey(..) => "image_metadata.show",
+            Call::List => "images.index",
+            Call::Detail => "images.detail",
+            Call::Show(_) => "images.show",
+            Call::Delete(_) => "images.delete",
+            Call::ShowMetadata(_) => "image_metadata.index",
+            Call::SetMetadata { replace: false, .. } => "image_metadata.create",
+            Call::SetMetadata { replace: true, .. } => "image_metadata.update_all",
+            Call::ShowMetadataKey(..) => "image_metadata.show",
+            Call::SetMetadataKey(..) => "image_metadata.update",
+            Call::DeleteMetadataKey(..) => "image_metadata.delete",
+            Call::ServerAction(_) => "servers.action",
         }
     }
 
-    /// The highest microversion that still routes this path: the proxy APIs
-    /// end at 2.35, the metadata APIs at 2.38.
+    /// The highest microversion that still routes this call: the image
+    /// proxy ends at 2.35, the metadata APIs at 2.38; server actions go on.
     fn max_microversion(self) -> Microversion {
         match self {
-            ImagePath::Metadata(_) | ImagePath::MetadataKey(..) => Microversion(2, 38),
-            _ => Microversion(2, 35),
+            Call::ShowMetadata(_)
+            | Call::SetMetadata { .. }
+            | Call::ShowMetadataKey(..)
+            | Call::SetMetadataKey(..)
+            | Call::DeleteMetadataKey(..) => Microversion(2, 38),
+            Call::ServerAction(_) => Microversion::MAX,
+            Call::List | Call::Detail | Call::Show(_) | Call::Delete(_) => Microversion(2, 35),
         }
     }
 }
@@ -77,33 +131,37 @@ fn route(path: &str) -> Option<Resource<'_>> {
     let version_end = path.len() - rest.len();
     let first = tail.split('/').next().unwrap_or_default();
     let (project, prefix_end) = match (version, first) {
-        (ApiVersion::V21, "images") => (None, version_end),
+        (ApiVersion::V21, "images" | "servers") => (None, version_end),
         _ => (Some(first), version_end + 1 + first.len()),
     };
-    let images = match project {
+    let served = match project {
         Some("") => None,
-        _ => image_path(&path[prefix_end..]),
+        _ => api_path(&path[prefix_end..]),
     };
-    Some(Resource::Prefixed { prefix: &path[..prefix_end], project, images })
+    Some(Resource::Prefixed { prefix: &path[..prefix_end], project, path: served })
 }
 
-/// Parses what follows the prefix: `/images[/detail|/{id}[/metadata[/{key}]]][/]`.
-fn image_path(rest: &str) -> Option<ImagePath<'_>> {
-    let rest = rest.strip_prefix("/images")?;
+/// Parses what follows the prefix: `/images[/detail|/{id}[/metadata[/{key}]]][/]`
+/// or `/servers/{id}/action[/]`.
+fn api_path(rest: &str) -> Option<ApiPath<'_>> {
     let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if let Some(server) = rest.strip_prefix("/servers/").and_then(|r| r.strip_suffix("/action")) {
+        return (!server.is_empty() && !server.contains('/')).then_some(ApiPath::ServerAction(server));
+    }
+    let rest = rest.strip_prefix("/images")?;
     if rest.is_empty() {
-        return Some(ImagePath::List);
+        return Some(ApiPath::List);
     }
     let mut segments = rest.strip_prefix('/')?.split('/');
     let path = match (segments.next(), segments.next(), segments.next(), segments.next()) {
-        (Some("detail"), None, None, None) => ImagePath::Detail,
-        (Some(id), None, None, None) => ImagePath::Show(id),
-        (Some(id), Some("metadata"), None, None) => ImagePath::Metadata(id),
-        (Some(id), Some("metadata"), Some(key), None) if !key.is_empty() => ImagePath::MetadataKey(id, key),
+        (Some("detail"), None, None, None) => ApiPath::Detail,
+        (Some(id), None, None, None) => ApiPath::Image(id),
+        (Some(id), Some("metadata"), None, None) => ApiPath::Metadata(id),
+        (Some(id), Some("metadata"), Some(key), None) if !key.is_empty() => ApiPath::MetadataKey(id, key),
         _ => return None,
     };
     match path {
-        ImagePath::Show("") | ImagePath::Metadata("") | ImagePath::MetadataKey("", _) => None,
+        ApiPath::Image("") | ApiPath::Metadata("") | ApiPath::MetadataKey("", _) => None,
         path => Some(path),
     }
 }
@@ -113,17 +171,17 @@ pub fn context(parts: &Parts, origin: &str) -> EdgeCtx {
     match route(parts.uri.path()) {
         Some(Resource::Versions) => ctx.method = "versions.index",
         Some(Resource::Version(_)) => ctx.method = "versions.show",
-        Some(Resource::Prefixed { prefix, project, images }) => {
+        Some(Resource::Prefixed { prefix, project, path }) => {
             ctx.prefix = prefix.to_owned();
             ctx.scope = project.map(|p| percent_decode_str(p).decode_utf8_lossy().into_owned());
-            ctx.method = images.map_or("", ImagePath::method);
+            ctx.method = path.and_then(|p| Call::of(p, &parts.method)).map_or("", Call::method);
         }
         None => {}
     }
     ctx
 }
 
-pub fn decode(ctx: &mut EdgeCtx, parts: &Parts) -> Result<EdgeRequest, GatewayError> {
+pub fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<EdgeRequest, GatewayError> {
     let path = parts.uri.path();
     let Some(resource) = route(path) else {
         return Err(no_resource(path));
@@ -137,29 +195,83 @@ pub fn decode(ctx: &mut EdgeCtx, parts: &Parts) -> Result<EdgeRequest, GatewayEr
             reads_only(&parts.method, path)?;
             Ok(EdgeRequest::Local(render::version(ctx, version)))
         }
-        Resource::Prefixed { images: None, .. } => Err(no_resource(path)),
-        Resource::Prefixed { images: Some(images), .. } => {
-            reads_only(&parts.method, path)?;
-            check_microversion(&parts.headers, images.max_microversion())?;
-            image_op(ctx, parts, images).map(EdgeRequest::Op)
+        Resource::Prefixed { path: None, .. } => Err(no_resource(path)),
+        Resource::Prefixed { path: Some(api_path), .. } => {
+            let call = Call::of(api_path, &parts.method).ok_or_else(|| not_allowed(&parts.method, path))?;
+            let version = check_microversion(&parts.headers, call.max_microversion())?;
+            image_op(ctx, parts, body, call, version).map(EdgeRequest::Op)
         }
     }
 }
 
-fn image_op(ctx: &mut EdgeCtx, parts: &Parts, path: ImagePath<'_>) -> Result<ImageOp, GatewayError> {
-    match path {
-        ImagePath::List => list(&Query::of(&parts.uri), View::Summary),
-        ImagePath::Detail => list(&Query::of(&parts.uri), View::Detail),
-        ImagePath::Show(id) => Ok(ImageOp::Show(ImageId(segment(id)?))),
-        ImagePath::Metadata(id) => {
+fn image_op(
+    ctx: &mut EdgeCtx,
+    parts: &Parts,
+    body: &[u8],
+    call: Call<'_>,
+    version: Microversion,
+) -> Result<ImageOp, GatewayError> {
+    let write = |op: WriteOp| Ok(ImageOp::Write(op));
+    match call {
+        Call::List => list(&Query::of(&parts.uri), View::Summary),
+        Call::Detail => list(&Query::of(&parts.uri), View::Detail),
+        Call::Show(id) => Ok(ImageOp::Show(image_id(id)?)),
+        Call::Delete(id) => write(WriteOp::Delete { id: image_id(id)?, trash: false }),
+        Call::ShowMetadata(id) => {
             ctx.item = Some(Item::Metadata);
-            Ok(ImageOp::Show(ImageId(segment(id)?)))
+            Ok(ImageOp::Show(image_id(id)?))
         }
-        ImagePath::MetadataKey(id, key) => {
+        Call::SetMetadata { id, replace } => {
+            ctx.item = Some(Item::Metadata);
+            let id = image_id(id)?;
+            let items = body::metadata(json_body(parts, body)?.as_ref())?;
+            write(WriteOp::SetMetadata { id, items, replace })
+        }
+        Call::ShowMetadataKey(id, key) => {
             ctx.item = Some(Item::MetadataKey(segment(key)?));
-            Ok(ImageOp::Show(ImageId(segment(id)?)))
+            Ok(ImageOp::Show(image_id(id)?))
+        }
+        Call::SetMetadataKey(id, key) => {
+            let key = segment(key)?;
+            ctx.item = Some(Item::MetadataKey(key.clone()));
+            let id = image_id(id)?;
+            let value = body::meta(json_body(parts, body)?.as_ref(), &key)?;
+            write(WriteOp::SetMetadataItem { id, key, value })
+        }
+        Call::DeleteMetadataKey(id, key) => {
+            let key = segment(key)?;
+            ctx.item = Some(Item::MetadataKey(key.clone()));
+            write(WriteOp::DeleteMetadataItem { id: image_id(id)?, key })
+        }
+        Call::ServerAction(server) => {
+            let server_id = segment(server)?;
+            body::check_content_type(&parts.headers)?;
+            let json = body::parse(body)?;
+            let snapshot = match body::action(json.as_ref())? {
+                ("createImage", arg) => snapshot(server_id, body::create_image(arg)?),
+                (other, _) => return Err(GatewayError::bad_request(format!("There is no such action: {other}"))),
+            };
+            ctx.method = if version >= Microversion(2, 45) { CREATE_IMAGE_V2_45 } else { CREATE_IMAGE };
+            write(WriteOp::Snapshot(snapshot))
         }
     }
+}
+
+/// The body of a `POST` or `PUT`, read as Nova reads it.
+fn json_body(parts: &Parts, body: &[u8]) -> Result<Option<serde_json::Value>, GatewayError> {
+    body::check_content_type(&parts.headers)?;
+    body::parse(body)
+}
+
+/// A snapshot as `createImage` asks for it; a `description` in its metadata
+/// is the image's description too, as the read side has it.
+fn snapshot(server_id: String, create: body::CreateImage) -> Snapshot {
+    let description = create.metadata.get("description").and_then(serde_json::Value::as_str).map(str::to_owned);
+    Snapshot { server_id, name: create.name, description, metadata: create.metadata }
+}
+
+fn image_id(raw: &str) -> Result<ImageId, GatewayError> {
+    segment(raw).map(ImageId)
 }
 
 /// A path segment, percent-decoded.
@@ -179,14 +291,18 @@ fn no_resource(path: &str) -> GatewayError {
 }
 
 fn reads_only(method: &Method, path: &str) -> Result<(), GatewayError> {
-    if is_read(method) {
-        return Ok(());
+    match is_read(method) {
+        true => Ok(()),
+        false => Err(not_allowed(method, path)),
     }
-    Err(GatewayError::new(
+}
+
+fn not_allowed(method: &Method, path: &str) -> GatewayError {
+    GatewayError::new(
         ErrorKind::MethodNotAllowed,
         Side::Downstream,
         format!("the method {method} is not allowed for {path}"),
-    ))
+    )
 }
 
 /// `GET …/images[/detail]` with Nova's filters and paging.
@@ -295,7 +411,8 @@ fn requested_microversion(headers: &HeaderMap) -> Result<Microversion, GatewayEr
     })
 }
 
-fn check_microversion(headers: &HeaderMap, ceiling: Microversion) -> Result<(), GatewayError> {
+/// The caller's microversion, when this API serves it.
+fn check_microversion(headers: &HeaderMap, ceiling: Microversion) -> Result<Microversion, GatewayError> {
     let v = requested_microversion(headers)?;
     if v < Microversion::MIN || v > Microversion::MAX {
         return Err(GatewayError::bad_request(format!(
@@ -310,7 +427,7 @@ fn check_microversion(headers: &HeaderMap, ceiling: Microversion) -> Result<(), 
             format!("the image api ends at microversion {}.{}", ceiling.0, ceiling.1),
         ));
     }
-    Ok(())
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -362,7 +479,18 @@ mod tests {
 
     #[test]
     fn claims_the_root_and_the_two_versions_only() {
-        for path in ["/", "/v2", "/v2/", "/v2/p/images", "/v2/p/servers", "/v2.1", "/v2.1/", "/v2.1/images/detail"] {
+        for path in [
+            "/",
+            "/v2",
+            "/v2/",
+            "/v2/p/images",
+            "/v2/p/servers",
+            "/v2/p/servers/s/action",
+            "/v2.1/servers/s/action",
+            "/v2.1",
+            "/v2.1/",
+            "/v2.1/images/detail",
+        ] {
             assert!(claims(path), "{path}");
         }
         for path in ["", "/v20", "/v2.1x", "/v2.10/images", "/v3/auth/tokens", "/images", "/api/grid/image/list"] {
@@ -379,6 +507,7 @@ mod tests {
             ("/v2.1/images/abc/metadata", "/v2.1", None, "image_metadata.index"),
             ("/v2/p%20q/images/abc/metadata/k", "/v2/p%20q", Some("p q"), "image_metadata.show"),
             ("/v2/proj/servers", "/v2/proj", Some("proj"), ""),
+            ("/v2/proj/servers/s/action", "/v2/proj", Some("proj"), ""),
             ("/", "", None, "versions.index"),
             ("/v2.1/", "", None, "versions.show"),
         ];
@@ -391,6 +520,22 @@ mod tests {
             assert_eq!(ctx.method, method, "{uri}");
             assert_eq!(ctx.format, Format::Json);
             assert_eq!(ctx.item, None);
+        }
+    }
+
+    #[test]
+    fn context_names_the_write_methods() {
+        let cases = [
+            ("DELETE", "/v2/p/images/x", "images.delete"),
+            ("POST", "/v2/p/images/x/metadata", "image_metadata.create"),
+            ("PUT", "/v2/p/images/x/metadata", "image_metadata.update_all"),
+            ("PUT", "/v2/p/images/x/metadata/k", "image_metadata.update"),
+            ("DELETE", "/v2/p/images/x/metadata/k", "image_metadata.delete"),
+            ("POST", "/v2.1/servers/s/action", "servers.action"),
+            ("PATCH", "/v2/p/images/x", ""),
+        ];
+        for (method, uri, want) in cases {
+            assert_eq!(OpenStack.context(&parts(method, uri, &[]), "http://gw").method, want, "{method} {uri}");
         }
     }
 
@@ -450,19 +595,210 @@ mod tests {
     }
 
     #[test]
-    fn writes_are_not_allowed_yet() {
+    fn methods_nova_does_not_route_are_not_allowed() {
         for (method, path) in [
             ("POST", "/v2/p/images"),
-            ("DELETE", "/v2/p/images/x"),
-            ("PUT", "/v2/p/images/x/metadata"),
-            ("POST", "/v2/p/images/x/metadata"),
-            ("PUT", "/v2/p/images/x/metadata/k"),
-            ("DELETE", "/v2.1/images/x/metadata/k"),
+            ("DELETE", "/v2/p/images"),
+            ("PUT", "/v2/p/images/detail"),
+            ("PUT", "/v2/p/images/x"),
+            ("POST", "/v2/p/images/x"),
+            ("PATCH", "/v2/p/images/x"),
+            ("DELETE", "/v2/p/images/x/metadata"),
+            ("PATCH", "/v2/p/images/x/metadata"),
+            ("POST", "/v2/p/images/x/metadata/k"),
+            ("GET", "/v2/p/servers/s/action"),
+            ("PUT", "/v2.1/servers/s/action"),
+            ("DELETE", "/v2.1/servers/s/action"),
             ("POST", "/"),
             ("PUT", "/v2.1/"),
         ] {
             assert_eq!(err(method, path, &[]).kind, ErrorKind::MethodNotAllowed, "{method} {path}");
         }
+    }
+
+    fn write(method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> (EdgeCtx, WriteOp) {
+        match send(method, uri, headers, body) {
+            (ctx, Ok(EdgeRequest::Op(ImageOp::Write(op)))) => (ctx, op),
+            (_, other) => panic!("{method} {uri}: {other:?}"),
+        }
+    }
+
+    fn send(
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (EdgeCtx, Result<EdgeRequest, GatewayError>) {
+        let p = parts(method, uri, headers);
+        let mut ctx = OpenStack.context(&p, "http://gw");
+        let decoded = OpenStack.decode(&mut ctx, &p, &Bytes::copy_from_slice(body.as_bytes()));
+        (ctx, decoded)
+    }
+
+    fn refused(method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> GatewayError {
+        match send(method, uri, headers, body).1 {
+            Err(e) => e,
+            Ok(other) => panic!("{method} {uri} {body}: {other:?}"),
+        }
+    }
+
+    fn strings(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, serde_json::Value> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v))).collect()
+    }
+
+    const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];
+
+    #[test]
+    fn deleting_an_image_is_a_delete_for_good() {
+        let (ctx, op) = write("DELETE", "/v2/p/images/a%20b", &[], "");
+        assert_eq!(op, WriteOp::Delete { id: ImageId::new("a b"), trash: false });
+        assert_eq!((ctx.method, ctx.item, ctx.scope.as_deref()), ("images.delete", None, Some("p")));
+        let (_, op) = write("DELETE", "/v2.1/images/x/", &[], "ignored");
+        assert_eq!(op, WriteOp::Delete { id: ImageId::new("x"), trash: false });
+    }
+
+    #[test]
+    fn metadata_writes_merge_or_replace() {
+        let body = r#"{"metadata": {"kernel_id": "False", "Label": "UpdatedImage"}}"#;
+        let (ctx, op) = write("POST", "/v2/p/images/i-1/metadata", &JSON, body);
+        let items = strings(&[("kernel_id", "False"), ("Label", "UpdatedImage")]);
+        assert_eq!(op, WriteOp::SetMetadata { id: ImageId::new("i-1"), items: items.clone(), replace: false });
+        assert_eq!((ctx.method, ctx.item), ("image_metadata.create", Some(Item::Metadata)));
+        let (ctx, op) = write("PUT", "/v2.1/images/i-1/metadata/", &[], body);
+        assert_eq!(op, WriteOp::SetMetadata { id: ImageId::new("i-1"), items, replace: true });
+        assert_eq!((ctx.method, ctx.item), ("image_metadata.update_all", Some(Item::Metadata)));
+    }
+
+    #[test]
+    fn a_metadata_item_is_set_or_deleted_by_its_key() {
+        let body = r#"{"meta": {"auto disk": "False"}}"#;
+        let (ctx, op) = write("PUT", "/v2/p/images/i-1/metadata/auto%20disk", &JSON, body);
+        assert_eq!(
+            op,
+            WriteOp::SetMetadataItem { id: ImageId::new("i-1"), key: "auto disk".to_owned(), value: "False".into() }
+        );
+        assert_eq!((ctx.method, ctx.item), ("image_metadata.update", Some(Item::MetadataKey("auto disk".to_owned()))));
+        let (ctx, op) = write("DELETE", "/v2.1/images/i-1/metadata/kernel_id", &[], "");
+        assert_eq!(op, WriteOp::DeleteMetadataItem { id: ImageId::new("i-1"), key: "kernel_id".to_owned() });
+        assert_eq!((ctx.method, ctx.item), ("image_metadata.delete", Some(Item::MetadataKey("kernel_id".to_owned()))));
+    }
+
+    #[test]
+    fn bad_metadata_bodies_are_novas_bad_requests() {
+        let cases = [
+            ("PUT", "/v2/p/images/i/metadata/k", r#"{"meta": {"j": "v"}}"#, "Request body and URI mismatch"),
+            (
+                "PUT",
+                "/v2/p/images/i/metadata/k",
+                r#"{"meta": {"k": "v", "j": "w"}}"#,
+                "Request body contains too many items",
+            ),
+            ("PUT", "/v2/p/images/i/metadata/k", "{", "Malformed request body"),
+            ("POST", "/v2/p/images/i/metadata", "", "None is not of type 'object'"),
+            ("POST", "/v2/p/images/i/metadata", r#"{"meta": {}}"#, "'metadata' is a required property"),
+            ("PUT", "/v2/p/images/i/metadata", "[]", "[] is not of type 'object'"),
+        ];
+        for (method, uri, body, message) in cases {
+            let e = refused(method, uri, &JSON, body);
+            assert_eq!((e.kind, e.message.as_ref()), (ErrorKind::BadRequest, message), "{method} {uri} {body}");
+        }
+    }
+
+    #[test]
+    fn bodies_of_another_type_are_unsupported() {
+        let xml = [("Content-Type", "application/xml")];
+        for (method, uri) in [
+            ("POST", "/v2/p/images/i/metadata"),
+            ("PUT", "/v2/p/images/i/metadata/k"),
+            ("POST", "/v2/p/servers/s/action"),
+        ] {
+            let e = refused(method, uri, &xml, "<metadata/>");
+            assert_eq!(e.kind, ErrorKind::UnsupportedMediaType, "{method} {uri}");
+            assert_eq!(e.message, "Unsupported Content-Type");
+        }
+        // a delete has no body to read
+        assert!(send("DELETE", "/v2/p/images/i", &xml, "").1.is_ok());
+    }
+
+    #[test]
+    fn create_image_saves_a_snapshot() {
+        let body =
+            r#"{"createImage": {"name": "foo-image", "metadata": {"meta_var": "meta_val", "description": "d"}}}"#;
+        let (ctx, op) = write("POST", "/v2/p/servers/srv%201/action", &JSON, body);
+        let want = Snapshot {
+            server_id: "srv 1".to_owned(),
+            name: "foo-image".to_owned(),
+            description: Some("d".to_owned()),
+            metadata: strings(&[("meta_var", "meta_val"), ("description", "d")]),
+        };
+        assert_eq!(op, WriteOp::Snapshot(want));
+        assert_eq!((ctx.method, ctx.prefix.as_str(), ctx.scope.as_deref()), (CREATE_IMAGE, "/v2/p", Some("p")));
+        let (ctx, op) = write("POST", "/v2.1/servers/s/action/", &[], r#"{"createImage": {"name": "n"}}"#);
+        assert_eq!(
+            op,
+            WriteOp::Snapshot(Snapshot { server_id: "s".to_owned(), name: "n".to_owned(), ..Snapshot::default() })
+        );
+        assert_eq!((ctx.method, ctx.prefix.as_str(), ctx.scope), (CREATE_IMAGE, "/v2.1", None));
+    }
+
+    #[test]
+    fn create_image_answers_by_microversion() {
+        let body = r#"{"createImage": {"name": "n"}}"#;
+        let method = |headers: &[(&str, &str)]| write("POST", "/v2.1/p/servers/s/action", headers, body).0.method;
+        assert_eq!(method(&[]), CREATE_IMAGE);
+        assert_eq!(method(&[("OpenStack-API-Version", "compute 2.44")]), CREATE_IMAGE);
+        assert_eq!(method(&[("OpenStack-API-Version", "compute 2.45")]), CREATE_IMAGE_V2_45);
+        assert_eq!(method(&[("X-OpenStack-Nova-API-Version", "2.96")]), CREATE_IMAGE_V2_45);
+        assert_eq!(method(&[("OpenStack-API-Version", "compute latest")]), CREATE_IMAGE_V2_45);
+        let e = refused("POST", "/v2.1/p/servers/s/action", &[("OpenStack-API-Version", "compute 2.105")], body);
+        assert_eq!(e.kind, ErrorKind::BadRequest);
+    }
+
+    #[test]
+    fn other_server_actions_and_bad_action_bodies_are_bad_requests() {
+        let cases = [
+            (r#"{"reboot": {"type": "HARD"}}"#, "There is no such action: reboot"),
+            (r#"{"createBackup": {"name": "b"}}"#, "There is no such action: createBackup"),
+            (r#"{"createImage": {"name": "n"}, "reboot": {}}"#, "Malformed request body"),
+            ("{}", "Malformed request body"),
+            ("", "Malformed request body"),
+            ("createImage", "Malformed request body"),
+            (
+                r#"{"createImage": {"metadata": {}}}"#,
+                "Invalid input for field/attribute createImage. Value: {'metadata': {}}. 'name' is a required property",
+            ),
+            (r#"{"createImage": {"name": ""}}"#, "Invalid input for field/attribute name. Value: . '' is too short"),
+        ];
+        for (body, message) in cases {
+            let e = refused("POST", "/v2/p/servers/s/action", &JSON, body);
+            assert_eq!((e.kind, e.message.as_ref()), (ErrorKind::BadRequest, message), "{body}");
+        }
+    }
+
+    #[test]
+    fn other_server_paths_are_not_found() {
+        for path in ["/v2/p/servers/s", "/v2/p/servers//action", "/v2/p/servers/s/x/action", "/v2.1/servers/s/actions"]
+        {
+            let e = refused("POST", path, &JSON, r#"{"createImage": {"name": "n"}}"#);
+            assert!(matches!(e.kind, ErrorKind::NotFound { resource: "resource", .. }), "{path}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn write_microversion_ceilings_follow_nova() {
+        let at = |v: &str| [("OpenStack-API-Version", format!("compute {v}"))];
+        let ok = |method: &str, uri: &str, v: &str, body: &str| {
+            let h = at(v);
+            let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            send(method, uri, &h, body).1.is_ok()
+        };
+        assert!(ok("DELETE", "/v2.1/images/x", "2.35", ""));
+        assert!(!ok("DELETE", "/v2.1/images/x", "2.36", ""));
+        let meta = r#"{"metadata": {}}"#;
+        assert!(ok("POST", "/v2.1/images/x/metadata", "2.38", meta));
+        assert!(!ok("PUT", "/v2.1/images/x/metadata", "2.39", meta));
+        assert!(!ok("DELETE", "/v2.1/images/x/metadata/k", "2.39", ""));
+        assert!(ok("POST", "/v2.1/servers/s/action", "2.104", r#"{"createImage": {"name": "n"}}"#));
     }
 
     #[test]

@@ -14,19 +14,46 @@
 //! | GET      | `{prefix}/images`                     | `List`, `View::Summary`                                |
 //! | GET      | `{prefix}/images/detail`              | `List`, `View::Detail`                                 |
 //! | GET      | `{prefix}/images/{id}`                | `Show(id)`                                             |
+//! | DELETE   | `{prefix}/images/{id}`                | `Delete { id, trash: false }` → 204, no body           |
 //! | GET      | `{prefix}/images/{id}/metadata`       | `Show(id)`, `ctx.item = Metadata`                      |
+//! | POST     | `{prefix}/images/{id}/metadata`       | `SetMetadata { replace: false }`, `ctx.item = Metadata` → 200 `{"metadata": all}` |
+//! | PUT      | `{prefix}/images/{id}/metadata`       | `SetMetadata { replace: true }`, `ctx.item = Metadata` → 200 `{"metadata": all}` |
 //! | GET      | `{prefix}/images/{id}/metadata/{key}` | `Show(id)`, `ctx.item = MetadataKey(key)`              |
-//! | other    | any of the above                      | 405 `badMethod` (writes come later)                    |
+//! | PUT      | `{prefix}/images/{id}/metadata/{key}` | `SetMetadataItem`, `ctx.item = MetadataKey(key)` → 200 `{"meta": {key: value}}` |
+//! | DELETE   | `{prefix}/images/{id}/metadata/{key}` | `DeleteMetadataItem`, `ctx.item = MetadataKey(key)` → 204 |
+//! | POST     | `{prefix}/servers/{id}/action`        | `{"createImage": …}`: `Snapshot` → 202 (below); any other action 400 "There is no such action: …" |
+//! | other    | any of the above                      | 405 `badMethod`                                        |
 //! | any      | anything else under `/v2`, `/v2.1`    | 404 `itemNotFound` "The resource could not be found."  |
 //!
-//! HEAD is read like GET. A trailing slash on an image path is tolerated.
-//! Ids and metadata keys are percent-decoded from the path.
+//! HEAD is read like GET. A trailing slash is tolerated. Ids, server ids
+//! and metadata keys are percent-decoded from the path.
+//!
+//! Writes with a body check it as Nova does (see `body.rs` for each
+//! message): a `Content-Type` other than JSON is a 415 "Unsupported
+//! Content-Type", a body that is not JSON a 400 "Malformed request body",
+//! and a body its schema refuses a 400 with Nova's `Invalid input for
+//! field/attribute …` text. Metadata values must be strings of at most 255
+//! characters under keys matching `[a-zA-Z0-9-_:. ]{1,255}`. `PUT
+//! …/metadata/{key}` takes exactly one item: more is "Request body contains
+//! too many items", another key "Request body and URI mismatch".
+//!
+//! `createImage` (`name` required, `metadata` optional; a `description` in
+//! the metadata becomes `Snapshot.description` too) answers 202: without a
+//! microversion or with one up to 2.44, no body and `Location:
+//! {origin}{prefix}/images/{new id}`; from 2.45 (or `latest`) `{"image_id":
+//! "…"}` and no `Location`. The server controller only saves images, so
+//! every other action (reboot, resize, …) is answered as Nova answers an
+//! action it does not know: 400 "There is no such action: <name>". Other
+//! server paths are 404s. Nova has no image update, upload or restore, so
+//! no request decodes to `Register`, `Update` or `Restore`.
 //!
 //! Microversions (`OpenStack-API-Version: compute X.Y`, else
 //! `X-OpenStack-Nova-API-Version: X.Y`; none means 2.1): above 2.35 the image
 //! paths answer 404 and above 2.38 the metadata paths do, as in Nova. A
 //! malformed version, or one outside 2.1–2.104, is a 400 (Nova answers 406
-//! for the latter, which the model has no kind for).
+//! for the latter, which the model has no kind for). The image delete
+//! follows the image paths (2.35), the metadata writes the metadata paths
+//! (2.38); `createImage` is served at every version.
 //!
 //! # List parameters
 //!
@@ -96,6 +123,8 @@
 //! | kind                    | status | fault                | message                                   |
 //! |-------------------------|--------|----------------------|-------------------------------------------|
 //! | `NotFound` (an image)   | 404    | `itemNotFound`       | "Image not found."                        |
+//! | `NotFound` (a metadata item) | 404 | `itemNotFound`     | "Invalid metadata key"                    |
+//! | `NotFound` (a server)   | 404    | `itemNotFound`       | "Instance {id} could not be found."       |
 //! | `NotFound` (other)      | 404    | `itemNotFound`       | "The resource could not be found."        |
 //! | `BadRequest`            | 400    | `badRequest`         | the error's message                       |
 //! | `Unauthorized`          | 401    | keystonemiddleware's `{"error": {"code", "title", "message"}}`, `WWW-Authenticate: Keystone uri="{origin}/v3"` | |
@@ -112,8 +141,11 @@
 //! | `Internal`              | 500    | `computeFault`       | generic                                   |
 //!
 //! A missing metadata key answers 404 "The resource could not be found.", as
-//! Nova's `image_metadata.show` does (its "Invalid metadata key" belongs to
-//! delete).
+//! Nova's `image_metadata.show` does; "Invalid metadata key" is the delete's
+//! (the backend's `NotFound { resource: "metadata item" }`).
+//!
+//! Replies without a body (204, and 202 up to 2.44) carry `Content-Type:
+//! application/json` and nothing else, as Nova's serializer leaves them.
 //!
 //! # Upstream
 //!
@@ -129,7 +161,25 @@
 //! kept verbatim and the status decides the kind; 404 on a show is
 //! `image_not_found(id)`; 413/429 read `Retry-After` or the body's
 //! `retryAfter`. Other bodies (HTML from a proxy) fall back to the status.
+//!
+//! Writes, sent as novaclient sends them (same headers, plus `Content-Type:
+//! application/json` with a body, never a microversion):
+//!
+//! | op                   | request                                                        | reply → outcome                              |
+//! |----------------------|----------------------------------------------------------------|----------------------------------------------|
+//! | `Delete` (either `trash`: Nova has none, so it deletes for good) | `DELETE …/images/{id}` | 204 → `Done`                         |
+//! | `SetMetadata`        | `POST` (merge) or `PUT` (replace) `…/images/{id}/metadata` `{"metadata": items}` | 200 `{"metadata"}` → `Metadata` |
+//! | `SetMetadataItem`    | `PUT …/images/{id}/metadata/{key}` `{"meta": {key: value}}`    | 200 `{"meta"}` → `Metadata`                  |
+//! | `DeleteMetadataItem` | `DELETE …/images/{id}/metadata/{key}`                          | 204 → `Done`                                 |
+//! | `Snapshot`           | `POST …/servers/{server}/action` `{"createImage": {"name", "metadata"}}`; `description` goes into the metadata unless it has one | 202: the id is the last segment of `Location` (or the body's `image_id`) → `Image` saving, with the name, server, metadata asked for; no follow-up read |
+//! | `Register`, `Update`, `Restore` | —                                                   | unsupported: Nova cannot register a template, rename or restore |
+//!
+//! A 404 on a write is the image (`image_not_found`), except on
+//! `DeleteMetadataItem` when Nova did not say "Image not found." (it says
+//! "Invalid metadata key": `NotFound { resource: "metadata item", id: key }`)
+//! and on `Snapshot` (`NotFound { resource: "server", id }`).
 
+mod body;
 mod clock;
 mod edge;
 mod render;
@@ -167,8 +217,8 @@ impl EdgeCodec for OpenStack {
         edge::context(parts, origin)
     }
 
-    fn decode(&self, ctx: &mut EdgeCtx, parts: &Parts, _body: &Bytes) -> Result<EdgeRequest, GatewayError> {
-        edge::decode(ctx, parts)
+    fn decode(&self, ctx: &mut EdgeCtx, parts: &Parts, body: &Bytes) -> Result<EdgeRequest, GatewayError> {
+        edge::decode(ctx, parts, body)
     }
 
     fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
@@ -11,12 +12,14 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use super::clock::Iso;
-use super::edge::ApiVersion;
+use super::edge::{ApiVersion, CREATE_IMAGE_V2_45};
 use super::wire::{is_reemitted_extra, status_word};
 use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS};
 use crate::dialect::reply::reply;
 use crate::dialect::{EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment};
-use crate::model::{ErrorKind, GatewayError, Image, ImageOp, ImageStatus, ListPage, ListQuery, PageStart, Side, View};
+use crate::model::{
+    ErrorKind, GatewayError, Image, ImageOp, ImageStatus, ListPage, ListQuery, PageStart, Side, View, WriteOp,
+};
 
 /// Nova's fault replies say which charset they use.
 const FAULT_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
@@ -26,6 +29,13 @@ const DETAIL_BYTES: usize = 1024;
 const SUMMARY_BYTES: usize = 384;
 
 pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
+    match op {
+        ImageOp::Write(WriteOp::Delete { .. } | WriteOp::DeleteMetadataItem { .. }) => {
+            return empty(StatusCode::NO_CONTENT);
+        }
+        ImageOp::Write(WriteOp::Snapshot(_)) => return image_saved(ctx, outcome),
+        _ => {}
+    }
     let base = LinkBase::new(ctx);
     match outcome {
         Outcome::Image(image) => match &ctx.item {
@@ -42,10 +52,39 @@ pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
             images.len() * DETAIL_BYTES,
         ),
         Outcome::List(page) => list(ctx, op, page, &base),
-        Outcome::Metadata(items) => json(ctx, &Wrapped("metadata", items), SUMMARY_BYTES),
-        Outcome::Done => {
-            crate::dialect::reply(StatusCode::NO_CONTENT, "text/plain; charset=UTF-8", bytes::Bytes::new())
+        Outcome::Metadata(items) => match &ctx.item {
+            Some(Item::MetadataKey(key)) => match items.get(key) {
+                Some(value) => json(ctx, &Wrapped("meta", Wrapped(key, value)), SUMMARY_BYTES),
+                None => json(ctx, &Wrapped("meta", items), SUMMARY_BYTES),
+            },
+            _ => json(ctx, &Wrapped("metadata", items), SUMMARY_BYTES),
+        },
+        Outcome::Done => empty(StatusCode::NO_CONTENT),
+    }
+}
+
+/// A reply without a body; Nova still names its JSON type.
+fn empty(status: StatusCode) -> Reply {
+    json_reply(status, Bytes::new())
+}
+
+/// `createImage`'s 202: up to 2.44 an empty body and the new image's
+/// `Location`, from 2.45 `{"image_id"}` alone.
+fn image_saved(ctx: &EdgeCtx, outcome: &Outcome) -> Reply {
+    let Outcome::Image(image) = outcome else {
+        return error(ctx, &GatewayError::internal("a saved image came back without the image"));
+    };
+    if ctx.method == CREATE_IMAGE_V2_45 {
+        return json_with(ctx, StatusCode::ACCEPTED, &Wrapped("image_id", image.id.as_str()), SUMMARY_BYTES);
+    }
+    let href = Href { origin: &ctx.origin, prefix: &ctx.prefix, collection: "images", id: image.id.as_str() };
+    match HeaderValue::from_str(&href.to_string()) {
+        Ok(location) => {
+            let mut reply = empty(StatusCode::ACCEPTED);
+            reply.headers_mut().insert(header::LOCATION, location);
+            reply
         }
+        Err(e) => error(ctx, &GatewayError::internal(format!("the new image's location is no header value: {e}"))),
     }
 }
 
@@ -76,9 +115,13 @@ fn no_metadata_key(image: &Image, key: &str) -> GatewayError {
 }
 
 fn json<T: Serialize>(ctx: &EdgeCtx, body: &T, capacity: usize) -> Reply {
+    json_with(ctx, StatusCode::OK, body, capacity)
+}
+
+fn json_with<T: Serialize>(ctx: &EdgeCtx, status: StatusCode, body: &T, capacity: usize) -> Reply {
     let mut bytes = Vec::with_capacity(capacity);
     match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => json_reply(StatusCode::OK, bytes),
+        Ok(()) => json_reply(status, bytes),
         Err(e) => error(ctx, &GatewayError::internal(format!("rendering an image reply failed: {e}"))),
     }
 }
@@ -460,6 +503,10 @@ pub fn error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
     let code = err.kind.status();
     let message: Cow<'_, str> = match &err.kind {
         ErrorKind::NotFound { resource: "image", id } if !id.is_empty() => "Image not found.".into(),
+        ErrorKind::NotFound { resource: "metadata item", .. } => "Invalid metadata key".into(),
+        ErrorKind::NotFound { resource: "server", id } if !id.is_empty() => {
+            format!("Instance {id} could not be found.").into()
+        }
         ErrorKind::NotFound { .. } => "The resource could not be found.".into(),
         _ => err.public_message(),
     };
@@ -569,6 +616,7 @@ mod tests {
     use http_body_util::BodyExt;
     use time::macros::datetime;
 
+    use super::super::edge::CREATE_IMAGE;
     use super::*;
     use crate::dialect::Dialect;
     use crate::model::{Filter, ImageId, PageRequest};
@@ -937,6 +985,123 @@ mod tests {
         assert_eq!(got["versions"][1]["links"][0]["href"], "https://api:8774/v2.1/");
         let got = body(version(&EdgeCtx::new(Dialect::OpenStack, "https://api:8774"), ApiVersion::V21));
         assert_eq!(got["version"]["links"][0]["href"], "https://api:8774/v2.1/");
+    }
+
+    fn raw(reply: Reply) -> (StatusCode, HeaderMap, Bytes) {
+        let status = reply.status();
+        let headers = reply.headers().clone();
+        (status, headers, reply.into_body().collect().now_or_never().unwrap().unwrap().to_bytes())
+    }
+
+    fn write(c: &EdgeCtx, op: WriteOp, outcome: Outcome) -> Reply {
+        super::outcome(c, &ImageOp::Write(op), &outcome)
+    }
+
+    fn deleted() -> Image {
+        Image { status: ImageStatus::Deleted, ..foreign() }
+    }
+
+    #[test]
+    fn deletes_answer_204_with_nothing_whatever_the_backend_showed() {
+        let delete = WriteOp::Delete { id: ImageId::new("42"), trash: false };
+        let item = WriteOp::DeleteMetadataItem { id: ImageId::new("42"), key: "k".to_owned() };
+        for (op, outcome) in [
+            (delete.clone(), Outcome::Image(deleted())),
+            (delete, Outcome::Done),
+            (item.clone(), Outcome::Done),
+            (item, Outcome::Metadata(Default::default())),
+        ] {
+            let (status, headers, bytes) = raw(write(&ctx("/v2/p"), op, outcome));
+            assert_eq!(status, StatusCode::NO_CONTENT);
+            assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+            assert!(bytes.is_empty());
+        }
+    }
+
+    fn items(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, Value> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect()
+    }
+
+    #[test]
+    fn metadata_writes_render_the_form_the_request_used() {
+        let all = items(&[("Label", "x"), ("kernel_id", "False")]);
+        let set = WriteOp::SetMetadata { id: ImageId::new("42"), items: all.clone(), replace: false };
+        let mut c = ctx("/v2/p");
+        c.item = Some(Item::Metadata);
+        let reply = write(&c, set.clone(), Outcome::Metadata(all.clone()));
+        assert_eq!(reply.status(), StatusCode::OK);
+        assert_eq!(body(reply), json!({"metadata": {"Label": "x", "kernel_id": "False"}}));
+
+        let one = WriteOp::SetMetadataItem { id: ImageId::new("42"), key: "Label".to_owned(), value: "x".into() };
+        c.item = Some(Item::MetadataKey("Label".to_owned()));
+        assert_eq!(
+            body(write(&c, one.clone(), Outcome::Metadata(items(&[("Label", "x")])))),
+            json!({"meta": {"Label": "x"}})
+        );
+        // a backend that answers with all the metadata still shows the one item
+        assert_eq!(body(write(&c, one, Outcome::Metadata(all))), json!({"meta": {"Label": "x"}}));
+        // a backend that answers with the image shows its metadata
+        c.item = Some(Item::Metadata);
+        assert_eq!(
+            body(write(&c, set, Outcome::Image(foreign()))),
+            json!({"metadata": {"architecture": "32-bit", "description": "a base image"}})
+        );
+    }
+
+    fn snapshot() -> WriteOp {
+        WriteOp::Snapshot(crate::model::Snapshot {
+            server_id: "srv".to_owned(),
+            name: "n".to_owned(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn create_image_up_to_2_44_answers_with_a_location() {
+        let mut c = ctx("/v2/p");
+        c.method = CREATE_IMAGE;
+        let image = Image { id: ImageId::new("0e77 61/dd"), ..foreign() };
+        let (status, headers, bytes) = raw(write(&c, snapshot(), Outcome::Image(image)));
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert_eq!(headers[header::LOCATION], "http://gw/v2/p/images/0e77%2061%2Fdd");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert!(bytes.is_empty());
+    }
+
+    #[test]
+    fn create_image_from_2_45_answers_with_the_id() {
+        let mut c = ctx("/v2.1");
+        c.method = CREATE_IMAGE_V2_45;
+        let image = Image { id: ImageId::new("0e7761dd-ee98-41f0-ba35-05994e446431"), ..foreign() };
+        let reply = write(&c, snapshot(), Outcome::Image(image));
+        assert_eq!(reply.status(), StatusCode::ACCEPTED);
+        assert!(reply.headers().get(header::LOCATION).is_none());
+        assert_eq!(body(reply), json!({"image_id": "0e7761dd-ee98-41f0-ba35-05994e446431"}));
+    }
+
+    #[test]
+    fn a_snapshot_without_its_image_is_an_internal_error() {
+        let reply = write(&ctx("/v2/p"), snapshot(), Outcome::Done);
+        assert_eq!(reply.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body(reply)["computeFault"]["code"], 500);
+    }
+
+    #[test]
+    fn write_not_founds_use_novas_words() {
+        let not_found = |resource, id: &str| ErrorKind::NotFound { resource, id: id.to_owned() };
+        let (status, _, got) = rendered(not_found("metadata item", "k"), "image 1 has no metadata item k");
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(got, json!({"itemNotFound": {"code": 404, "message": "Invalid metadata key"}}));
+        let (_, _, got) = rendered(not_found("server", "srv-1"), "server srv-1 not found");
+        assert_eq!(got, json!({"itemNotFound": {"code": 404, "message": "Instance srv-1 could not be found."}}));
+    }
+
+    #[test]
+    fn done_answers_204() {
+        let (status, headers, bytes) = raw(outcome(&ctx(""), &ImageOp::Show(ImageId::new("x")), &Outcome::Done));
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert!(bytes.is_empty());
     }
 
     #[test]

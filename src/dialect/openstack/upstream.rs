@@ -1,11 +1,13 @@
 //! The upstream half: requests to a Nova image proxy and its replies read
 //! back into the model, error bodies included.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use serde_json::Value;
+use percent_encoding::percent_decode_str;
+use serde_json::{Value, json};
 
 use super::clock::IsoPrecise;
 use super::wire::{ListBody, ShowBody, status_word};
@@ -13,9 +15,14 @@ use super::{EXTRA_IMAGE_TYPE, MAX_LIMIT};
 use crate::dialect::{
     Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, error_from_status, percent_encode_segment,
 };
-use crate::model::{ErrorKind, Filter, GatewayError, ImageStatus, ListPage, PageStart, View};
+use crate::model::{
+    ErrorKind, Filter, GatewayError, Image, ImageId, ImageStatus, ListPage, PageStart, Side, Snapshot, View, WriteOp,
+};
 
 const BACKEND: &str = "openstack";
+
+/// Nova's message when the image itself is missing.
+const IMAGE_NOT_FOUND: &str = "Image not found.";
 
 pub fn capabilities() -> Capabilities {
     Capabilities {
@@ -54,16 +61,16 @@ pub fn request(call: &UpstreamCall, target: &Target<'_>) -> Result<http::Request
         url.push('/');
         url.push_str(&percent_encode_segment(target.scope));
     }
-    url.push_str("/images");
-    match call {
+    let (method, body) = match call {
         UpstreamCall::Show(id) => {
-            url.push('/');
-            url.push_str(&percent_encode_segment(id.as_str()));
+            push_image(&mut url, id);
+            (Method::GET, None)
         }
         UpstreamCall::List { filter, sort, view, start, limit } => {
             if sort.is_some() {
                 return Err(GatewayError::unsupported("sorted image lists", BACKEND));
             }
+            url.push_str("/images");
             if *view == View::Detail {
                 url.push_str("/detail");
             }
@@ -72,21 +79,81 @@ pub fn request(call: &UpstreamCall, target: &Target<'_>) -> Result<http::Request
                 url.push('?');
                 url.push_str(&query);
             }
+            (Method::GET, None)
         }
-        UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => {
-            return Err(GatewayError::unsupported(call.name(), BACKEND));
+        UpstreamCall::Write(op) => write(&mut url, op)?,
+        UpstreamCall::GetMany(_) => return Err(GatewayError::unsupported(call.name(), BACKEND)),
+    };
+    let built = |e: http::Error| GatewayError::internal(format!("building an openstack request failed: {e}"));
+    let mut req = http::Request::builder().method(method).uri(url).header(header::ACCEPT, "application/json");
+    let body = match body {
+        Some(json) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Bytes::from(json.to_string())
         }
-    }
-    let mut req = http::Request::builder()
-        .method(Method::GET)
-        .uri(url)
-        .header(header::ACCEPT, "application/json")
-        .body(Bytes::new())
-        .map_err(|e| GatewayError::internal(format!("building an openstack request failed: {e}")))?;
+        None => Bytes::new(),
+    };
+    let mut req = req.body(body).map_err(built)?;
     if let Some(token) = auth_token(target.credentials)? {
         req.headers_mut().insert("x-auth-token", token);
     }
     Ok(req)
+}
+
+/// `/images/{id}`.
+fn push_image(url: &mut String, id: &ImageId) {
+    url.push_str("/images/");
+    url.push_str(&percent_encode_segment(id.as_str()));
+}
+
+/// The method, path and body of a write, as novaclient sends it: no
+/// microversion, so `createImage` answers with a `Location`.
+fn write(url: &mut String, op: &WriteOp) -> Result<(Method, Option<Value>), GatewayError> {
+    match op {
+        WriteOp::Delete { id, .. } => {
+            push_image(url, id);
+            Ok((Method::DELETE, None))
+        }
+        WriteOp::SetMetadata { id, items, replace } => {
+            push_image(url, id);
+            url.push_str("/metadata");
+            let method = if *replace { Method::PUT } else { Method::POST };
+            Ok((method, Some(json!({ "metadata": items }))))
+        }
+        WriteOp::SetMetadataItem { id, key, value } => {
+            push_metadata_key(url, id, key);
+            Ok((Method::PUT, Some(json!({ "meta": { key.as_str(): value } }))))
+        }
+        WriteOp::DeleteMetadataItem { id, key } => {
+            push_metadata_key(url, id, key);
+            Ok((Method::DELETE, None))
+        }
+        WriteOp::Snapshot(snapshot) => {
+            url.push_str("/servers/");
+            url.push_str(&percent_encode_segment(&snapshot.server_id));
+            url.push_str("/action");
+            Ok((Method::POST, Some(create_image(snapshot))))
+        }
+        WriteOp::Register(_) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
+            Err(GatewayError::unsupported(op.name(), BACKEND))
+        }
+    }
+}
+
+fn push_metadata_key(url: &mut String, id: &ImageId, key: &str) {
+    push_image(url, id);
+    url.push_str("/metadata/");
+    url.push_str(&percent_encode_segment(key));
+}
+
+/// `{"createImage": {"name", "metadata"}}`; a description Nova keeps in
+/// the metadata, where the read side finds it.
+fn create_image(snapshot: &Snapshot) -> Value {
+    let mut metadata = snapshot.metadata.clone();
+    if let Some(description) = &snapshot.description {
+        metadata.entry("description".to_owned()).or_insert_with(|| Value::from(description.as_str()));
+    }
+    json!({ "createImage": { "name": snapshot.name, "metadata": metadata } })
 }
 
 /// `X-Auth-Token`, the only credential Nova takes.
@@ -168,7 +235,75 @@ pub fn reply(
             let images = list.images.into_iter().map(|i| i.0).collect();
             Ok(Outcome::List(ListPage { images, offset, matched: None, total: None, more }))
         }
-        UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => Err(GatewayError::unsupported(call.name(), BACKEND)),
+        UpstreamCall::Write(op) => written(op, headers, body),
+        UpstreamCall::GetMany(_) => Err(GatewayError::unsupported(call.name(), BACKEND)),
+    }
+}
+
+/// `{"metadata": {…}}` and `{"meta": {…}}`.
+#[derive(serde::Deserialize)]
+struct MetadataBody {
+    #[serde(alias = "meta")]
+    metadata: BTreeMap<String, Value>,
+}
+
+/// `{"image_id"}`, what `createImage` answers from 2.45.
+#[derive(serde::Deserialize)]
+struct SavedBody {
+    image_id: String,
+}
+
+/// The outcome of a write Nova accepted.
+fn written(op: &WriteOp, headers: &HeaderMap, body: &[u8]) -> Result<Outcome, GatewayError> {
+    match op {
+        WriteOp::Delete { .. } | WriteOp::DeleteMetadataItem { .. } => Ok(Outcome::Done),
+        WriteOp::SetMetadata { .. } | WriteOp::SetMetadataItem { .. } => {
+            let read: MetadataBody = serde_json::from_slice(body).map_err(unreadable)?;
+            Ok(Outcome::Metadata(read.metadata))
+        }
+        WriteOp::Snapshot(snapshot) => Ok(Outcome::Image(saved_image(snapshot, saved_id(headers, body)?))),
+        WriteOp::Register(_) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
+            Err(GatewayError::unsupported(op.name(), BACKEND))
+        }
+    }
+}
+
+/// The new image's id: the last segment of `Location`, or the 2.45 body's
+/// `image_id` when a proxy pinned a microversion.
+fn saved_id(headers: &HeaderMap, body: &[u8]) -> Result<ImageId, GatewayError> {
+    let from_location = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).and_then(last_segment);
+    if let Some(id) = from_location {
+        return Ok(ImageId(id));
+    }
+    match serde_json::from_slice::<SavedBody>(body) {
+        Ok(saved) if !saved.image_id.is_empty() => Ok(ImageId(saved.image_id)),
+        Ok(_) => Err(GatewayError::upstream_protocol("the openstack upstream saved an image with an empty id")),
+        Err(e) => Err(GatewayError::upstream_protocol(format!(
+            "the openstack upstream saved an image but named it neither in a location nor in the body: {e}"
+        ))
+        .with_cause(e)),
+    }
+}
+
+/// The last non-empty path segment of a URL or path, percent-decoded.
+fn last_segment(location: &str) -> Option<String> {
+    let url = url::Url::parse("http://upstream.invalid/").ok()?.join(location).ok()?;
+    let last = url.path_segments()?.rfind(|s| !s.is_empty())?;
+    percent_decode_str(last).decode_utf8().ok().map(|s| s.into_owned())
+}
+
+/// The image a snapshot starts as: what was asked, saving.
+fn saved_image(snapshot: &Snapshot, id: ImageId) -> Image {
+    let text = |key: &str| snapshot.metadata.get(key).and_then(Value::as_str).map(str::to_owned);
+    Image {
+        id,
+        name: snapshot.name.clone(),
+        status: ImageStatus::Saving,
+        description: snapshot.description.clone().or_else(|| text("description")),
+        architecture: text("architecture"),
+        server_id: Some(snapshot.server_id.clone()),
+        metadata: snapshot.metadata.clone(),
+        ..Image::default()
     }
 }
 
@@ -181,11 +316,33 @@ fn unreadable(e: serde_json::Error) -> GatewayError {
 /// gives the message and, for rate limits, the wait.
 fn error(call: &UpstreamCall, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> GatewayError {
     let fault = UpstreamFault::read(body);
-    let mut err = error_from_status(call, status, headers, fault.as_ref().map_or("", |f| f.message.as_str()));
+    let message = fault.as_ref().map_or("", |f| f.message.as_str());
+    if let (StatusCode::NOT_FOUND, UpstreamCall::Write(op)) = (status, call) {
+        return write_not_found(op, message);
+    }
+    let mut err = error_from_status(call, status, headers, message);
     if let ErrorKind::RateLimited { retry_after: wait @ None } = &mut err.kind {
         *wait = fault.and_then(|f| f.retry_after);
     }
     err
+}
+
+/// What a write's 404 did not find: the server of a `createImage`, a
+/// metadata key Nova called invalid, else the image.
+fn write_not_found(op: &WriteOp, message: &str) -> GatewayError {
+    match op {
+        WriteOp::Snapshot(snapshot) => {
+            let id = snapshot.server_id.clone();
+            let message = format!("server {id} not found");
+            GatewayError::new(ErrorKind::NotFound { resource: "server", id }, Side::Downstream, message)
+        }
+        WriteOp::DeleteMetadataItem { id, key } if message != IMAGE_NOT_FOUND => {
+            let message = format!("image {id} has no metadata item {key}");
+            let kind = ErrorKind::NotFound { resource: "metadata item", id: key.clone() };
+            GatewayError::new(kind, Side::Downstream, message)
+        }
+        other => GatewayError::image_not_found(other.image_id().map_or("", ImageId::as_str)),
+    }
 }
 
 /// What a JSON error body says: `{"<name>": {"message", "retryAfter"?, …}}`.
@@ -542,6 +699,214 @@ mod tests {
         }
         let err = decode(&detail, 400, &[], &fault("badRequest", 400, "Invalid status value: x")).unwrap_err();
         assert_eq!(err.message, "Invalid status value: x");
+    }
+
+    fn items(pairs: &[(&str, &str)]) -> BTreeMap<String, Value> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect()
+    }
+
+    fn sent(op: WriteOp, scope: &str) -> (Method, String, HeaderMap, Option<Value>) {
+        let req = encode(&UpstreamCall::Write(op), scope).unwrap();
+        let body = (!req.body().is_empty()).then(|| serde_json::from_slice(req.body()).unwrap());
+        (req.method().clone(), req.uri().to_string(), req.headers().clone(), body)
+    }
+
+    #[test]
+    fn deletes_are_exact() {
+        let (method, uri, headers, body) = sent(WriteOp::Delete { id: ImageId::new("a b"), trash: true }, "p");
+        assert_eq!((method, uri.as_str(), body), (Method::DELETE, "http://nova:8774/v2.1/p/images/a%20b", None));
+        assert_eq!(headers.len(), 2);
+        assert_eq!(headers["x-auth-token"], TOKEN);
+        let item = WriteOp::DeleteMetadataItem { id: ImageId::new("i"), key: "k/1".to_owned() };
+        let (method, uri, _, body) = sent(item, "");
+        assert_eq!(
+            (method, uri.as_str(), body),
+            (Method::DELETE, "http://nova:8774/v2.1/images/i/metadata/k%2F1", None)
+        );
+    }
+
+    #[test]
+    fn metadata_writes_are_exact() {
+        let all = items(&[("Label", "UpdatedImage"), ("kernel_id", "False")]);
+        let merge = WriteOp::SetMetadata { id: ImageId::new("i"), items: all.clone(), replace: false };
+        let (method, uri, headers, body) = sent(merge, "p");
+        assert_eq!((method, uri.as_str()), (Method::POST, "http://nova:8774/v2.1/p/images/i/metadata"));
+        assert_eq!(body, Some(json!({"metadata": {"Label": "UpdatedImage", "kernel_id": "False"}})));
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(headers[header::ACCEPT], "application/json");
+        assert!(headers.get("openstack-api-version").is_none());
+        let replace = WriteOp::SetMetadata { id: ImageId::new("i"), items: all, replace: true };
+        assert_eq!(sent(replace, "p").0, Method::PUT);
+        let one = WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "auto disk".to_owned(), value: "True".into() };
+        let (method, uri, _, body) = sent(one, "p");
+        assert_eq!((method, uri.as_str()), (Method::PUT, "http://nova:8774/v2.1/p/images/i/metadata/auto%20disk"));
+        assert_eq!(body, Some(json!({"meta": {"auto disk": "True"}})));
+    }
+
+    #[test]
+    fn create_image_is_a_server_action_without_a_microversion() {
+        let snapshot = Snapshot {
+            server_id: "srv/1".to_owned(),
+            name: "foo-image".to_owned(),
+            description: Some("d".to_owned()),
+            metadata: items(&[("meta_var", "meta_val")]),
+        };
+        let (method, uri, headers, body) = sent(WriteOp::Snapshot(snapshot), "p");
+        assert_eq!((method, uri.as_str()), (Method::POST, "http://nova:8774/v2.1/p/servers/srv%2F1/action"));
+        assert_eq!(
+            body,
+            Some(
+                json!({"createImage": {"name": "foo-image", "metadata": {"description": "d", "meta_var": "meta_val"}}})
+            )
+        );
+        assert!(
+            headers.get("openstack-api-version").is_none() && headers.get("x-openstack-nova-api-version").is_none()
+        );
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        // metadata is always sent, as novaclient does; its own description wins
+        let snapshot = Snapshot {
+            server_id: "s".to_owned(),
+            name: "n".to_owned(),
+            description: Some("ignored".to_owned()),
+            metadata: items(&[("description", "kept")]),
+        };
+        assert_eq!(
+            sent(WriteOp::Snapshot(snapshot), "").3,
+            Some(json!({"createImage": {"name": "n", "metadata": {"description": "kept"}}}))
+        );
+        let bare = Snapshot { server_id: "s".to_owned(), name: "n".to_owned(), ..Snapshot::default() };
+        let (_, uri, _, body) = sent(WriteOp::Snapshot(bare), "");
+        assert_eq!(uri, "http://nova:8774/v2.1/servers/s/action");
+        assert_eq!(body, Some(json!({"createImage": {"name": "n", "metadata": {}}})));
+    }
+
+    #[test]
+    fn writes_nova_cannot_express_are_unsupported() {
+        for op in [
+            WriteOp::Register(Image::default()),
+            WriteOp::Update { id: ImageId::new("i"), patch: Default::default() },
+            WriteOp::Restore(ImageId::new("i")),
+        ] {
+            let name = op.name();
+            let err = encode(&UpstreamCall::Write(op), "p").unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Unsupported { operation: name.to_owned(), backend: "openstack" });
+        }
+    }
+
+    fn written(op: WriteOp, status: u16, headers: &[(&str, &str)], body: &str) -> Result<Outcome, GatewayError> {
+        decode(&UpstreamCall::Write(op), status, headers, body)
+    }
+
+    #[test]
+    fn deletes_are_done_on_204() {
+        let delete = WriteOp::Delete { id: ImageId::new("i"), trash: false };
+        assert_eq!(written(delete, 204, &[], "").unwrap(), Outcome::Done);
+        let item = WriteOp::DeleteMetadataItem { id: ImageId::new("i"), key: "k".to_owned() };
+        assert_eq!(written(item, 204, &[], "").unwrap(), Outcome::Done);
+    }
+
+    #[test]
+    fn metadata_replies_decode_either_form() {
+        let set = WriteOp::SetMetadata { id: ImageId::new("i"), items: BTreeMap::new(), replace: false };
+        let got = written(set.clone(), 200, &[], r#"{"metadata": {"Label": "x", "n": 1}}"#).unwrap();
+        let mut want = items(&[("Label", "x")]);
+        want.insert("n".to_owned(), json!(1));
+        assert_eq!(got, Outcome::Metadata(want));
+        let one = WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "k".to_owned(), value: "v".into() };
+        assert_eq!(written(one, 200, &[], r#"{"meta": {"k": "v"}}"#).unwrap(), Outcome::Metadata(items(&[("k", "v")])));
+        let err = written(set, 200, &[], r#"{"image": {}}"#).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UpstreamProtocol);
+    }
+
+    fn snapshot_op() -> WriteOp {
+        WriteOp::Snapshot(Snapshot {
+            server_id: "srv-1".to_owned(),
+            name: "foo-image".to_owned(),
+            description: None,
+            metadata: items(&[("meta_var", "meta_val"), ("description", "d"), ("architecture", "x86_64")]),
+        })
+    }
+
+    #[test]
+    fn a_saved_image_is_named_by_its_location() {
+        let location = "http://glance:9292/v2/images/0e7761dd-ee98-41f0-ba35-05994e446431";
+        let Outcome::Image(image) = written(snapshot_op(), 202, &[("location", location)], "").unwrap() else {
+            panic!("an image")
+        };
+        assert_eq!(
+            image,
+            Image {
+                id: ImageId::new("0e7761dd-ee98-41f0-ba35-05994e446431"),
+                name: "foo-image".to_owned(),
+                status: ImageStatus::Saving,
+                description: Some("d".to_owned()),
+                architecture: Some("x86_64".to_owned()),
+                server_id: Some("srv-1".to_owned()),
+                metadata: items(&[("meta_var", "meta_val"), ("description", "d"), ("architecture", "x86_64")]),
+                ..Image::default()
+            }
+        );
+        for (location, id) in
+            [("http://gw/v2.1/p/images/a%20b/", "a b"), ("/v2/p/images/7?x=1#f", "7"), ("images/9", "9")]
+        {
+            let Outcome::Image(image) = written(snapshot_op(), 202, &[("location", location)], "").unwrap() else {
+                panic!("an image")
+            };
+            assert_eq!(image.id.as_str(), id, "{location}");
+        }
+    }
+
+    #[test]
+    fn a_saved_image_is_named_by_the_2_45_body_without_a_location() {
+        let body = r#"{"image_id": "0e7761dd-ee98-41f0-ba35-05994e446431"}"#;
+        let Outcome::Image(image) = written(snapshot_op(), 202, &[], body).unwrap() else { panic!("an image") };
+        assert_eq!(image.id.as_str(), "0e7761dd-ee98-41f0-ba35-05994e446431");
+        for body in ["", "{}", r#"{"image_id": ""}"#] {
+            assert_eq!(written(snapshot_op(), 202, &[], body).unwrap_err().kind, ErrorKind::UpstreamProtocol, "{body}");
+        }
+        assert_eq!(
+            written(snapshot_op(), 202, &[("location", "http://glance/")], "").unwrap_err().kind,
+            ErrorKind::UpstreamProtocol
+        );
+    }
+
+    #[test]
+    fn write_not_founds_say_what_was_missing() {
+        let fault = |message: &str| json!({"itemNotFound": {"code": 404, "message": message}}).to_string();
+        let item = WriteOp::DeleteMetadataItem { id: ImageId::new("i"), key: "k".to_owned() };
+        let err = written(item.clone(), 404, &[], &fault("Invalid metadata key")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: "metadata item", id: "k".to_owned() });
+        let err = written(item, 404, &[], &fault("Image not found.")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "i".to_owned() });
+        let err = written(snapshot_op(), 404, &[], &fault("Instance srv-1 could not be found.")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: "server", id: "srv-1".to_owned() });
+        for op in [
+            WriteOp::Delete { id: ImageId::new("i"), trash: false },
+            WriteOp::SetMetadata { id: ImageId::new("i"), items: BTreeMap::new(), replace: true },
+            WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "k".to_owned(), value: "v".into() },
+        ] {
+            let err = written(op, 404, &[], &fault("Image not found.")).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "i".to_owned() });
+        }
+    }
+
+    #[test]
+    fn other_write_faults_keep_novas_message() {
+        let fault =
+            |name: &str, code: u16, message: &str| json!({name: {"code": code, "message": message}}).to_string();
+        let item = WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "k".to_owned(), value: "v".into() };
+        let err = written(item, 400, &[], &fault("badRequest", 400, "Request body and URI mismatch")).unwrap_err();
+        assert_eq!((err.kind, err.message.as_ref()), (ErrorKind::BadRequest, "Request body and URI mismatch"));
+        let err = written(snapshot_op(), 409, &[], &fault("conflictingRequest", 409, "Cannot 'createImage' instance"))
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
+        let delete = WriteOp::Delete { id: ImageId::new("i"), trash: false };
+        let err = written(delete, 403, &[], &fault("forbidden", 403, "You are not allowed to delete the image."))
+            .unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_ref()),
+            (ErrorKind::Forbidden, "You are not allowed to delete the image.")
+        );
     }
 
     #[test]
