@@ -2,6 +2,7 @@
 //! [`Upstream`] server that speaks one of the dialects.
 
 mod client;
+pub mod keystone;
 mod memory;
 mod store;
 mod upstream;
@@ -9,6 +10,7 @@ mod upstream;
 use std::sync::Arc;
 
 pub use client::{ClientSettings, HttpClient};
+pub use keystone::{KeystoneAuth, KeystoneSession, KeystoneSettings};
 pub use memory::Catalog;
 pub use upstream::{Upstream, UpstreamSettings};
 
