@@ -1,12 +1,10 @@
 //! Golden round trips for Foreman: every seed example and error body in
 //! `tests/fixtures/foreman/` is read by the upstream half and written back by
 //! the edge half, and must come out as the same JSON, field order included.
+//! The seed's write requests decode into their write operations, and the
+//! edge's own refusals of bad writes are the error fixtures, byte for byte.
 //!
 //! Bodies that do not round-trip, and why:
-//! - `seed_delete_200.json`: the raw model JSON of a DELETE reply, not the
-//!   `main` view the edge writes (other fields and order, ISO timestamps with
-//!   milliseconds, `password`, which is never written). It is checked field by
-//!   field instead.
 //! - `error_401_*.json`: a 401 names the gateway's own upstream login, so the
 //!   edge answers with Foreman's blank-login form instead of repeating it.
 //! - `error_500_*.json`, `error_503_maintenance.json`: internal kinds; the
@@ -15,8 +13,10 @@
 use std::path::Path;
 
 use bytes::Bytes;
-use dragoman::dialect::{Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Reply, UpstreamCall, UpstreamCodec};
-use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, ImageStatus, View};
+use dragoman::dialect::{
+    Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Format, Outcome, Reply, Target, UpstreamCall, UpstreamCodec,
+};
+use dragoman::model::{ErrorKind, GatewayError, Image, ImageId, ImageOp, ImagePatch, ImageStatus, View, WriteOp};
 use futures_util::FutureExt;
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
@@ -64,6 +64,29 @@ fn edge_request(uri: &str) -> (EdgeCtx, ImageOp) {
         EdgeRequest::Local(_) => panic!("{uri} answered locally"),
     }
 }
+
+/// Decodes a write a Foreman client would send, with `Content-Type` when given.
+fn edge_write(
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> (EdgeCtx, Result<ImageOp, GatewayError>) {
+    let mut request = http::Request::builder().method(method).uri(uri);
+    if let Some(content_type) = content_type {
+        request = request.header(http::header::CONTENT_TYPE, content_type);
+    }
+    let parts = request.body(()).unwrap().into_parts().0;
+    let mut ctx = edge().context(&parts, "https://foreman.example.com");
+    let op = edge().decode(&mut ctx, &parts, &Bytes::copy_from_slice(body)).map(|req| match req {
+        EdgeRequest::Op(op) => op,
+        EdgeRequest::Local(_) => panic!("{uri} answered locally"),
+    });
+    (ctx, op)
+}
+
+const JSON: Option<&str> = Some("application/json");
+const IMAGE_PATH: &str = "/api/compute_resources/980190962/images/980190962";
 
 /// The upstream call the gateway would make for an edge op, one to one.
 fn upstream_call(op: &ImageOp) -> UpstreamCall {
@@ -132,6 +155,107 @@ fn seed_index_decodes_into_the_model() {
             "foreman.uuid": "MyString2"
         })
     );
+}
+
+#[test]
+fn seed_write_requests_decode_into_their_operations() {
+    let (ctx, op) =
+        edge_write("POST", "/api/compute_resources/980190962/images", JSON, &fixture("seed_create_request.json"));
+    assert_eq!(ctx.scope.as_deref(), Some("980190962"));
+    let extra = [
+        ("foreman.architecture_id", json!(331892513)),
+        // the path's compute resource, not the body's 928692541
+        ("foreman.compute_resource_id", json!(980190962)),
+        ("foreman.operatingsystem_id", json!(309172073)),
+        ("foreman.user_data", json!(true)),
+        ("foreman.username", json!("ec2-user")),
+        ("foreman.uuid", json!("abcdef")),
+    ];
+    let registered = Image {
+        name: "TestImage".into(),
+        extra: extra.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        ..Image::default()
+    };
+    assert_eq!(op.unwrap(), ImageOp::Write(WriteOp::Register(registered)));
+    let (_, op) = edge_write("PUT", IMAGE_PATH, JSON, &fixture("seed_update_request.json"));
+    let id = ImageId::new("980190962");
+    assert_eq!(op.unwrap(), ImageOp::Write(WriteOp::Update { id: id.clone(), patch: ImagePatch::default() }));
+    let (_, op) = edge_write("DELETE", IMAGE_PATH, JSON, &fixture("seed_delete_request.json"));
+    assert_eq!(op.unwrap(), ImageOp::Write(WriteOp::Delete { id, trash: false }));
+}
+
+/// An edge write, sent upstream as it is, answered with `reply`, rendered back.
+fn write_round_trip(method: &str, uri: &str, request: &str, status: u16, reply: &str) -> (u16, Value) {
+    let (ctx, op) = edge_write(method, uri, JSON, &fixture(request));
+    let op = op.unwrap();
+    let call = upstream_call(&op);
+    let status = StatusCode::from_u16(status).unwrap();
+    let outcome = upstream().decode(&call, status, &HeaderMap::new(), &fixture(reply)).unwrap();
+    reply_json(edge().encode(&ctx, &op, outcome))
+}
+
+#[test]
+fn seed_write_replies_round_trip() {
+    let (status, body) = write_round_trip(
+        "POST",
+        "/api/compute_resources/980190962/images",
+        "seed_create_request.json",
+        201,
+        "seed_create_201.json",
+    );
+    assert_eq!(status, 201);
+    assert_same(&body, &fixture_json("seed_create_201.json"), "create");
+    let (status, body) = write_round_trip("PUT", IMAGE_PATH, "seed_update_request.json", 200, "seed_update_200.json");
+    assert_eq!(status, 200);
+    assert_same(&body, &fixture_json("seed_update_200.json"), "update");
+    let (status, body) =
+        write_round_trip("DELETE", IMAGE_PATH, "seed_delete_request.json", 200, "seed_delete_200.json");
+    assert_eq!(status, 200);
+    assert_same(&body, &fixture_json("seed_delete_200.json"), "delete");
+}
+
+#[test]
+fn seed_create_goes_upstream_without_password_or_compute_resource() {
+    let (_, op) =
+        edge_write("POST", "/api/compute_resources/980190962/images", JSON, &fixture("seed_create_request.json"));
+    let credentials = Credentials::Basic { user: "admin".into(), password: "changeme".into() };
+    let target =
+        Target { base: "https://up.example", scope: "5", credentials: &credentials, now: 0, format: Format::Json };
+    let request = upstream().encode(&upstream_call(&op.unwrap()), &target).unwrap();
+    assert_eq!(request.method(), http::Method::POST);
+    assert_eq!(request.uri(), "https://up.example/api/v2/compute_resources/5/images");
+    assert_eq!(request.headers()[http::header::CONTENT_TYPE], "application/json");
+    let body: Value = serde_json::from_slice(request.body()).unwrap();
+    assert_same(
+        &body,
+        &json!({"image": {"name": "TestImage", "username": "ec2-user", "uuid": "abcdef",
+                          "architecture_id": 331892513, "operatingsystem_id": 309172073, "user_data": true}}),
+        "create sent upstream",
+    );
+}
+
+#[test]
+fn the_seed_delete_reply_decodes_as_deleted() {
+    let call = UpstreamCall::Write(WriteOp::Delete { id: ImageId::new("980190962"), trash: false });
+    let body = fixture("seed_delete_200.json");
+    let Outcome::Image(image) = upstream().decode(&call, StatusCode::OK, &HeaderMap::new(), &body).unwrap() else {
+        panic!("not an image")
+    };
+    assert_eq!((image.id.as_str(), image.status), ("980190962", ImageStatus::Deleted));
+    assert!(!image.extra.contains_key("foreman.password"));
+}
+
+#[test]
+fn bad_writes_are_refused_with_the_error_fixtures() {
+    let refused = |content_type: Option<&str>, body: &[u8], status: u16, name: &str| {
+        let (ctx, op) = edge_write("POST", "/api/compute_resources/980190962/images", content_type, body);
+        let (rendered_status, rendered) = reply_json(edge().encode_error(&ctx, &op.unwrap_err()));
+        assert_eq!(rendered_status, status, "{name}");
+        assert_same(&rendered, &fixture_json(&format!("errors/{name}")), name);
+    };
+    refused(Some("text/plain"), b"{}", 415, "error_415_media_type.json");
+    refused(JSON, b"{", 400, "error_400_malformed_json.json");
+    refused(JSON, br#"{"image": {"username": "root", "password": "x"}}"#, 422, "error_422_validation.json");
 }
 
 #[test]

@@ -2,22 +2,58 @@
 //! talk to the gateway.
 
 use http::request::Parts;
+use http::{Method, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde::{Serialize, Serializer};
 
 use super::super::{Dialect, EdgeCtx, EdgeRequest, Outcome, Query, Reply, is_read};
 use super::fault::{self, PARAM_INVALID, QUERY_NOT_SUPPORTED, param_error};
-use super::image::{ARCH_ID, ImageView, OS_ID};
+use super::image::{ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
+use super::write::{self, PathParent};
 use super::{json_reply, search};
 use crate::model::{
     Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Sort, SortField, View,
+    WriteOp,
 };
 
 /// `Setting[:entries_per_page]`'s default.
 const DEFAULT_PER_PAGE: usize = 20;
-/// `ctx.method` of a list and of a single image.
-const INDEX: &str = "index";
-const SHOW: &str = "show";
+
+/// An action of Foreman's images controller; its name is `ctx.method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Index,
+    Show,
+    Create,
+    Update,
+    Destroy,
+}
+
+impl Action {
+    /// The action a method asks of a list path, or of an image path
+    /// (`member`), as Rails' `resources` routes it.
+    fn of(method: &Method, member: bool) -> Option<Action> {
+        if is_read(method) {
+            return Some(if member { Action::Show } else { Action::Index });
+        }
+        match member {
+            false if *method == Method::POST => Some(Action::Create),
+            true if *method == Method::PUT || *method == Method::PATCH => Some(Action::Update),
+            true if *method == Method::DELETE => Some(Action::Destroy),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Action::Index => "index",
+            Action::Show => "show",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Destroy => "destroy",
+        }
+    }
+}
 
 /// Everything under `/api/` but GoGrid's `/api/grid/`, and `/apidoc/`.
 pub(super) fn claims(path: &str) -> bool {
@@ -31,6 +67,35 @@ enum Parent {
     ComputeResource,
     OperatingSystem,
     Architecture,
+}
+
+impl Parent {
+    /// The parameter the path's parent id is.
+    fn id_param(self) -> &'static str {
+        match self {
+            Parent::ComputeResource => "compute_resource_id",
+            Parent::OperatingSystem => "operatingsystem_id",
+            Parent::Architecture => "architecture_id",
+        }
+    }
+
+    /// The write parameter that names the parent instead of its id.
+    fn name_param(self) -> &'static str {
+        match self {
+            Parent::ComputeResource => "compute_resource_name",
+            Parent::OperatingSystem => "operatingsystem_name",
+            Parent::Architecture => "architecture_name",
+        }
+    }
+
+    /// The extra the parent's id is kept under.
+    fn key(self) -> &'static str {
+        match self {
+            Parent::ComputeResource => CR_ID,
+            Parent::OperatingSystem => OS_ID,
+            Parent::Architecture => ARCH_ID,
+        }
+    }
 }
 
 /// An image path, its segments still percent-encoded.
@@ -78,60 +143,69 @@ fn segment(raw: &str, parameter: &'static str) -> Result<String, GatewayError> {
 pub(super) fn context(parts: &Parts, origin: &str) -> EdgeCtx {
     let mut ctx = EdgeCtx::new(Dialect::Foreman, origin);
     if let Some(route) = route(parts.uri.path()) {
+        let member = route.image_id.is_some();
+        // a method no route takes still names the path's methods in its 405
+        let action = Action::of(&parts.method, member).unwrap_or(if member { Action::Show } else { Action::Index });
         let scope = (route.parent == Parent::ComputeResource)
             .then(|| segment(route.parent_id, "compute_resource_id").unwrap_or_else(|_| route.parent_id.to_owned()));
-        fill(&mut ctx, &route, scope, &Query::of(&parts.uri));
+        fill(&mut ctx, &route, action, scope, &Query::of(&parts.uri));
     }
     ctx
 }
 
-fn fill(ctx: &mut EdgeCtx, route: &Route<'_>, scope: Option<String>, query: &Query) {
+fn fill(ctx: &mut EdgeCtx, route: &Route<'_>, action: Action, scope: Option<String>, query: &Query) {
     ctx.scope = scope;
     ctx.prefix = route.prefix.to_owned();
-    ctx.method = if route.image_id.is_some() { SHOW } else { INDEX };
-    ctx.search = if route.image_id.is_some() { None } else { query.get("search").map(str::to_owned) };
+    ctx.method = action.name();
+    ctx.search = if action == Action::Index { query.get("search").map(str::to_owned) } else { None };
 }
 
-pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts) -> Result<EdgeRequest, GatewayError> {
+pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<EdgeRequest, GatewayError> {
     let path = parts.uri.path();
     let route = route(path).ok_or_else(|| fault::unknown_route(path))?;
-    if !is_read(&parts.method) {
-        return Err(fault::method_not_allowed(&parts.method));
-    }
+    let action =
+        Action::of(&parts.method, route.image_id.is_some()).ok_or_else(|| fault::method_not_allowed(&parts.method))?;
     let query = Query::of(&parts.uri);
-    let parent_id = segment(route.parent_id, parent_parameter(route.parent))?;
-    let image_id = route.image_id.map(|id| segment(id, "id")).transpose()?;
-    let mut filter = Filter::default();
-    let scope = match route.parent {
-        Parent::ComputeResource => Some(parent_id),
-        Parent::OperatingSystem => {
-            filter.extra.push((OS_ID.to_owned(), parent_id));
-            None
-        }
-        Parent::Architecture => {
-            filter.extra.push((ARCH_ID.to_owned(), parent_id));
-            None
-        }
+    let parent_id = segment(route.parent_id, route.parent.id_param())?;
+    let image_id = route.image_id.map(|id| segment(id, "id")).transpose()?.map(ImageId);
+    let scope = (route.parent == Parent::ComputeResource).then(|| parent_id.clone());
+    fill(ctx, &route, action, scope, &query);
+    let parent = PathParent {
+        id_param: route.parent.id_param(),
+        name_param: route.parent.name_param(),
+        key: route.parent.key(),
+        id: &parent_id,
     };
-    fill(ctx, &route, scope, &query);
-    let op = match image_id {
-        Some(id) if filter.extra.is_empty() => ImageOp::Show(ImageId(id)),
-        Some(id) => {
-            filter.id = Some(ImageId(id));
-            let page = PageRequest { start: PageStart::First, limit: Some(1) };
-            ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true })
-        }
-        None => ImageOp::List(list_query(&query, filter)?),
+    let headers = &parts.headers;
+    let op = match (action, image_id) {
+        (Action::Create, _) => ImageOp::Write(write::create(&parent, headers, body)?),
+        (Action::Update, Some(id)) => ImageOp::Write(write::update(&parent, id, headers, body)?),
+        (Action::Destroy, Some(id)) => ImageOp::Write(write::destroy(id, headers, body)?),
+        (_, Some(id)) => show_op(route.parent, parent.id, id),
+        (_, None) => ImageOp::List(list_query(&query, parent_filter(route.parent, parent.id))?),
     };
     Ok(EdgeRequest::Op(op))
 }
 
-fn parent_parameter(parent: Parent) -> &'static str {
-    match parent {
-        Parent::ComputeResource => "compute_resource_id",
-        Parent::OperatingSystem => "operatingsystem_id",
-        Parent::Architecture => "architecture_id",
+/// The condition an operating system or architecture parent puts on a read.
+fn parent_filter(parent: Parent, parent_id: &str) -> Filter {
+    let mut filter = Filter::default();
+    if parent != Parent::ComputeResource {
+        filter.extra.push((parent.key().to_owned(), parent_id.to_owned()));
     }
+    filter
+}
+
+/// A show; under an operating system or architecture, a list of the one
+/// image that must also belong to the parent.
+fn show_op(parent: Parent, parent_id: &str, id: ImageId) -> ImageOp {
+    let mut filter = parent_filter(parent, parent_id);
+    if filter.extra.is_empty() {
+        return ImageOp::Show(id);
+    }
+    filter.id = Some(id);
+    let page = PageRequest { start: PageStart::First, limit: Some(1) };
+    ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true })
 }
 
 /// `search`, `order`, `page` and `per_page`; a blank value counts as absent
@@ -212,9 +286,14 @@ fn positive(value: &str) -> Option<usize> {
 }
 
 pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
+    let scope = ctx.scope.as_deref();
     match outcome {
-        Outcome::Image(image) => show(ctx, &image),
-        Outcome::List(page) if ctx.method == SHOW => match page.images.first() {
+        Outcome::Image(image) => match op {
+            ImageOp::Write(WriteOp::Register(_)) => respond(StatusCode::CREATED, &ImageView { image: &image, scope }),
+            ImageOp::Write(WriteOp::Delete { .. }) => respond(StatusCode::OK, &RawRecord { image: &image, scope }),
+            _ => show(ctx, &image),
+        },
+        Outcome::List(page) if ctx.method == Action::Show.name() => match page.images.first() {
             Some(image) => show(ctx, image),
             None => fault::render(&GatewayError::image_not_found(shown_id(op))),
         },
@@ -227,7 +306,7 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
 }
 
 fn show(ctx: &EdgeCtx, image: &Image) -> Reply {
-    respond(&ImageView { image, scope: ctx.scope.as_deref() })
+    respond(StatusCode::OK, &ImageView { image, scope: ctx.scope.as_deref() })
 }
 
 fn shown_id(op: &ImageOp) -> &str {
@@ -250,18 +329,21 @@ fn index(ctx: &EdgeCtx, op: &ImageOp, images: &[Image], page: &ListPage) -> Repl
         ImageOp::List(q) => q.sort,
         _ => None,
     };
-    respond(&Envelope {
-        total,
-        subtotal,
-        page: page_number,
-        per_page: per_page.unwrap_or(total),
-        search: ctx.search.as_deref(),
-        sort: SortEcho {
-            by: sort.map(|s| sort_field_name(s.field)),
-            order: sort.map(|s| if s.descending { "DESC" } else { "ASC" }),
+    respond(
+        StatusCode::OK,
+        &Envelope {
+            total,
+            subtotal,
+            page: page_number,
+            per_page: per_page.unwrap_or(total),
+            search: ctx.search.as_deref(),
+            sort: SortEcho {
+                by: sort.map(|s| sort_field_name(s.field)),
+                order: sort.map(|s| if s.descending { "DESC" } else { "ASC" }),
+            },
+            results: Results { images, scope: ctx.scope.as_deref() },
         },
-        results: Results { images, scope: ctx.scope.as_deref() },
-    })
+    )
 }
 
 /// The page number, page size (`None`: all) and offset the caller asked for.
@@ -275,9 +357,9 @@ fn requested_page(op: &ImageOp) -> (usize, Option<usize>, usize) {
     }
 }
 
-fn respond<T: Serialize>(body: &T) -> Reply {
+fn respond<T: Serialize>(status: StatusCode, body: &T) -> Reply {
     match serde_json::to_vec(body) {
-        Ok(bytes) => json_reply(http::StatusCode::OK, bytes),
+        Ok(bytes) => json_reply(status, bytes),
         Err(e) => fault::render(&GatewayError::internal(format!("cannot write reply: {e}"))),
     }
 }
@@ -510,14 +592,147 @@ mod tests {
         }
     }
 
-    #[test]
-    fn writes_are_not_allowed_yet() {
-        for method in ["POST", "PUT", "DELETE", "PATCH"] {
-            let (_, op) = decoded(method, "/api/compute_resources/1/images/2");
-            assert_eq!(op.unwrap_err().kind, ErrorKind::MethodNotAllowed);
+    /// Decodes a request with a body; `content_type` `None` sends none.
+    fn written(
+        method: &str,
+        uri: &str,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> (EdgeCtx, Result<ImageOp, GatewayError>) {
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        if let Some(content_type) = content_type {
+            builder = builder.header(http::header::CONTENT_TYPE, content_type);
         }
-        let (_, op) = decoded("POST", "/api/nothing");
+        let parts = builder.body(()).unwrap().into_parts().0;
+        let mut ctx = Foreman.context(&parts, "http://gw");
+        let op = Foreman.decode(&mut ctx, &parts, &Bytes::from(body.to_owned())).map(|req| match req {
+            EdgeRequest::Op(op) => op,
+            EdgeRequest::Local(_) => panic!("local reply for {uri}"),
+        });
+        (ctx, op)
+    }
+
+    const JSON: Option<&str> = Some("application/json");
+
+    fn write_op(op: Result<ImageOp, GatewayError>) -> WriteOp {
+        match op.unwrap() {
+            ImageOp::Write(write) => write,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn methods_route_as_rails_resources_do() {
+        let allow = |method: &str, uri: &str| {
+            let (ctx, op) = written(method, uri, JSON, "{}");
+            let err = op.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::MethodNotAllowed, "{method} {uri}");
+            let reply = Foreman.encode_error(&ctx, &err);
+            assert_eq!(reply.status(), 405);
+            reply.headers()[http::header::ALLOW].to_str().unwrap().to_owned()
+        };
+        for method in ["PUT", "PATCH", "DELETE"] {
+            assert_eq!(allow(method, "/api/compute_resources/1/images"), "GET, HEAD, POST");
+        }
+        assert_eq!(allow("POST", "/api/compute_resources/1/images/2"), "GET, HEAD, PUT, PATCH, DELETE");
+        assert_eq!(allow("OPTIONS", "/api/architectures/1/images/2"), "GET, HEAD, PUT, PATCH, DELETE");
+        let (_, op) = written("POST", "/api/nothing", JSON, "{}");
         assert!(matches!(op.unwrap_err().kind, ErrorKind::NotFound { .. }));
+        let (ctx, _) = written("PATCH", "/api/compute_resources/1/images/2", JSON, "{}");
+        assert_eq!(ctx.method, "update");
+        let (ctx, _) = written("DELETE", "/api/compute_resources/1/images/2", None, "");
+        assert_eq!(ctx.method, "destroy");
+    }
+
+    #[test]
+    fn a_create_registers_under_its_parent() {
+        let body = r#"{"image": {"name": "TestImage", "username": "ec2-user", "uuid": "abcdef", "password": "pw",
+                                  "compute_resource_id": 928692541, "operatingsystem_id": 309172073}}"#;
+        let (ctx, op) = written("POST", "/api/v2/compute_resources/980190962/images", JSON, body);
+        assert_eq!((ctx.method, ctx.scope.as_deref(), ctx.search), ("create", Some("980190962"), None));
+        let WriteOp::Register(image) = write_op(op) else { panic!("not a register") };
+        assert_eq!(image.name, "TestImage");
+        assert_eq!(image.extra.get(CR_ID), Some(&json!(980190962)));
+        assert_eq!(image.extra.get(OS_ID), Some(&json!(309172073)));
+        let (ctx, op) = written("POST", "/api/operatingsystems/3/images.json", JSON, body);
+        assert_eq!(ctx.scope, None);
+        let WriteOp::Register(image) = write_op(op) else { panic!("not a register") };
+        assert_eq!(image.extra.get(OS_ID), Some(&json!(3)));
+        assert_eq!(image.extra.get(CR_ID), Some(&json!(928692541)));
+    }
+
+    #[test]
+    fn updates_and_deletes_name_their_image() {
+        for method in ["PUT", "PATCH"] {
+            let (_, op) = written(method, "/api/compute_resources/1/images/2", JSON, r#"{"image": {"name": "x"}}"#);
+            let WriteOp::Update { id, patch } = write_op(op) else { panic!("not an update") };
+            assert_eq!((id.as_str(), patch.name.as_deref()), ("2", Some("x")));
+        }
+        let (_, op) = written("PUT", "/api/compute_resources/1/images/2", JSON, r#"{"image": {}}"#);
+        assert_eq!(write_op(op), WriteOp::Update { id: ImageId::new("2"), patch: Default::default() });
+        let (_, op) = written("DELETE", "/api/architectures/7/images/a%20b", None, "");
+        assert_eq!(write_op(op), WriteOp::Delete { id: ImageId::new("a b"), trash: false });
+    }
+
+    #[test]
+    fn bad_write_bodies_get_foremans_answers() {
+        let refused = |content_type, body: &str| {
+            let (ctx, op) = written("POST", "/api/compute_resources/1/images", content_type, body);
+            let reply = Foreman.encode_error(&ctx, &op.unwrap_err());
+            (reply.status().as_u16(), body_json(reply))
+        };
+        let (status, body) = refused(Some("text/plain"), "{}");
+        assert_eq!(status, 415);
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("Media type in 'Content-Type: text/plain' is"));
+        assert_eq!(
+            refused(JSON, "{"),
+            (
+                400,
+                json!({"status": 400, "error": "There was a problem in the JSON you submitted: unexpected token at '{'"})
+            )
+        );
+        let (status, body) = refused(JSON, r#"{"image": {"username": "u", "uuid": "x"}}"#);
+        assert_eq!(
+            (status, body),
+            (
+                422,
+                json!({"error": {"id": null, "errors": {"name": ["can't be blank"]}, "full_messages": ["Name can't be blank"]}})
+            )
+        );
+    }
+
+    #[test]
+    fn writes_render_as_foreman_answers_them() {
+        let (ctx, op) = written(
+            "POST",
+            "/api/compute_resources/9/images",
+            JSON,
+            r#"{"image": {"name": "n", "username": "u", "uuid": "x"}}"#,
+        );
+        let op = op.unwrap();
+        let ImageOp::Write(WriteOp::Register(mut image)) = op.clone() else { panic!("not a register") };
+        image.id = ImageId::new("10");
+        image.created = Some(time::macros::datetime!(2019-09-11 14:34:13.271 UTC));
+        let (status, body) = encoded(&ctx, &op, Outcome::Image(image.clone()));
+        assert_eq!(status, 201);
+        assert_eq!(
+            (body["id"].clone(), body["compute_resource_id"].clone(), body["created_at"].clone()),
+            (json!(10), json!(9), json!("2019-09-11 14:34:13 UTC"))
+        );
+        let (ctx, op) = written("PUT", "/api/compute_resources/9/images/10", JSON, r#"{"image": {}}"#);
+        let (status, body) = encoded(&ctx, &op.unwrap(), Outcome::Image(image.clone()));
+        assert_eq!((status, body["name"].clone()), (200, json!("n")));
+        let (ctx, op) = written("DELETE", "/api/compute_resources/9/images/10", None, "");
+        let (status, body) = encoded(&ctx, &op.unwrap(), Outcome::Image(image));
+        assert_eq!(status, 200);
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            concat!(
+                r#"{"id":10,"operatingsystem_id":null,"compute_resource_id":9,"architecture_id":null,"uuid":"x","#,
+                r#""username":"u","name":"n","created_at":"2019-09-11T14:34:13.271Z","updated_at":null,"#,
+                r#""iam_role":null,"user_data":false,"password":null}"#
+            )
+        );
     }
 
     fn image(id: &str, name: &str) -> Image {

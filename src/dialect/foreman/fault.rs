@@ -5,7 +5,8 @@ use std::fmt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::super::{Reply, UpstreamCall, error_from_status};
+use super::super::{EdgeCtx, Reply, UpstreamCall, error_from_status};
+use super::image::NumericOrText;
 use super::json_reply;
 use crate::model::{ErrorKind, GatewayError, Side};
 
@@ -25,9 +26,8 @@ const INTERNAL: &str = "Internal Server Error: the server was unable to finish t
                         be more information in the server's logs.";
 /// `unauthorized.json.rabl` with no login known: the login is left blank.
 const UNAUTHORIZED: &str = "Unable to authenticate user ";
-/// `unsupported_media_type.json.rabl`, with no content type known.
-const MEDIA_TYPE: &str = "Media type in 'Content-Type: ' is unsupported in API v2 for POST and PUT requests. Please \
-                          use 'Content-Type: application/json'.";
+/// The prefix of the malformed JSON reply (`api/base_controller.rb`).
+const JSON_PROBLEM: &str = "There was a problem in the JSON you submitted: ";
 
 /// A Foreman error body, kept as an error's cause: what an upstream said,
 /// or what the edge says about a bad parameter. A Foreman edge repeats it
@@ -58,6 +58,45 @@ pub(super) fn param_error(message: String, class: &'static str, parameter: Optio
     GatewayError::bad_request(message).with_cause(fault)
 }
 
+/// `unsupported_media_type.json.rabl`: the request's `Content-Type` as
+/// it came, blank when there was none.
+fn media_type_message(content_type: &str) -> String {
+    format!(
+        "Media type in 'Content-Type: {content_type}' is unsupported in API v2 for POST and PUT requests. Please use \
+         'Content-Type: application/json'."
+    )
+}
+
+/// A 415 for a create or update whose body is not JSON.
+pub(super) fn unsupported_media_type(content_type: &str) -> GatewayError {
+    let body = json!({ "error": { "message": media_type_message(content_type) } });
+    let fault =
+        ForemanFault { kind: ErrorKind::UnsupportedMediaType, status: StatusCode::UNSUPPORTED_MEDIA_TYPE, body };
+    let message = format!("a body of media type {content_type:?} is not json");
+    GatewayError::new(ErrorKind::UnsupportedMediaType, Side::Downstream, message).with_cause(fault)
+}
+
+/// The 400 of a JSON body that does not parse: `{"status":400,"error":…}`,
+/// with no `error` object around it.
+pub(super) fn malformed_json(problem: &str) -> GatewayError {
+    let body = json!({ "status": 400, "error": format!("{JSON_PROBLEM}{problem}") });
+    let fault = ForemanFault { kind: ErrorKind::BadRequest, status: StatusCode::BAD_REQUEST, body };
+    GatewayError::bad_request(format!("malformed json body: {problem}")).with_cause(fault)
+}
+
+/// A 422 in `unprocessable_entity.json.rabl`'s shape for fields given
+/// blank, each `(parameter, human name)`; `id` is the image's, null for a
+/// create.
+pub(super) fn unprocessable(id: Option<&str>, blank: &[(&str, &str)]) -> GatewayError {
+    let errors: serde_json::Map<String, Value> =
+        blank.iter().map(|(field, _)| ((*field).to_owned(), json!(["can't be blank"]))).collect();
+    let full_messages: Vec<String> = blank.iter().map(|(_, human)| format!("{human} can't be blank")).collect();
+    let message = format!("invalid image: {}", full_messages.join("; "));
+    let body = json!({ "error": { "id": id.map(NumericOrText), "errors": errors, "full_messages": full_messages } });
+    let fault = ForemanFault { kind: ErrorKind::BadRequest, status: StatusCode::UNPROCESSABLE_ENTITY, body };
+    GatewayError::bad_request(message).with_cause(fault)
+}
+
 /// A path under a Foreman prefix that no route matches.
 pub(super) fn unknown_route(path: &str) -> GatewayError {
     let kind = ErrorKind::NotFound { resource: ROUTE, id: path.to_owned() };
@@ -66,6 +105,21 @@ pub(super) fn unknown_route(path: &str) -> GatewayError {
 
 pub(super) fn method_not_allowed(method: &http::Method) -> GatewayError {
     GatewayError::new(ErrorKind::MethodNotAllowed, Side::Downstream, format!("method {method} is not allowed here"))
+}
+
+/// Renders an error as Foreman does, a 405 naming the methods of the
+/// path the request was for: a list's, or an image's.
+pub(super) fn render_for(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
+    let mut reply = render(err);
+    if err.kind == ErrorKind::MethodNotAllowed {
+        let allow = match ctx.method {
+            "index" | "create" => "GET, HEAD, POST",
+            "show" | "update" | "destroy" => "GET, HEAD, PUT, PATCH, DELETE",
+            _ => "GET, HEAD",
+        };
+        reply.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    reply
 }
 
 /// Renders an error as Foreman does.
@@ -111,7 +165,7 @@ fn body_of(err: &GatewayError) -> Value {
         ErrorKind::BadRequest => json!({ "error": { "message": message, "class": BAD_REQUEST } }),
         ErrorKind::Unauthorized => wrapped(UNAUTHORIZED),
         ErrorKind::Forbidden => json!({ "error": { "message": "Access denied", "details": message } }),
-        ErrorKind::UnsupportedMediaType => wrapped(MEDIA_TYPE),
+        ErrorKind::UnsupportedMediaType => wrapped(&media_type_message("")),
         ErrorKind::Unsupported { operation, backend } => {
             wrapped(&format!("{operation} is not supported by the {backend} backend"))
         }
@@ -137,7 +191,13 @@ fn wrapped(message: &str) -> Value {
 pub(super) fn decode(call: &UpstreamCall, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> GatewayError {
     let parsed = serde_json::from_slice::<Value>(body).ok().filter(Value::is_object);
     let message = parsed.as_ref().map(message_of).unwrap_or_default();
-    let err = error_from_status(call, status, headers, &message);
+    let mut err = error_from_status(call, status, headers, &message);
+    // an update or delete names its image, as a show does
+    if let (ErrorKind::NotFound { id, .. }, UpstreamCall::Write(write)) = (&mut err.kind, call)
+        && let Some(image) = write.image_id()
+    {
+        image.as_str().clone_into(id);
+    }
     match parsed {
         Some(body) => {
             let kind = err.kind.clone();
@@ -205,7 +265,7 @@ mod tests {
             ),
             (kind(ErrorKind::Conflict), 409, json!({"error": {"message": "something broke"}})),
             (kind(ErrorKind::MethodNotAllowed), 405, json!({"error": {"message": "something broke"}})),
-            (kind(ErrorKind::UnsupportedMediaType), 415, json!({"error": {"message": MEDIA_TYPE}})),
+            (kind(ErrorKind::UnsupportedMediaType), 415, json!({"error": {"message": media_type_message("")}})),
             (kind(ErrorKind::PayloadTooLarge), 413, json!({"error": {"message": "something broke"}})),
             (kind(ErrorKind::RateLimited { retry_after: None }), 429, json!({"error": {"message": "something broke"}})),
             (

@@ -246,6 +246,37 @@ impl Serialize for Stamp {
     }
 }
 
+/// A timestamp written the way ActiveRecord's `to_json` writes it
+/// (`2019-09-11T14:34:13.271Z`: UTC, milliseconds).
+struct IsoStamp(OffsetDateTime);
+
+impl Serialize for IsoStamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let t = self.0.to_offset(UtcOffset::UTC);
+        if !(0..=9999).contains(&t.year()) {
+            return serializer.collect_str(&format_args!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.millisecond()
+            ));
+        }
+        let mut text = *b"0000-00-00T00:00:00.000Z";
+        put_digits(&mut text[0..4], t.year().unsigned_abs());
+        put_digits(&mut text[5..7], u32::from(u8::from(t.month())));
+        put_digits(&mut text[8..10], u32::from(t.day()));
+        put_digits(&mut text[11..13], u32::from(t.hour()));
+        put_digits(&mut text[14..16], u32::from(t.minute()));
+        put_digits(&mut text[17..19], u32::from(t.second()));
+        put_digits(&mut text[20..23], u32::from(t.millisecond()));
+        serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
+    }
+}
+
 /// Writes `value` as decimal digits filling `out`, zero-padded on the left.
 fn put_digits(out: &mut [u8], mut value: u32) {
     for digit in out.iter_mut().rev() {
@@ -313,6 +344,42 @@ impl Serialize for ImageView<'_> {
                 map.serialize_entry(key, value)?;
             }
         }
+        map.end()
+    }
+}
+
+/// An image as the raw model JSON a DELETE answers with (`resource.to_json`:
+/// the `images` columns in table order). `password` is always null: the
+/// gateway never keeps one.
+pub(super) struct RawRecord<'a> {
+    pub image: &'a Image,
+    pub scope: Option<&'a str>,
+}
+
+impl Serialize for RawRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let image = self.image;
+        let extra = |key: &str| image.extra.get(key);
+        let mut map = serializer.serialize_map(Some(12))?;
+        map.serialize_entry("id", &NumericOrText(image.id.as_str()))?;
+        map.serialize_entry("operatingsystem_id", &extra(OS_ID))?;
+        match extra(CR_ID) {
+            Some(id) => map.serialize_entry("compute_resource_id", id)?,
+            None => map.serialize_entry("compute_resource_id", &self.scope.map(NumericOrText))?,
+        }
+        map.serialize_entry("architecture_id", &extra(ARCH_ID))?;
+        match extra(UUID) {
+            Some(uuid) => map.serialize_entry("uuid", uuid)?,
+            None => map.serialize_entry("uuid", image.id.as_str())?,
+        }
+        map.serialize_entry("username", &extra(USERNAME))?;
+        map.serialize_entry("name", &image.name)?;
+        map.serialize_entry("created_at", &image.created.map(IsoStamp))?;
+        map.serialize_entry("updated_at", &image.updated.map(IsoStamp))?;
+        map.serialize_entry("iam_role", &extra(IAM_ROLE))?;
+        // the column's default
+        map.serialize_entry("user_data", extra(USER_DATA).unwrap_or(&Value::Bool(false)))?;
+        map.serialize_entry("password", &())?;
         map.end()
     }
 }
@@ -431,6 +498,27 @@ mod tests {
         );
         assert_eq!(write(&image, Some("cr.example"))["compute_resource_id"], json!("cr.example"));
         assert_eq!(write(&image, None)["compute_resource_id"], Value::Null);
+    }
+
+    #[test]
+    fn a_deleted_image_is_the_raw_record_with_a_null_password() {
+        let image = Image {
+            id: ImageId::new("ami-1"),
+            name: "n".into(),
+            created: Some(datetime!(2019-09-11 16:34:13.005 +02:00)),
+            extra: [("foreman.password".to_owned(), json!("secret")), (USER_DATA.to_owned(), json!(true))].into(),
+            ..Image::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&RawRecord { image: &image, scope: Some("cr.example") }).unwrap(),
+            concat!(
+                r#"{"id":"ami-1","operatingsystem_id":null,"compute_resource_id":"cr.example","architecture_id":null,"#,
+                r#""uuid":"ami-1","username":null,"name":"n","created_at":"2019-09-11T14:34:13.005Z","updated_at":null,"#,
+                r#""iam_role":null,"user_data":true,"password":null}"#
+            )
+        );
+        let bc = serde_json::to_value(IsoStamp(datetime!(-0001-01-01 0:00 UTC))).unwrap();
+        assert_eq!(bc, json!("-001-01-01T00:00:00.000Z"));
     }
 
     #[test]

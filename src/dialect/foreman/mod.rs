@@ -3,8 +3,8 @@
 //! # Edge paths
 //!
 //! Every path may carry `/v2` after `/api` (Foreman's `ApiConstraints`), a
-//! trailing slash or a `.json` suffix. Methods other than GET/HEAD on image
-//! paths are 405 for now.
+//! trailing slash or a `.json` suffix. `ctx.method` is the controller
+//! action (`index`, `show`, `create`, `update`, `destroy`).
 //!
 //! | path                                                  | op                                                   |
 //! |-------------------------------------------------------|------------------------------------------------------|
@@ -13,7 +13,39 @@
 //! | `GET /api/operatingsystems/{os}/images`               | `List`, extra `foreman.operatingsystem_id = os`      |
 //! | `GET /api/architectures/{arch}/images`                | `List`, extra `foreman.architecture_id = arch`       |
 //! | `GET /api/{operatingsystems,architectures}/{p}/images/{id}` | `List` of id + the parent condition, limit 1; shown bare, 404 when empty |
+//! | `POST …/{parent}/{p}/images` `{"image":{…}}`          | `Write(Register(image))`: the body's fields (see `write.rs`), extra `foreman.<parent>_id = p`; 201 `main` view |
+//! | `PUT`/`PATCH …/{parent}/{p}/images/{id}` `{"image":{…}}` | `Write(Update{id, patch})`; `{"image":{}}` is an empty patch; 200 `main` view |
+//! | `DELETE …/{parent}/{p}/images/{id}`                   | `Write(Delete{id, trash: false})` (Foreman has no trash); 200 raw record |
+//! | another method on an image path                       | 405, `Allow` naming the path's methods               |
 //! | any other `/api/…` (not `/api/grid/…`), `/apidoc/…`   | 404 `{"error":{"message":"no route matches …"}}`    |
+//!
+//! # Writes
+//!
+//! Rails routes the writes under all three parents; apipie documents them
+//! under compute resources only. Under an operating system or architecture
+//! an update or delete names its image by id alone: the gateway cannot make
+//! a write conditional on the parent, where Foreman would answer 404 for an
+//! image outside it.
+//!
+//! | step (in Foreman's order)                  | refusal                                                      |
+//! |--------------------------------------------|--------------------------------------------------------------|
+//! | POST/PUT/PATCH without a JSON media type (`application/json`, `text/x-json`, `application/jsonrequest`, any parameters) | 415 `{"error":{"message":"Media type in 'Content-Type: <as sent>' is unsupported …"}}` |
+//! | a JSON body that does not parse (DELETE's too) | 400 `{"status":400,"error":"There was a problem in the JSON you submitted: unexpected token at '…'"}` |
+//! | a required field missing or blank          | 422 `{"error":{"id":<image id or null>,"errors":{…},"full_messages":[…]}}` |
+//!
+//! Foreman checks the media type of POST and PUT only; PATCH is held to it
+//! here too, rather than read as a form. The parser's message is worded as
+//! Ruby's, quoting the body from where reading stopped (or all of it when it
+//! ended early); the exact spot may differ from Ruby's.
+//!
+//! A created image is the `main` view with status 201; an update's, 200.
+//! A delete answers the raw model JSON (`resource.to_json`): `id`,
+//! `operatingsystem_id`, `compute_resource_id`, `architecture_id`, `uuid`,
+//! `username`, `name`, `created_at`/`updated_at` as `2019-09-11T14:34:13.271Z`,
+//! `iam_role`, `user_data` (`false`, the column default, when unknown) and
+//! `password`, always null. No password is ever kept: one given in a body
+//! is dropped on reading, so an update giving only a password changes
+//! nothing.
 //!
 //! # List parameters
 //!
@@ -64,11 +96,14 @@
 //! | BadRequest           | 400    | `{"error":{"message","class"[, "parameter_name"]}}` (class `ActionController::BadRequest` when none is known) |
 //! | Unauthorized         | 401    | `{"error":{"message":"Unable to authenticate user "}}` (login unknown: blank, as Foreman renders it without one) |
 //! | Forbidden            | 403    | `{"error":{"message":"Access denied","details":<message>}}`       |
-//! | UnsupportedMediaType | 415    | Foreman's media type message, content type blank                 |
+//! | UnsupportedMediaType | 415    | Foreman's media type message, content type blank (the edge's own 415 names it) |
 //! | Unsupported          | 501    | `{"error":{"message":"<operation> is not supported by the <backend> backend"}}` |
 //! | UpstreamUnavailable  | 503    | `{"message":…}` (no wrapper, as Foreman's maintenance reply)     |
 //! | Internal             | 500    | `{"error":{"message":"Internal Server Error: the server was unable …"}}` |
 //! | others               | status | `{"error":{"message":…}}` (429 adds `Retry-After`, 405 `Allow`)  |
+//!
+//! The edge's own refusals of bad writes (415, malformed JSON 400, 422)
+//! travel as Foreman bodies too, so they are rendered exactly.
 //!
 //! A Foreman error body read from an upstream (or built for a bad
 //! parameter) travels as the error's cause and is repeated as it is,
@@ -94,15 +129,39 @@
 //! `architecture` fields are ids), so they stay with the gateway like every
 //! other condition.
 //!
+//! Writes, sent once with the same headers and a JSON body:
+//!
+//! | op                        | request                                                  | reply                       |
+//! |---------------------------|----------------------------------------------------------|-----------------------------|
+//! | `Register(image)`         | `POST …/images` `{"image":{name, username, uuid, architecture_id \| architecture_name, operatingsystem_id \| operatingsystem_name, user_data, iam_role}}` (what the image has) | 201 → `Image` |
+//! | `Update{id, patch}`       | `PUT …/images/{id}` `{"image":{…}}`, the patch's fields  | 200 → `Image`               |
+//! | `Delete{id, trash}`       | `DELETE …/images/{id}`, no body, whatever `trash` says   | 200 raw record → `Image` with status `Deleted`; an empty body → `Done` |
+//! | `Snapshot`, `Restore`, metadata ops | —: unsupported (Foreman registers existing templates; it cannot save one from a server, has no trash and no metadata) | |
+//!
+//! A display name (`os`, `architecture`) is sent as `operatingsystem_name`
+//! / `architecture_name`, which Foreman looks up, only when the id is not
+//! known. A register never sends `compute_resource_id` or
+//! `compute_resource_name`: the upstream path names the compute resource,
+//! and Foreman would ignore them. No password is ever sent.
+//!
+//! An update is sent only when Foreman can store all of it: a patch with a
+//! `description`, a visibility (`public`) or an extra other than Foreman's
+//! permitted parameters (`foreman.username`, `uuid`, `operatingsystem_id`,
+//! `architecture_id`, `compute_resource_id`, `compute_resource_name`,
+//! `user_data`, `iam_role`) is unsupported as a whole, never sent in part.
+//!
 //! Error statuses map through [`super::error_from_status`]; a JSON body's
 //! most telling text (422 `full_messages`, 403 `details`, `message`)
-//! becomes the message.
+//! becomes the message. A 422 is a bad request that keeps Foreman's body,
+//! so a Foreman edge answers the very same 422 and others their own 400;
+//! a 404 to an update names its image.
 
 mod edge;
 mod fault;
 mod image;
 mod search;
 mod upstream;
+mod write;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, request::Parts};
@@ -126,16 +185,16 @@ impl EdgeCodec for Foreman {
         edge::context(parts, origin)
     }
 
-    fn decode(&self, ctx: &mut EdgeCtx, parts: &Parts, _body: &Bytes) -> Result<EdgeRequest, GatewayError> {
-        edge::decode(ctx, parts)
+    fn decode(&self, ctx: &mut EdgeCtx, parts: &Parts, body: &Bytes) -> Result<EdgeRequest, GatewayError> {
+        edge::decode(ctx, parts, body)
     }
 
     fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
         edge::encode(ctx, op, outcome)
     }
 
-    fn encode_error(&self, _ctx: &EdgeCtx, err: &GatewayError) -> Reply {
-        fault::render(err)
+    fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
+        fault::render_for(ctx, err)
     }
 }
 

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::super::{Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, percent_encode_segment};
 use super::image::{WireImage, is_decimal};
-use super::{edge, fault, search};
-use crate::model::{Filter, GatewayError, ListPage, PageStart, Sort, SortField};
+use super::{edge, fault, search, write};
+use crate::model::{Filter, GatewayError, ImageStatus, ListPage, PageStart, Sort, SortField, WriteOp};
 
 /// What hammer and apipie-bindings send.
 const ACCEPT: &str = "application/json;version=2";
@@ -48,28 +48,50 @@ pub(super) fn encode(call: &UpstreamCall, target: &Target<'_>) -> Result<http::R
         return Err(GatewayError::internal("a foreman upstream needs a compute resource id as its scope"));
     }
     let mut url = format!("{}/api/v2/compute_resources/{}/images", target.base, percent_encode_segment(target.scope));
-    match call {
+    let member = |url: &mut String, id: &crate::model::ImageId| {
+        url.push('/');
+        url.push_str(&percent_encode_segment(id.as_str()));
+    };
+    let (method, body) = match call {
         UpstreamCall::Show(id) => {
-            url.push('/');
-            url.push_str(&percent_encode_segment(id.as_str()));
+            member(&mut url, id);
+            (Method::GET, None)
         }
         UpstreamCall::List { filter, sort, start, limit, .. } => {
             url.push('?');
             url.push_str(&list_query(filter, *sort, start, *limit)?);
+            (Method::GET, None)
+        }
+        UpstreamCall::Write(WriteOp::Register(image)) => (Method::POST, Some(write::register_body(image))),
+        UpstreamCall::Write(WriteOp::Update { id, patch }) => {
+            let body = write::update_body(patch)
+                .map_err(|field| GatewayError::unsupported(format!("update an image's {field}"), "foreman"))?;
+            member(&mut url, id);
+            (Method::PUT, Some(body))
+        }
+        UpstreamCall::Write(WriteOp::Delete { id, .. }) => {
+            member(&mut url, id);
+            (Method::DELETE, None)
         }
         UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => {
             return Err(GatewayError::unsupported(call.name(), "foreman"));
         }
-    }
+    };
+    let body = match body {
+        Some(body) => Bytes::from(
+            serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("cannot write foreman body: {e}")))?,
+        ),
+        None => Bytes::new(),
+    };
     let mut request = http::Request::builder()
-        .method(Method::GET)
+        .method(method)
         .uri(url)
         .header(header::ACCEPT, ACCEPT)
         .header(header::CONTENT_TYPE, "application/json");
     if let Some(authorization) = authorization(target.credentials)? {
         request = request.header(header::AUTHORIZATION, authorization);
     }
-    request.body(Bytes::new()).map_err(|e| GatewayError::internal(format!("cannot build foreman request: {e}")))
+    request.body(body).map_err(|e| GatewayError::internal(format!("cannot build foreman request: {e}")))
 }
 
 /// `search`, `order`, `page` and `per_page` (`all` when no limit is set).
@@ -143,13 +165,20 @@ pub(super) fn decode(
     let unreadable = |e: serde_json::Error| {
         GatewayError::upstream_protocol(format!("unreadable foreman reply to {}: {e}", call.name())).with_cause(e)
     };
+    let image = || serde_json::from_slice::<WireImage>(body).map(|w| w.0).map_err(unreadable);
     match call {
-        UpstreamCall::Show(_) => {
-            serde_json::from_slice::<WireImage>(body).map(|w| Outcome::Image(w.0)).map_err(unreadable)
+        UpstreamCall::Show(_) | UpstreamCall::Write(WriteOp::Register(_) | WriteOp::Update { .. }) => {
+            image().map(Outcome::Image)
         }
         UpstreamCall::List { .. } => {
             serde_json::from_slice::<WireEnvelope>(body).map(|e| Outcome::List(e.into_page())).map_err(unreadable)
         }
+        // the raw record of what was deleted; nothing at all is done too
+        UpstreamCall::Write(WriteOp::Delete { .. }) if body.trim_ascii().is_empty() => Ok(Outcome::Done),
+        UpstreamCall::Write(WriteOp::Delete { .. }) => image().map(|mut image| {
+            image.status = ImageStatus::Deleted;
+            Outcome::Image(image)
+        }),
         UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => Err(GatewayError::unsupported(call.name(), "foreman")),
     }
 }
@@ -188,7 +217,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::model::{ErrorKind, GetMany, ImageId, LookupKey, View};
+    use crate::model::{ErrorKind, GetMany, ImageId, ImagePatch, LookupKey, Snapshot, View};
 
     const BASIC: Credentials = Credentials::None;
 
@@ -387,6 +416,126 @@ mod tests {
             let err = decode(call, StatusCode::OK, &HeaderMap::new(), body.as_bytes()).unwrap_err();
             assert_eq!(err.kind, ErrorKind::UpstreamProtocol, "{body}");
         }
+    }
+
+    fn write(op: WriteOp) -> UpstreamCall {
+        UpstreamCall::Write(op)
+    }
+
+    fn sent(call: &UpstreamCall) -> (Method, String, String) {
+        let credentials = Credentials::Basic { user: "admin".into(), password: "changeme".into() };
+        let request = encode(call, &target(&credentials)).unwrap();
+        assert_eq!(request.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(request.headers()[header::AUTHORIZATION], "Basic YWRtaW46Y2hhbmdlbWU=");
+        let body = String::from_utf8(request.body().to_vec()).unwrap();
+        (request.method().clone(), request.uri().to_string(), body)
+    }
+
+    const IMAGES: &str = "https://foreman.example/prefix/api/v2/compute_resources/980190962/images";
+
+    #[test]
+    fn register_posts_the_image_hash() {
+        let image = crate::model::Image {
+            name: "TestImage".into(),
+            extra: [
+                ("foreman.username".to_owned(), json!("ec2-user")),
+                ("foreman.uuid".to_owned(), json!("abcdef")),
+                ("foreman.compute_resource_id".to_owned(), json!(1)),
+                ("foreman.architecture_id".to_owned(), json!(331892513)),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            sent(&write(WriteOp::Register(image))),
+            (
+                Method::POST,
+                IMAGES.to_owned(),
+                r#"{"image":{"name":"TestImage","username":"ec2-user","uuid":"abcdef","architecture_id":331892513}}"#
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn update_puts_what_foreman_can_store_and_nothing_else() {
+        let patch = ImagePatch { name: Some("new".into()), ..ImagePatch::default() };
+        let update = write(WriteOp::Update { id: ImageId::new("a/b"), patch });
+        assert_eq!(sent(&update), (Method::PUT, format!("{IMAGES}/a%2Fb"), r#"{"image":{"name":"new"}}"#.to_owned()));
+        let noop = write(WriteOp::Update { id: ImageId::new("5"), patch: ImagePatch::default() });
+        assert_eq!(sent(&noop).2, r#"{"image":{}}"#);
+        let patch = ImagePatch { name: Some("new".into()), description: Some("d".into()), ..ImagePatch::default() };
+        let err = encode(&write(WriteOp::Update { id: ImageId::new("5"), patch }), &target(&BASIC)).unwrap_err();
+        assert_eq!(
+            err.kind,
+            ErrorKind::Unsupported { operation: "update an image's description".into(), backend: "foreman" }
+        );
+    }
+
+    #[test]
+    fn delete_sends_no_body_whatever_the_trash() {
+        for trash in [false, true] {
+            let delete = write(WriteOp::Delete { id: ImageId::new("42"), trash });
+            assert_eq!(sent(&delete), (Method::DELETE, format!("{IMAGES}/42"), String::new()));
+        }
+    }
+
+    fn unexpressible() -> Vec<WriteOp> {
+        let id = || ImageId::new("1");
+        vec![
+            WriteOp::Snapshot(Snapshot { server_id: "s".into(), name: "n".into(), ..Snapshot::default() }),
+            WriteOp::Restore(id()),
+            WriteOp::SetMetadata { id: id(), items: Default::default(), replace: true },
+            WriteOp::SetMetadataItem { id: id(), key: "k".into(), value: json!("v") },
+            WriteOp::DeleteMetadataItem { id: id(), key: "k".into() },
+        ]
+    }
+
+    #[test]
+    fn snapshots_restores_and_metadata_are_unsupported() {
+        for op in unexpressible() {
+            let call = write(op);
+            let expected = ErrorKind::Unsupported { operation: call.name().into(), backend: "foreman" };
+            assert_eq!(encode(&call, &target(&BASIC)).unwrap_err().kind, expected);
+            assert_eq!(decoded(&call, 200, &json!({"id": 1})).unwrap_err().kind, expected);
+        }
+    }
+
+    #[test]
+    fn write_replies_become_images() {
+        let body = json!({"id": 7, "name": "n", "uuid": "u", "password": "secret"});
+        let register = write(WriteOp::Register(Default::default()));
+        let Outcome::Image(image) = decoded(&register, 201, &body).unwrap() else { panic!() };
+        assert_eq!((image.id.as_str(), image.status), ("7", ImageStatus::Active));
+        let update = write(WriteOp::Update { id: ImageId::new("7"), patch: ImagePatch::default() });
+        assert!(matches!(decoded(&update, 200, &body).unwrap(), Outcome::Image(_)));
+        let delete = write(WriteOp::Delete { id: ImageId::new("7"), trash: false });
+        let Outcome::Image(image) = decoded(&delete, 200, &body).unwrap() else { panic!() };
+        assert_eq!(image.status, ImageStatus::Deleted);
+        assert!(!format!("{image:?}").contains("secret"));
+        assert_eq!(decode(&delete, StatusCode::OK, &HeaderMap::new(), b"").unwrap(), Outcome::Done);
+        assert_eq!(decode(&delete, StatusCode::NO_CONTENT, &HeaderMap::new(), b" \n").unwrap(), Outcome::Done);
+        let err = decode(&register, StatusCode::CREATED, &HeaderMap::new(), b"<html>").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UpstreamProtocol);
+    }
+
+    #[test]
+    fn write_refusals_keep_foremans_body() {
+        let register = write(WriteOp::Register(Default::default()));
+        let body = json!({"error": {"id": null, "errors": {"uuid": ["could not be found in bigcompute"]},
+                                    "full_messages": ["Uuid could not be found in bigcompute"]}});
+        let err = decoded(&register, 422, &body).unwrap_err();
+        assert_eq!(
+            (err.kind.clone(), err.message.as_ref()),
+            (ErrorKind::BadRequest, "Uuid could not be found in bigcompute")
+        );
+        let reply = fault::render(&err);
+        assert_eq!(reply.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(super::super::tests::body_json(reply), body);
+        let update = write(WriteOp::Update { id: ImageId::new("77"), patch: ImagePatch::default() });
+        let err =
+            decoded(&update, 404, &json!({"error": {"message": "Resource image not found by id '77'"}})).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "77".into() });
     }
 
     #[test]
