@@ -36,36 +36,44 @@ pub enum Command {
     CheckConfig { file: PathBuf },
 }
 
-/// The environment variables a one-line upstream takes its credentials and
-/// scope from: the ecosystem's own names where it has them.
-pub struct UpstreamEnv {
-    pub user: Option<&'static str>,
-    pub password: Option<&'static str>,
-    pub token: Option<&'static str>,
-    pub api_key: Option<&'static str>,
-    pub secret: Option<&'static str>,
-    pub scope: &'static str,
-}
-
-pub fn upstream_env(dialect: Dialect) -> UpstreamEnv {
-    let none = UpstreamEnv { user: None, password: None, token: None, api_key: None, secret: None, scope: "" };
+/// The environment a one-line upstream takes its credentials and scope
+/// from: the ecosystem's own names where it has them (`OS_*` for OpenStack).
+fn credentials_from_env(dialect: Dialect) -> (CredentialsConfig, Option<String>) {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let none = CredentialsConfig::default();
     match dialect {
-        Dialect::OpenStack => UpstreamEnv { token: Some("OS_TOKEN"), scope: "OS_PROJECT_ID", ..none },
-        Dialect::Hostway => UpstreamEnv {
-            user: Some("HOSTWAY_USERNAME"),
-            password: Some("HOSTWAY_PASSWORD"),
-            scope: "HOSTWAY_ACCOUNT",
-            ..none
-        },
+        Dialect::OpenStack => (
+            CredentialsConfig {
+                token: var("OS_TOKEN"),
+                auth_url: var("OS_AUTH_URL"),
+                user: var("OS_USERNAME"),
+                password: var("OS_PASSWORD"),
+                user_domain_name: var("OS_USER_DOMAIN_NAME"),
+                user_domain_id: var("OS_USER_DOMAIN_ID"),
+                project_name: var("OS_PROJECT_NAME"),
+                project_id: var("OS_PROJECT_ID"),
+                project_domain_name: var("OS_PROJECT_DOMAIN_NAME"),
+                project_domain_id: var("OS_PROJECT_DOMAIN_ID"),
+                application_credential_id: var("OS_APPLICATION_CREDENTIAL_ID"),
+                application_credential_secret: var("OS_APPLICATION_CREDENTIAL_SECRET"),
+                interface: var("OS_INTERFACE"),
+                region: var("OS_REGION_NAME"),
+                ..none
+            },
+            // with Keystone the catalog's endpoint names the project
+            var("OS_PROJECT_ID").filter(|_| var("OS_AUTH_URL").is_none()),
+        ),
+        Dialect::Hostway => (
+            CredentialsConfig { user: var("HOSTWAY_USERNAME"), password: var("HOSTWAY_PASSWORD"), ..none },
+            var("HOSTWAY_ACCOUNT"),
+        ),
         Dialect::GoGrid => {
-            UpstreamEnv { api_key: Some("GOGRID_API_KEY"), secret: Some("GOGRID_SHARED_SECRET"), scope: "", ..none }
+            (CredentialsConfig { api_key: var("GOGRID_API_KEY"), secret: var("GOGRID_SHARED_SECRET"), ..none }, None)
         }
-        Dialect::Foreman => UpstreamEnv {
-            user: Some("FOREMAN_USERNAME"),
-            password: Some("FOREMAN_PASSWORD"),
-            scope: "FOREMAN_COMPUTE_RESOURCE",
-            ..none
-        },
+        Dialect::Foreman => (
+            CredentialsConfig { user: var("FOREMAN_USERNAME"), password: var("FOREMAN_PASSWORD"), ..none },
+            var("FOREMAN_COMPUTE_RESOURCE"),
+        ),
     }
 }
 
@@ -94,18 +102,10 @@ impl Cli {
         let (name, url) = spec.split_once('=').ok_or_else(|| bad("expected DIALECT=URL"))?;
         let dialect =
             Dialect::from_name(name).ok_or_else(|| bad("dialect must be hostway, openstack, gogrid or foreman"))?;
-        let env = upstream_env(dialect);
-        let var = |name: Option<&str>| name.and_then(|n| std::env::var(n).ok());
+        let (credentials, scope) = credentials_from_env(dialect);
         let mut up = UpstreamConfig::new(dialect.name(), dialect, url);
-        up.scope = self.scope.clone().or_else(|| var(Some(env.scope))).unwrap_or_default();
-        up.credentials = CredentialsConfig {
-            user: var(env.user),
-            password: var(env.password),
-            token: var(env.token),
-            api_key: var(env.api_key),
-            secret: var(env.secret),
-            ..CredentialsConfig::default()
-        };
+        up.scope = self.scope.clone().or(scope).unwrap_or_default();
+        up.credentials = credentials;
         Ok(up)
     }
 }

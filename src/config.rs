@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::backend::{ClientSettings, UpstreamSettings};
+use crate::backend::keystone::NameOrId;
+use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, UpstreamSettings};
 use crate::dialect::{Credentials, Dialect, Format};
+use crate::identity::{Client, Identity, Secret, Tenant};
 
 /// The name routes use for the embedded catalog.
 pub const MEMORY: &str = "memory";
@@ -21,6 +23,11 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub catalog: CatalogConfig,
+    #[serde(default)]
+    pub identity: IdentityConfig,
+    /// The callers the edges accept; the documented demo client when none.
+    #[serde(default, rename = "client")]
+    pub clients: Vec<ClientConfig>,
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<UpstreamConfig>,
     #[serde(default, rename = "route")]
@@ -51,6 +58,65 @@ impl Default for ServerConfig {
     }
 }
 
+/// How the edges authenticate.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// How far a GoGrid signature's clock may be from the gateway's, in seconds.
+    pub gogrid_window_secs: u64,
+    /// How long a token the gateway's Keystone issues lives, in seconds.
+    pub token_lifetime_secs: u64,
+    /// The region of the endpoints in the gateway's Keystone catalog.
+    pub region: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self { gogrid_window_secs: 300, token_lifetime_secs: 3600, region: "RegionOne".into() }
+    }
+}
+
+/// A caller, its credentials and its tenant. Every secret may come from the
+/// file, an environment variable (`*_env`) or a file (`*_file`); a password
+/// may be an argon2 hash (`password_hash`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub name: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<std::path::PathBuf>,
+    pub password_hash: Option<String>,
+    /// Keystone domain of the user.
+    #[serde(default = "default_domain")]
+    pub domain: String,
+    pub api_key: Option<String>,
+    pub secret: Option<String>,
+    pub secret_env: Option<String>,
+    pub secret_file: Option<std::path::PathBuf>,
+    /// May read but not change images.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Hostway account in edge paths.
+    #[serde(default)]
+    pub account: String,
+    /// OpenStack project in edge paths and tokens.
+    #[serde(default)]
+    pub project: String,
+    /// Foreman compute resource in edge paths; any when absent.
+    pub compute_resource: Option<String>,
+    /// The backend its requests go to (an upstream's name or `memory`);
+    /// the routes decide when absent.
+    pub backend: Option<String>,
+    /// The account, project or compute resource upstream, for this client.
+    pub upstream_scope: Option<String>,
+}
+
+fn default_domain() -> String {
+    "default".into()
+}
+
 /// The embedded catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +131,10 @@ pub struct UpstreamConfig {
     /// The name routes refer to.
     pub name: String,
     pub dialect: Dialect,
-    /// Root URL of the upstream server (`http://nova.internal:8774`).
+    /// Root URL of the upstream server (`http://nova.internal:8774`); an
+    /// OpenStack upstream with `auth_url` may leave it out and use the
+    /// compute endpoint of Keystone's catalog.
+    #[serde(default)]
     pub url: String,
     /// Account (Hostway), project (OpenStack) or compute resource (Foreman) upstream.
     #[serde(default)]
@@ -119,6 +188,22 @@ pub struct CredentialsConfig {
     pub api_key: Option<String>,
     pub secret: Option<String>,
     pub secret_env: Option<String>,
+    /// OpenStack: Keystone's URL; with it the token comes from Keystone
+    /// (password or application credential) instead of `token`.
+    pub auth_url: Option<String>,
+    pub user_domain_name: Option<String>,
+    pub user_domain_id: Option<String>,
+    pub project_name: Option<String>,
+    pub project_id: Option<String>,
+    pub project_domain_name: Option<String>,
+    pub project_domain_id: Option<String>,
+    pub application_credential_id: Option<String>,
+    pub application_credential_secret: Option<String>,
+    pub application_credential_secret_env: Option<String>,
+    /// Catalog interface of the compute endpoint (default `public`).
+    pub interface: Option<String>,
+    /// Catalog region of the compute endpoint.
+    pub region: Option<String>,
 }
 
 /// Sends the requests of one edge dialect (and, optionally, one tenant the
@@ -173,6 +258,10 @@ impl Config {
             if up.name == MEMORY || !names.insert(up.name.as_str()) {
                 return invalid(format!("{at}: name must be unique and not {MEMORY:?}"));
             }
+            up.settings().map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
+            if up.url.is_empty() {
+                continue;
+            }
             let url = url::Url::parse(&up.url).map_err(|e| ConfigError::Invalid(format!("{at}: url: {e}")))?;
             if url.scheme() != "http" {
                 return invalid(format!("{at}: url: only http:// upstreams are supported, not {}://", url.scheme()));
@@ -186,6 +275,31 @@ impl Config {
             up.credentials().map_err(|e| ConfigError::Invalid(format!("{at}: credentials: {e}")))?;
         }
         let known = |name: &str| name == MEMORY || names.contains(name);
+        if self.clients.is_empty() && !self.server.listen.ip().is_loopback() {
+            return invalid(format!(
+                "server.listen {}: the demo credentials serve only on a loopback address; declare [[client]] entries to listen elsewhere",
+                self.server.listen
+            ));
+        }
+        let mut logins = BTreeSet::new();
+        for (i, client) in self.clients.iter().enumerate() {
+            let at = format!("client[{i}] ({:?})", client.name);
+            client.client().map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
+            for login in [
+                client.user.as_deref().map(|u| format!("user {u}")),
+                client.api_key.as_deref().map(|k| format!("api_key {k}")),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !logins.insert(login.clone()) {
+                    return invalid(format!("{at}: {login} is already another client's"));
+                }
+            }
+            if let Some(backend) = client.backend.as_deref().filter(|b| !known(b)) {
+                return invalid(format!("{at}.backend: no upstream named {backend:?}"));
+            }
+        }
         if !known(&self.server.default_backend) {
             return invalid(format!("server.default_backend: no upstream named {:?}", self.server.default_backend));
         }
@@ -200,6 +314,94 @@ impl Config {
 
 fn invalid<T>(msg: String) -> Result<T, ConfigError> {
     Err(ConfigError::Invalid(msg))
+}
+
+/// A secret given in the file, named by an environment variable, or kept in
+/// a file of its own; the variable wins, then the file, then the value.
+fn resolve_secret(
+    key: &str,
+    value: &Option<String>,
+    env: &Option<String>,
+    file: &Option<std::path::PathBuf>,
+) -> Result<Option<String>, String> {
+    if let Some(var) = env {
+        match std::env::var(var) {
+            Ok(v) => return Ok(Some(v)),
+            Err(_) if value.is_some() || file.is_some() => {}
+            Err(_) => return Err(format!("{key}_env names {var}, which is not set")),
+        }
+    }
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{key}_file {}: {e}", path.display()))?;
+        return Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()));
+    }
+    Ok(value.clone())
+}
+
+impl ClientConfig {
+    /// The client, its secrets resolved.
+    pub fn client(&self) -> Result<Client, String> {
+        let password = match (
+            &self.password_hash,
+            resolve_secret("password", &self.password, &self.password_env, &self.password_file)?,
+        ) {
+            (Some(_), Some(_)) => return Err("give password or password_hash, not both".into()),
+            (Some(hash), None) => {
+                argon2::password_hash::PasswordHash::new(hash).map_err(|e| format!("password_hash: {e}"))?;
+                Some(Secret::Argon2(hash.clone()))
+            }
+            (None, plain) => plain.map(Secret::Plain),
+        };
+        if self.user.is_some() != password.is_some() {
+            return Err("user and password go together".into());
+        }
+        let gogrid_secret = resolve_secret("secret", &self.secret, &self.secret_env, &self.secret_file)?;
+        if self.api_key.is_some() != gogrid_secret.is_some() {
+            return Err("api_key and secret go together".into());
+        }
+        if self.user.is_none() && self.api_key.is_none() {
+            return Err("a client needs user and password, or api_key and secret".into());
+        }
+        Ok(Client {
+            name: self.name.clone(),
+            user: self.user.clone(),
+            password,
+            domain: self.domain.to_ascii_lowercase(),
+            api_key: self.api_key.clone(),
+            gogrid_secret: gogrid_secret.map(Secret::Plain),
+            read_only: self.read_only,
+            tenant: Tenant {
+                account: self.account.clone(),
+                project: self.project.clone(),
+                compute_resource: self.compute_resource.clone(),
+                backend: self.backend.clone(),
+                upstream_scope: self.upstream_scope.clone(),
+            },
+        })
+    }
+}
+
+impl Config {
+    /// The edges' identity: the declared clients, or the demo client.
+    pub fn identity(&self) -> Result<Identity, ConfigError> {
+        let demo = self.clients.is_empty();
+        let clients = if demo {
+            vec![Client::demo()]
+        } else {
+            self.clients
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c.client().map_err(|e| ConfigError::Invalid(format!("client[{i}] ({:?}): {e}", c.name))))
+                .collect::<Result<_, _>>()?
+        };
+        let id = &self.identity;
+        Ok(Identity::new(
+            clients,
+            Duration::from_secs(id.gogrid_window_secs),
+            Duration::from_secs(id.token_lifetime_secs),
+            demo,
+        ))
+    }
 }
 
 impl UpstreamConfig {
@@ -243,12 +445,63 @@ impl UpstreamConfig {
         }
     }
 
+    /// The Keystone session an OpenStack upstream authenticates with, if any.
+    pub fn keystone(&self) -> Result<Option<KeystoneSettings>, String> {
+        let c = &self.credentials;
+        let Some(auth_url) = &c.auth_url else { return Ok(None) };
+        if self.dialect != Dialect::OpenStack {
+            return Err("auth_url is for openstack upstreams".into());
+        }
+        let named = |id: &Option<String>, name: &Option<String>| match (id, name) {
+            (Some(id), _) => Some(NameOrId::Id(id.clone())),
+            (None, Some(name)) => Some(NameOrId::Name(name.clone())),
+            (None, None) => None,
+        };
+        let app_secret = resolve_secret(
+            "application_credential_secret",
+            &c.application_credential_secret,
+            &c.application_credential_secret_env,
+            &None,
+        )?;
+        let method = match (&c.application_credential_id, app_secret) {
+            (Some(id), Some(secret)) => KeystoneAuth::ApplicationCredential { id: id.clone(), secret },
+            (Some(_), None) | (None, Some(_)) => {
+                return Err("application_credential_id and application_credential_secret go together".into());
+            }
+            (None, None) => {
+                let password = resolve_secret("password", &c.password, &c.password_env, &None)?
+                    .ok_or("keystone password authentication needs user and password")?;
+                KeystoneAuth::Password {
+                    user: NameOrId::Name(c.user.clone().ok_or("keystone password authentication needs user")?),
+                    user_domain: named(&c.user_domain_id, &c.user_domain_name).or(Some(NameOrId::Id("default".into()))),
+                    password,
+                    project: named(&c.project_id, &c.project_name)
+                        .ok_or("keystone needs project_id or project_name")?,
+                    project_domain: named(&c.project_domain_id, &c.project_domain_name)
+                        .or(Some(NameOrId::Id("default".into()))),
+                }
+            }
+        };
+        let mut settings = KeystoneSettings::new(auth_url.clone(), method);
+        if let Some(interface) = &c.interface {
+            settings.interface.clone_from(interface);
+        }
+        settings.region.clone_from(&c.region);
+        settings.validate()?;
+        Ok(Some(settings))
+    }
+
     pub fn settings(&self) -> Result<UpstreamSettings, String> {
+        let keystone = self.keystone()?;
+        if self.url.is_empty() && keystone.is_none() {
+            return Err("url is needed unless keystone's catalog gives the endpoint".into());
+        }
         Ok(UpstreamSettings {
             dialect: self.dialect,
             base: self.url.trim_end_matches('/').to_owned(),
             scope: self.scope.clone(),
-            credentials: self.credentials()?,
+            credentials: if keystone.is_some() { Credentials::None } else { self.credentials()? },
+            keystone,
             format: self.format,
             walk_limit: self.walk_limit,
             fanout: self.fanout,
@@ -302,7 +555,7 @@ mod tests {
     fn credentials_must_fit_the_dialect() {
         let text = "[[upstream]]\nname = \"gg\"\ndialect = \"gogrid\"\nurl = \"http://127.0.0.1:9\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
-        assert_eq!(err, "upstream[0] (\"gg\"): credentials: a gogrid upstream needs api_key and secret");
+        assert_eq!(err, "upstream[0] (\"gg\"): a gogrid upstream needs api_key and secret");
     }
 
     #[test]

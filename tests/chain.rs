@@ -30,7 +30,13 @@ async fn front(upstream: Dialect, inner: &TestGateway) -> TestGateway {
         _ => "demo".into(),
     };
     up.credentials = match upstream {
-        Dialect::OpenStack => CredentialsConfig { token: Some("demo".into()), ..Default::default() },
+        Dialect::OpenStack => CredentialsConfig {
+            auth_url: Some(format!("http://{}/v3", inner.addr)),
+            user: Some("demo".into()),
+            password: Some("demo".into()),
+            project_name: Some("demo".into()),
+            ..Default::default()
+        },
         Dialect::GoGrid => {
             CredentialsConfig { api_key: Some("demo".into()), secret: Some("demo".into()), ..Default::default() }
         }

@@ -61,8 +61,14 @@ async fn the_default_run_serves_every_dialect() {
 async fn a_one_line_upstream_takes_its_credentials_from_the_environment() {
     let inner = start(&["--listen", "127.0.0.1:0"], &[]);
     let url = format!("openstack=http://{}", inner.addr);
-    let front =
-        start(&["--listen", "127.0.0.1:0", "--upstream", &url], &[("OS_TOKEN", "t0k"), ("OS_PROJECT_ID", "demo")]);
+    let auth_url = format!("http://{}/v3", inner.addr);
+    let env = [
+        ("OS_AUTH_URL", auth_url.as_str()),
+        ("OS_USERNAME", "demo"),
+        ("OS_PASSWORD", "demo"),
+        ("OS_PROJECT_NAME", "demo"),
+    ];
+    let front = start(&["--listen", "127.0.0.1:0", "--upstream", &url], &env);
     let got = get(&format!("http://{}/accounts/demo/flexcloud/images/250", front.addr)).await;
     assert_eq!(got.status, 200, "{}", got.text());
     assert_eq!(got.json()["image"]["name"], "n");

@@ -25,7 +25,13 @@ async fn gateway(upstream: Option<Dialect>) -> (TestGateway, Option<TestGateway>
     let mut up = UpstreamConfig::new("inner", upstream, &format!("http://{}", inner.addr));
     up.scope = if upstream == Dialect::Foreman { "980190962".into() } else { "demo".into() };
     up.credentials = match upstream {
-        Dialect::OpenStack => CredentialsConfig { token: Some("demo".into()), ..Default::default() },
+        Dialect::OpenStack => CredentialsConfig {
+            auth_url: Some(format!("http://{}/v3", inner.addr)),
+            user: Some("demo".into()),
+            password: Some("demo".into()),
+            project_name: Some("demo".into()),
+            ..Default::default()
+        },
         Dialect::GoGrid => {
             CredentialsConfig { api_key: Some("demo".into()), secret: Some("demo".into()), ..Default::default() }
         }

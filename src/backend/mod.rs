@@ -25,10 +25,12 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub async fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
+    /// Carries out `op`; `scope` replaces an upstream's own account,
+    /// project or compute resource for this request.
+    pub async fn execute(&self, op: &ImageOp, scope: Option<&str>) -> Result<Outcome, GatewayError> {
         match self {
             Backend::Memory(catalog) => catalog.execute(op),
-            Backend::Upstream(upstream) => upstream.execute(op).await,
+            Backend::Upstream(upstream) => upstream.execute(op, scope).await,
         }
     }
 

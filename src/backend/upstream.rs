@@ -14,7 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-use super::client::HttpClient;
+use super::client::{HttpClient, UpstreamReply};
+use super::keystone::{KeystoneSession, KeystoneSettings, Token};
 use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
@@ -25,11 +26,14 @@ use crate::model::{
 #[derive(Debug, Clone)]
 pub struct UpstreamSettings {
     pub dialect: Dialect,
-    /// Root URL, without a trailing slash.
+    /// Root URL, without a trailing slash; empty to take the compute
+    /// endpoint from the Keystone catalog.
     pub base: String,
     /// Account, project or compute resource upstream.
     pub scope: String,
     pub credentials: Credentials,
+    /// A Keystone session gives OpenStack upstreams their tokens instead of `credentials`.
+    pub keystone: Option<KeystoneSettings>,
     /// Reply format asked of GoGrid upstreams.
     pub format: Format,
     /// Most images a list may walk through to filter, page or count.
@@ -42,18 +46,37 @@ pub struct Upstream {
     settings: UpstreamSettings,
     codec: &'static dyn UpstreamCodec,
     client: HttpClient,
+    keystone: Option<KeystoneSession>,
 }
 
 impl Upstream {
-    pub fn new(settings: UpstreamSettings, client: HttpClient) -> Self {
-        Self { codec: settings.dialect.upstream(), settings, client }
+    pub fn new(settings: UpstreamSettings, client: HttpClient) -> Result<Self, String> {
+        let keystone = match &settings.keystone {
+            Some(keystone) => Some(KeystoneSession::new(keystone.clone(), client.clone())?),
+            None => None,
+        };
+        Ok(Self { codec: settings.dialect.upstream(), settings, client, keystone })
     }
 
     pub fn describe(&self) -> String {
-        format!("{} upstream at {} (scope {:?})", self.settings.dialect, self.settings.base, self.settings.scope)
+        let base = if self.settings.base.is_empty() { "the keystone catalog's endpoint" } else { &self.settings.base };
+        format!("{} upstream at {base} (scope {:?})", self.settings.dialect, self.settings.scope)
     }
 
-    pub async fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
+    /// Carries out `op`; `scope` replaces the configured one for this request.
+    pub async fn execute(&self, op: &ImageOp, scope: Option<&str>) -> Result<Outcome, GatewayError> {
+        Exchange { upstream: self, scope }.execute(op).await
+    }
+}
+
+/// One request's dealings with an upstream, in the scope it names.
+struct Exchange<'a> {
+    upstream: &'a Upstream,
+    scope: Option<&'a str>,
+}
+
+impl Exchange<'_> {
+    async fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
         match op {
             ImageOp::Show(id) => self.call(&UpstreamCall::Show(id.clone())).await,
             ImageOp::GetMany(get) => self.get_many(get).await.map(Outcome::Images),
@@ -89,28 +112,61 @@ impl Upstream {
         self.send(call, true).await
     }
 
+    /// One request; with a Keystone session, an upstream 401 evicts the
+    /// token and the request is sent once more with a fresh one.
     async fn send(&self, call: &UpstreamCall, retry: bool) -> Result<Outcome, GatewayError> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        let target = Target {
-            base: &self.settings.base,
-            scope: &self.settings.scope,
-            credentials: &self.settings.credentials,
-            now,
-            format: self.settings.format,
+        let up = self.upstream;
+        let reply = match &up.keystone {
+            None => self.exchange(call, None, retry).await?,
+            Some(keystone) => {
+                let token = keystone.token().await?;
+                let reply = self.exchange(call, Some(&token), retry).await?;
+                if reply.status == http::StatusCode::UNAUTHORIZED {
+                    keystone.invalidate(&token.id);
+                    self.exchange(call, Some(&keystone.token().await?), retry).await?
+                } else {
+                    reply
+                }
+            }
         };
-        let reply = match self.client.send(self.codec.encode(call, &target)?).await {
+        up.codec.decode(call, reply.status, &reply.headers, &reply.body)
+    }
+
+    /// Sends `call` once (reads: once more when the first try never reached
+    /// the upstream) and reads the whole reply.
+    async fn exchange(
+        &self,
+        call: &UpstreamCall,
+        token: Option<&Token>,
+        retry: bool,
+    ) -> Result<UpstreamReply, GatewayError> {
+        let settings = &self.upstream.settings;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let token_credentials;
+        let (credentials, base, catalog_scope) = match token {
+            Some(token) => {
+                let (root, project) = token.compute_root();
+                token_credentials = Credentials::Token(token.id.clone());
+                (&token_credentials, if settings.base.is_empty() { root } else { &settings.base }, project)
+            }
+            None => (&settings.credentials, settings.base.as_str(), None),
+        };
+        let configured = Some(settings.scope.as_str()).filter(|s| !s.is_empty());
+        let scope = self.scope.or(configured).or(catalog_scope).unwrap_or_default();
+        let target = Target { base, scope, credentials, now, format: settings.format };
+        let client = &self.upstream.client;
+        match client.send(self.upstream.codec.encode(call, &target)?).await {
             Err(e) if retry && e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
                 tracing::debug!(error = %e, "retrying a read that did not reach the upstream");
-                self.client.send(self.codec.encode(call, &target)?).await?
+                client.send(self.upstream.codec.encode(call, &target)?).await
             }
-            other => other?,
-        };
-        self.codec.decode(call, reply.status, &reply.headers, &reply.body)
+            other => other,
+        }
     }
 
     async fn list(&self, query: &ListQuery) -> Result<ListPage, GatewayError> {
-        let caps = self.codec.capabilities();
-        let (native, residual) = self.codec.split_filter(&query.filter);
+        let caps = self.upstream.codec.capabilities();
+        let (native, residual) = self.upstream.codec.split_filter(&query.filter);
         let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
         let sorts_here = query.sort.is_some() && upstream_sorts.is_none();
         let counts_here = query.count && !caps.reports_total;
@@ -126,7 +182,7 @@ impl Upstream {
 
     /// The page as the upstream can ask for it in one call, if it can.
     fn direct_page(&self, page: &PageRequest) -> Option<(PageStart, usize)> {
-        let caps = self.codec.capabilities();
+        let caps = self.upstream.codec.capabilities();
         let limit = page.limit.filter(|&l| l > 0 && l <= caps.max_page)?;
         match (caps.paging, &page.start) {
             (Paging::Marker, PageStart::First | PageStart::Offset(0)) => Some((PageStart::First, limit)),
@@ -139,8 +195,8 @@ impl Upstream {
 
     /// Every image the upstream lists for `filter`, page after page, up to the walk limit.
     async fn walk(&self, filter: Filter, sort: Option<crate::model::Sort>) -> Result<Vec<Image>, GatewayError> {
-        let caps = self.codec.capabilities();
-        let page_size = caps.max_page.min(self.settings.walk_limit.max(1));
+        let caps = self.upstream.codec.capabilities();
+        let page_size = caps.max_page.min(self.upstream.settings.walk_limit.max(1));
         let mut all: Vec<Image> = Vec::new();
         let mut pages = 0;
         let mut start = match caps.paging {
@@ -153,10 +209,10 @@ impl Upstream {
             let page = expect_list(self.call(&call).await?)?;
             let fetched = page.images.len();
             all.extend(page.images);
-            if all.len() > self.settings.walk_limit {
+            if all.len() > self.upstream.settings.walk_limit {
                 return Err(GatewayError::unsupported(
-                    format!("listing more than {} images", self.settings.walk_limit),
-                    self.settings.dialect.name(),
+                    format!("listing more than {} images", self.upstream.settings.walk_limit),
+                    self.upstream.settings.dialect.name(),
                 ));
             }
             // a short page is the last, whatever the upstream says of more
@@ -172,7 +228,7 @@ impl Upstream {
     }
 
     async fn get_many(&self, get: &GetMany) -> Result<Vec<Image>, GatewayError> {
-        if self.codec.capabilities().get_many {
+        if self.upstream.codec.capabilities().get_many {
             return match self.call(&UpstreamCall::GetMany(get.clone())).await? {
                 Outcome::Images(images) => Ok(images),
                 other => Err(unexpected(&other)),
@@ -181,7 +237,7 @@ impl Upstream {
         let key = get.key;
         let found: Vec<Vec<Image>> = stream::iter(get.values.iter().cloned())
             .map(|value: String| async move { self.lookup(key, &value).await })
-            .buffered(self.settings.fanout.max(1))
+            .buffered(self.upstream.settings.fanout.max(1))
             .try_collect()
             .await?;
         let mut images: Vec<Image> = Vec::new();

@@ -21,6 +21,8 @@ impl Gateway {
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
         Ok(Self {
             routes: RouteTable::from_config(config)?,
+            identity: config.identity().map_err(|e| GatewayError::internal(e.to_string()))?,
+            region: config.identity.region.clone(),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             max_body: config.server.max_body_bytes,
         })

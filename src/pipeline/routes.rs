@@ -12,6 +12,7 @@ use crate::model::GatewayError;
 pub struct RouteTable {
     routes: Vec<Route>,
     default: Backend,
+    by_name: HashMap<String, Backend>,
 }
 
 struct Route {
@@ -32,7 +33,8 @@ impl RouteTable {
         for up in &config.upstreams {
             let settings = up.settings().map_err(GatewayError::internal)?;
             let client = HttpClient::new(up.client_settings());
-            backends.insert(&up.name, Backend::Upstream(Arc::new(Upstream::new(settings, client))));
+            let upstream = Upstream::new(settings, client).map_err(GatewayError::internal)?;
+            backends.insert(&up.name, Backend::Upstream(Arc::new(upstream)));
         }
         let pick = |name: &str| {
             backends.get(name).cloned().ok_or_else(|| GatewayError::internal(format!("no backend named {name:?}")))
@@ -42,7 +44,9 @@ impl RouteTable {
             .iter()
             .map(|r| Ok(Route { edge: r.edge, scope: r.scope.clone(), backend: pick(&r.backend)? }))
             .collect::<Result<_, GatewayError>>()?;
-        Ok(Self { routes, default: pick(&config.server.default_backend)? })
+        let default = pick(&config.server.default_backend)?;
+        let by_name = backends.into_iter().map(|(name, backend)| (name.to_owned(), backend)).collect();
+        Ok(Self { routes, default, by_name })
     }
 
     /// The backend for a request at `edge` whose path names `scope`: the
@@ -52,6 +56,11 @@ impl RouteTable {
             .iter()
             .find(|r| r.edge == edge && r.scope.as_deref().is_none_or(|s| Some(s) == scope))
             .map_or(&self.default, |r| &r.backend)
+    }
+
+    /// The backend of this name: an upstream's, or `memory`.
+    pub fn named(&self, name: &str) -> Option<&Backend> {
+        self.by_name.get(name)
     }
 
     /// One line per route, for the start-up banner.

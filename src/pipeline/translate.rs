@@ -11,11 +11,15 @@ use http_body_util::{BodyExt, Limited};
 
 use super::routes::RouteTable;
 use crate::dialect::{Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Reply, json_reply};
+use crate::identity::{Identity, keystone};
 use crate::model::{ErrorKind, GatewayError, Side};
 
 /// What every request shares.
 pub struct Gateway {
     pub routes: RouteTable,
+    pub identity: Identity,
+    /// The region of the gateway's own Keystone catalog.
+    pub region: String,
     pub request_timeout: Duration,
     pub max_body: usize,
 }
@@ -29,6 +33,16 @@ impl Gateway {
     {
         let started = Instant::now();
         let (parts, body) = req.into_parts();
+        if keystone::claims(parts.uri.path()) {
+            let origin = origin(&parts);
+            return match Limited::new(body, self.max_body).collect().await {
+                Ok(body) => keystone::answer(&self.identity, &self.region, &parts, &body.to_bytes(), &origin),
+                Err(_) => json_reply(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    r#"{"error":{"code":413,"title":"Request Entity Too Large","message":"request body too large"}}"#,
+                ),
+            };
+        }
         let Some(dialect) = Dialect::for_path(parts.uri.path()) else {
             return no_dialect(parts.uri.path());
         };
@@ -60,13 +74,35 @@ impl Gateway {
         parts: &http::request::Parts,
         body: Bytes,
     ) -> Reply {
-        let op = match edge.decode(ctx, parts, &body) {
+        // decoded before authenticating, so that what a dialect answers by
+        // itself (version documents) needs no credentials; a caller that
+        // fails to authenticate still gets the refusal before any other error
+        let decoded = edge.decode(ctx, parts, &body);
+        if let Ok(EdgeRequest::Local(reply)) = decoded {
+            return reply;
+        }
+        let caller = match self.identity.authenticate(ctx.dialect, parts, &body, unix_now()) {
+            Ok(caller) => caller,
+            Err(e) => return self.error(edge, ctx, e),
+        };
+        let op = match decoded {
             Ok(EdgeRequest::Op(op)) => op,
             Ok(EdgeRequest::Local(reply)) => return reply,
             Err(e) => return self.error(edge, ctx, e),
         };
-        let backend = self.routes.backend(ctx.dialect, ctx.scope.as_deref());
-        let outcome = match tokio::time::timeout(self.request_timeout, backend.execute(&op)).await {
+        if let Err(e) = caller.authorize(ctx.dialect, ctx.scope.as_deref(), &op) {
+            return self.error(edge, ctx, e);
+        }
+        let tenant = &caller.client.tenant;
+        let backend = match tenant.backend.as_deref() {
+            Some(name) => self.routes.named(name),
+            None => Some(self.routes.backend(ctx.dialect, ctx.scope.as_deref())),
+        };
+        let Some(backend) = backend else {
+            return self.error(edge, ctx, GatewayError::internal("the client's backend does not exist"));
+        };
+        let execution = backend.execute(&op, tenant.upstream_scope.as_deref());
+        let outcome = match tokio::time::timeout(self.request_timeout, execution).await {
             Ok(outcome) => outcome,
             Err(_) => Err(GatewayError::new(
                 ErrorKind::UpstreamTimeout,
@@ -88,6 +124,10 @@ impl Gateway {
         }
         edge.encode_error(ctx, &err)
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// `scheme://authority` as the client reached us, for links in replies.

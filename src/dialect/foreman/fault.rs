@@ -163,6 +163,11 @@ fn body_of(err: &GatewayError) -> Value {
         ErrorKind::NotFound { resource, .. } if *resource == ROUTE => wrapped(&message),
         ErrorKind::NotFound { resource, id } => wrapped(&format!("Resource {resource} not found by id '{id}'")),
         ErrorKind::BadRequest => json!({ "error": { "message": message, "class": BAD_REQUEST } }),
+        // a caller refused at the edge is named; the gateway's own upstream login never is
+        ErrorKind::Unauthorized if err.side == Side::Downstream => {
+            let login = err.message.strip_prefix("unable to authenticate user ").unwrap_or_default();
+            wrapped(&format!("{UNAUTHORIZED}{login}"))
+        }
         ErrorKind::Unauthorized => wrapped(UNAUTHORIZED),
         ErrorKind::Forbidden => json!({ "error": { "message": "Access denied", "details": message } }),
         ErrorKind::UnsupportedMediaType => wrapped(&media_type_message("")),

@@ -666,7 +666,7 @@ mod tests {
                 GatewayError::new(ErrorKind::Unauthorized, Side::Downstream, "bad signature"),
                 403,
                 "AuthenticationFailed",
-                "bad signature",
+                "Authentication Failed",
             ),
             (
                 GatewayError::new(ErrorKind::Forbidden, Side::Downstream, "role lacks the right"),

@@ -51,7 +51,13 @@ impl Failure<'_> {
             ErrorKind::NotFound { resource: "image", .. } => return Failure::no_object_found(),
             ErrorKind::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
             ErrorKind::BadRequest | ErrorKind::Conflict => (StatusCode::BAD_REQUEST, ILLEGAL_ARGUMENT),
-            ErrorKind::Unauthorized => (StatusCode::FORBIDDEN, "AuthenticationFailed"),
+            ErrorKind::Unauthorized => {
+                return Failure {
+                    status: StatusCode::FORBIDDEN,
+                    errorcode: "AuthenticationFailed",
+                    message: Cow::Borrowed("Authentication Failed"),
+                };
+            }
             ErrorKind::Forbidden => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             ErrorKind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
             ErrorKind::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),

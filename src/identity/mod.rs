@@ -1,0 +1,188 @@
+//! Who may call, as whom: each edge authenticates its callers the way its
+//! own API does, and maps each caller to a tenant.
+//!
+//! | edge      | credentials                                   | refusal (rendered by the edge codec)          |
+//! |-----------|-----------------------------------------------|-----------------------------------------------|
+//! | Hostway   | HTTP Basic                                    | plain-text 401, `WWW-Authenticate: Basic`     |
+//! | Foreman   | HTTP Basic                                    | 401 `Unable to authenticate user …`           |
+//! | GoGrid    | `api_key` + `sig` = md5(key + secret + secs)  | 403 `Authentication Failed`; wrong role 401   |
+//! | OpenStack | `X-Auth-Token` issued by [`keystone`]         | Keystone's 401 with `WWW-Authenticate`        |
+//!
+//! Tenancy: a caller sees only its own tenant. A path naming another
+//! account, project or compute resource gets the dialect's own answer:
+//! Hostway's 404 for an unknown account, OpenStack's 400 `Malformed request
+//! URL`, Foreman's 404, GoGrid's 401.
+//!
+//! Secrets are compared in constant time (`subtle`) or verified against an
+//! argon2 hash; none is ever logged: every type holding one redacts it.
+
+mod clients;
+pub mod keystone;
+mod secret;
+mod tokens;
+
+pub use clients::{Client, Tenant};
+pub use secret::{Secret, constant_time_eq};
+pub use tokens::{IssuedToken, Tokens};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use http::request::Parts;
+use http::{HeaderMap, header};
+
+use crate::dialect::{Dialect, Query, gogrid::sign::signature};
+use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
+
+/// How the edges authenticate, and whom they know.
+pub struct Identity {
+    clients: Vec<Arc<Client>>,
+    pub tokens: Tokens,
+    /// How far a GoGrid signature's clock may be from ours.
+    gogrid_window: i64,
+    /// True when the only client is the documented demo one.
+    pub demo: bool,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub client: Arc<Client>,
+}
+
+impl Identity {
+    pub fn new(clients: Vec<Client>, gogrid_window: Duration, token_lifetime: Duration, demo: bool) -> Self {
+        Self {
+            clients: clients.into_iter().map(Arc::new).collect(),
+            tokens: Tokens::new(token_lifetime),
+            gogrid_window: gogrid_window.as_secs() as i64,
+            demo,
+        }
+    }
+
+    /// The caller of an edge request, or the edge's refusal.
+    pub fn authenticate(&self, dialect: Dialect, parts: &Parts, body: &[u8], now: i64) -> Result<Caller, GatewayError> {
+        let client = match dialect {
+            Dialect::Hostway | Dialect::Foreman => self.basic(&parts.headers)?,
+            Dialect::GoGrid => self.gogrid(parts, body, now)?,
+            Dialect::OpenStack => self.token(&parts.headers)?,
+        };
+        Ok(Caller { client })
+    }
+
+    /// The client whose user name and password these are, for Keystone.
+    pub fn password_login(&self, user: &str, domain: &str, password: &str) -> Option<Arc<Client>> {
+        self.clients
+            .iter()
+            .find(|c| {
+                c.user.as_deref() == Some(user)
+                    && (c.domain == domain || domain.is_empty())
+                    && c.password.as_ref().is_some_and(|p| p.verify(password))
+            })
+            .cloned()
+    }
+
+    fn basic(&self, headers: &HeaderMap) -> Result<Arc<Client>, GatewayError> {
+        let (user, password) = basic_credentials(headers).ok_or_else(|| unauthorized(""))?;
+        self.clients
+            .iter()
+            .find(|c| {
+                c.user.as_deref() == Some(user.as_str()) && c.password.as_ref().is_some_and(|p| p.verify(&password))
+            })
+            .cloned()
+            .ok_or_else(|| unauthorized(&user))
+    }
+
+    fn gogrid(&self, parts: &Parts, body: &[u8], now: i64) -> Result<Arc<Client>, GatewayError> {
+        let mut query = Query::of(&parts.uri);
+        if is_form(&parts.headers) {
+            query.extend_form(body);
+        }
+        let (Some(api_key), Some(sig)) = (query.get("api_key"), query.get("sig")) else {
+            return Err(unauthorized(""));
+        };
+        let client = self.clients.iter().find(|c| c.api_key.as_deref() == Some(api_key));
+        let secret = client.and_then(|c| c.gogrid_secret.as_ref());
+        match (client, secret) {
+            (Some(client), Some(secret)) if self.signed(api_key, secret, sig, now) => Ok(client.clone()),
+            _ => Err(unauthorized(api_key)),
+        }
+    }
+
+    /// True when `sig` signs `api_key` at a second within the window,
+    /// trying the seconds nearest to now first.
+    fn signed(&self, api_key: &str, secret: &Secret, sig: &str, now: i64) -> bool {
+        let sig = sig.to_ascii_lowercase();
+        (0..=self.gogrid_window).any(|skew| {
+            let at = |t: i64| constant_time_eq(&signature(api_key, secret.expose(), t), &sig);
+            at(now - skew) || (skew > 0 && at(now + skew))
+        })
+    }
+
+    fn token(&self, headers: &HeaderMap) -> Result<Arc<Client>, GatewayError> {
+        let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).ok_or_else(|| unauthorized(""))?;
+        self.tokens.validate(token).map(|issued| issued.client).ok_or_else(|| unauthorized(""))
+    }
+}
+
+impl Caller {
+    /// Refuses a path that names another tenant, and a write from a client
+    /// that may only read.
+    pub fn authorize(&self, dialect: Dialect, scope: Option<&str>, op: &ImageOp) -> Result<(), GatewayError> {
+        let tenant = &self.client.tenant;
+        if let Some(named) = scope {
+            match dialect {
+                Dialect::Hostway if named != tenant.account => {
+                    let kind = ErrorKind::NotFound { resource: "account", id: named.to_owned() };
+                    return Err(GatewayError::new(kind, Side::Downstream, format!("account {named} not found")));
+                }
+                Dialect::OpenStack if named != tenant.project => {
+                    return Err(GatewayError::bad_request(format!(
+                        "Malformed request URL: URL's project_id '{named}' doesn't match Context's project_id '{}'",
+                        tenant.project
+                    )));
+                }
+                Dialect::Foreman if tenant.compute_resource.as_deref().is_some_and(|cr| cr != named) => {
+                    let kind = ErrorKind::NotFound { resource: "compute_resource", id: named.to_owned() };
+                    return Err(GatewayError::new(
+                        kind,
+                        Side::Downstream,
+                        format!("compute resource {named} not found"),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if self.client.read_only && matches!(op, ImageOp::Write(_)) {
+            let message = format!("client {} may not {}", self.client.name, op.name());
+            return Err(GatewayError::new(ErrorKind::Forbidden, Side::Downstream, message));
+        }
+        Ok(())
+    }
+}
+
+/// The refusal of unknown credentials; the message names the login, which
+/// Foreman shows (`Unable to authenticate user …`), never the secret.
+fn unauthorized(login: &str) -> GatewayError {
+    GatewayError::new(ErrorKind::Unauthorized, Side::Downstream, format!("unable to authenticate user {login}"))
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// `(user, password)` of an `Authorization: Basic` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (user, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
