@@ -13,11 +13,21 @@
 //!   envelope but a message that does not leak internals.
 //! - `libcloud_server_power_fail.json`: a failure about a server, not an
 //!   image body: it only has to decode into an error.
+//! - `libcloud_image_save.json` as libcloud's edit reply: we answer an edit
+//!   with method `/grid/image/edit` and objects `image` (the wiki's edit
+//!   sample); libcloud's test serves the save reply unchanged.
+//! - `wiki_grid.image.restore.json` shows state 4 Trash after a restore (a
+//!   documentation sample); we render the state the backend reports.
+//!
+//! Write requests are the clients' own (jclouds `GridImageApiTest`, libcloud
+//! 3.7 `ex_save_image` / `ex_edit_image`, the wiki's samples); each decodes
+//! to the expected write, or to the refusal the module docs describe.
 
 use bytes::Bytes;
 use dragoman::dialect::{Dialect, EdgeCtx, Format, Outcome, Reply, UpstreamCall};
 use dragoman::model::{
-    ErrorKind, GatewayError, GetMany, ImageId, ImageOp, ListQuery, LookupKey, PageRequest, PageStart,
+    ErrorKind, GatewayError, GetMany, ImageId, ImageOp, ImagePatch, ImageStatus, ListQuery, LookupKey, PageRequest,
+    PageStart, Snapshot, WriteOp,
 };
 use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -324,5 +334,229 @@ fn not_found_in_every_format() {
         // what we render as an error, we read back as the same error
         let err = upstream_decode(&UpstreamCall::Show(ImageId::new("1")), 400, format, text.as_bytes()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "1".into() }, "{format:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+
+/// Decodes a client's request at the edge.
+fn edge_decode(method: &str, uri: &str, form: Option<&str>) -> (EdgeCtx, Result<ImageOp, GatewayError>) {
+    let mut builder = http::Request::builder().method(method).uri(uri);
+    if form.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let (parts, ()) = builder.body(()).unwrap().into_parts();
+    let edge = Dialect::GoGrid.edge();
+    let mut ctx = edge.context(&parts, "https://api.gogrid.com");
+    let body = Bytes::from(form.unwrap_or_default().to_owned());
+    let op = edge.decode(&mut ctx, &parts, &body).map(|request| match request {
+        dragoman::dialect::EdgeRequest::Op(op) => op,
+        dragoman::dialect::EdgeRequest::Local(_) => panic!("no local replies"),
+    });
+    (ctx, op)
+}
+
+fn save(server: &str, name: &str, description: Option<&str>) -> WriteOp {
+    WriteOp::Snapshot(Snapshot {
+        server_id: server.into(),
+        name: name.into(),
+        description: description.map(Into::into),
+        ..Snapshot::default()
+    })
+}
+
+fn edit(id: &str, patch: ImagePatch) -> WriteOp {
+    WriteOp::Update { id: ImageId::new(id), patch }
+}
+
+#[test]
+fn client_write_requests_decode() {
+    let describe = ImagePatch { description: Some("newDesc".into()), ..ImagePatch::default() };
+    let rename = ImagePatch { name: Some("newFriendlyName".into()), ..ImagePatch::default() };
+    let share = ImagePatch { public: Some(true), ..ImagePatch::default() };
+    let cases = [
+        // jclouds GridImageApiTest
+        (
+            "GET",
+            "/api/grid/image/save?v=1.5&friendlyName=friendly&server=serverName",
+            None,
+            save("serverName", "friendly", None),
+        ),
+        (
+            "GET",
+            "/api/grid/image/save?v=1.5&friendlyName=friendly&server=serverName&description=fooy",
+            None,
+            save("serverName", "friendly", Some("fooy")),
+        ),
+        (
+            "GET",
+            "/api/grid/image/edit?v=1.5&image=imageName&description=newDesc&sig=e9aafd0a5d4c69bb24536be4bce8a528&api_key=identity",
+            None,
+            edit("imageName", describe),
+        ),
+        (
+            "GET",
+            "/api/grid/image/edit?v=1.5&image=imageName&friendlyName=newFriendlyName",
+            None,
+            edit("imageName", rename),
+        ),
+        ("GET", "/api/grid/image/delete?v=1.5&id=11", None, WriteOp::Delete { id: ImageId::new("11"), trash: true }),
+        // libcloud 3.7: a form POST for save, a GET for edit
+        (
+            "POST",
+            "/api/grid/image/save?api_key=k&sig=s&v=1.8&format=json",
+            Some("server=1234&friendlyName=testimage"),
+            save("1234", "testimage", None),
+        ),
+        (
+            "GET",
+            "/api/grid/image/edit?api_key=k&sig=s&v=1.8&format=json&id=5050&isPublic=true",
+            None,
+            edit("5050", share),
+        ),
+        // the wiki's restore
+        ("GET", "/api/grid/image/restore?v=1.3&id=195", None, WriteOp::Restore(ImageId::new("195"))),
+    ];
+    for (method, uri, form, expected) in cases {
+        let (_, op) = edge_decode(method, uri, form);
+        assert_eq!(op.unwrap(), ImageOp::Write(expected), "{uri}");
+    }
+}
+
+#[test]
+fn wiki_write_samples_are_refused_as_documented() {
+    // the wiki's save sample names the image with name= (the parameter is friendlyName)
+    let (ctx, op) = edge_decode(
+        "GET",
+        "/api/grid/image/save?v=1.3&name=My+First+GSI&description=This+is+the+first+gsi+i+have+ever+created&server=1234",
+        None,
+    );
+    let err = op.unwrap_err();
+    assert_eq!(
+        (err.kind.clone(), err.message.as_ref()),
+        (ErrorKind::BadRequest, "missing required parameter friendlyName")
+    );
+    let (status, body) = body(Dialect::GoGrid.edge().encode_error(&ctx, &err));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_same_json(
+        &body,
+        &json!({"list": [{"object": "error", "message": "missing required parameter friendlyName", "errorcode": "IllegalArgumentException"}],
+                "summary": {"total": 1, "start": 0, "returned": 1}, "status": "failure", "method": "/grid/image/save"}),
+    );
+    // the wiki's edit sample names the image by its unique name
+    let (_, op) = edge_decode(
+        "GET",
+        "/api/grid/image/edit?v=1.3&name=GSI-ljkhdf3-jlahdf23-jkhg34&description=This+is+my+edited+image+description&friendlyName=My+Image",
+        None,
+    );
+    assert_eq!(
+        op.unwrap_err().message,
+        "the name parameter is not supported for /grid/image/edit: give the image's id in the id or image parameter"
+    );
+}
+
+/// Decodes `name` as the reply to `op` and renders it back at `method`.
+fn write_round_trip(name: &str, op: WriteOp, method: &'static str) -> Value {
+    let call = UpstreamCall::Write(op.clone());
+    let outcome = upstream_decode(&call, 200, Format::Json, &fixture(name)).unwrap();
+    assert!(matches!(outcome, Outcome::Image(_)), "{name}");
+    let (status, rendered) = edge_encode(method, Format::Json, &ImageOp::Write(op), outcome);
+    assert_eq!(status, StatusCode::OK, "{name}");
+    serde_json::from_str(&rendered).unwrap()
+}
+
+#[test]
+fn libcloud_save_reply_as_a_write() {
+    let rendered = write_round_trip("libcloud_image_save.json", save("1234", "testimage", None), "/grid/image/save");
+    let expected = fixture_json("libcloud_image_save.json");
+    assert_eq!(rendered, expected);
+    assert_eq!(serde_json::to_string(&rendered).unwrap(), serde_json::to_string(&expected).unwrap());
+    assert_eq!(rendered["list"][0]["state"]["name"], json!("Saving"));
+}
+
+#[test]
+fn libcloud_save_reply_reused_for_edit() {
+    let share = ImagePatch { public: Some(true), ..ImagePatch::default() };
+    let rendered = write_round_trip("libcloud_image_save.json", edit("5050", share), "/grid/image/edit");
+    let mut expected = fixture_json("libcloud_image_save.json");
+    expected["method"] = json!("/grid/image/edit");
+    expected["list"][0]["object"] = json!("image");
+    assert_eq!(rendered, expected);
+}
+
+#[test]
+fn wiki_restore_reply_as_a_write() {
+    let rendered =
+        write_round_trip("wiki_grid.image.restore.json", WriteOp::Restore(ImageId::new("195")), "/grid/image/restore");
+    assert_eq!(rendered, fixture_json("wiki_grid.image.restore.json"));
+}
+
+#[test]
+fn a_restored_image_renders_available_and_a_deleted_one_deleted() {
+    let call = UpstreamCall::Write(WriteOp::Restore(ImageId::new("195")));
+    let Outcome::Image(mut image) =
+        upstream_decode(&call, 200, Format::Json, &fixture("wiki_grid.image.restore.json")).unwrap()
+    else {
+        panic!("not an image")
+    };
+    for (status, method, state) in [
+        (
+            ImageStatus::Active,
+            "/grid/image/restore",
+            json!({"description": "Image is available for adds", "id": 2, "name": "Available", "object": "option"}),
+        ),
+        (
+            ImageStatus::Trashed,
+            "/grid/image/delete",
+            json!({"description": "Image is marked for deletion", "id": 4, "name": "Trash", "object": "option"}),
+        ),
+        (
+            ImageStatus::Deleted,
+            "/grid/image/delete",
+            json!({"description": "Image has been deleted", "id": 3, "name": "Deleted", "object": "option"}),
+        ),
+    ] {
+        image.status = status;
+        image.backend_status = None;
+        let op = ImageOp::Write(WriteOp::Delete { id: ImageId::new("195"), trash: true });
+        let (_, rendered) = edge_encode(method, Format::Json, &op, Outcome::Image(image.clone()));
+        let rendered: Value = serde_json::from_str(&rendered).unwrap();
+        assert_eq!(rendered["list"][0]["state"], state, "{status:?}");
+        assert_eq!(rendered["method"], json!(method));
+    }
+}
+
+/// A client's write decoded at our edge goes out to a GoGrid upstream with
+/// the same parameters (`image=` becomes `id=`: the write names an id).
+#[test]
+fn client_writes_pass_through_to_a_gogrid_upstream() {
+    let credentials = dragoman::dialect::Credentials::None;
+    let target = dragoman::dialect::Target {
+        base: "https://api.gogrid.com",
+        scope: "",
+        credentials: &credentials,
+        now: 0,
+        format: Format::Json,
+    };
+    for (uri, expected) in [
+        (
+            "/api/grid/image/save?v=1.5&friendlyName=friendly&server=serverName&description=fooy",
+            "https://api.gogrid.com/api/grid/image/save?v=1.9&format=json&friendlyName=friendly&server=serverName&description=fooy",
+        ),
+        (
+            "/api/grid/image/edit?v=1.8&id=5050&isPublic=true",
+            "https://api.gogrid.com/api/grid/image/edit?v=1.9&format=json&id=5050&isPublic=true",
+        ),
+        ("/api/grid/image/delete?v=1.5&id=11", "https://api.gogrid.com/api/grid/image/delete?v=1.9&format=json&id=11"),
+        (
+            "/api/grid/image/restore?v=1.3&image=195",
+            "https://api.gogrid.com/api/grid/image/restore?v=1.9&format=json&id=195",
+        ),
+    ] {
+        let (_, op) = edge_decode("GET", uri, None);
+        let ImageOp::Write(write) = op.unwrap() else { panic!("not a write") };
+        let request = Dialect::GoGrid.upstream().encode(&UpstreamCall::Write(write), &target).unwrap();
+        assert_eq!((request.method().as_str(), request.uri().to_string()), ("GET", expected.to_owned()));
     }
 }

@@ -5,7 +5,7 @@ use http::{HeaderValue, Method, StatusCode, header, request::Parts};
 
 use super::envelope::{Failure, Summary};
 use super::image::{ImageView, key, state_named, type_named};
-use super::{ApiMethod, csv, json, xml};
+use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::reply::reply;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
 use crate::model::{
@@ -41,7 +41,8 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &Bytes) -> Result<E
     let op = match method {
         ApiMethod::List => list_op(&params)?,
         ApiMethod::Get => get_op(&params)?,
-        write => return Err(write_unsupported(write)),
+        write if parts.method == Method::HEAD => return Err(head_cannot_write(write)),
+        write => ImageOp::Write(write::decode(write, &params)?),
     };
     Ok(EdgeRequest::Op(op))
 }
@@ -52,11 +53,10 @@ fn unknown_method(path: &str) -> GatewayError {
     GatewayError::new(ErrorKind::NotFound { resource: "method", id: method.to_owned() }, Side::Downstream, message)
 }
 
-/// Writes are known GoGrid methods this gateway does not carry out yet.
-fn write_unsupported(method: ApiMethod) -> GatewayError {
-    let message = format!("{} is not implemented: images are read-only through this gateway", method.name());
-    let kind = ErrorKind::Unsupported { operation: method.operation().to_owned(), backend: "gateway" };
-    GatewayError::new(kind, Side::Downstream, message)
+/// A HEAD request only reads: the write methods take GET or POST.
+fn head_cannot_write(method: ApiMethod) -> GatewayError {
+    let message = format!("method HEAD is not allowed for {}: use GET or POST", method.name());
+    GatewayError::new(ErrorKind::MethodNotAllowed, Side::Downstream, message)
 }
 
 /// The query string, plus the form body of a POST.
@@ -152,7 +152,7 @@ fn invalid(name: &str, value: &str, hint: &str) -> GatewayError {
     GatewayError::bad_request(format!("invalid {name} parameter: {value}: {hint}"))
 }
 
-fn boolean(name: &str, value: &str) -> Result<bool, GatewayError> {
+pub(super) fn boolean(name: &str, value: &str) -> Result<bool, GatewayError> {
     match value {
         v if v.eq_ignore_ascii_case("true") => Ok(true),
         v if v.eq_ignore_ascii_case("false") => Ok(false),
@@ -220,6 +220,7 @@ fn rendered(status: StatusCode, format: Format, body: std::io::Result<Vec<u8>>) 
 fn reply_method(ctx: &EdgeCtx, op: &ImageOp) -> &'static str {
     match (ctx.method, op) {
         ("", ImageOp::List(_)) => ApiMethod::List.name(),
+        ("", ImageOp::Write(write)) => write::method_of(write).unwrap_or(ApiMethod::Get).name(),
         ("", _) => ApiMethod::Get.name(),
         (method, _) => method,
     }
@@ -296,7 +297,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::model::ImageId;
+    use crate::model::{ImageId, ImagePatch, Snapshot, WriteOp};
 
     fn parts(method: &str, uri: &str, content_type: Option<&str>) -> Parts {
         let mut builder = http::Request::builder().method(method).uri(uri);
@@ -513,16 +514,81 @@ mod tests {
     }
 
     #[test]
-    fn writes_are_not_implemented() {
-        for (name, operation) in
-            [("save", "save image"), ("edit", "edit image"), ("delete", "delete image"), ("restore", "restore image")]
-        {
-            let err = error(&format!("/api/grid/image/{name}?v=1.9&id=1"));
-            assert_eq!(err.kind, ErrorKind::Unsupported { operation: operation.into(), backend: "gateway" });
-            assert_eq!(
-                err.message,
-                format!("/grid/image/{name} is not implemented: images are read-only through this gateway")
-            );
+    fn writes_decode_from_the_query_or_a_form() {
+        // jclouds: everything in the query string of a GET
+        assert_eq!(
+            op("/api/grid/image/save?v=1.5&friendlyName=friendly&server=serverName&description=fooy"),
+            ImageOp::Write(WriteOp::Snapshot(Snapshot {
+                server_id: "serverName".into(),
+                name: "friendly".into(),
+                description: Some("fooy".into()),
+                ..Snapshot::default()
+            }))
+        );
+        assert_eq!(
+            op("/api/grid/image/delete?v=1.5&id=11"),
+            ImageOp::Write(WriteOp::Delete { id: ImageId::new("11"), trash: true })
+        );
+        // libcloud: a form POST with the signature in the query
+        let (ctx, result) = decode_with(
+            "POST",
+            "/api/grid/image/save?api_key=k&sig=s&v=1.8&format=json",
+            Some("application/x-www-form-urlencoded"),
+            "server=1234&friendlyName=testimage",
+        );
+        assert_eq!(ctx.method, "/grid/image/save");
+        assert_eq!(
+            result.unwrap(),
+            ImageOp::Write(WriteOp::Snapshot(Snapshot {
+                server_id: "1234".into(),
+                name: "testimage".into(),
+                ..Snapshot::default()
+            }))
+        );
+        assert_eq!(
+            op("/api/grid/image/edit?v=1.8&id=5050&isPublic=true&description=d&friendlyName=f"),
+            ImageOp::Write(WriteOp::Update {
+                id: ImageId::new("5050"),
+                patch: ImagePatch {
+                    name: Some("f".into()),
+                    description: Some("d".into()),
+                    public: Some(true),
+                    ..ImagePatch::default()
+                }
+            })
+        );
+        assert_eq!(
+            op("/api/grid/image/restore?v=1.3&image=195"),
+            ImageOp::Write(WriteOp::Restore(ImageId::new("195")))
+        );
+    }
+
+    #[test]
+    fn write_refusals_are_illegal_arguments() {
+        let err = error("/api/grid/image/save?v=1.9&server=1");
+        assert_eq!(
+            (err.kind.clone(), err.message.as_ref()),
+            (ErrorKind::BadRequest, "missing required parameter friendlyName")
+        );
+        let ctx = ctx("/grid/image/save", Format::Json);
+        let (status, body) = json_body(encode_error(&ctx, &err));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({"list": [{"object": "error", "message": "missing required parameter friendlyName", "errorcode": "IllegalArgumentException"}],
+                   "summary": {"total": 1, "start": 0, "returned": 1}, "status": "failure", "method": "/grid/image/save"})
+        );
+        // the version is checked before the write's own parameters
+        assert_eq!(error("/api/grid/image/delete?id=1").message, "missing required parameter v (the api version)");
+    }
+
+    #[test]
+    fn head_never_writes() {
+        for name in ["save", "edit", "delete", "restore"] {
+            let (_, result) = decode_with("HEAD", &format!("/api/grid/image/{name}?v=1.9&id=1"), None, "");
+            let err = result.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::MethodNotAllowed, "{name}");
+            assert_eq!(err.message, format!("method HEAD is not allowed for /grid/image/{name}: use GET or POST"));
         }
     }
 
@@ -755,5 +821,130 @@ mod tests {
         );
         let reply = encode_error(&ctx("/grid/image/list", Format::Json), &err);
         assert_eq!(reply.headers()[header::RETRY_AFTER], "30");
+    }
+
+    fn write(op: WriteOp) -> ImageOp {
+        ImageOp::Write(op)
+    }
+
+    fn status_of(image: Image, status: ImageStatus) -> Image {
+        Image { status, ..image }
+    }
+
+    #[test]
+    fn write_replies_carry_the_one_image() {
+        let saved = Snapshot { server_id: "1".into(), name: "image 9".into(), ..Snapshot::default() };
+        let cases = [
+            (
+                "/grid/image/save",
+                write(WriteOp::Snapshot(saved)),
+                status_of(image("9"), ImageStatus::Saving),
+                "serverimage",
+                (1, "Saving"),
+            ),
+            (
+                "/grid/image/edit",
+                write(WriteOp::Update { id: ImageId::new("9"), patch: ImagePatch::default() }),
+                status_of(image("9"), ImageStatus::Active),
+                "image",
+                (2, "Available"),
+            ),
+            (
+                "/grid/image/delete",
+                write(WriteOp::Delete { id: ImageId::new("9"), trash: true }),
+                status_of(image("9"), ImageStatus::Trashed),
+                "image",
+                (4, "Trash"),
+            ),
+            (
+                "/grid/image/delete",
+                write(WriteOp::Delete { id: ImageId::new("9"), trash: true }),
+                status_of(image("9"), ImageStatus::Deleted),
+                "image",
+                (3, "Deleted"),
+            ),
+            (
+                "/grid/image/restore",
+                write(WriteOp::Restore(ImageId::new("9"))),
+                status_of(image("9"), ImageStatus::Active),
+                "image",
+                (2, "Available"),
+            ),
+        ];
+        for (method, op, image, object, (state_id, state)) in cases {
+            let (status, body) = json_body(encode(&ctx(method, Format::Json), &op, Outcome::Image(image)));
+            assert_eq!(status, StatusCode::OK, "{method}");
+            assert_eq!(
+                (&body["method"], &body["status"], &body["summary"]),
+                (&json!(method), &json!("success"), &json!({"numpages": 0, "returned": 1, "start": 0, "total": 1})),
+                "{method}"
+            );
+            assert_eq!(body["list"][0]["object"], json!(object), "{method}");
+            assert_eq!(body["list"][0]["id"], json!(9), "{method}");
+            assert_eq!(body["list"][0]["friendlyName"], json!("image 9"), "{method}");
+            assert_eq!(
+                (&body["list"][0]["state"]["id"], &body["list"][0]["state"]["name"]),
+                (&json!(state_id), &json!(state))
+            );
+        }
+    }
+
+    #[test]
+    fn write_replies_without_a_called_method_name_the_op() {
+        let op = write(WriteOp::Restore(ImageId::new("9")));
+        let (_, body) = json_body(encode(&ctx("", Format::Json), &op, Outcome::Image(image("9"))));
+        assert_eq!(body["method"], json!("/grid/image/restore"));
+        let op = write(WriteOp::Snapshot(Snapshot::default()));
+        let (_, body) = json_body(encode(&ctx("", Format::Json), &op, Outcome::Image(image("9"))));
+        assert_eq!((&body["method"], &body["list"][0]["object"]), (&json!("/grid/image/save"), &json!("serverimage")));
+    }
+
+    #[test]
+    fn write_replies_in_xml_and_csv() {
+        let op = write(WriteOp::Delete { id: ImageId::new("9"), trash: true });
+        let trashed = status_of(image("9"), ImageStatus::Trashed);
+        let (status, content_type, text) =
+            body(encode(&ctx("/grid/image/delete", Format::Xml), &op, Outcome::Image(trashed.clone())));
+        assert_eq!((status, content_type.as_str()), (StatusCode::OK, "application/xml"));
+        assert!(text.contains(r#"<response method="/grid/image/delete" status="success">"#), "{text}");
+        assert!(text.contains(r#"<attribute name="name">Trash</attribute>"#), "{text}");
+        let (status, content_type, text) =
+            body(encode(&ctx("/grid/image/delete", Format::Csv), &op, Outcome::Image(trashed)));
+        assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/csv"));
+        assert!(text.starts_with("# SUCCESS, /grid/image/delete, TOTAL, 1, NUMPAGES, 0, START, 0, RETURNED, 1\n"));
+    }
+
+    #[test]
+    fn write_failures() {
+        let restore = ctx("/grid/image/restore", Format::Json);
+        let conflict = GatewayError::new(ErrorKind::Conflict, Side::Downstream, "image 9 is not in the trash");
+        let (status, body) = json_body(encode_error(&restore, &conflict));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body["list"][0],
+            json!({"object": "error", "message": "image 9 is not in the trash", "errorcode": "IllegalArgumentException"})
+        );
+        let (status, body) = json_body(encode_error(&restore, &GatewayError::image_not_found("9")));
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, not_found_body("/grid/image/restore")));
+        // a save from a server that does not exist
+        let server = GatewayError::new(
+            ErrorKind::NotFound { resource: "server", id: "77".into() },
+            Side::Upstream,
+            "server 77 not found",
+        );
+        let (status, body) = json_body(encode_error(&ctx("/grid/image/save", Format::Json), &server));
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, not_found_body("/grid/image/save")));
+        let unsupported = GatewayError::unsupported("update an image setting os", "gogrid");
+        let (status, body) = json_body(encode_error(&ctx("/grid/image/edit", Format::Json), &unsupported));
+        assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(body["list"][0]["errorcode"], json!("NotImplemented"));
+    }
+
+    #[test]
+    fn write_outcomes_without_an_image() {
+        let op = write(WriteOp::Delete { id: ImageId::new("9"), trash: true });
+        let (status, body) = json_body(encode(&ctx("/grid/image/delete", Format::Json), &op, Outcome::Done));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["list"][0]["errorcode"], json!("UnexpectedException"));
     }
 }

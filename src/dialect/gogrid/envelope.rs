@@ -48,7 +48,7 @@ impl Failure<'_> {
     /// How GoGrid reports `err` (the table is in the module docs).
     pub fn of(err: &GatewayError) -> Failure<'_> {
         let (status, errorcode) = match &err.kind {
-            ErrorKind::NotFound { resource: "image", .. } => return Failure::no_object_found(),
+            ErrorKind::NotFound { resource: "image" | "server", .. } => return Failure::no_object_found(),
             ErrorKind::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
             ErrorKind::BadRequest | ErrorKind::Conflict => (StatusCode::BAD_REQUEST, ILLEGAL_ARGUMENT),
             ErrorKind::Unauthorized => {

@@ -1,5 +1,6 @@
-//! GoGrid: `/api/grid/image/{list,get}`, parameters in the query string (GET)
-//! or a form body (POST), replies in JSON, XML or CSV (`format`).
+//! GoGrid: `/api/grid/image/{list,get,save,edit,delete,restore}`, parameters
+//! in the query string (GET) or a form body (POST), replies in JSON, XML or
+//! CSV (`format`).
 //!
 //! # Edge paths
 //!
@@ -7,13 +8,28 @@
 //! |---|---|
 //! | `/api/grid/image/list` | `List`: `isPublic` → `public`; `image.state` or `state` → `status`; `image.type` or `type` → extra `("gogrid.type", name)`; `datacenter` → `zone`; `num_items` + `page` (0-based, ignored without `num_items`) → `Offset(page × num_items)`, limit `num_items` |
 //! | `/api/grid/image/get` | `GetMany`: repeated `id` (`Id`), `name` (`Name`) or `image` (`IdOrName`); exactly one kind |
-//! | `/api/grid/image/{save,edit,delete,restore}` | `Unsupported` (501): images are read-only for now |
+//! | `/api/grid/image/save` | `Write(Snapshot)`: `friendlyName` → `name` and `server` (id or name, passed on as given) required; `description` optional |
+//! | `/api/grid/image/edit` | `Write(Update{id, patch})`: the image (below); `friendlyName` → `name`, `description`, `isPublic` → `public`, at least one |
+//! | `/api/grid/image/delete` | `Write(Delete{id, trash: true})`: GoGrid's delete sends the image to the trash |
+//! | `/api/grid/image/restore` | `Write(Restore(id))` |
 //! | any other `/api/grid/…` | 404 failure, errorcode `NotFound` |
 //!
 //! Every call needs `v` (1.0 to 1.9); `format` is `json` (default), `xml` or
 //! `csv`, any case. `api_key` and `sig` are accepted and not verified yet.
 //! HTTP methods other than GET, HEAD and POST are `MethodNotAllowed`; a POST
-//! body must be form-encoded.
+//! body must be form-encoded. The write methods take GET (jclouds) or POST
+//! (libcloud's save), never HEAD (`MethodNotAllowed`).
+//!
+//! A write names its one image by `id` or `image`, given once; the value is
+//! the image id. GoGrid's `image` also takes a unique name: a name that is
+//! no id of the backend matches nothing and gets GoGrid's not-found answer.
+//! `name` (the unique `GSI-…` name) is refused with a 400: the canonical
+//! write names images by id, and a name taken for an id could change
+//! another image. Write parameters given twice, empty `friendlyName`,
+//! `server`, `id` or `image`, a `description` over 500 characters and an
+//! edit without a field to change are 400 `IllegalArgumentException`s; a
+//! save without `friendlyName` or `server` is "missing required parameter
+//! friendlyName" (or `server`).
 //!
 //! # Replies
 //!
@@ -23,6 +39,11 @@
 //! Objects are `"serverimage"` from list and save, `"image"` from get, edit,
 //! delete and restore. JSON, XML and CSV replies have the shapes of the
 //! seed's samples; a JSON body keeps GoGrid's key order.
+//!
+//! A write answers with the one image it changed and its state as the
+//! backend reports it: a save `1 Saving` or `2 Available`; a delete
+//! `4 Trash` when the backend trashed the image, `3 Deleted` when it
+//! deleted it for good (a backend without a trash); a restore `2 Available`.
 //!
 //! # Errors we render
 //!
@@ -36,9 +57,9 @@
 //!
 //! | kind | status | errorcode |
 //! |---|---|---|
-//! | `NotFound` (an image), and a get matching nothing | 400 | `IllegalArgumentException`, "No object found that matches your input criteria." |
+//! | `NotFound` (an image, or the server of a save), and a get matching nothing | 400 | `IllegalArgumentException`, "No object found that matches your input criteria." |
 //! | `NotFound` (anything else: an API method) | 404 | `NotFound` |
-//! | `BadRequest`, `Conflict` | 400 | `IllegalArgumentException` |
+//! | `BadRequest`, `Conflict` (a restore of an image not in the trash) | 400 | `IllegalArgumentException`, the error's message |
 //! | `Unauthorized` (bad key or signature) | 403 | `AuthenticationFailed` |
 //! | `Forbidden` (the key's role lacks the right) | 401 | `Unauthorized` |
 //! | `MethodNotAllowed` | 405 | `MethodNotAllowed` |
@@ -83,23 +104,37 @@
 //!
 //! # Upstream
 //!
-//! `GET {base}/api/grid/image/list|get?api_key=…&sig=…&v=1.9&format=…&…`
+//! `GET {base}/api/grid/image/<method>?api_key=…&sig=…&v=1.9&format=…&…`
 //! with `Accept` matching `format`; `sig` = md5(key + secret + `target.now`)
 //! ([`sign::signature`]); without credentials neither is sent. `Show` is
-//! `get?id=…` (a non-numeric id names no GoGrid image: not found without a
-//! call); `GetMany` repeats `id`, `name` or `image`. Lists page by
+//! `get?id=…`; `GetMany` repeats `id`, `name` or `image`. Lists page by
 //! `num_items` and `page` (`Paging::PageNumber`, at most 1000 a page) and
 //! report `summary.total` as the matching count; GoGrid cannot sort.
 //! Native filters: `isPublic`, `image.state` (Available, Deleted, Trash:
 //! canonical `Saving` is two GoGrid states, so it stays with the gateway),
 //! `image.type` (extra `gogrid.type`), `datacenter` (`zone`).
 //!
+//! Writes are signed GETs too, as jclouds sends them (libcloud POSTs its
+//! save as a form; GoGrid takes both), sent once:
+//!
+//! | write | call |
+//! |---|---|
+//! | `Snapshot` | `save?friendlyName=…&server=…[&description=…]`; metadata, which GoGrid cannot keep, is `Unsupported` |
+//! | `Update` | `edit?id=…[&friendlyName=…][&description=…][&isPublic=true\|false]` (`name` → `friendlyName`); a patch with `os`, `architecture` or any extra (`foreman.username`, …) is `Unsupported`, never a partial edit; an empty patch reads the image (`get?id=…`) |
+//! | `Delete` | `delete?id=…`: GoGrid always trashes, so a delete from a dialect without a trash (`trash: false`) also lands in GoGrid's trash, and the reply says `Trash` |
+//! | `Restore` | `restore?id=…` |
+//! | `Register`, `SetMetadata`, `SetMetadataItem`, `DeleteMetadataItem` | `Unsupported`: GoGrid has no such method |
+//!
+//! A write's reply carries the image (`Image`); one without it is
+//! `UpstreamProtocol`. Ids go out as given: a non-numeric one gets GoGrid's
+//! own answer.
+//!
 //! Replies are read in JSON, XML or CSV (by content type, else by their
 //! first byte). Errors:
 //!
 //! | reply | error |
 //! |---|---|
-//! | message "No object found…" (GoGrid sends it with 400) | `NotFound`, naming the looked-up ids |
+//! | message "No object found…" (GoGrid sends it with 400) | `NotFound`, naming the looked-up ids; for a save, `NotFound` of the server |
 //! | 400, or a 2xx failure with `IllegalArgumentException` | `BadRequest` |
 //! | 403 "Authentication Failed" (bad key, signature or clock) | `Unauthorized` |
 //! | 401 (the key's role lacks the right) | `Forbidden` |
@@ -119,6 +154,7 @@ mod image;
 mod json;
 pub mod sign;
 mod upstream;
+mod write;
 mod xml;
 
 use bytes::Bytes;
@@ -169,18 +205,6 @@ impl ApiMethod {
         match self {
             ApiMethod::List | ApiMethod::Save => "serverimage",
             ApiMethod::Get | ApiMethod::Edit | ApiMethod::Delete | ApiMethod::Restore => "image",
-        }
-    }
-
-    /// The operation, in words, for not-implemented errors.
-    fn operation(self) -> &'static str {
-        match self {
-            ApiMethod::List => "list images",
-            ApiMethod::Get => "get images",
-            ApiMethod::Save => "save image",
-            ApiMethod::Edit => "edit image",
-            ApiMethod::Delete => "delete image",
-            ApiMethod::Restore => "restore image",
         }
     }
 }

@@ -8,9 +8,9 @@ use serde_json::Value;
 use super::envelope::{NO_OBJECT_FOUND, WireEnvelope, WireError};
 use super::image::{key, state_selecting, type_named};
 use super::sign::signature;
-use super::{ApiMethod, csv, json, xml};
+use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::{Capabilities, Credentials, Format, Outcome, Paging, Target, UpstreamCall, error_from_status};
-use crate::model::{ErrorKind, Filter, GatewayError, ListPage, LookupKey, PageStart, Side};
+use crate::model::{ErrorKind, Filter, GatewayError, ListPage, LookupKey, PageStart, Side, WriteOp};
 
 /// The API version asked for: the last one, which has every parameter used
 /// here (`datacenter` came in 1.5).
@@ -77,7 +77,7 @@ pub(super) fn encode(call: &UpstreamCall, target: &Target<'_>) -> Result<http::R
             list_params(&mut query, filter, start, *limit)?;
             ApiMethod::List
         }
-        UpstreamCall::Write(_) => return Err(GatewayError::unsupported(call.name(), "gogrid")),
+        UpstreamCall::Write(op) => write::encode(op, &mut query)?,
     };
     let uri = format!("{}/api{}?{}", target.base, method.name(), query.finish());
     http::Request::builder()
@@ -223,7 +223,10 @@ fn outcome(
             images.into_iter().next().map(Outcome::Image).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
         }
         UpstreamCall::GetMany(_) => Ok(Outcome::Images(images)),
-        UpstreamCall::Write(_) => Err(GatewayError::unsupported(call.name(), "gogrid")),
+        UpstreamCall::Write(op) => images.into_iter().next().map(Outcome::Image).ok_or_else(|| {
+            let method = write::method_of(op).map_or("", ApiMethod::name);
+            GatewayError::upstream_protocol(format!("the gogrid reply to {method} holds no image"))
+        }),
         UpstreamCall::List { limit, .. } => {
             let offset = summary.start().unwrap_or(0);
             let matched = summary.total();
@@ -244,6 +247,17 @@ fn looked_up(call: &UpstreamCall) -> String {
     }
 }
 
+/// GoGrid's "No object found": the image looked up, or for a save the
+/// server it names.
+fn not_found(call: &UpstreamCall) -> GatewayError {
+    let (resource, id) = match call {
+        UpstreamCall::Write(WriteOp::Snapshot(snapshot)) => ("server", snapshot.server_id.clone()),
+        _ => ("image", looked_up(call)),
+    };
+    let text = if id.is_empty() { format!("no {resource} matches") } else { format!("{resource} {id} not found") };
+    GatewayError::new(ErrorKind::NotFound { resource, id }, Side::Upstream, text)
+}
+
 /// The text GoGrid gave, as a message part: trimmed, without its period.
 fn detail(message: &str) -> String {
     let message = message.trim().trim_end_matches('.');
@@ -256,9 +270,7 @@ fn failure(call: &UpstreamCall, status: StatusCode, headers: &HeaderMap, error: 
     let message = error.and_then(|e| e.message.as_deref()).unwrap_or("");
     let errorcode = error.and_then(|e| e.errorcode.as_deref());
     if message.starts_with(NO_OBJECT_FOUND.trim_end_matches('.')) {
-        let id = looked_up(call);
-        let text = if id.is_empty() { "no image matches".to_owned() } else { format!("image {id} not found") };
-        return GatewayError::new(ErrorKind::NotFound { resource: "image", id }, Side::Upstream, text);
+        return not_found(call);
     }
     let kind = match (status.as_u16(), errorcode) {
         (400, _) | (200..=299, Some("IllegalArgumentException")) => ErrorKind::BadRequest,
@@ -284,7 +296,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::model::{GetMany, ImageId, ImageStatus, Sort, SortField, View};
+    use crate::model::{GetMany, Image, ImageId, ImagePatch, ImageStatus, Snapshot, Sort, SortField, View};
 
     const KEY: &str = "identity";
     const SECRET: &str = "credential";
@@ -659,5 +671,121 @@ mod tests {
             let err = decode(&show(), StatusCode::BAD_REQUEST, &HeaderMap::new(), body).unwrap_err();
             assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "250".into() });
         }
+    }
+
+    fn write_call(op: WriteOp) -> UpstreamCall {
+        UpstreamCall::Write(op)
+    }
+
+    fn save_call(description: Option<&str>) -> UpstreamCall {
+        write_call(WriteOp::Snapshot(Snapshot {
+            server_id: "serverName".into(),
+            name: "friendly".into(),
+            description: description.map(Into::into),
+            ..Snapshot::default()
+        }))
+    }
+
+    #[test]
+    fn write_requests_are_signed_gets() {
+        let base = "https://api.gogrid.example/api/grid/image";
+        let rename = ImagePatch { name: Some("new name".into()), ..ImagePatch::default() };
+        let cases = [
+            (
+                save_call(Some("fooy")),
+                format!("{base}/save?{AUTH}&friendlyName=friendly&server=serverName&description=fooy"),
+            ),
+            (save_call(None), format!("{base}/save?{AUTH}&friendlyName=friendly&server=serverName")),
+            (
+                write_call(WriteOp::Update { id: ImageId::new("5050"), patch: rename }),
+                format!("{base}/edit?{AUTH}&id=5050&friendlyName=new+name"),
+            ),
+            (
+                write_call(WriteOp::Update { id: ImageId::new("5050"), patch: ImagePatch::default() }),
+                format!("{base}/get?{AUTH}&id=5050"),
+            ),
+            (
+                write_call(WriteOp::Delete { id: ImageId::new("11"), trash: false }),
+                format!("{base}/delete?{AUTH}&id=11"),
+            ),
+            (write_call(WriteOp::Restore(ImageId::new("195"))), format!("{base}/restore?{AUTH}&id=195")),
+        ];
+        for (call, expected) in cases {
+            assert_eq!(url(&call), expected);
+        }
+    }
+
+    #[test]
+    fn writes_gogrid_cannot_store_are_never_sent() {
+        let credentials = credentials();
+        let target = target(&credentials, Format::Json);
+        let patch = ImagePatch { description: Some("d".into()), os: Some("CentOS".into()), ..ImagePatch::default() };
+        let err = encode(&write_call(WriteOp::Update { id: ImageId::new("1"), patch }), &target).unwrap_err();
+        assert_eq!(
+            err.kind,
+            ErrorKind::Unsupported { operation: "update an image setting os".into(), backend: "gogrid" }
+        );
+        let err = encode(&write_call(WriteOp::Register(Image::default())), &target).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unsupported { operation: "register an image".into(), backend: "gogrid" });
+    }
+
+    const SAVED: &str = r#"{"list": [{"id": 5050, "friendlyName": "testimage", "object": "serverimage",
+        "state": {"description": "Image is being saved", "id": 1, "name": "Saving", "object": "option"}}],
+        "method": "/grid/image/save", "status": "success",
+        "summary": {"numpages": 0, "returned": 1, "start": 0, "total": 1}}"#;
+
+    #[test]
+    fn write_replies_become_the_image() {
+        let Ok(Outcome::Image(image)) = decode_json(&save_call(None), 200, SAVED) else { panic!("not an image") };
+        assert_eq!((image.id.as_str(), image.name.as_str(), image.status), ("5050", "testimage", ImageStatus::Saving));
+        let xml = br#"<gogrid><response method="/grid/image/delete" status="success"><summary total="1" start="0" numpages="0" returned="1"/>
+            <list><object name="image"><attribute name="id">11</attribute><attribute name="friendlyName">gone</attribute>
+            <attribute name="state"><object name="option"><attribute name="id">4</attribute><attribute name="name">Trash</attribute>
+            <attribute name="description">Image is marked for deletion</attribute></object></attribute></object></list></response></gogrid>"#;
+        let delete = write_call(WriteOp::Delete { id: ImageId::new("11"), trash: true });
+        let Ok(Outcome::Image(image)) = decode(&delete, StatusCode::OK, &HeaderMap::new(), xml) else {
+            panic!("not an image")
+        };
+        assert_eq!((image.id.as_str(), image.status), ("11", ImageStatus::Trashed));
+        let csv = b"# SUCCESS, /grid/image/restore, TOTAL, 1, NUMPAGES, 0, START, 0, RETURNED, 1\n\
+            # id,friendlyName,state.id,state.name\n195,iis-saved,2,Available\n";
+        let restore = write_call(WriteOp::Restore(ImageId::new("195")));
+        let Ok(Outcome::Image(image)) = decode(&restore, StatusCode::OK, &HeaderMap::new(), csv) else {
+            panic!("not an image")
+        };
+        assert_eq!((image.id.as_str(), image.name.as_str(), image.status), ("195", "iis-saved", ImageStatus::Active));
+    }
+
+    #[test]
+    fn write_replies_without_the_image_are_protocol_errors() {
+        let empty = r#"{"list": [], "status": "success", "method": "/grid/image/edit"}"#;
+        let patch = ImagePatch { public: Some(true), ..ImagePatch::default() };
+        let err = decode_json(&write_call(WriteOp::Update { id: ImageId::new("1"), patch }), 200, empty).unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_ref()),
+            (ErrorKind::UpstreamProtocol, "the gogrid reply to /grid/image/edit holds no image")
+        );
+    }
+
+    #[test]
+    fn write_failures() {
+        let none = failure_body("IllegalArgumentException", "No object found that matches your input criteria.");
+        let err = decode_json(&save_call(None), 400, &none).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: "server", id: "serverName".into() });
+        assert_eq!(err.message, "server serverName not found");
+        let restore = write_call(WriteOp::Restore(ImageId::new("195")));
+        let err = decode_json(&restore, 400, &none).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "195".into() });
+        let refused = failure_body("IllegalArgumentException", "Image is not in the trash.");
+        let err = decode_json(&restore, 400, &refused).unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_ref()),
+            (ErrorKind::BadRequest, "the gogrid upstream rejected the request: Image is not in the trash")
+        );
+        let err = decode_json(&restore, 401, &failure_body("Unauthorized", "Read Only role")).unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_ref()),
+            (ErrorKind::Forbidden, "the gogrid api key may not restore an image: Read Only role")
+        );
     }
 }
