@@ -10,7 +10,7 @@ use super::super::{Dialect, EdgeCtx, EdgeRequest, Outcome, Query, Reply, is_read
 use super::fault::{self, PARAM_INVALID, QUERY_NOT_SUPPORTED, param_error};
 use super::image::{ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
 use super::write::{self, PathParent};
-use super::{json_reply, search};
+use super::{apidoc, json_reply, search};
 use crate::model::{
     Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Sort, SortField, View,
     WriteOp,
@@ -18,6 +18,11 @@ use crate::model::{
 
 /// `Setting[:entries_per_page]`'s default.
 const DEFAULT_PER_PAGE: usize = 20;
+
+/// The largest `per_page` served: apypie's `PER_PAGE` (`2 << 31`), which it
+/// sends to list everything in one page. A larger one is refused, never
+/// served as a smaller page.
+pub(super) const MAX_PER_PAGE: u64 = 2 << 31;
 
 /// An action of Foreman's images controller; its name is `ctx.method`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +167,9 @@ fn fill(ctx: &mut EdgeCtx, route: &Route<'_>, action: Action, scope: Option<Stri
 
 pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<EdgeRequest, GatewayError> {
     let path = parts.uri.path();
+    if let Some(reply) = apidoc::answer(&parts.method, path) {
+        return Ok(EdgeRequest::Local(reply));
+    }
     let route = route(path).ok_or_else(|| fault::unknown_route(path))?;
     let action =
         Action::of(&parts.method, route.image_id.is_some()).ok_or_else(|| fault::method_not_allowed(&parts.method))?;
@@ -266,14 +274,18 @@ pub(super) fn sort_field_name(field: SortField) -> &'static str {
     SORT_FIELDS.iter().find(|(_, f)| *f == field).map_or("id", |(name, _)| name)
 }
 
-/// A positive integer, or `all` (`None`).
+/// A positive integer up to [`MAX_PER_PAGE`], or `all` (`None`).
 fn parse_per_page(value: &str) -> Result<Option<usize>, GatewayError> {
     if value == "all" {
         return Ok(None);
     }
-    positive(value)
-        .map(Some)
-        .ok_or_else(|| param_error(format!("invalid per_page parameter: {value}"), PARAM_INVALID, Some("per_page")))
+    let per_page = positive(value)
+        .ok_or_else(|| param_error(format!("invalid per_page parameter: {value}"), PARAM_INVALID, Some("per_page")))?;
+    if per_page as u64 > MAX_PER_PAGE {
+        let message = format!("per_page {value} is more than {MAX_PER_PAGE}, the most one page holds");
+        return Err(param_error(message, PARAM_INVALID, Some("per_page")));
+    }
+    Ok(Some(per_page))
 }
 
 fn parse_page(value: &str) -> Result<usize, GatewayError> {
@@ -544,6 +556,9 @@ mod tests {
             [(CR_NAME.to_owned(), "big".to_owned()), (USER_DATA.to_owned(), "false".to_owned())]
         );
         assert_eq!(q.sort, Some(Sort { field: SortField::Created, descending: false }));
+        // apypie's one huge page, with the parent repeated in the query as python-foreman sends it
+        let q = list("/api/compute_resources/1/images?per_page=4294967296&compute_resource_id=1&id=3");
+        assert_eq!((q.filter, q.page), (Filter::default(), page(PageStart::Offset(0), Some(4_294_967_296))));
     }
 
     #[test]
@@ -561,6 +576,14 @@ mod tests {
         assert_eq!(refused(&format!("{base}?per_page=0")), param("invalid per_page parameter: 0", "per_page"));
         assert_eq!(refused(&format!("{base}?per_page=-1")), param("invalid per_page parameter: -1", "per_page"));
         assert_eq!(refused(&format!("{base}?per_page=ALL")), param("invalid per_page parameter: ALL", "per_page"));
+        assert_eq!(
+            refused(&format!("{base}?per_page=4294967297")),
+            param("per_page 4294967297 is more than 4294967296, the most one page holds", "per_page")
+        );
+        assert_eq!(
+            refused(&format!("{base}?per_page=99999999999999999999999")),
+            param("invalid per_page parameter: 99999999999999999999999", "per_page")
+        );
         assert_eq!(refused(&format!("{base}?page=0")), param("invalid page parameter: 0", "page"));
         assert_eq!(refused(&format!("{base}?page=two")), param("invalid page parameter: two", "page"));
         assert_eq!(
@@ -585,7 +608,7 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_foreman_404s() {
-        for path in ["/api", "/api/hosts", "/api/v2/compute_resources/1", "/apidoc/v2.json"] {
+        for path in ["/api", "/api/hosts", "/api/v2/compute_resources/1", "/apidoc/v1.json", "/apidoc/v2"] {
             let (kind, body) = refused(path);
             assert_eq!(kind, ErrorKind::NotFound { resource: "route", id: path.to_owned() });
             assert_eq!(body, json!({"error": {"message": format!("no route matches {path}")}}));

@@ -17,6 +17,9 @@
 //! | `PUT`/`PATCH …/{parent}/{p}/images/{id}` `{"image":{…}}` | `Write(Update{id, patch})`; `{"image":{}}` is an empty patch; 200 `main` view |
 //! | `DELETE …/{parent}/{p}/images/{id}`                   | `Write(Delete{id, trash: false})` (Foreman has no trash); 200 raw record |
 //! | another method on an image path                       | 405, `Allow` naming the path's methods               |
+//! | `GET /apidoc/v2.json`                                 | local, no credentials: the apipie description of the paths above (`apidoc.rs`) |
+//! | `GET /apidoc/apipie_checksum`                         | local, no credentials: `{"checksum": md5 of the description}` |
+//! | `GET /api[/v2]/status`                                | local, no credentials: `{"result":"ok","status":200,"version":"3.12.0","api_version":2}` |
 //! | any other `/api/…` (not `/api/grid/…`), `/apidoc/…`   | 404 `{"error":{"message":"no route matches …"}}`    |
 //!
 //! # Writes
@@ -54,7 +57,7 @@
 //! | `search`   | [`Filter`] (see `search.rs`); the raw text is echoed in `ctx.search`         |
 //! | `order`    | [`Sort`]: `id`, `name`, `operatingsystem`/`architecture` (by display name), `created_at`, `updated_at`; `ASC`/`DESC` |
 //! | `page`     | 1-based, default 1: `PageStart::Offset((page - 1) * per_page)`              |
-//! | `per_page` | positive integer (default 20) or `all` (limit `None`, `page` ignored)        |
+//! | `per_page` | positive integer up to 4294967296, apypie's one-page size (default 20), or `all` (limit `None`, `page` ignored); larger is refused, never served as a smaller page |
 //!
 //! Bad values are 400 in `param_error` shape: `class` `Apipie::ParamInvalid`
 //! with `parameter_name` for `page`/`per_page`/path segments,
@@ -108,8 +111,8 @@
 //! A Foreman error body read from an upstream (or built for a bad
 //! parameter) travels as the error's cause and is repeated as it is,
 //! except for 401 (it names the gateway's upstream login) and internal
-//! kinds. Every reply carries `Foreman_api_version: 2` and
-//! `Foreman_version: 3.12.0`.
+//! kinds. Every reply carries `Foreman_api_version: 2`,
+//! `Foreman_version: 3.12.0` and `Apipie-Checksum` (the description's).
 //!
 //! # Upstream
 //!
@@ -156,6 +159,7 @@
 //! so a Foreman edge answers the very same 422 and others their own 400;
 //! a 404 to an update names its image.
 
+mod apidoc;
 mod edge;
 mod fault;
 mod image;
@@ -228,6 +232,9 @@ fn json_reply(status: StatusCode, body: Vec<u8>) -> Reply {
     let headers = reply.headers_mut();
     headers.insert(HeaderName::from_static("foreman_api_version"), HeaderValue::from_static("2"));
     headers.insert(HeaderName::from_static("foreman_version"), HeaderValue::from_static(FOREMAN_VERSION));
+    if let Ok(checksum) = HeaderValue::from_str(&apidoc::CHECKSUM) {
+        headers.insert(HeaderName::from_static("apipie-checksum"), checksum);
+    }
     reply
 }
 
