@@ -71,7 +71,7 @@ class Checks:
             fn()
         except Exception as e:  # noqa: BLE001 - every failure is reported, none stops the rest
             self.failed += 1
-            reason = " ".join(f"{type(e).__name__}: {e}".split())[:400]
+            reason = " ".join(f"{type(e).__name__}: {describe(e)}".split())[:400]
             print(f"FAIL {where}: {reason}", flush=True)
         else:
             print(f"ok {where}", flush=True)
@@ -79,6 +79,14 @@ class Checks:
 
     def done(self):
         sys.exit(3 if self.failed else 0)
+
+
+def describe(e):
+    """An exception in a line: the HTTP reply behind it when it carries one."""
+    reply = getattr(e, "res", None) or getattr(e, "response", None)
+    if reply is not None and hasattr(reply, "status_code"):
+        return f"HTTP {reply.status_code} {reply.text[:200]}"
+    return str(e)
 
 
 def expect(condition, message):

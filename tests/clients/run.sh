@@ -68,20 +68,25 @@ fi
 timeout 1800 cargo build --release --locked -q || die "cargo build --release failed"
 
 # start NAME [ARGS...]: starts a gateway on a free loopback port; sets $url
+started_gateways=0
 start() {
-    local name=$1 line
+    local name=$1 line log
     shift
-    "$BIN" --listen 127.0.0.1:0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    # a log of its own: never a line an earlier gateway wrote
+    started_gateways=$((started_gateways + 1))
+    log=$WORK/gateway-$started_gateways-$name
+    : >"$log.out"
+    "$BIN" --listen 127.0.0.1:0 "$@" >"$log.out" 2>"$log.err" &
     PIDS+=($!)
     for _ in $(seq 100); do
-        line=$(head -n1 "$WORK/$name.out")
+        line=$(head -n1 "$log.out")
         if [[ $line == "dragoman listening on "* ]]; then
             url=${line#dragoman listening on }
             return 0
         fi
         sleep 0.1
     done
-    die "gateway $name did not start: $(cat "$WORK/$name.err")"
+    die "gateway $name did not start: $(cat "$log.err")"
 }
 
 # upstream DIALECT URL USER PASSWORD API_KEY SECRET ACCOUNT PROJECT: the
