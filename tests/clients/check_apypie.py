@@ -18,6 +18,8 @@ def connect(password=PASSWORD):
 
 
 api = connect()
+statuses = []  # the status of every reply apypie reads
+api._session.hooks["response"].append(lambda reply, *args, **kwargs: statuses.append(reply.status_code))
 
 
 def status_of(e):
@@ -32,6 +34,13 @@ def error_of(e):
 @checks
 def apidoc():
     equal(api.resource("images").actions, ["create", "destroy", "index", "show", "update"], "image actions")
+
+
+@checks
+def apidoc_checksum():
+    # apypie names its cache after each reply's Apipie-Checksum; hammer asks /apidoc/apipie_checksum
+    checksum = api.http_call("get", "/apidoc/apipie_checksum")["checksum"]
+    equal(api.apidoc_cache_name, checksum, "cache name")
 
 
 @checks
@@ -81,7 +90,7 @@ def create():
     image = {"image": {"name": "tpl-1", "username": "root", "uuid": "tpl-uuid-1", "password": "secret"}}
     if can("register"):
         created = api.create("images", image, params=CR)
-        equal(created["name"], "tpl-1", "created")
+        equal((statuses[-1], created["name"]), (201, "tpl-1"), "created")
         expect("password" not in created, "a password came back")
         equal(api.show("images", created["id"], params=CR)["name"], "tpl-1", "read back")
     else:
@@ -100,7 +109,7 @@ def invalid_create_is_422():
 def update():
     change = {"id": IDS[4], "image": {"name": "renamed"}}
     if can("rename"):
-        equal(api.update("images", change, params=CR)["name"], "renamed", "updated")
+        equal((api.update("images", change, params=CR)["name"], statuses[-1]), ("renamed", 200), "updated")
         equal(api.show("images", IDS[4], params=CR)["name"], "renamed", "read back")
     else:
         equal(status_of(raises(ForemanApiException, api.update, "images", change, params=CR)), 501, "status")
@@ -113,7 +122,7 @@ def delete():
     if can("delete"):
         # ForemanApi.delete returns nothing; the record is what destroy answers
         record = api.resource_action("images", "destroy", {**CR, "id": image_id})
-        equal(str(record["id"]), image_id, "deleted record")
+        equal((statuses[-1], str(record["id"])), (200, image_id), "deleted record")
         expect(record["password"] is None, "a password came back")
         if not can("only_trash"):
             equal(status_of(raises(ForemanApiException, api.show, "images", image_id, params=CR)), 404, "gone")

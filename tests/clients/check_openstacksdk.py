@@ -54,6 +54,12 @@ def bad_password_is_unauthorized():
 
 
 @checks
+def versions_list_at_the_root():
+    versions = state["conn"].session.get(URL + "/", authenticated=False).json()["versions"]
+    equal(sorted(v["id"] for v in versions), ["v2.0", "v2.1"], "versions")
+
+
+@checks
 def version_discovery():
     data = state["conn"].compute.get_endpoint_data()
     equal(data.api_version[0], 2, "major version")

@@ -20,7 +20,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 VENV=$TARGET/clients-venv
 BIN=$TARGET/release/dragoman
 SHAPES=${SHAPES:-memory chain clients}
-CLIENTS=${CLIENTS:-openstacksdk openstack_cli libcloud_gogrid apypie python_foreman hostway_requests}
+CLIENTS=${CLIENTS:-openstacksdk openstack_cli libcloud_openstack libcloud_gogrid apypie python_foreman hostway_requests}
 CHECK_TIMEOUT=${CHECK_TIMEOUT:-180}
 DIALECTS="hostway openstack gogrid foreman"
 
@@ -37,7 +37,7 @@ die() { echo "clients: $*" >&2; exit 2; }
 
 edge_of() {
     case $1 in
-        openstacksdk | openstack_cli) echo openstack ;;
+        openstacksdk | openstack_cli | libcloud_openstack) echo openstack ;;
         libcloud_gogrid) echo gogrid ;;
         apypie | python_foreman) echo foreman ;;
         hostway_requests) echo hostway ;;
