@@ -142,7 +142,12 @@ fn edge_features() -> Vec<EdgeFeature> {
         },
         EdgeFeature {
             name: "version documents",
-            samples: [None, Some("/"), None, None],
+            samples: [None, Some("/"), None, Some("/api/status")],
+            holds: |r| matches!(r, EdgeRequest::Local(reply) if reply.status() == 200),
+        },
+        EdgeFeature {
+            name: "API description",
+            samples: [None, None, None, Some("/apidoc/v2.json")],
             holds: |r| matches!(r, EdgeRequest::Local(reply) if reply.status() == 200),
         },
         EdgeFeature {

@@ -25,9 +25,8 @@ use crate::dialect::Reply;
 const APIDOC: &str = include_str!("apidoc_v2.json");
 
 /// Lowercase hex md5 of the description, as apipie computes its checksum.
-pub(super) static CHECKSUM: LazyLock<String> = LazyLock::new(|| {
-    Md5::digest(APIDOC.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-});
+pub(super) static CHECKSUM: LazyLock<String> =
+    LazyLock::new(|| Md5::digest(APIDOC.as_bytes()).iter().map(|b| format!("{b:02x}")).collect());
 
 /// The edge's own answer to a request for the description, its checksum or
 /// the status; `None` for every other request.

@@ -15,7 +15,8 @@
 //! | any other `/api/grid/…` | 404 failure, errorcode `NotFound` |
 //!
 //! Every call needs `v` (1.0 to 1.9); `format` is `json` (default), `xml` or
-//! `csv`, any case. `api_key` and `sig` are accepted and not verified yet.
+//! `csv`, any case. `api_key` and `sig` are verified by `src/identity`
+//! (a bad key or signature is the 403 below).
 //! HTTP methods other than GET, HEAD and POST are `MethodNotAllowed`; a POST
 //! body must be form-encoded. The write methods take GET (jclouds) or POST
 //! (libcloud's save), never HEAD (`MethodNotAllowed`).
