@@ -47,6 +47,7 @@ async fn run(config: Config) -> ExitCode {
         }
     };
     let routes = gateway.routes.describe();
+    let demo = gateway.identity.demo;
     let server = match Server::bind(config.server.listen, gateway).await {
         Ok(server) => server,
         Err(e) => {
@@ -56,7 +57,7 @@ async fn run(config: Config) -> ExitCode {
     };
     let addr = server.local_addr().unwrap_or(config.server.listen);
     // a closed stdout must not stop the gateway
-    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, &routes));
+    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, &routes, demo));
     server.serve(shutdown_signal()).await;
     ExitCode::SUCCESS
 }

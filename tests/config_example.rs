@@ -16,4 +16,10 @@ fn the_example_file_loads_and_documents_the_defaults() {
     let nova = &config.upstreams[0];
     assert_eq!((nova.connect_timeout_secs, nova.timeout_secs, nova.walk_limit, nova.fanout), (5, 30, 10_000, 8));
     assert_eq!(config.routes.len(), 2);
+    assert_eq!((config.identity.gogrid_window_secs, config.identity.token_lifetime_secs), (300, 3600));
+    assert_eq!(config.identity.region, "RegionOne");
+    let identity = config.identity().expect("the example client is valid");
+    assert!(!identity.demo, "declared clients replace the demo client");
+    assert_eq!(config.clients[0].name, "ops");
+    assert_eq!(config.clients[0].compute_resource.as_deref(), Some("980190962"));
 }
