@@ -89,6 +89,7 @@ impl Exchange<'_> {
     /// image first, so that every edge can show what was deleted even when
     /// the upstream answers with nothing (OpenStack's 204).
     async fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
+        self.expressible(op)?;
         let before = match op {
             WriteOp::Delete { id, .. } => match self.call(&UpstreamCall::Show(id.clone())).await? {
                 Outcome::Image(image) => Some(image),
@@ -103,6 +104,21 @@ impl Exchange<'_> {
                 Ok(Outcome::Image(image))
             }
             (outcome, _) => Ok(outcome),
+        }
+    }
+
+    /// Refuses, before anything is sent, a write the upstream dialect cannot express.
+    fn expressible(&self, op: &WriteOp) -> Result<(), GatewayError> {
+        let probe = Target {
+            base: "http://upstream",
+            scope: "scope",
+            credentials: &Credentials::None,
+            now: 0,
+            format: self.upstream.settings.format,
+        };
+        match self.upstream.codec.encode(&UpstreamCall::Write(op.clone()), &probe) {
+            Err(e) if matches!(e.kind, ErrorKind::Unsupported { .. }) => Err(e),
+            _ => Ok(()),
         }
     }
 
