@@ -41,7 +41,8 @@ fn assert_edge_error(edge: Dialect, got: &Got, status: u16, what: &str) {
 fn hostway_upstream(url: &str) -> UpstreamConfig {
     let mut up = UpstreamConfig::new("up", Dialect::Hostway, url);
     up.scope = "demo".into();
-    up.credentials = CredentialsConfig { user: Some("demo".into()), password: Some("demo".into()), ..Default::default() };
+    up.credentials =
+        CredentialsConfig { user: Some("demo".into()), password: Some("demo".into()), ..Default::default() };
     up
 }
 
@@ -112,8 +113,8 @@ async fn bodies_past_the_bound_get_the_edge_s_413() {
     let gw = TestGateway::start(config).await;
     let body = "x".repeat(4096);
     for edge in Dialect::ALL {
-        let got = send(Method::POST, &gw.url(&show_path(edge, "133")), &[("content-type", "application/json")], &body)
-            .await;
+        let got =
+            send(Method::POST, &gw.url(&show_path(edge, "133")), &[("content-type", "application/json")], &body).await;
         assert_edge_error(edge, &got, 413, &format!("{edge} with a body too large"));
     }
     let keystone = send_raw(Method::POST, &gw.url("/v3/auth/tokens"), &[], &body).await;
@@ -197,8 +198,8 @@ async fn connections_past_the_per_address_bound_are_closed() {
 #[tokio::test]
 async fn an_upstream_s_own_rate_limit_reaches_the_caller_with_its_retry_after() {
     for status in [429, 413] {
-        let addr = protect::answering(status, &[("retry-after", "12"), ("content-type", "text/plain")], "slow down")
-            .await;
+        let addr =
+            protect::answering(status, &[("retry-after", "12"), ("content-type", "text/plain")], "slow down").await;
         for upstream in Dialect::ALL {
             let mut up = UpstreamConfig::new("up", upstream, &format!("http://{addr}"));
             up.scope = "1".into();
