@@ -714,6 +714,22 @@ mod tests {
     }
 
     #[test]
+    fn quotas_read_inline_and_refuse_what_would_stop_everything() {
+        let config = Config::parse("[rate_limit]\nclient = { requests = 10, burst = 30 }\n").unwrap();
+        assert_eq!(config.rate_limit.client, QuotaConfig { requests: 10, per_secs: 1, burst: Some(30) });
+        assert!(config.rate_limit.client.quota().is_some());
+        assert!(config.rate_limit.global.quota().is_none(), "off unless asked for");
+        let err = Config::parse("[rate_limit]\nreads = { requests = 1, burst = 0 }\n").unwrap_err().to_string();
+        assert_eq!(err, "rate_limit.reads: per_secs and burst must be at least 1");
+        let err = Config::parse("[rate_limit]\nreads = { requests = 1, every = 2 }\n").unwrap_err().to_string();
+        assert!(err.contains("unknown field `every`"), "{err}");
+        let err = Config::parse("[server]\nmax_header_bytes = 100\n").unwrap_err().to_string();
+        assert!(err.contains("server.max_header_bytes: must be at least 8192"), "{err}");
+        let err = Config::parse("[server]\nmax_in_flight = 0\n").unwrap_err().to_string();
+        assert_eq!(err, "server.max_in_flight: must be at least 1");
+    }
+
+    #[test]
     fn https_upstreams_are_refused_until_tls_is_configured() {
         let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"https://nova:8774\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
