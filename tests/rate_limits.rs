@@ -199,3 +199,24 @@ async fn an_openstack_token_is_not_charged_to_the_address_quota() {
         assert_eq!(got.status, 200, "{}", got.text());
     }
 }
+
+/// A version document fetched from the source address `from`.
+async fn version_from(gw: &TestGateway, from: [u8; 4]) -> u16 {
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_local_address(Some(IpAddr::from(from)));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, http_body_util::Full<bytes::Bytes>>(connector);
+    let request = http::Request::get(gw.url("/v3")).body(Default::default()).unwrap();
+    let res = tokio::time::timeout(Duration::from_secs(20), client.request(request)).await.unwrap().unwrap();
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn each_source_address_has_its_own_bucket() {
+    let gw = TestGateway::start(with_limits(RateLimitConfig { address: per_hour(1), ..Default::default() })).await;
+    // every 127.x address is this machine's loopback
+    for last in 2..12 {
+        assert_eq!(version_from(&gw, [127, 0, 0, last]).await, 200, "127.0.0.{last}");
+        assert_eq!(version_from(&gw, [127, 0, 0, last]).await, 429, "127.0.0.{last} again");
+    }
+}

@@ -119,14 +119,20 @@ impl HttpClient {
         self.exchange(request).await
     }
 
-    /// Sends a request again after a failure, if the retry budget allows;
+    /// Sends a request again after `failure`, if the retry budget allows;
     /// `None` when it is spent.
-    pub async fn retry(&self, request: http::Request<Bytes>) -> Option<Result<UpstreamReply, GatewayError>> {
+    pub async fn retry(
+        &self,
+        request: http::Request<Bytes>,
+        failure: &GatewayError,
+    ) -> Option<Result<UpstreamReply, GatewayError>> {
         if !self.budget.budget.withdraw() {
             self.budget.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(error = %failure, "not retried: the retry budget is spent");
             return None;
         }
         self.budget.retried.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(error = %failure, "retrying a read that did not reach the upstream");
         Some(self.exchange(request).await)
     }
 
