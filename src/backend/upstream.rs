@@ -173,8 +173,8 @@ impl Exchange<'_> {
         let client = &self.upstream.client;
         match client.send(self.upstream.codec.encode(call, &target)?).await {
             Err(e) if retry && e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
-                tracing::debug!(error = %e, "retrying a read that did not reach the upstream");
-                client.send(self.upstream.codec.encode(call, &target)?).await
+                // within the retry budget only, so that retries cannot multiply the load
+                client.retry(self.upstream.codec.encode(call, &target)?, &e).await.unwrap_or(Err(e))
             }
             other => other,
         }
