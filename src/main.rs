@@ -13,6 +13,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "dragoman=info".into()),
         )
         .with_writer(std::io::stderr)
+        // colour codes only for a person at a terminal, not for log collectors
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     if let Some(Command::CheckConfig { file }) = &cli.command {

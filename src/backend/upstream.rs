@@ -19,7 +19,7 @@ use super::keystone::{KeystoneSession, KeystoneSettings, Token};
 use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
-    PageRequest, PageStart, View, WriteOp, paginate,
+    PageRequest, PageStart, View, WriteOp, paginate_owned,
 };
 
 /// What an upstream backend is and how far it may go.
@@ -193,7 +193,7 @@ impl Exchange<'_> {
             return expect_list(self.call(&call).await?);
         }
         let all = self.walk(native, upstream_sorts).await?;
-        paginate(&all, query, &residual)
+        paginate_owned(all, query, &residual)
     }
 
     /// The page as the upstream can ask for it in one call, if it can.
