@@ -9,9 +9,10 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::backend::keystone::NameOrId;
-use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, UpstreamSettings};
+use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
 use crate::dialect::{Credentials, Dialect, Format};
 use crate::identity::{Client, Identity, Secret, Tenant};
+use crate::request_id::{OPENSTACK_UPSTREAM_HEADERS, UPSTREAM_HEADERS};
 
 /// The name routes use for the embedded catalog.
 pub const MEMORY: &str = "memory";
@@ -32,6 +33,8 @@ pub struct Config {
     pub upstreams: Vec<UpstreamConfig>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RouteConfig>,
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -45,6 +48,18 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Backend of requests no route names.
     pub default_backend: String,
+    /// Longest time a client may take to send a request head, in seconds.
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers), in bytes; at least 8192.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request.
+    pub max_headers: usize,
+    /// Most requests in flight at once; past it, the edge dialect's 503.
+    pub max_in_flight: usize,
+    /// Most connections open at once from one client address; 0 for no limit.
+    pub max_connections_per_address: usize,
+    /// On SIGTERM or Ctrl-C, how long in-flight requests may take to finish, in seconds.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -54,8 +69,83 @@ impl Default for ServerConfig {
             request_timeout_secs: 60,
             max_body_bytes: 1024 * 1024,
             default_backend: MEMORY.to_owned(),
+            header_read_timeout_secs: 30,
+            max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            max_in_flight: 1024,
+            max_connections_per_address: 256,
+            shutdown_grace_secs: 30,
         }
     }
+}
+
+/// Request quotas, as token buckets: `requests` per `per_secs` seconds,
+/// bursts of up to `burst`. A quota with `requests = 0` is off.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Every request the gateway serves, whoever sends it.
+    pub global: QuotaConfig,
+    /// Per authenticated client, every request.
+    pub client: QuotaConfig,
+    /// Per authenticated client, reads (GET, HEAD).
+    pub reads: QuotaConfig,
+    /// Per authenticated client, writes (every other method).
+    pub writes: QuotaConfig,
+    /// Per source address, token requests at the gateway's Keystone (`POST /v3/auth/tokens`).
+    pub tokens: QuotaConfig,
+    /// Per source address, requests without an authenticated caller: those
+    /// that fail authentication, and those that need none.
+    pub address: QuotaConfig,
+    /// Most source addresses tracked at once per quota; addresses past it
+    /// share one bucket until idle ones are pruned.
+    pub max_addresses: usize,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            global: QuotaConfig::OFF,
+            client: QuotaConfig::OFF,
+            reads: QuotaConfig::OFF,
+            writes: QuotaConfig::OFF,
+            tokens: QuotaConfig { requests: 5, per_secs: 1, burst: Some(20) },
+            address: QuotaConfig { requests: 20, per_secs: 1, burst: Some(100) },
+            max_addresses: 100_000,
+        }
+    }
+}
+
+/// One quota: `requests` per `per_secs` seconds, bursts of `burst` (default `requests`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaConfig {
+    pub requests: u32,
+    #[serde(default = "one")]
+    pub per_secs: u64,
+    pub burst: Option<u32>,
+}
+
+impl QuotaConfig {
+    pub const OFF: QuotaConfig = QuotaConfig { requests: 0, per_secs: 1, burst: None };
+
+    /// The governor quota, or `None` when off.
+    pub fn quota(&self) -> Option<governor::Quota> {
+        let requests = std::num::NonZeroU32::new(self.requests)?;
+        let burst = self.burst.and_then(std::num::NonZeroU32::new).unwrap_or(requests);
+        let period = Duration::from_secs(self.per_secs.max(1)) / requests.get();
+        governor::Quota::with_period(period).map(|q| q.allow_burst(burst))
+    }
+}
+
+impl Default for QuotaConfig {
+    fn default() -> Self {
+        Self::OFF
+    }
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// How the edges authenticate.
@@ -157,6 +247,13 @@ pub struct UpstreamConfig {
     /// Largest upstream reply read, in bytes.
     #[serde(default = "default_max_reply")]
     pub max_reply_bytes: usize,
+    /// Retries (of reads that never reached the upstream) allowed on top of
+    /// the requests sent, in percent of them over the last ten seconds.
+    #[serde(default = "default_retry_percent")]
+    pub retry_budget_percent: u32,
+    /// Retries allowed per second whatever the traffic, for quiet upstreams.
+    #[serde(default = "default_retry_min")]
+    pub retry_budget_min_per_sec: u32,
 }
 
 fn default_connect_timeout() -> u64 {
@@ -173,6 +270,12 @@ fn default_fanout() -> usize {
 }
 fn default_max_reply() -> usize {
     64 * 1024 * 1024
+}
+fn default_retry_percent() -> u32 {
+    20
+}
+fn default_retry_min() -> u32 {
+    1
 }
 
 /// Upstream credentials. Each secret may be given in the file or named by an
@@ -259,6 +362,11 @@ impl Config {
                 return invalid(format!("{at}: name must be unique and not {MEMORY:?}"));
             }
             up.settings().map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
+            if up.retry_budget_percent > 1000 || up.retry_budget_min_per_sec > 1_000_000 {
+                return invalid(format!(
+                    "{at}: retry_budget_percent must be at most 1000 and retry_budget_min_per_sec at most 1000000"
+                ));
+            }
             if up.url.is_empty() {
                 continue;
             }
@@ -274,6 +382,7 @@ impl Config {
             }
             up.credentials().map_err(|e| ConfigError::Invalid(format!("{at}: credentials: {e}")))?;
         }
+        self.validate_limits()?;
         let known = |name: &str| name == MEMORY || names.contains(name);
         if self.clients.is_empty() && !self.server.listen.ip().is_loopback() {
             return invalid(format!(
@@ -306,6 +415,42 @@ impl Config {
         for (i, route) in self.routes.iter().enumerate() {
             if !known(&route.backend) {
                 return invalid(format!("route[{i}].backend: no upstream named {:?}", route.backend));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// The bounds and quotas: each positive where zero would stop everything.
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        if s.max_header_bytes < 8192 {
+            return invalid(format!("server.max_header_bytes: must be at least 8192, not {}", s.max_header_bytes));
+        }
+        for (key, value) in [
+            ("max_headers", s.max_headers as u64),
+            ("max_in_flight", s.max_in_flight as u64),
+            ("header_read_timeout_secs", s.header_read_timeout_secs),
+        ] {
+            if value == 0 {
+                return invalid(format!("server.{key}: must be at least 1"));
+            }
+        }
+        let r = &self.rate_limit;
+        if r.max_addresses == 0 {
+            return invalid("rate_limit.max_addresses: must be at least 1".into());
+        }
+        for (key, quota) in [
+            ("global", r.global),
+            ("client", r.client),
+            ("reads", r.reads),
+            ("writes", r.writes),
+            ("tokens", r.tokens),
+            ("address", r.address),
+        ] {
+            if quota.requests > 0 && (quota.per_secs == 0 || quota.burst == Some(0)) {
+                return invalid(format!("rate_limit.{key}: per_secs and burst must be at least 1"));
             }
         }
         Ok(())
@@ -441,6 +586,14 @@ impl UpstreamConfig {
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
             request_timeout: Duration::from_secs(self.timeout_secs),
             max_body: self.max_reply_bytes,
+            retry_budget: RetryBudgetSettings {
+                percent: self.retry_budget_percent,
+                min_per_sec: self.retry_budget_min_per_sec,
+            },
+            request_id_headers: match self.dialect {
+                Dialect::OpenStack => &OPENSTACK_UPSTREAM_HEADERS,
+                _ => &UPSTREAM_HEADERS,
+            },
             ..ClientSettings::default()
         }
     }
@@ -522,6 +675,8 @@ impl UpstreamConfig {
             walk_limit: default_walk_limit(),
             fanout: default_fanout(),
             max_reply_bytes: default_max_reply(),
+            retry_budget_percent: default_retry_percent(),
+            retry_budget_min_per_sec: default_retry_min(),
         }
     }
 }
@@ -556,6 +711,22 @@ mod tests {
         let text = "[[upstream]]\nname = \"gg\"\ndialect = \"gogrid\"\nurl = \"http://127.0.0.1:9\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
         assert_eq!(err, "upstream[0] (\"gg\"): a gogrid upstream needs api_key and secret");
+    }
+
+    #[test]
+    fn quotas_read_inline_and_refuse_what_would_stop_everything() {
+        let config = Config::parse("[rate_limit]\nclient = { requests = 10, burst = 30 }\n").unwrap();
+        assert_eq!(config.rate_limit.client, QuotaConfig { requests: 10, per_secs: 1, burst: Some(30) });
+        assert!(config.rate_limit.client.quota().is_some());
+        assert!(config.rate_limit.global.quota().is_none(), "off unless asked for");
+        let err = Config::parse("[rate_limit]\nreads = { requests = 1, burst = 0 }\n").unwrap_err().to_string();
+        assert_eq!(err, "rate_limit.reads: per_secs and burst must be at least 1");
+        let err = Config::parse("[rate_limit]\nreads = { requests = 1, every = 2 }\n").unwrap_err().to_string();
+        assert!(err.contains("unknown field `every`"), "{err}");
+        let err = Config::parse("[server]\nmax_header_bytes = 100\n").unwrap_err().to_string();
+        assert!(err.contains("server.max_header_bytes: must be at least 8192"), "{err}");
+        let err = Config::parse("[server]\nmax_in_flight = 0\n").unwrap_err().to_string();
+        assert_eq!(err, "server.max_in_flight: must be at least 1");
     }
 
     #[test]

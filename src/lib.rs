@@ -8,4 +8,5 @@ pub mod dialect;
 pub mod identity;
 pub mod model;
 pub mod pipeline;
+pub mod request_id;
 pub mod server;

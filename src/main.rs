@@ -13,6 +13,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "dragoman=info".into()),
         )
         .with_writer(std::io::stderr)
+        // colour codes only for a person at a terminal, not for log collectors
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     if let Some(Command::CheckConfig { file }) = &cli.command {
@@ -47,6 +49,7 @@ async fn run(config: Config) -> ExitCode {
         }
     };
     let routes = gateway.routes.describe();
+    let demo = gateway.identity.demo;
     let server = match Server::bind(config.server.listen, gateway).await {
         Ok(server) => server,
         Err(e) => {
@@ -56,7 +59,7 @@ async fn run(config: Config) -> ExitCode {
     };
     let addr = server.local_addr().unwrap_or(config.server.listen);
     // a closed stdout must not stop the gateway
-    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, &routes));
+    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, &routes, demo));
     server.serve(shutdown_signal()).await;
     ExitCode::SUCCESS
 }

@@ -1,36 +1,83 @@
 //! The listener: accepts connections and serves HTTP/1.1 and HTTP/2 on them.
+//!
+//! What it bounds, before any request reaches the pipeline:
+//! - connections open at once from one client address (`server.max_connections_per_address`):
+//!   past it a new connection is closed at once;
+//! - the time a client has to send its request head (`server.header_read_timeout_secs`):
+//!   a slower client (slowloris) is disconnected, and holds nothing but its own connection;
+//! - the size of the request head (`server.max_header_bytes`, `server.max_headers`): past
+//!   either, hyper answers `431 Request Header Fields Too Large`.
+//!
+//! On shutdown (SIGTERM or Ctrl-C) it stops accepting — new connections are
+//! refused — lets in-flight requests finish within `server.shutdown_grace_secs`,
+//! closes idle keep-alive connections, and returns.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use dashmap::DashMap;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use crate::config::ServerConfig;
 use crate::pipeline::{Gateway, service};
 
-/// Time a client has to send its request head.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// What the listener allows each connection, and how long shutdown waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub header_read_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub max_headers: usize,
+    /// 0 for no limit.
+    pub max_per_address: usize,
+    pub shutdown_grace: Duration,
+}
+
+impl ConnectionLimits {
+    pub fn from_config(server: &ServerConfig) -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
+            // hyper refuses a read buffer under 8 KiB
+            max_header_bytes: server.max_header_bytes.max(8192),
+            max_headers: server.max_headers,
+            max_per_address: server.max_connections_per_address,
+            shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
+        }
+    }
+}
 
 /// A bound listener, ready to serve.
 pub struct Server {
     listener: TcpListener,
     gateway: Arc<Gateway>,
+    open: Arc<DashMap<IpAddr, usize>>,
 }
 
 impl Server {
     pub async fn bind(addr: SocketAddr, gateway: Gateway) -> std::io::Result<Self> {
-        Ok(Self { listener: TcpListener::bind(addr).await?, gateway: Arc::new(gateway) })
+        Ok(Self { listener: TcpListener::bind(addr).await?, gateway: Arc::new(gateway), open: Arc::default() })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Serves until `shutdown` resolves, then drains: see the module docs.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
+        let limits = self.gateway.connections.clone();
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes)
+            .max_headers(limits.max_headers);
+        builder.http2().timer(TokioTimer::new()).max_header_list_size(limits.max_header_bytes as u32);
+        let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
@@ -42,17 +89,80 @@ impl Server {
                         continue;
                     }
                 },
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
+            };
+            let Some(slot) = Slot::take(&self.open, peer.ip(), limits.max_per_address) else {
+                tracing::debug!(%peer, "too many connections from this address: closed");
+                continue;
             };
             let _ = stream.set_nodelay(true);
-            let svc = TowerToHyperService::new(service(self.gateway.clone()));
+            let svc = TowerToHyperService::new(service(self.gateway.clone(), peer.ip()));
+            let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned());
             tokio::spawn(async move {
-                let mut builder = auto::Builder::new(TokioExecutor::new());
-                builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
-                if let Err(e) = builder.serve_connection(TokioIo::new(stream), svc).await {
+                let _slot = slot;
+                if let Err(e) = conn.await {
                     tracing::debug!(%peer, error = %e, "connection closed with an error");
                 }
             });
         }
+        // stop accepting: connections from now on are refused
+        drop(self.listener);
+        let open = graceful.count();
+        tracing::info!(connections = open, grace = ?limits.shutdown_grace, "shutting down");
+        tokio::select! {
+            () = graceful.shutdown() => tracing::info!("every connection closed"),
+            () = tokio::time::sleep(limits.shutdown_grace) => {
+                tracing::warn!("shutdown grace over with connections still open");
+            }
+        }
+    }
+}
+
+/// One open connection of an address; the count drops with it.
+struct Slot {
+    open: Arc<DashMap<IpAddr, usize>>,
+    ip: IpAddr,
+}
+
+impl Slot {
+    /// A slot for one more connection from `ip`, unless it has `max` open already (0: no limit).
+    fn take(open: &Arc<DashMap<IpAddr, usize>>, ip: IpAddr, max: usize) -> Option<Slot> {
+        let mut count = open.entry(ip).or_insert(0);
+        if max > 0 && *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(Slot { open: open.clone(), ip })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // the last connection of an address forgets it, so the map holds only open ones
+        self.open.remove_if_mut(&self.ip, |_, count| {
+            *count -= 1;
+            *count == 0
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_count_per_address_and_forget_closed_addresses() {
+        let open = Arc::new(DashMap::new());
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let first = Slot::take(&open, a, 2).unwrap();
+        let second = Slot::take(&open, a, 2).unwrap();
+        assert!(Slot::take(&open, a, 2).is_none());
+        let other = Slot::take(&open, b, 2).unwrap();
+        drop(first);
+        let third = Slot::take(&open, a, 2).unwrap();
+        drop((second, third, other));
+        assert!(open.is_empty());
+        assert!(Slot::take(&open, a, 0).is_some(), "0 is no limit");
     }
 }

@@ -3,8 +3,11 @@
 //! table from each upstream codec's capabilities, so neither can drift.
 
 use bytes::Bytes;
-use dragoman::dialect::{Dialect, EdgeRequest, Paging};
-use dragoman::model::{Filter, ImageOp, ImageStatus, LookupKey, PageStart, SortField};
+use dragoman::dialect::{Credentials, Dialect, EdgeRequest, Format, Paging, Target, UpstreamCall};
+use dragoman::model::{
+    ErrorKind, Filter, Image, ImageId, ImageOp, ImagePatch, ImageStatus, LookupKey, PageStart, Snapshot, SortField,
+    WriteOp,
+};
 
 /// A feature, how each dialect asks for it (`None`: it has no way to), and
 /// what the decoded request must then hold.
@@ -158,17 +161,23 @@ fn edge_features() -> Vec<EdgeFeature> {
     ]
 }
 
-/// Decodes a sample; GoGrid samples get the common parameters every call carries.
 fn decode(dialect: Dialect, path: &str) -> Result<EdgeRequest, String> {
+    decode_request(dialect, "GET", path, "")
+}
+
+/// Decodes a sample request; GoGrid samples get the common parameters every
+/// call carries, bodies are JSON.
+fn decode_request(dialect: Dialect, method: &str, path: &str, body: &str) -> Result<EdgeRequest, String> {
     let path = match dialect {
         Dialect::GoGrid => format!("{path}{}{GG}", if path.contains('?') { '&' } else { '?' }),
         _ => path.to_owned(),
     };
-    let req = http::Request::get(path).body(()).unwrap();
+    let req =
+        http::Request::builder().method(method).uri(path).header("content-type", "application/json").body(()).unwrap();
     let (parts, ()) = req.into_parts();
     let edge = dialect.edge();
     let mut ctx = edge.context(&parts, "http://gw");
-    edge.decode(&mut ctx, &parts, &Bytes::new()).map_err(|e| e.to_string())
+    edge.decode(&mut ctx, &parts, &Bytes::from(body.to_owned())).map_err(|e| e.to_string())
 }
 
 fn edge_table() -> String {
@@ -235,6 +244,151 @@ fn upstream_table() -> String {
     out
 }
 
+/// A write, how each dialect asks for it (`METHOD path` and a JSON body),
+/// and what the decoded request must then be.
+struct EdgeWrite {
+    name: &'static str,
+    samples: [Option<(&'static str, &'static str, &'static str)>; 4],
+    holds: fn(&WriteOp) -> bool,
+}
+
+fn edge_writes() -> Vec<EdgeWrite> {
+    vec![
+        EdgeWrite {
+            name: "save an image from a server",
+            samples: [
+                None,
+                Some(("POST", "/v2/demo/servers/s-1/action", r#"{"createImage": {"name": "n"}}"#)),
+                Some(("GET", "/api/grid/image/save?server=s-1&friendlyName=n", "")),
+                None,
+            ],
+            holds: |w| matches!(w, WriteOp::Snapshot(s) if s.server_id == "s-1" && s.name == "n"),
+        },
+        EdgeWrite {
+            name: "register a template as an image",
+            samples: [
+                None,
+                None,
+                None,
+                Some((
+                    "POST",
+                    "/api/compute_resources/1/images",
+                    r#"{"image": {"name": "n", "username": "root", "uuid": "u"}}"#,
+                )),
+            ],
+            holds: |w| matches!(w, WriteOp::Register(image) if image.name == "n"),
+        },
+        EdgeWrite {
+            name: "rename an image",
+            samples: [
+                None,
+                None,
+                Some(("GET", "/api/grid/image/edit?id=7&friendlyName=n", "")),
+                Some(("PUT", "/api/compute_resources/1/images/7", r#"{"image": {"name": "n"}}"#)),
+            ],
+            holds: |w| matches!(w, WriteOp::Update { id, patch } if id.as_str() == "7" && patch.name.as_deref() == Some("n")),
+        },
+        EdgeWrite {
+            name: "delete an image",
+            samples: [
+                None,
+                Some(("DELETE", "/v2/demo/images/7", "")),
+                Some(("GET", "/api/grid/image/delete?id=7", "")),
+                Some(("DELETE", "/api/compute_resources/1/images/7", "")),
+            ],
+            holds: |w| matches!(w, WriteOp::Delete { id, .. } if id.as_str() == "7"),
+        },
+        EdgeWrite {
+            name: "restore an image from the trash",
+            samples: [None, None, Some(("GET", "/api/grid/image/restore?id=7", "")), None],
+            holds: |w| matches!(w, WriteOp::Restore(id) if id.as_str() == "7"),
+        },
+        EdgeWrite {
+            name: "merge or replace image metadata",
+            samples: [None, Some(("POST", "/v2/demo/images/7/metadata", r#"{"metadata": {"k": "v"}}"#)), None, None],
+            holds: |w| matches!(w, WriteOp::SetMetadata { items, .. } if items.len() == 1),
+        },
+        EdgeWrite {
+            name: "set one metadata item",
+            samples: [None, Some(("PUT", "/v2/demo/images/7/metadata/k", r#"{"meta": {"k": "v"}}"#)), None, None],
+            holds: |w| matches!(w, WriteOp::SetMetadataItem { key, .. } if key == "k"),
+        },
+        EdgeWrite {
+            name: "delete one metadata item",
+            samples: [None, Some(("DELETE", "/v2/demo/images/7/metadata/k", "")), None, None],
+            holds: |w| matches!(w, WriteOp::DeleteMetadataItem { key, .. } if key == "k"),
+        },
+    ]
+}
+
+fn edge_write_table() -> String {
+    let mut out = String::from("| write | hostway | openstack | gogrid | foreman |\n|---|---|---|---|---|\n");
+    for write in edge_writes() {
+        let mut row = format!("| {} |", write.name);
+        for (dialect, sample) in Dialect::ALL.into_iter().zip(write.samples) {
+            let cell = match sample {
+                None => "—".to_owned(),
+                Some((method, path, body)) => {
+                    let decoded =
+                        decode_request(dialect, method, path, body).unwrap_or_else(|e| panic!("{dialect} {path}: {e}"));
+                    let holds = matches!(op(&decoded), Some(ImageOp::Write(w)) if (write.holds)(w));
+                    assert!(holds, "{dialect} {method} {path} does not decode to {}", write.name);
+                    format!("`{method} {path}`")
+                }
+            };
+            row.push_str(&format!(" {cell} |"));
+        }
+        out.push_str(&row);
+        out.push('\n');
+    }
+    out
+}
+
+fn upstream_write_table() -> String {
+    let id = || ImageId::new("7");
+    let snapshot = Snapshot { server_id: "s-1".into(), name: "n".into(), ..Snapshot::default() };
+    let with_metadata = Snapshot { metadata: [("k".to_owned(), "v".into())].into(), ..snapshot.clone() };
+    let rename = ImagePatch { name: Some("n".into()), ..ImagePatch::default() };
+    let describe = ImagePatch { description: Some("d".into()), ..ImagePatch::default() };
+    let rows: Vec<(&str, WriteOp)> = vec![
+        ("save an image from a server", WriteOp::Snapshot(snapshot)),
+        ("save an image from a server, with metadata", WriteOp::Snapshot(with_metadata)),
+        ("register a template as an image", WriteOp::Register(Image { name: "n".into(), ..Image::default() })),
+        ("rename an image", WriteOp::Update { id: id(), patch: rename }),
+        ("change an image's description", WriteOp::Update { id: id(), patch: describe }),
+        ("delete an image", WriteOp::Delete { id: id(), trash: false }),
+        ("restore an image from the trash", WriteOp::Restore(id())),
+        (
+            "merge or replace image metadata",
+            WriteOp::SetMetadata { id: id(), items: Default::default(), replace: false },
+        ),
+        ("set one metadata item", WriteOp::SetMetadataItem { id: id(), key: "k".into(), value: "v".into() }),
+        ("delete one metadata item", WriteOp::DeleteMetadataItem { id: id(), key: "k".into() }),
+    ];
+    let mut out = String::from("| write | hostway | openstack | gogrid | foreman |\n|---|---|---|---|---|\n");
+    for (name, write) in rows {
+        let cells: Vec<String> = Dialect::ALL
+            .into_iter()
+            .map(|dialect| {
+                let credentials = match dialect {
+                    Dialect::OpenStack => Credentials::Token("t".into()),
+                    Dialect::GoGrid => Credentials::GoGrid { api_key: "k".into(), secret: "s".into() },
+                    _ => Credentials::Basic { user: "u".into(), password: "p".into() },
+                };
+                let target =
+                    Target { base: "http://up", scope: "1", credentials: &credentials, now: 0, format: Format::Json };
+                match dialect.upstream().encode(&UpstreamCall::Write(write.clone()), &target) {
+                    Ok(_) => "native".to_owned(),
+                    Err(e) if matches!(e.kind, ErrorKind::Unsupported { .. }) => "not supported".to_owned(),
+                    Err(e) => panic!("{dialect} {name}: {e}"),
+                }
+            })
+            .collect();
+        out.push_str(&format!("| {name} | {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
 /// The text between `<!-- begin NAME -->` and `<!-- end NAME -->`.
 fn section<'a>(doc: &'a str, name: &str) -> &'a str {
     let begin = format!("<!-- begin {name} -->\n");
@@ -247,10 +401,18 @@ fn section<'a>(doc: &'a str, name: &str) -> &'a str {
 fn the_compatibility_tables_match_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/COMPATIBILITY.md");
     let doc = std::fs::read_to_string(path).unwrap();
-    let (edge, upstream) = (edge_table(), upstream_table());
+    let tables = [
+        ("edge", edge_table()),
+        ("upstream", upstream_table()),
+        ("edge-writes", edge_write_table()),
+        ("upstream-writes", upstream_write_table()),
+    ];
     if std::env::var_os("DRAGOMAN_PRINT_TABLES").is_some() {
-        println!("{edge}\n{upstream}");
+        for (name, table) in &tables {
+            println!("<!-- {name} -->\n{table}");
+        }
     }
-    assert_eq!(section(&doc, "edge"), edge, "docs/COMPATIBILITY.md edge table is stale");
-    assert_eq!(section(&doc, "upstream"), upstream, "docs/COMPATIBILITY.md upstream table is stale");
+    for (name, table) in tables {
+        assert_eq!(section(&doc, name), table, "docs/COMPATIBILITY.md {name} table is stale");
+    }
 }

@@ -230,10 +230,10 @@ fn demo_credentials_serve_only_on_loopback() {
     assert!(Config::parse(declared).is_ok());
 }
 
-/// A fake Keystone that issues `t1`, `t2`, … and a fake Nova that refuses
-/// `t1`: the gateway must evict it, fetch `t2` and retry once.
-#[tokio::test]
-async fn an_upstream_401_evicts_the_token_and_the_retry_succeeds() {
+/// A fake Keystone that issues `t1`, `t2`, … (slowly, so that callers pile
+/// up) and a fake Nova behind it that refuses `t1` when `refuse_first`.
+/// Returns its address and the count of tokens issued.
+async fn fake_openstack(refuse_first: bool) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let issued = Arc::new(AtomicUsize::new(0));
@@ -245,8 +245,8 @@ async fn an_upstream_401_evicts_the_token_and_the_retry_succeeds() {
                 let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                     let counter = counter.clone();
                     async move {
-                        let path = req.uri().path().to_owned();
-                        let res = if path == "/v3/auth/tokens" {
+                        let res = if req.uri().path() == "/v3/auth/tokens" {
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                             let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
                             let body = json!({"token": {"expires_at": "2999-01-01T00:00:00Z", "issued_at": "2020-01-01T00:00:00Z",
                                 "catalog": [{"type": "compute", "name": "nova", "endpoints": [
@@ -255,7 +255,7 @@ async fn an_upstream_401_evicts_the_token_and_the_retry_succeeds() {
                                 .status(201)
                                 .header("x-subject-token", format!("t{n}"))
                                 .body(Full::new(Bytes::from(body.to_string())))
-                        } else if req.headers()["x-auth-token"] == "t1" {
+                        } else if refuse_first && req.headers()["x-auth-token"] == "t1" {
                             Response::builder().status(401).body(Full::new(Bytes::from_static(b"{}")))
                         } else {
                             let image = include_str!("fixtures/openstack/image-get-resp.json");
@@ -270,6 +270,11 @@ async fn an_upstream_401_evicts_the_token_and_the_retry_succeeds() {
             });
         }
     });
+    (addr, issued)
+}
+
+/// A gateway whose upstream is the fake OpenStack at `addr`, through Keystone.
+async fn gateway_to(addr: std::net::SocketAddr) -> TestGateway {
     let mut up = UpstreamConfig::new("nova", dragoman::dialect::Dialect::OpenStack, "");
     up.credentials = CredentialsConfig {
         auth_url: Some(format!("http://{addr}")),
@@ -281,11 +286,39 @@ async fn an_upstream_401_evicts_the_token_and_the_retry_succeeds() {
     let mut config = Config::default();
     config.upstreams.push(up);
     config.server.default_backend = "nova".into();
-    let gw = TestGateway::start(config).await;
-    let got = common::get(&gw.url("/accounts/demo/flexcloud/images/70a599e0-31e7-49b7-b260-868f441e862b")).await;
+    TestGateway::start(config).await
+}
+
+const SHOW: &str = "/accounts/demo/flexcloud/images/70a599e0-31e7-49b7-b260-868f441e862b";
+
+#[tokio::test]
+async fn an_upstream_401_evicts_the_token_and_the_retry_succeeds() {
+    let (addr, issued) = fake_openstack(true).await;
+    let gw = gateway_to(addr).await;
+    let got = common::get(&gw.url(SHOW)).await;
     assert_eq!(got.status, 200, "{}", got.text());
     assert_eq!(issued.load(Ordering::SeqCst), 2, "the refused token was replaced once");
-    let again = common::get(&gw.url("/accounts/demo/flexcloud/images/70a599e0-31e7-49b7-b260-868f441e862b")).await;
+    let again = common::get(&gw.url(SHOW)).await;
     assert_eq!(again.status, 200);
     assert_eq!(issued.load(Ordering::SeqCst), 2, "the fresh token is reused");
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_requests_cause_one_token_request() {
+    let (addr, issued) = fake_openstack(false).await;
+    let gw = Arc::new(gateway_to(addr).await);
+    let barrier = Arc::new(tokio::sync::Barrier::new(200));
+    let requests: Vec<_> = (0..200)
+        .map(|_| {
+            let (gw, barrier) = (gw.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                common::get(&gw.url(SHOW)).await.status
+            })
+        })
+        .collect();
+    for request in requests {
+        assert_eq!(request.await.unwrap(), 200);
+    }
+    assert_eq!(issued.load(Ordering::SeqCst), 1, "no token flood: one request to Keystone");
 }

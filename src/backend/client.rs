@@ -1,5 +1,13 @@
 //! The pooled keep-alive HTTP client every upstream call goes through.
+//!
+//! Every call carries the request id (see [`crate::request_id`]). Retries
+//! draw on a budget shared by every call to the upstream (tower's
+//! [`TpsBudget`]): each request sent deposits, each retry withdraws, so that
+//! retries stay a bounded share of the traffic and cannot multiply the load
+//! on an upstream that is already failing.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -7,6 +15,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tower::retry::budget::{Budget, TpsBudget};
 
 use crate::model::{ErrorKind, GatewayError, Side};
 
@@ -20,6 +29,41 @@ pub struct ClientSettings {
     pub pool_idle_timeout: Duration,
     /// Upstream replies larger than this are refused.
     pub max_body: usize,
+    pub retry_budget: RetryBudgetSettings,
+    /// The headers the request id goes upstream in.
+    pub request_id_headers: &'static [http::HeaderName],
+}
+
+/// How many retries the upstream's traffic allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryBudgetSettings {
+    /// Retries allowed on top of the requests sent, in percent of them
+    /// over the last ten seconds.
+    pub percent: u32,
+    /// Retries allowed per second whatever the traffic.
+    pub min_per_sec: u32,
+}
+
+impl Default for RetryBudgetSettings {
+    fn default() -> Self {
+        Self { percent: 20, min_per_sec: 1 }
+    }
+}
+
+/// What the retry budget allowed so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetryStats {
+    pub sent: u64,
+    pub retried: u64,
+    /// Retries the budget refused.
+    pub refused: u64,
+}
+
+struct RetryBudget {
+    budget: TpsBudget,
+    sent: AtomicU64,
+    retried: AtomicU64,
+    refused: AtomicU64,
 }
 
 impl Default for ClientSettings {
@@ -29,6 +73,8 @@ impl Default for ClientSettings {
             request_timeout: Duration::from_secs(30),
             pool_idle_timeout: Duration::from_secs(90),
             max_body: 64 * 1024 * 1024,
+            retry_budget: RetryBudgetSettings::default(),
+            request_id_headers: &crate::request_id::UPSTREAM_HEADERS,
         }
     }
 }
@@ -44,6 +90,7 @@ pub struct UpstreamReply {
 pub struct HttpClient {
     client: Client<HttpConnector, Full<Bytes>>,
     settings: ClientSettings,
+    budget: Arc<RetryBudget>,
 }
 
 impl HttpClient {
@@ -55,12 +102,53 @@ impl HttpClient {
             .pool_idle_timeout(settings.pool_idle_timeout)
             .pool_timer(TokioTimer::new())
             .build(connector);
-        Self { client, settings }
+        let retry = settings.retry_budget;
+        let budget = Arc::new(RetryBudget {
+            budget: TpsBudget::new(Duration::from_secs(10), retry.min_per_sec, retry.percent as f32 / 100.0),
+            sent: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        });
+        Self { client, settings, budget }
     }
 
     /// Sends a request and reads the whole reply, within the request timeout.
     pub async fn send(&self, request: http::Request<Bytes>) -> Result<UpstreamReply, GatewayError> {
-        let request = request.map(Full::new);
+        self.budget.budget.deposit();
+        self.budget.sent.fetch_add(1, Ordering::Relaxed);
+        self.exchange(request).await
+    }
+
+    /// Sends a request again after `failure`, if the retry budget allows;
+    /// `None` when it is spent.
+    pub async fn retry(
+        &self,
+        request: http::Request<Bytes>,
+        failure: &GatewayError,
+    ) -> Option<Result<UpstreamReply, GatewayError>> {
+        if !self.budget.budget.withdraw() {
+            self.budget.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(error = %failure, "not retried: the retry budget is spent");
+            return None;
+        }
+        self.budget.retried.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(error = %failure, "retrying a read that did not reach the upstream");
+        Some(self.exchange(request).await)
+    }
+
+    /// What the retry budget allowed so far.
+    pub fn retry_stats(&self) -> RetryStats {
+        let b = &self.budget;
+        RetryStats {
+            sent: b.sent.load(Ordering::Relaxed),
+            retried: b.retried.load(Ordering::Relaxed),
+            refused: b.refused.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn exchange(&self, request: http::Request<Bytes>) -> Result<UpstreamReply, GatewayError> {
+        let mut request = request.map(Full::new);
+        crate::request_id::stamp_upstream(request.headers_mut(), self.settings.request_id_headers);
         let exchange = async {
             let response = self.client.request(request).await.map_err(connect_error)?;
             let (parts, body) = response.into_parts();

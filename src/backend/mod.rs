@@ -9,7 +9,7 @@ mod upstream;
 
 use std::sync::Arc;
 
-pub use client::{ClientSettings, HttpClient};
+pub use client::{ClientSettings, HttpClient, RetryBudgetSettings, RetryStats};
 pub use keystone::{KeystoneAuth, KeystoneSession, KeystoneSettings};
 pub use memory::Catalog;
 pub use upstream::{Upstream, UpstreamSettings};

@@ -19,7 +19,7 @@ use super::keystone::{KeystoneSession, KeystoneSettings, Token};
 use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
-    PageRequest, PageStart, View, WriteOp, paginate,
+    PageRequest, PageStart, View, WriteOp, paginate_owned,
 };
 
 /// What an upstream backend is and how far it may go.
@@ -89,6 +89,7 @@ impl Exchange<'_> {
     /// image first, so that every edge can show what was deleted even when
     /// the upstream answers with nothing (OpenStack's 204).
     async fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
+        self.expressible(op)?;
         let before = match op {
             WriteOp::Delete { id, .. } => match self.call(&UpstreamCall::Show(id.clone())).await? {
                 Outcome::Image(image) => Some(image),
@@ -103,6 +104,21 @@ impl Exchange<'_> {
                 Ok(Outcome::Image(image))
             }
             (outcome, _) => Ok(outcome),
+        }
+    }
+
+    /// Refuses, before anything is sent, a write the upstream dialect cannot express.
+    fn expressible(&self, op: &WriteOp) -> Result<(), GatewayError> {
+        let probe = Target {
+            base: "http://upstream",
+            scope: "scope",
+            credentials: &Credentials::None,
+            now: 0,
+            format: self.upstream.settings.format,
+        };
+        match self.upstream.codec.encode(&UpstreamCall::Write(op.clone()), &probe) {
+            Err(e) if matches!(e.kind, ErrorKind::Unsupported { .. }) => Err(e),
+            _ => Ok(()),
         }
     }
 
@@ -157,8 +173,8 @@ impl Exchange<'_> {
         let client = &self.upstream.client;
         match client.send(self.upstream.codec.encode(call, &target)?).await {
             Err(e) if retry && e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
-                tracing::debug!(error = %e, "retrying a read that did not reach the upstream");
-                client.send(self.upstream.codec.encode(call, &target)?).await
+                // within the retry budget only, so that retries cannot multiply the load
+                client.retry(self.upstream.codec.encode(call, &target)?, &e).await.unwrap_or(Err(e))
             }
             other => other,
         }
@@ -177,7 +193,7 @@ impl Exchange<'_> {
             return expect_list(self.call(&call).await?);
         }
         let all = self.walk(native, upstream_sorts).await?;
-        paginate(&all, query, &residual)
+        paginate_owned(all, query, &residual)
     }
 
     /// The page as the upstream can ask for it in one call, if it can.

@@ -6,10 +6,36 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 /// An image id, opaque to the gateway. Numeric ids stay strings here; a
-/// dialect with numeric ids renders them as numbers on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+/// dialect with numeric ids renders them as numbers on the wire. It reads
+/// from a string or an integer, whichever a body carries.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 #[serde(transparent)]
 pub struct ImageId(pub String);
+
+impl<'de> Deserialize<'de> for ImageId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl serde::de::Visitor<'_> for IdVisitor {
+            type Value = ImageId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an image id, a string or an integer")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ImageId, E> {
+                Ok(ImageId(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<ImageId, E> {
+                Ok(ImageId(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ImageId, E> {
+                Ok(ImageId(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ImageId, E> {
+                Ok(ImageId(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(IdVisitor)
+    }
+}
 
 impl ImageId {
     pub fn new(id: impl Into<String>) -> Self {

@@ -1,37 +1,48 @@
-use super::{GatewayError, Image, ListPage, ListQuery, PageStart};
+use super::{Filter, GatewayError, Image, ListPage, ListQuery, PageStart};
 
 /// Filters, orders and pages a complete listing: the one place where paging
 /// is emulated, for the memory catalog and for upstreams walked in full.
+/// The page's images are copied out of `all`.
 ///
 /// An unknown marker is a bad request, as in Nova.
-pub fn paginate<'a>(
-    all: impl IntoIterator<Item = &'a Image>,
-    query: &ListQuery,
-    filter: &super::Filter,
-) -> Result<ListPage, GatewayError> {
-    let mut total = 0;
-    let mut matched: Vec<&Image> =
-        all.into_iter().inspect(|_| total += 1).filter(|image| filter.matches(image)).collect();
+pub fn paginate(all: &[Image], query: &ListQuery, filter: &Filter) -> Result<ListPage, GatewayError> {
+    let (positions, page) = select(all, query, filter)?;
+    Ok(ListPage { images: positions.iter().map(|&i| all[i].clone()).collect(), ..page })
+}
+
+/// [`paginate`] for a listing the caller owns: the page's images are moved
+/// out of it, not copied.
+pub fn paginate_owned(all: Vec<Image>, query: &ListQuery, filter: &Filter) -> Result<ListPage, GatewayError> {
+    let (positions, page) = select(&all, query, filter)?;
+    let mut slots: Vec<Option<Image>> = all.into_iter().map(Some).collect();
+    Ok(ListPage { images: positions.iter().filter_map(|&i| slots[i].take()).collect(), ..page })
+}
+
+/// The positions in `all` of the page's images, in order, and the page's
+/// counts (with no images yet).
+fn select(all: &[Image], query: &ListQuery, filter: &Filter) -> Result<(Vec<usize>, ListPage), GatewayError> {
+    let mut matched: Vec<usize> = (0..all.len()).filter(|&i| filter.matches(&all[i])).collect();
     if let Some(sort) = &query.sort {
-        matched.sort_by(|a, b| sort.compare(a, b));
+        matched.sort_by(|&a, &b| sort.compare(&all[a], &all[b]));
     }
     let offset = match &query.page.start {
         PageStart::First => 0,
         PageStart::Offset(n) => *n,
         PageStart::After(marker) => {
-            let at = matched.iter().position(|image| image.id == *marker);
+            let at = matched.iter().position(|&i| all[i].id == *marker);
             at.map(|i| i + 1).ok_or_else(|| GatewayError::bad_request(format!("marker [{marker}] not found")))?
         }
     };
     let start = offset.min(matched.len());
     let end = query.page.limit.map_or(matched.len(), |limit| start.saturating_add(limit).min(matched.len()));
-    Ok(ListPage {
-        images: matched[start..end].iter().map(|image| (*image).clone()).collect(),
+    let page = ListPage {
+        images: Vec::new(),
         offset: Some(offset),
         matched: Some(matched.len()),
-        total: Some(total),
+        total: Some(all.len()),
         more: end < matched.len(),
-    })
+    };
+    Ok((matched[start..end].to_vec(), page))
 }
 
 #[cfg(test)]
@@ -81,6 +92,14 @@ mod tests {
             paginate(&catalog(3), &query(PageStart::After(ImageId::new("x")), None), &Filter::default()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::BadRequest);
         assert_eq!(err.message, "marker [x] not found");
+    }
+
+    #[test]
+    fn owned_and_borrowed_listings_page_alike() {
+        let all = catalog(7);
+        let q = query(PageStart::After(ImageId::new("3")), Some(2));
+        let filter = Filter::default();
+        assert_eq!(paginate(&all, &q, &filter).unwrap(), paginate_owned(all.clone(), &q, &filter).unwrap());
     }
 
     #[test]

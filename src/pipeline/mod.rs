@@ -1,21 +1,32 @@
 //! The request pipeline, assembled in one place.
 
+mod admit;
+mod rate;
 mod routes;
+mod shed;
+mod stage;
+mod tag;
 mod translate;
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
+use tokio::sync::Semaphore;
 
+pub use admit::{Admitted, Face, Work};
+pub use rate::{Class, RateLimits, Who};
 pub use routes::RouteTable;
 pub use translate::Gateway;
 
 use crate::config::Config;
 use crate::dialect::Reply;
-use crate::model::GatewayError;
+use crate::model::{ErrorKind, GatewayError, Side};
+use crate::server::ConnectionLimits;
+use stage::{innermost, run, stage};
 
 impl Gateway {
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
@@ -25,23 +36,70 @@ impl Gateway {
             region: config.identity.region.clone(),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             max_body: config.server.max_body_bytes,
+            rate: RateLimits::new(&config.rate_limit),
+            in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
+            connections: ConnectionLimits::from_config(&config.server),
         })
     }
 }
 
-/// The service a connection serves, as a tower stack.
+/// The service one connection from `peer` serves, as a tower stack. The
+/// listener below it bounds connections per address, header size and header
+/// read time (see `src/server.rs`).
 pub fn service<B>(
     gateway: Arc<Gateway>,
+    peer: IpAddr,
 ) -> impl tower::Service<Request<B>, Response = Reply, Error = Infallible, Future: Send> + Clone + Send
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    let (admitting, limiting, shedding, translating) = (gateway.clone(), gateway.clone(), gateway.clone(), gateway);
     tower::ServiceBuilder::new()
+        // outermost, so that every reply — refusals of every stage below
+        // included — carries the request id, every upstream call is made
+        // within its scope, and every request is logged once with it
+        .layer(stage(tag::tag::<B>))
+        // reads the body (bounded in size and time) and authenticates the
+        // caller: the rate limiter keys on who is calling, and every later
+        // refusal is rendered in the face (dialect) this finds
+        .layer(stage(move |next, req: Request<B>| {
+            let gateway = admitting.clone();
+            async move { run(next, gateway.admit(req, peer).await).await }
+        }))
+        // before the in-flight bound, so that a refused request takes no slot;
+        // after admission, since quotas are per authenticated client
+        .layer(stage(move |next, admitted: Admitted| {
+            let gateway = limiting.clone();
+            async move {
+                let wait = match &admitted.work {
+                    Work::Penalized(wait) => Some(*wait),
+                    _ => gateway.rate.check(&admitted.who, admitted.class).err(),
+                };
+                match wait {
+                    Some(wait) => {
+                        tracing::debug!(who = ?admitted.who, ?wait, "rate limited");
+                        admitted.face.refuse(&rate_limited(wait))
+                    }
+                    None => run(next, admitted).await,
+                }
+            }
+        }))
+        // the in-flight bound sheds with the edge's 503 instead of queueing:
+        // right above the work it bounds
+        .layer(stage(move |next, admitted: Admitted| shed::shed(shedding.in_flight.clone(), next, admitted)))
         // translation answers every request itself, errors included, in the
         // edge dialect: nothing below it fails, so nothing above it rescues
-        .service_fn(move |req: Request<B>| {
-            let gateway = gateway.clone();
-            async move { Ok::<_, Infallible>(gateway.handle(req).await) }
-        })
+        .service(innermost(move |admitted: Admitted| {
+            let gateway = translating.clone();
+            async move { gateway.execute(admitted).await }
+        }))
+}
+
+/// The refusal of a request over a quota, with the wait in whole seconds
+/// (rounded up, at least one) for `Retry-After`.
+pub(crate) fn rate_limited(wait: Duration) -> GatewayError {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let retry_after = Some(Duration::from_secs(secs.max(1)));
+    GatewayError::new(ErrorKind::RateLimited { retry_after }, Side::Downstream, "rate limit exceeded")
 }

@@ -70,7 +70,7 @@ impl<'de> Visitor<'de> for ImageVisitor {
         while let Some(key) = map.next_key::<Key>()? {
             match key {
                 Key::Id => {
-                    image.id = map.next_value::<WireId>()?.0;
+                    image.id = map.next_value::<ImageId>()?;
                     has_id = true;
                 }
                 Key::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
@@ -140,34 +140,6 @@ impl<'de> Deserialize<'de> for Key {
             }
         }
         deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-/// An id that is a JSON number or a string.
-struct WireId(ImageId);
-
-impl<'de> Deserialize<'de> for WireId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IdVisitor;
-        impl Visitor<'_> for IdVisitor {
-            type Value = WireId;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer or string id")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WireId, E> {
-                Ok(WireId(ImageId(v.to_string())))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WireId, E> {
-                Ok(WireId(ImageId(v.to_string())))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<WireId, E> {
-                Ok(WireId(ImageId(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<WireId, E> {
-                Ok(WireId(ImageId(v)))
-            }
-        }
-        deserializer.deserialize_any(IdVisitor)
     }
 }
 

@@ -175,34 +175,6 @@ impl<'de> Deserialize<'de> for Field {
     }
 }
 
-/// An id sent as a string (documented) or as a number (tolerated).
-struct WireId(String);
-
-impl<'de> Deserialize<'de> for WireId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IdVisitor;
-        impl Visitor<'_> for IdVisitor {
-            type Value = WireId;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an image id")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<WireId, E> {
-                Ok(WireId(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<WireId, E> {
-                Ok(WireId(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WireId, E> {
-                Ok(WireId(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WireId, E> {
-                Ok(WireId(v.to_string()))
-            }
-        }
-        deserializer.deserialize_any(IdVisitor)
-    }
-}
-
 struct ImageVisitor;
 
 impl<'de> Visitor<'de> for ImageVisitor {
@@ -218,7 +190,7 @@ impl<'de> Visitor<'de> for ImageVisitor {
         let mut image = Image { status: ImageStatus::Unknown, ..Image::default() };
         while let Some(field) = map.next_key::<Field>()? {
             match field {
-                Field::Id => id = Some(map.next_value::<WireId>()?.0),
+                Field::Id => id = Some(map.next_value::<ImageId>()?.0),
                 Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
                 Field::Status => {
                     if let Some(word) = map.next_value::<Option<String>>()? {

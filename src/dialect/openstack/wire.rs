@@ -176,19 +176,6 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
-/// An id: a string, or a number read as its digits (early deployments).
-struct Id(String);
-
-impl<'de> Deserialize<'de> for Id {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::String(s) => Ok(Id(s)),
-            Value::Number(n) => Ok(Id(n.to_string())),
-            other => Err(de::Error::custom(format_args!("image id is not a string: {other}"))),
-        }
-    }
-}
-
 /// A non-negative integer sent as a number or as digits (`"256"`, Rackspace
 /// era); `null` is unknown.
 struct Lenient(Option<u64>);
@@ -278,7 +265,7 @@ impl<'de> Visitor<'de> for ImageVisitor<'de> {
                 }
             };
             match field {
-                Field::Id => image.id = ImageId(map.next_value::<Id>()?.0),
+                Field::Id => image.id = map.next_value::<ImageId>()?,
                 Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
                 Field::MinRam => image.min_ram_mb = map.next_value::<Lenient>()?.0,
                 Field::MinDisk => image.min_disk_gb = map.next_value::<Lenient>()?.0,

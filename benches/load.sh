@@ -1,0 +1,593 @@
+#!/usr/bin/env bash
+# Load test: the CPU Dragoman spends per request, against nginx proxying the
+# same request without translating it.
+#
+#   sudo benches/load.sh                            # OpenStack upstream (the default scenario)
+#   sudo UPSTREAM_DIALECT=hostway benches/load.sh   # Hostway upstream
+#   sudo REPEAT=5 DURATION=10 benches/load.sh       # the settings of docs/PERFORMANCE.md
+#
+# Everything runs on 127.0.0.1:
+#
+#   wrk ──► nginx "baseline proxy" ──┐
+#                                    ├──► nginx "upstream" (recorded bodies)
+#   wrk ──► dragoman ────────────────┘
+#
+# For each scenario wrk drives one proxy for a fixed time; the CPU that proxy
+# consumed (utime+stime of its processes, from /proc) divided by the requests
+# wrk completed is its CPU cost per request. The upstream's and wrk's CPU are
+# not counted for either proxy. See docs/PERFORMANCE.md.
+#
+# It is a measurement, not a test: it exits 0 whether or not the targets are
+# met, and non-zero only when it cannot measure (tools, build, start-up).
+
+set -euo pipefail
+export LC_ALL=C # decimal points, whatever the caller's locale
+
+# ---------------------------------------------------------------- settings
+
+DURATION=${DURATION:-10}            # seconds of each measured wrk run
+WARMUP=${WARMUP:-2}                 # seconds of unmeasured wrk before each run (fills connection pools)
+THREADS=${THREADS:-2}               # wrk threads
+CONNECTIONS=${CONNECTIONS:-16}      # wrk connections
+REPEAT=${REPEAT:-1}                 # runs per scenario and proxy, interleaved; the median is reported
+LIST_SIZE=${LIST_SIZE:-1000}        # images in the recorded list
+UPSTREAM_DIALECT=${UPSTREAM_DIALECT:-openstack} # openstack | hostway
+NGINX_WORKERS=${NGINX_WORKERS:-1}   # worker processes of the baseline proxy
+DRAGOMAN_WORKERS=${DRAGOMAN_WORKERS:-} # tokio worker threads (TOKIO_WORKER_THREADS); empty: one per core
+PROXY_LOGS=${PROXY_LOGS:-0}         # 1: both proxies log one line per request (to a file)
+SKIP_BUILD=${SKIP_BUILD:-0}         # 1: measure the release binary as it is
+DRAGOMAN_BIN=${DRAGOMAN_BIN:-}      # a dragoman binary to measure instead of building one
+KEEP_WORK=${KEEP_WORK:-0}           # 1: keep the temp dir (configs, bodies, logs)
+UPSTREAM_PORT=${UPSTREAM_PORT:-18180}
+NGINX_PORT=${NGINX_PORT:-18181}
+DRAGOMAN_PORT=${DRAGOMAN_PORT:-18182}
+# The targets. Showing one image may cost no more CPU than nginx copying it:
+# the nginx number measured in the same run is the bar (SHOW_REFERENCE_US is
+# what it was on the reference machine, printed for comparison). A list may
+# cost at most LIST_TARGET_US per image.
+SHOW_REFERENCE_US=${SHOW_REFERENCE_US:-12}
+LIST_TARGET_US=${LIST_TARGET_US:-1.4}
+
+HOST=127.0.0.1
+# Edge credentials of the demo client, on every request to either proxy:
+# Basic demo:demo, and a token from Dragoman's own Keystone once it runs.
+AUTH_HEADERS=(-H "Authorization: Basic ZGVtbzpkZW1v")
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=""           # temp dir: configs, bodies, logs
+STARTED_PIDS=()   # everything we start, stopped on exit
+POLICY_RC_D=""    # set while apt is kept from starting services
+CLK_TCK=100       # read with getconf once the tools are there
+NGINX_PID=""      # the baseline proxy's master
+WRK_PID=""        # the wrk running now, if any
+RECORD=""         # what measure_once measured
+DRAGOMAN_PID=""
+
+# ---------------------------------------------------------------- plumbing
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() {
+    printf 'load.sh: %s\n' "$*" >&2
+    exit 1
+}
+
+cleanup() {
+    local pid
+    if [[ -n $WRK_PID ]]; then kill -TERM "$WRK_PID" 2>/dev/null || true; fi
+    for pid in "${STARTED_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${STARTED_PIDS[@]}"; do
+        # an nginx master takes its workers down with it on TERM
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    if [[ -n $POLICY_RC_D ]]; then rm -f "$POLICY_RC_D"; fi
+    if [[ -n $WORK && $KEEP_WORK != 1 ]]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Installs nginx, wrk, curl and jq when missing. apt would also start the
+# distribution's nginx on port 80: a temporary policy-rc.d keeps it from
+# starting any service, so only our loopback instances ever run.
+install_tools() {
+    local missing=() cmd
+    for cmd in nginx wrk curl jq; do
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
+    done
+    ((${#missing[@]} == 0)) && return
+    [[ $(id -u) == 0 ]] || die "missing ${missing[*]}: run as root, or install them"
+    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        POLICY_RC_D=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' >"$POLICY_RC_D"
+        chmod 755 "$POLICY_RC_D"
+    fi
+    say "installing ${missing[*]}"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+    if [[ -n $POLICY_RC_D ]]; then
+        rm -f "$POLICY_RC_D"
+        POLICY_RC_D=""
+    fi
+}
+
+port_free() {
+    ! (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+# Waits until `url` answers at all (any status), or dies with the end of
+# `log`: the process started last is the one that should answer.
+wait_for() {
+    local url=$1 what=$2 log=$3 pid=${STARTED_PIDS[-1]}
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || die "$what exited: $(tail -5 "$log")"
+        curl -s -o /dev/null --max-time 1 "$url" && return
+        sleep 0.1
+    done
+    die "$what did not answer on $url: $(tail -5 "$log")"
+}
+
+# Starts a command in the background and remembers it for cleanup.
+start() {
+    "$@" &
+    STARTED_PIDS+=("$!")
+}
+
+# The share of the machine's CPU in use (by anything) over one second: other
+# work on the machine makes every number noisier, so the report says.
+machine_busy_percent() {
+    local a b
+    read -r -a a < <(head -1 /proc/stat)
+    sleep 1
+    read -r -a b < <(head -1 /proc/stat)
+    # cpu user nice system idle iowait irq softirq steal
+    awk -v busy=$(((b[1] + b[2] + b[3] + b[6] + b[7] + b[8]) - (a[1] + a[2] + a[3] + a[6] + a[7] + a[8]))) \
+        -v idle=$(((b[4] + b[5]) - (a[4] + a[5]))) 'BEGIN { printf "%.0f", 100 * busy / (busy + idle) }'
+}
+
+# ---------------------------------------------------------------- measuring
+
+# A process and all its descendants (nginx: the master and its workers).
+process_tree() {
+    local pid=$1 children child
+    echo "$pid"
+    # one line of space-separated child pids per thread
+    children=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
+    for child in $children; do
+        process_tree "$child"
+    done
+}
+
+# CPU clock ticks consumed so far by a process tree: "user system". For a
+# multi-threaded process /proc/PID/stat already sums all its threads.
+cpu_ticks() {
+    local user=0 system=0 pid stat fields
+    for pid in $(process_tree "$1"); do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        # the fields after "pid (comm) ": the name may hold spaces, so cut at the last ')'
+        read -r -a fields <<<"${stat##*) }"
+        user=$((user + fields[11]))
+        system=$((system + fields[12]))
+    done
+    echo "$user $system"
+}
+
+# Requests the upstream nginx has answered so far (its stub_status), to see
+# how many upstream calls each request cost. This request is one of them.
+upstream_requests() {
+    curl -s "http://$HOST:$UPSTREAM_PORT/nginx_status" | awk 'NR == 3 { print $3 }'
+}
+
+# One wrk run against `url`, its output in WORK/wrk.out. wrk runs in the
+# background and the shell waits for it: a signal then stops the script at
+# once (bash would let a foreground wrk finish its run first).
+run_wrk() {
+    local url=$1 seconds=$2
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${seconds}s" --timeout 10s "${AUTH_HEADERS[@]}" -s "$WORK/report.lua" \
+        "$url" >"$WORK/wrk.out" &
+    WRK_PID=$!
+    wait "$WRK_PID"
+    WRK_PID=""
+}
+
+# What report.lua printed, on the line starting "@@":
+# requests duration_us non2xx socket_errors p50_us p99_us.
+wrk_result() {
+    awk '$1 == "@@" { $1 = ""; print substr($0, 2) }' "$WORK/wrk.out"
+}
+
+# Measures one proxy on one url once, into RECORD:
+#   requests req/s cpu_us_per_request p50_us p99_us upstream_calls_per_request non2xx socket_errors
+#   user_us_per_request system_us_per_request
+measure_once() {
+    local pid=$1 url=$2 user0 sys0 user1 sys1 up0 up1 requests duration_us non2xx errors p50 p99
+    if ((WARMUP > 0)); then run_wrk "$url" "$WARMUP"; fi
+    up0=$(upstream_requests)
+    read -r user0 sys0 < <(cpu_ticks "$pid")
+    run_wrk "$url" "$DURATION"
+    read -r user1 sys1 < <(cpu_ticks "$pid")
+    up1=$(upstream_requests)
+    read -r requests duration_us non2xx errors p50 p99 < <(wrk_result) ||
+        die "wrk gave no result for $url: $(tail -3 "$WORK/wrk.out")"
+    RECORD=$(awk -v r="$requests" -v d="$duration_us" -v us=$((user1 - user0)) -v sy=$((sys1 - sys0)) -v hz="$CLK_TCK" \
+        -v u=$((up1 - up0 - 1)) -v p50="$p50" -v p99="$p99" -v n="$non2xx" -v e="$errors" \
+        'BEGIN {
+            if (r == 0) { print 0, 0, 0, p50, p99, 0, n, e, 0, 0; exit }
+            per = 1e6 / hz / r
+            printf "%d %.0f %.2f %d %d %.2f %d %d %.2f %.2f\n", r, r / (d / 1e6), (us + sy) * per, p50, p99, u / r, n, e,
+                us * per, sy * per
+        }')
+}
+
+# ---------------------------------------------------------------- the upstream's bodies
+
+# A LIST_SIZE-image list made from a recorded one: the recorded images in
+# turn, each with a distinct id (in its links too) and the name "image-N", so
+# the images of any dialect's reply can be counted.
+make_list() {
+    local recorded=$1 id_prefix=$2 id_suffix=$3
+    jq -c --argjson n "$LIST_SIZE" --arg pre "$id_prefix" --arg suf "$id_suffix" '
+        .images as $recorded
+        | {images: [range(0; $n) as $i
+            | $recorded[$i % ($recorded | length)] as $t
+            | ($pre + ("00000000" + ($i | tostring))[-8:] + $suf) as $id
+            | $t
+            | .id = $id
+            | .name = "image-\($i)"
+            | if has("links") then .links |= map(.href |= (split($t.id) | join($id))) else . end]}' "$recorded"
+}
+
+# Sets, for the upstream dialect: the image id, the upstream paths nginx
+# serves, the recorded bodies, and Dragoman's environment.
+IMAGE_ID="" UP_SHOW_PATH="" UP_LIST_PATH="" DRAGOMAN_ENV=()
+prepare_upstream() {
+    local fixtures=$REPO/tests/fixtures bodies=$WORK/bodies
+    mkdir -p "$bodies"
+    case $UPSTREAM_DIALECT in
+        openstack)
+            IMAGE_ID=70a599e0-31e7-49b7-b260-868f441e862b
+            UP_SHOW_PATH=/v2.1/demo/images/$IMAGE_ID
+            UP_LIST_PATH=/v2.1/demo/images/detail
+            cp "$fixtures/openstack/image-get-resp.json" "$bodies/show.json"
+            make_list "$fixtures/openstack/images-details-get-resp.json" "" "-4e14-4e4c-a73d-069cbf4541e6" \
+                >"$bodies/list.json"
+            DRAGOMAN_ENV=(OS_TOKEN=x OS_PROJECT_ID=demo)
+            ;;
+        hostway)
+            IMAGE_ID=133
+            UP_SHOW_PATH=/accounts/demo/flexcloud/images/$IMAGE_ID
+            UP_LIST_PATH=/accounts/demo/flexcloud/images/detail
+            cp "$fixtures/hostway/docs_Image_get_example.json" "$bodies/show.json"
+            make_list "$fixtures/hostway/docs_ImageListDetails_example_2012.json" "vmi" "" >"$bodies/list.json"
+            DRAGOMAN_ENV=(HOSTWAY_USERNAME=x HOSTWAY_PASSWORD=x HOSTWAY_ACCOUNT=demo)
+            ;;
+        *) die "UPSTREAM_DIALECT must be openstack or hostway, not $UPSTREAM_DIALECT" ;;
+    esac
+    # a page after the list (OpenStack ?marker=) is empty, so a paging walk ends
+    echo '{"images": []}' >"$bodies/empty.json"
+    chmod -R a+rX "$WORK"
+}
+
+# ---------------------------------------------------------------- nginx
+
+# What both nginx configurations share: files in WORK, and client and
+# upstream connections kept alive for the whole run (nginx closes one after
+# 1000 requests by default; hyper never does).
+nginx_main() {
+    local name=$1 workers=$2
+    cat <<EOF
+worker_processes $workers;
+pid $WORK/$name.pid;
+error_log $WORK/$name-error.log warn;
+events { worker_connections 1024; }
+EOF
+}
+
+nginx_http_common() {
+    local name=$1
+    cat <<EOF
+    default_type application/json;
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    client_body_temp_path $WORK/$name-tmp/client;
+    proxy_temp_path $WORK/$name-tmp/proxy;
+    fastcgi_temp_path $WORK/$name-tmp/fastcgi;
+    uwsgi_temp_path $WORK/$name-tmp/uwsgi;
+    scgi_temp_path $WORK/$name-tmp/scgi;
+EOF
+}
+
+write_upstream_conf() {
+    cat <<EOF
+$(nginx_main upstream 1)
+http {
+$(nginx_http_common upstream)
+    access_log off;
+    map \$arg_marker \$list_body { "" /list.json; default /empty.json; }
+    server {
+        listen $HOST:$UPSTREAM_PORT;
+        root $WORK/bodies;
+        location = $UP_SHOW_PATH { try_files /show.json =404; }
+        location = $UP_LIST_PATH { try_files \$list_body =404; }
+        location = /nginx_status { stub_status; }
+        location / { return 404 '{"itemNotFound": {"message": "Image not found.", "code": 404}}'; }
+    }
+}
+EOF
+}
+
+# The bar: a proxy that copies the reply without reading it. Its upstream
+# connections are kept alive, as Dragoman's are, and replies are buffered in
+# memory only, never in a temp file.
+write_proxy_conf() {
+    local access_log="access_log off;"
+    if [[ $PROXY_LOGS == 1 ]]; then access_log="access_log $WORK/proxy-access.log;"; fi
+    cat <<EOF
+$(nginx_main proxy "$NGINX_WORKERS")
+http {
+$(nginx_http_common proxy)
+    $access_log
+    upstream recorded {
+        server $HOST:$UPSTREAM_PORT;
+        keepalive 32;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen $HOST:$NGINX_PORT;
+        location / {
+            proxy_pass http://recorded;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffer_size 16k;
+            proxy_buffers 128 16k;
+            proxy_busy_buffers_size 64k;
+            proxy_max_temp_file_size 0;
+        }
+    }
+}
+EOF
+}
+
+start_nginx() {
+    local name=$1 port=$2 port_var=$3
+    port_free "$port" || die "port $port is in use (set $port_var)"
+    mkdir -p "$WORK/$name-tmp"
+    "write_${name}_conf" >"$WORK/$name.conf"
+    nginx -t -q -e "$WORK/$name-error.log" -c "$WORK/$name.conf" || die "bad $name config: $WORK/$name.conf"
+    start nginx -e "$WORK/$name-error.log" -c "$WORK/$name.conf" -g 'daemon off;'
+}
+
+# ---------------------------------------------------------------- dragoman
+
+build_dragoman() {
+    local target_dir
+    if [[ -n $DRAGOMAN_BIN ]]; then
+        [[ -x $DRAGOMAN_BIN ]] || die "DRAGOMAN_BIN=$DRAGOMAN_BIN is not an executable"
+        return
+    fi
+    # CARGO_TARGET_DIR and .cargo/config are honoured: ask cargo where it builds
+    target_dir=$(cd "$REPO" && cargo metadata --no-deps --format-version 1 | jq -r .target_directory)
+    DRAGOMAN_BIN=$target_dir/release/dragoman
+    if [[ $SKIP_BUILD == 1 && -x $DRAGOMAN_BIN ]]; then return; fi
+    say "building dragoman (release)"
+    (cd "$REPO" && cargo build --release --bin dragoman)
+}
+
+start_dragoman() {
+    port_free "$DRAGOMAN_PORT" || die "port $DRAGOMAN_PORT is in use (set DRAGOMAN_PORT)"
+    # warnings always (they explain a failed set-up); one line per request only with PROXY_LOGS=1
+    local env=("${DRAGOMAN_ENV[@]}" RUST_LOG=dragoman=warn)
+    if [[ $PROXY_LOGS == 1 ]]; then env+=(RUST_LOG=dragoman=info); fi
+    if [[ -n $DRAGOMAN_WORKERS ]]; then env+=(TOKIO_WORKER_THREADS="$DRAGOMAN_WORKERS"); fi
+    start env "${env[@]}" "$DRAGOMAN_BIN" \
+        --listen "$HOST:$DRAGOMAN_PORT" --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" \
+        >"$WORK/dragoman.out" 2>"$WORK/dragoman.log"
+}
+
+# ---------------------------------------------------------------- scenarios
+
+# scenario|proxy|port|path. Every row shows or lists the same upstream
+# image(s); only the proxy, and Dragoman's edge dialect, change.
+scenarios() {
+    cat <<EOF
+show|nginx|$NGINX_PORT|$UP_SHOW_PATH
+show|dragoman hostway edge|$DRAGOMAN_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID
+show|dragoman openstack edge|$DRAGOMAN_PORT|/v2/demo/images/$IMAGE_ID
+show|dragoman foreman edge|$DRAGOMAN_PORT|/api/compute_resources/1/images/$IMAGE_ID
+list|nginx|$NGINX_PORT|$UP_LIST_PATH
+list|dragoman hostway edge|$DRAGOMAN_PORT|/accounts/demo/flexcloud/images/detail
+list|dragoman openstack edge|$DRAGOMAN_PORT|/v2/demo/images/detail?limit=$LIST_SIZE
+EOF
+}
+
+# Checks one url before loading it. Prints "status bytes images": the images
+# are how many of the upstream's a reply shows.
+probe() {
+    local url=$1 status_size images
+    status_size=$(curl -s "${AUTH_HEADERS[@]}" -o "$WORK/probe.body" -w '%{http_code} %{size_download}' --max-time 10 "$url" ||
+        echo "000 0")
+    images=$({ grep -oE '"image-[0-9]+"' "$WORK/probe.body" || true; } | sort -u | wc -l)
+    echo "$status_size $images"
+}
+
+# Parallel arrays, one entry per scenario row.
+ROW_SCENARIO=() ROW_PROXY=() ROW_PID=() ROW_URL=() ROW_STATUS=() ROW_BYTES=() ROW_IMAGES=() ROW_RUNS=()
+
+load_scenarios() {
+    local scenario proxy port path url pid status bytes images
+    while IFS='|' read -r scenario proxy port path; do
+        url="http://$HOST:$port$path"
+        pid=$DRAGOMAN_PID
+        if [[ $proxy == nginx ]]; then pid=$NGINX_PID; fi
+        read -r status bytes images < <(probe "$url")
+        if [[ $status != 200 ]]; then
+            say "$scenario via $proxy: HTTP $status on $path, not measured"
+        elif [[ $scenario == list && $images != "$LIST_SIZE" ]]; then
+            say "$scenario via $proxy: the reply shows $images of the $LIST_SIZE images"
+        fi
+        ROW_SCENARIO+=("$scenario") ROW_PROXY+=("$proxy") ROW_PID+=("$pid") ROW_URL+=("$url")
+        ROW_STATUS+=("$status") ROW_BYTES+=("$bytes") ROW_IMAGES+=("$images") ROW_RUNS+=("")
+    done < <(scenarios)
+}
+
+# Every row once, REPEAT times over: nginx and Dragoman runs alternate, so
+# whatever else the machine does weighs on both alike.
+run_scenarios() {
+    local round i
+    for round in $(seq 1 "$REPEAT"); do
+        for i in "${!ROW_SCENARIO[@]}"; do
+            [[ ${ROW_STATUS[i]} == 200 ]] || continue
+            say "round $round/$REPEAT: ${ROW_SCENARIO[i]} via ${ROW_PROXY[i]} (${ROW_BYTES[i]} bytes a reply), ${DURATION}s"
+            measure_once "${ROW_PID[i]}" "${ROW_URL[i]}"
+            ROW_RUNS[i]+="$RECORD"$'\n'
+        done
+    done
+}
+
+# The run with the median CPU per request (the lower middle one for an even
+# REPEAT), and the lowest and highest CPU per request:
+# "median-record|min|max".
+summarise() {
+    local runs=$1 sorted count
+    sorted=$(printf '%s' "$runs" | sort -k3,3g)
+    count=$(printf '%s\n' "$sorted" | wc -l)
+    printf '%s|%s|%s\n' "$(printf '%s\n' "$sorted" | sed -n "$(((count + 1) / 2))p")" \
+        "$(printf '%s\n' "$sorted" | head -1 | cut -d' ' -f3)" "$(printf '%s\n' "$sorted" | tail -1 | cut -d' ' -f3)"
+}
+
+# ---------------------------------------------------------------- report
+
+report() {
+    local i bar_show="" bar_list="" med lo hi requests rps cpu p50 p99 calls non2xx errors user system per_image bar ratio verdict
+    local medians=()
+    for i in "${!ROW_SCENARIO[@]}"; do
+        medians[i]=""
+        [[ -n ${ROW_RUNS[i]} ]] || continue
+        medians[i]=$(summarise "${ROW_RUNS[i]}")
+        if [[ ${ROW_PROXY[i]} == nginx ]]; then
+            read -r _ _ cpu _ <<<"${medians[i]%%|*}"
+            if [[ ${ROW_SCENARIO[i]} == show ]]; then bar_show=$cpu; else bar_list=$cpu; fi
+        fi
+    done
+
+    echo
+    echo "Dragoman vs nginx, $UPSTREAM_DIALECT upstream, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(cpu_model))"
+    echo "wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s runs after ${WARMUP}s warm-up, median of $REPEAT;" \
+        "nginx $NGINX_WORKERS worker(s), dragoman ${DRAGOMAN_WORKERS:-$(nproc)} tokio worker(s); per-request logs $([[ $PROXY_LOGS == 1 ]] && echo on || echo off)"
+    echo "CPU = the proxy's own utime+stime / requests completed (user: the process's own code; system: the kernel's"
+    echo "work for it, mostly TCP on loopback); the upstream nginx and wrk are not counted"
+    echo
+    # the µ in a header takes two bytes, hence the wider fields there
+    printf '%-5s %-24s %7s %7s %11s %-19s %-17s %9s %7s %7s %6s %6s  %s\n' \
+        "" proxy bytes "req/s" "CPU µs/req" "(min..max)" "= user+system" "µs/image" "p50 ms" "p99 ms" up/req ratio target
+    for i in "${!ROW_SCENARIO[@]}"; do
+        if [[ -z ${medians[i]} ]]; then
+            printf '%-5s %-24s %7s %7s  not measured: HTTP %s%s\n' "${ROW_SCENARIO[i]}" "${ROW_PROXY[i]}" \
+                "${ROW_BYTES[i]}" "-" "${ROW_STATUS[i]}" "$([[ ${ROW_STATUS[i]} =~ ^(404|500|501)$ ]] && echo " (codec not landed yet?)")"
+            continue
+        fi
+        IFS='|' read -r med lo hi <<<"${medians[i]}"
+        read -r requests rps cpu p50 p99 calls non2xx errors user system <<<"$med"
+        per_image="-"
+        if [[ ${ROW_SCENARIO[i]} == list && ${ROW_IMAGES[i]} -gt 0 ]]; then
+            per_image=$(awk -v c="$cpu" -v n="${ROW_IMAGES[i]}" 'BEGIN { printf "%.3f", c / n }')
+        fi
+        bar=$bar_list
+        if [[ ${ROW_SCENARIO[i]} == show ]]; then bar=$bar_show; fi
+        ratio="-"
+        if [[ ${ROW_PROXY[i]} != nginx && -n $bar ]]; then ratio=$(awk -v a="$cpu" -v b="$bar" 'BEGIN { printf "%.2f", a / b }'); fi
+        verdict=$(target_verdict "${ROW_SCENARIO[i]}" "${ROW_PROXY[i]}" "$cpu" "$per_image" "$bar_show")
+        if ((non2xx > 0 || errors > 0)); then verdict+="; $non2xx non-2xx replies, $errors socket errors"; fi
+        printf '%-5s %-24s %7s %7s %10s %-19s %-17s %8s %7.2f %7.2f %6s %6s  %s\n' "${ROW_SCENARIO[i]}" \
+            "${ROW_PROXY[i]}" "${ROW_BYTES[i]}" "$rps" "$cpu" "($lo..$hi)" "= $user+$system" "$per_image" "$(awk -v u="$p50" 'BEGIN { print u / 1000 }')" \
+            "$(awk -v u="$p99" 'BEGIN { print u / 1000 }')" "$calls" "$ratio" "$verdict"
+    done
+    echo
+    echo "show target: dragoman's CPU per request ≤ nginx's (${bar_show:-?} µs here; about $SHOW_REFERENCE_US µs on the reference machine)"
+    echo "list target: dragoman's CPU ≤ $LIST_TARGET_US µs per image"
+}
+
+target_verdict() {
+    local scenario=$1 proxy=$2 cpu=$3 per_image=$4 bar_show=$5
+    if [[ $proxy == nginx ]]; then
+        echo "(the bar)"
+    elif [[ $scenario == show ]]; then
+        if [[ -z $bar_show ]]; then echo "no nginx bar"; return; fi
+        awk -v a="$cpu" -v b="$bar_show" 'BEGIN { print (a <= b ? "met" : "NOT met") " (≤ " b " µs)" }'
+    else
+        if [[ $per_image == - ]]; then echo "no images counted"; return; fi
+        awk -v a="$per_image" -v b="$LIST_TARGET_US" 'BEGIN { print (a <= b ? "met" : "NOT met") " (≤ " b " µs/image)" }'
+    fi
+}
+
+cpu_model() {
+    awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+    [[ $REPEAT =~ ^[1-9][0-9]*$ && $DURATION =~ ^[1-9][0-9]*$ && $WARMUP =~ ^[0-9]+$ ]] ||
+        die "REPEAT and DURATION must be positive integers, WARMUP a non-negative one"
+    install_tools
+    CLK_TCK=$(getconf CLK_TCK)
+    build_dragoman
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/dragoman-load.XXXXXX")
+    chmod 755 "$WORK" # nginx workers may run as another user
+
+    cat >"$WORK/report.lua" <<'EOF'
+-- what load.sh reads, on one line it need not guess at
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("@@ %d %d %d %d %d %d\n", summary.requests, summary.duration, e.status,
+    e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))
+end
+EOF
+
+    local busy
+    busy=$(machine_busy_percent)
+    if ((busy > 10)); then
+        say "warning: the machine is already ${busy}% busy with other work; the numbers will be noisy (REPEAT=5 helps)"
+    fi
+
+    prepare_upstream
+    say "upstream: nginx serving recorded $UPSTREAM_DIALECT bodies on $HOST:$UPSTREAM_PORT" \
+        "($(wc -c <"$WORK/bodies/list.json") bytes for the $LIST_SIZE-image list)"
+    start_nginx upstream "$UPSTREAM_PORT" UPSTREAM_PORT
+    wait_for "http://$HOST:$UPSTREAM_PORT/nginx_status" "the upstream nginx" "$WORK/upstream-error.log"
+
+    say "baseline: nginx proxying to it on $HOST:$NGINX_PORT"
+    start_nginx proxy "$NGINX_PORT" NGINX_PORT
+    NGINX_PID=${STARTED_PIDS[-1]}
+    wait_for "http://$HOST:$NGINX_PORT$UP_SHOW_PATH" "the baseline nginx" "$WORK/proxy-error.log"
+
+    say "dragoman in front of it on $HOST:$DRAGOMAN_PORT"
+    start_dragoman
+    DRAGOMAN_PID=${STARTED_PIDS[-1]}
+    wait_for "http://$HOST:$DRAGOMAN_PORT/" "dragoman" "$WORK/dragoman.log"
+    AUTH_HEADERS+=(-H "X-Auth-Token: $(demo_token)")
+    local check="http://$HOST:$DRAGOMAN_PORT/accounts/demo/flexcloud/images/$IMAGE_ID" status
+    status=$(curl -s "${AUTH_HEADERS[@]}" -o "$WORK/check.body" -w '%{http_code}' "$check")
+    [[ $status == 200 ]] ||
+        die "$check answered $status, not 200: $(head -c 300 "$WORK/check.body"); $(tail -3 "$WORK/dragoman.log")"
+
+    load_scenarios
+    run_scenarios
+    report
+    if ((busy > 10)); then echo "note: the machine was ${busy}% busy with other work before the run"; fi
+}
+
+# A token for the demo client from Dragoman's Keystone, for the OpenStack edge.
+demo_token() {
+    local body='{"auth": {"identity": {"methods": ["password"], "password": {"user":
+        {"name": "demo", "domain": {"id": "default"}, "password": "demo"}}},
+        "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}}}'
+    curl -si "http://$HOST:$DRAGOMAN_PORT/v3/auth/tokens" -H 'Content-Type: application/json' -d "$body" |
+        awk 'tolower($1) == "x-subject-token:" { sub(/\r$/, "", $2); print $2 }'
+}
+
+main "$@"

@@ -1,0 +1,190 @@
+//! Admission: everything the gateway learns about a request before it
+//! decides whether to serve it — which face answers it (an edge dialect, the
+//! gateway's Keystone, or neither), its body (bounded in size and time), the
+//! decoded operation, and who is calling. The rate limiter keys on the
+//! caller; the refusals of later stages are rendered by the face.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+
+use super::rate::{Class, Who};
+use super::translate::Gateway;
+use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Reply, is_read, json_reply};
+use crate::identity::{Caller, keystone};
+use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
+
+/// A request the gateway has read and identified.
+pub struct Admitted {
+    pub peer: IpAddr,
+    pub class: Class,
+    /// Who the request is charged to.
+    pub who: Who,
+    pub face: Face,
+    pub work: Work,
+}
+
+/// Who renders the request's replies, refusals included.
+pub enum Face {
+    /// An edge dialect, in the context its codec read from the request.
+    Edge(EdgeCtx),
+    /// The gateway's own Keystone, at `/v3`.
+    Keystone { origin: String },
+    /// No dialect claims the path.
+    Plain,
+}
+
+/// What serving the request takes.
+pub enum Work {
+    /// Answered already: a local document, a refused body, a refused caller.
+    Ready(Reply),
+    /// The source address is penalized for this long: refused before its
+    /// credentials are checked.
+    Penalized(Duration),
+    /// A request to the gateway's Keystone.
+    Keystone { parts: Parts, body: Bytes },
+    /// An image operation for a backend, by an authenticated caller.
+    Op { op: ImageOp, caller: Caller },
+}
+
+impl Face {
+    /// `err` as this face renders it.
+    pub fn refuse(&self, err: &GatewayError) -> Reply {
+        match self {
+            Face::Edge(ctx) => ctx.dialect.edge().encode_error(ctx, err),
+            Face::Keystone { .. } => {
+                let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let title = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => "Request Entity Too Large",
+                    other => other.canonical_reason().unwrap_or("Error"),
+                };
+                let body = serde_json::json!({"error": {
+                    "code": status.as_u16(), "title": title, "message": err.public_message()
+                }});
+                with_retry_after(json_reply(status, body.to_string()), err)
+            }
+            Face::Plain => {
+                let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let body = serde_json::json!({"error": {"code": status.as_u16(), "message": err.public_message()}});
+                with_retry_after(json_reply(status, body.to_string()), err)
+            }
+        }
+    }
+}
+
+fn with_retry_after(mut reply: Reply, err: &GatewayError) -> Reply {
+    if let ErrorKind::RateLimited { retry_after: Some(wait) } = err.kind {
+        reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
+    }
+    reply
+}
+
+impl Gateway {
+    /// Reads and identifies a request. Never fails: what cannot be read is
+    /// answered in the request's dialect.
+    pub async fn admit<B>(&self, req: Request<B>, peer: IpAddr) -> Admitted
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let (parts, body) = req.into_parts();
+        let class = if is_read(&parts.method) { Class::Read } else { Class::Write };
+        let anonymous = |face: Face, work: Work| Admitted { peer, class, who: Who::Address(peer), face, work };
+        let path = parts.uri.path();
+        if keystone::claims(path) {
+            let face = Face::Keystone { origin: origin(&parts) };
+            let class = if parts.method == Method::POST && path.trim_end_matches('/') == "/v3/auth/tokens" {
+                Class::Token
+            } else {
+                class
+            };
+            let work = match self.read_body(body).await {
+                Ok(body) => Work::Keystone { parts, body },
+                Err(err) => Work::Ready(face.refuse(&err)),
+            };
+            return Admitted { class, ..anonymous(face, work) };
+        }
+        let Some(dialect) = Dialect::for_path(path) else {
+            return anonymous(Face::Plain, Work::Ready(no_dialect(path)));
+        };
+        let edge = dialect.edge();
+        let mut ctx = edge.context(&parts, &origin(&parts));
+        let body = match self.read_body(body).await {
+            Ok(body) => body,
+            Err(err) => {
+                let reply = edge.encode_error(&ctx, &err);
+                return anonymous(Face::Edge(ctx), Work::Ready(reply));
+            }
+        };
+        // decoded before authenticating, so that what a dialect answers by
+        // itself (version documents) needs no credentials; a caller that
+        // fails to authenticate still gets the refusal before any other error
+        let decoded = edge.decode(&mut ctx, &parts, &body);
+        if let Ok(EdgeRequest::Local(reply)) = decoded {
+            return anonymous(Face::Edge(ctx), Work::Ready(reply));
+        }
+        if let Some(wait) = self.rate.penalty(peer) {
+            return anonymous(Face::Edge(ctx), Work::Penalized(wait));
+        }
+        let caller = match self.identity.authenticate(ctx.dialect, &parts, &body, unix_now()) {
+            Ok(caller) => caller,
+            Err(e) => {
+                let reply = self.error(&ctx, e);
+                return anonymous(Face::Edge(ctx), Work::Ready(reply));
+            }
+        };
+        let who = Who::Client(caller.client.name.as_str().into());
+        let work = match decoded {
+            Ok(EdgeRequest::Op(op)) => match caller.authorize(ctx.dialect, ctx.scope.as_deref(), &op) {
+                Ok(()) => Work::Op { op, caller },
+                Err(e) => Work::Ready(self.error(&ctx, e)),
+            },
+            Ok(EdgeRequest::Local(reply)) => Work::Ready(reply),
+            Err(e) => Work::Ready(self.error(&ctx, e)),
+        };
+        Admitted { peer, class, who, face: Face::Edge(ctx), work }
+    }
+
+    /// The whole body, bounded by `max_body` and received within the request timeout.
+    async fn read_body<B>(&self, body: B) -> Result<Bytes, GatewayError>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match tokio::time::timeout(self.request_timeout, Limited::new(body, self.max_body).collect()).await {
+            Ok(Ok(body)) => Ok(body.to_bytes()),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "request body refused");
+                Err(GatewayError::new(ErrorKind::PayloadTooLarge, Side::Downstream, "request body too large"))
+            }
+            Err(_) => Err(GatewayError::bad_request("request body not received in time")),
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `scheme://authority` as the client reached us, for links in replies.
+fn origin(parts: &Parts) -> String {
+    let host = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && !b"/?#@\\\"<>".contains(&b)));
+    format!("http://{}", host.as_deref().unwrap_or("localhost"))
+}
+
+/// A path no dialect answers.
+fn no_dialect(path: &str) -> Reply {
+    let body = serde_json::json!({"error": {"code": 404, "message": format!("no dialect serves {path}")}});
+    let mut reply = json_reply(StatusCode::NOT_FOUND, body.to_string());
+    reply.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    reply
+}

@@ -1,0 +1,25 @@
+//! The in-flight bound: a request past `server.max_in_flight` is shed at
+//! once with the edge dialect's 503 (and `Retry-After: 1`) rather than
+//! queued, so that a burst cannot pile up memory and latency.
+
+use std::sync::Arc;
+
+use http::{HeaderValue, header};
+use tokio::sync::Semaphore;
+
+use super::admit::Admitted;
+use super::stage::{Next, run};
+use crate::dialect::Reply;
+use crate::model::{ErrorKind, GatewayError, Side};
+
+pub async fn shed(permits: Arc<Semaphore>, next: Next<Admitted>, admitted: Admitted) -> Reply {
+    // held until the reply is built: the reply body is already whole
+    let Ok(_permit) = permits.try_acquire_owned() else {
+        tracing::debug!(peer = %admitted.peer, "shed: too many requests in flight");
+        let err = GatewayError::new(ErrorKind::UpstreamUnavailable, Side::Internal, "too many requests in flight");
+        let mut reply = admitted.face.refuse(&err);
+        reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return reply;
+    };
+    run(next, admitted).await
+}

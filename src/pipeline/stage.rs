@@ -1,0 +1,51 @@
+//! A stage of the stack: a tower layer made of an async function of the
+//! rest of the stack and the request. Every stage answers every request
+//! itself (`Infallible`) and is always ready: nothing queues in the stack.
+
+use std::convert::Infallible;
+
+use tower::util::BoxCloneService;
+use tower::{Layer, ServiceExt};
+
+use crate::dialect::Reply;
+
+/// The rest of the stack, below a stage, taking requests of type `R`.
+pub type Next<R> = BoxCloneService<R, Reply, Infallible>;
+
+/// A layer that runs `f` on each request, with the rest of the stack.
+pub fn stage<R, Out, F, Fut>(f: F) -> impl Layer<Next<Out>, Service = Next<R>>
+where
+    R: Send + 'static,
+    Out: Send + 'static,
+    F: Fn(Next<Out>, R) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    tower::layer::layer_fn(move |next: Next<Out>| {
+        let f = f.clone();
+        Next::new(tower::service_fn(move |req: R| {
+            let answer = f(next.clone(), req);
+            async move { Ok::<_, Infallible>(answer.await) }
+        }))
+    })
+}
+
+/// The innermost service, from an async function of the request.
+pub fn innermost<R, F, Fut>(f: F) -> Next<R>
+where
+    R: Send + 'static,
+    F: Fn(R) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    Next::new(tower::service_fn(move |req: R| {
+        let answer = f(req);
+        async move { Ok::<_, Infallible>(answer.await) }
+    }))
+}
+
+/// Passes `req` down the rest of the stack.
+pub async fn run<R>(next: Next<R>, req: R) -> Reply {
+    match next.oneshot(req).await {
+        Ok(reply) => reply,
+        Err(never) => match never {},
+    }
+}
