@@ -5,8 +5,8 @@
 mod common;
 
 use common::dialects::{assert_not_found, get_many_path, list_path, listed, page_path, show_path, shown};
-use common::{TestGateway, get};
-use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
+use common::{TestGateway, get, in_front_of};
+use dragoman::config::Config;
 use dragoman::dialect::Dialect;
 
 /// The embedded catalog: ids and display names, in catalog order.
@@ -22,35 +22,9 @@ fn catalog_ids() -> Vec<String> {
     CATALOG.iter().map(|(id, _)| id.to_string()).collect()
 }
 
-/// A gateway whose every edge goes to `inner`'s edge of dialect `upstream`.
-async fn front(upstream: Dialect, inner: &TestGateway) -> TestGateway {
-    let mut up = UpstreamConfig::new("inner", upstream, &format!("http://{}", inner.addr));
-    up.scope = match upstream {
-        Dialect::Foreman => "980190962".into(),
-        _ => "demo".into(),
-    };
-    up.credentials = match upstream {
-        Dialect::OpenStack => CredentialsConfig {
-            auth_url: Some(format!("http://{}/v3", inner.addr)),
-            user: Some("demo".into()),
-            password: Some("demo".into()),
-            project_name: Some("demo".into()),
-            ..Default::default()
-        },
-        Dialect::GoGrid => {
-            CredentialsConfig { api_key: Some("demo".into()), secret: Some("demo".into()), ..Default::default() }
-        }
-        _ => CredentialsConfig { user: Some("demo".into()), password: Some("demo".into()), ..Default::default() },
-    };
-    let mut config = Config::default();
-    config.upstreams.push(up);
-    config.server.default_backend = "inner".into();
-    TestGateway::start(config).await
-}
-
 async fn chain_to(upstream: Dialect) {
     let inner = TestGateway::start(Config::default()).await;
-    let gw = front(upstream, &inner).await;
+    let gw = in_front_of(upstream, &inner).await;
     for edge in Dialect::ALL {
         let pair = format!("{edge} -> {upstream} -> memory");
         for (id, name) in CATALOG {

@@ -7,8 +7,8 @@
 mod common;
 
 use common::dialects::{listed, show_path, shown};
-use common::{Got, TestGateway, get, send};
-use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
+use common::{Got, TestGateway, get, in_front_of, send};
+use dragoman::config::Config;
 use dragoman::dialect::Dialect;
 use http::Method;
 use serde_json::{Value, json};
@@ -22,25 +22,7 @@ async fn gateway(upstream: Option<Dialect>) -> (TestGateway, Option<TestGateway>
         return (TestGateway::start(Config::default()).await, None);
     };
     let inner = TestGateway::start(Config::default()).await;
-    let mut up = UpstreamConfig::new("inner", upstream, &format!("http://{}", inner.addr));
-    up.scope = if upstream == Dialect::Foreman { "980190962".into() } else { "demo".into() };
-    up.credentials = match upstream {
-        Dialect::OpenStack => CredentialsConfig {
-            auth_url: Some(format!("http://{}/v3", inner.addr)),
-            user: Some("demo".into()),
-            password: Some("demo".into()),
-            project_name: Some("demo".into()),
-            ..Default::default()
-        },
-        Dialect::GoGrid => {
-            CredentialsConfig { api_key: Some("demo".into()), secret: Some("demo".into()), ..Default::default() }
-        }
-        _ => CredentialsConfig { user: Some("demo".into()), password: Some("demo".into()), ..Default::default() },
-    };
-    let mut config = Config::default();
-    config.upstreams.push(up);
-    config.server.default_backend = "inner".into();
-    (TestGateway::start(config).await, Some(inner))
+    (in_front_of(upstream, &inner).await, Some(inner))
 }
 
 fn name(upstream: Option<Dialect>) -> String {

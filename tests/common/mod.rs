@@ -46,6 +46,34 @@ impl TestGateway {
     }
 }
 
+/// A gateway whose every edge goes to `inner`'s edge of dialect `upstream`,
+/// authenticating there as the demo client in that dialect's own scheme
+/// (Keystone for OpenStack).
+pub async fn in_front_of(upstream: dragoman::dialect::Dialect, inner: &TestGateway) -> TestGateway {
+    use dragoman::config::{CredentialsConfig, UpstreamConfig};
+    use dragoman::dialect::Dialect;
+    let mut up = UpstreamConfig::new("inner", upstream, &format!("http://{}", inner.addr));
+    up.scope = if upstream == Dialect::Foreman { "980190962".into() } else { "demo".into() };
+    let demo = || Some("demo".to_owned());
+    up.credentials = match upstream {
+        Dialect::OpenStack => CredentialsConfig {
+            auth_url: Some(format!("http://{}/v3", inner.addr)),
+            user: demo(),
+            password: demo(),
+            project_name: demo(),
+            ..Default::default()
+        },
+        Dialect::GoGrid => CredentialsConfig { api_key: demo(), secret: demo(), ..Default::default() },
+        Dialect::Hostway | Dialect::Foreman => {
+            CredentialsConfig { user: demo(), password: demo(), ..Default::default() }
+        }
+    };
+    let mut config = Config::default();
+    config.upstreams.push(up);
+    config.server.default_backend = "inner".into();
+    TestGateway::start(config).await
+}
+
 /// One request a fake upstream received.
 #[derive(Debug, Clone)]
 pub struct Seen {
