@@ -3,45 +3,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::binary::Binary;
 use common::get;
-
-struct Running {
-    child: Child,
-    /// Kept open: the gateway may still write to it.
-    _stdout: BufReader<std::process::ChildStdout>,
-    addr: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary and reads the address it says it listens on.
-fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let addr =
-        first.trim().strip_prefix("dragoman listening on http://").unwrap_or_else(|| panic!("{first}")).to_owned();
-    Running { child, _stdout: stdout, addr }
-}
 
 #[tokio::test]
 async fn the_default_run_serves_every_dialect() {
-    let gw = start(&["--listen", "127.0.0.1:0"], &[]);
+    let gw = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
     for path in [
         "/accounts/demo/flexcloud/images/133",
         "/images/133",
@@ -52,24 +21,24 @@ async fn the_default_run_serves_every_dialect() {
         "/api/compute_resources/980190962/images/980190962",
         "/accounts/demo/flexcloud/images/250",
     ] {
-        let got = get(&format!("http://{}{path}", gw.addr)).await;
+        let got = get(&gw.url(path)).await;
         assert_eq!(got.status, 200, "{path}: {}", got.text());
     }
 }
 
 #[tokio::test]
 async fn a_one_line_upstream_takes_its_credentials_from_the_environment() {
-    let inner = start(&["--listen", "127.0.0.1:0"], &[]);
-    let url = format!("openstack=http://{}", inner.addr);
-    let auth_url = format!("http://{}/v3", inner.addr);
+    let inner = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    let url = format!("openstack={}", inner.base);
+    let auth_url = inner.url("/v3");
     let env = [
         ("OS_AUTH_URL", auth_url.as_str()),
         ("OS_USERNAME", "demo"),
         ("OS_PASSWORD", "demo"),
         ("OS_PROJECT_NAME", "demo"),
     ];
-    let front = start(&["--listen", "127.0.0.1:0", "--upstream", &url], &env);
-    let got = get(&format!("http://{}/accounts/demo/flexcloud/images/250", front.addr)).await;
+    let front = Binary::start(&["--listen", "127.0.0.1:0", "--upstream", &url], &env, false);
+    let got = get(&front.url("/accounts/demo/flexcloud/images/250")).await;
     assert_eq!(got.status, 200, "{}", got.text());
     assert_eq!(got.json()["image"]["name"], "n");
 }

@@ -3,49 +3,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 
+use common::binary::Binary;
 use common::{get, send};
 use http::Method;
 use serde_json::{Value, json};
 
 const GG: &str = "api_key=demo&v=1.3&sig=0&format=json";
-
-struct Running {
-    child: Child,
-    /// Kept open: the gateway may still write to it.
-    _stdout: BufReader<std::process::ChildStdout>,
-    base: String,
-}
-
-impl Running {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// SIGKILL: no chance to flush or clean up.
-    fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-fn start(config: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let base = first.trim().strip_prefix("dragoman listening on ").unwrap_or_else(|| panic!("{first}")).to_owned();
-    Running { child, _stdout: stdout, base }
-}
 
 fn workspace(name: &str) -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("dragoman-{name}-{}", std::process::id()));
@@ -68,7 +33,7 @@ async fn json_request(method: Method, url: &str, body: Value) -> u16 {
 
 /// Everything the catalog holds, as OpenStack and Foreman see it, with the
 /// gateway's own address (which changes across restarts) taken out of links.
-async fn everything(gw: &Running) -> (Value, Value) {
+async fn everything(gw: &Binary) -> (Value, Value) {
     let unlinked = |v: Value| -> Value { serde_json::from_str(&v.to_string().replace(&gw.base, "")).unwrap() };
     let openstack = get(&gw.url("/v2/demo/images/detail")).await.json();
     let foreman = get(&gw.url("/api/compute_resources/980190962/images?per_page=all")).await.json();
@@ -78,7 +43,7 @@ async fn everything(gw: &Running) -> (Value, Value) {
 #[tokio::test]
 async fn writes_through_every_dialect_survive_kill_9() {
     let (dir, config) = workspace("durable");
-    let gw = start(&config);
+    let gw = Binary::with_config(&config, &[], false);
     let image = "70a599e0-31e7-49b7-b260-868f441e862b";
     assert_eq!(
         json_request(Method::POST, &gw.url("/v2/demo/servers/s-1/action"), json!({"createImage": {"name": "os-snap"}}))
@@ -108,7 +73,7 @@ async fn writes_through_every_dialect_survive_kill_9() {
     let before = everything(&gw).await;
     gw.kill_9();
 
-    let gw = start(&config);
+    let gw = Binary::with_config(&config, &[], false);
     let after = everything(&gw).await;
     assert_eq!(after, before, "the catalog came back unchanged");
     let names: Vec<&str> = after.1["results"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
@@ -120,7 +85,7 @@ async fn writes_through_every_dialect_survive_kill_9() {
 #[tokio::test]
 async fn a_kill_in_the_middle_of_writes_loses_no_committed_image() {
     let (dir, config) = workspace("midwrite");
-    let gw = start(&config);
+    let gw = Binary::with_config(&config, &[], false);
     let url = gw.url("/api/compute_resources/980190962/images");
     // writes in flight while the process dies: each either landed whole or not at all
     let writers: Vec<_> = (0..40)
@@ -143,7 +108,7 @@ async fn a_kill_in_the_middle_of_writes_loses_no_committed_image() {
         }
     }
 
-    let gw = start(&config);
+    let gw = Binary::with_config(&config, &[], false);
     let listed = get(&gw.url("/api/compute_resources/980190962/images?per_page=all")).await.json();
     let written: Vec<&Value> = listed["results"]
         .as_array()

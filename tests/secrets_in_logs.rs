@@ -5,53 +5,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
+use common::binary::Binary;
 use common::send_raw;
 use dragoman::dialect::gogrid::sign::signature;
 use http::Method;
 use serde_json::json;
 
-struct Running {
-    child: Child,
-    addr: String,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Running {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Stops the gateway and returns everything it logged.
-    fn logs(mut self) -> String {
-        self.child.kill().unwrap();
-        let mut logs = String::new();
-        self.child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
-        self.child.wait().unwrap();
-        logs
-    }
-}
-
-fn start(config: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "trace")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let addr =
-        first.trim().strip_prefix("dragoman listening on http://").unwrap_or_else(|| panic!("{first}")).to_owned();
-    Running { child, addr, _stdout: stdout }
-}
+/// The most verbose logs, without colour codes.
+const LOUD: [(&str, &str); 2] = [("RUST_LOG", "trace"), ("NO_COLOR", "1")];
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
@@ -76,7 +37,7 @@ account = "a1"
 "#,
     )
     .unwrap();
-    let inner = start(&inner_config);
+    let inner = Binary::with_config(&inner_config, &LOUD, true);
     let front_config = dir.join("front.toml");
     std::fs::write(
         &front_config,
@@ -99,16 +60,16 @@ name = "inner"
 dialect = "openstack"
 
 [upstream.credentials]
-auth_url = "http://{}/v3"
+auth_url = "{}/v3"
 user = "svc-user"
 password = "inner-SECRET-pw"
 project_name = "p1"
 "#,
-            inner.addr
+            inner.base
         ),
     )
     .unwrap();
-    let front = start(&front_config);
+    let front = Binary::with_config(&front_config, &LOUD, true);
 
     let alice = "Basic YWxpY2U6ZnJvbnQtU0VDUkVULXB3"; // alice:front-SECRET-pw
     let wrong = "Basic YWxpY2U6ZnJvbnQtU0VDUkVULXd4"; // alice:front-SECRET-wx

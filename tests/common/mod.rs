@@ -2,6 +2,7 @@
 //! recorded bodies and record what they were asked, and a small client.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod dialects;
 
 use std::convert::Infallible;

@@ -1,0 +1,63 @@
+//! The `dragoman` binary, run as a user runs it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+/// A running gateway process; killed when dropped.
+pub struct Binary {
+    pub child: Child,
+    /// `http://addr`, as its banner says.
+    pub base: String,
+    /// Kept open: the gateway may still write to it.
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Binary {
+    /// Starts the binary with `args` and `env`, and reads where it listens
+    /// from the first line it prints. `logs` keeps its stderr for [`Binary::logs`].
+    pub fn start(args: &[&str], env: &[(&str, &str)], logs: bool) -> Binary {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(if logs { Stdio::piped() } else { Stdio::null() })
+            .spawn()
+            .expect("the binary starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let addr = first.trim().strip_prefix("dragoman listening on http://").unwrap_or_else(|| panic!("{first}"));
+        Binary { base: format!("http://{addr}"), child, _stdout: stdout }
+    }
+
+    /// Starts the binary with a configuration file.
+    pub fn with_config(config: &std::path::Path, env: &[(&str, &str)], logs: bool) -> Binary {
+        Binary::start(&["--config", config.to_str().unwrap()], env, logs)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Stops the gateway and returns everything it logged.
+    pub fn logs(mut self) -> String {
+        self.child.kill().unwrap();
+        let mut logs = String::new();
+        self.child.stderr.take().expect("started with logs").read_to_string(&mut logs).unwrap();
+        self.child.wait().unwrap();
+        logs
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
