@@ -157,8 +157,8 @@ impl H1 {
     }
 }
 
-fn bounded<F: std::future::Future>(f: F) -> impl std::future::Future<Output = F::Output> {
-    async move { tokio::time::timeout(Duration::from_secs(40), f).await.expect("the test ends within 40 s") }
+async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(40), f).await.expect("the test ends within 40 s")
 }
 
 #[tokio::test]
