@@ -76,6 +76,8 @@ pub struct CertStore {
     /// The file contents last looked at, good or bad, so that each change is
     /// loaded (or reported) once.
     seen: std::sync::Mutex<(Vec<u8>, Vec<u8>)>,
+    /// The last failure logged, so that a file that stays unreadable is reported once.
+    reported: std::sync::Mutex<Option<String>>,
 }
 
 impl CertStore {
@@ -87,6 +89,7 @@ impl CertStore {
             key: key.to_owned(),
             current: ArcSwap::from_pointee(certified),
             seen: std::sync::Mutex::new((cert_pem, key_pem)),
+            reported: std::sync::Mutex::new(None),
         })
     }
 
@@ -97,7 +100,7 @@ impl CertStore {
         let (cert_pem, key_pem) = match read_pair(&self.cert, &self.key) {
             Ok(pair) => pair,
             Err(e) => {
-                tracing::warn!(error = %e, "TLS certificate not reloaded: the current one keeps serving");
+                self.report(e);
                 return false;
             }
         };
@@ -110,13 +113,22 @@ impl CertStore {
         match loaded {
             Ok(certified) => {
                 self.current.store(Arc::new(certified));
+                *self.reported.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 tracing::info!(cert = %self.cert.display(), "TLS certificate reloaded");
                 true
             }
             Err(e) => {
-                tracing::warn!(error = %e, "TLS certificate not reloaded: the current one keeps serving");
+                self.report(e);
                 false
             }
+        }
+    }
+
+    fn report(&self, error: String) {
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if reported.as_deref() != Some(error.as_str()) {
+            tracing::warn!(%error, "TLS certificate not reloaded: the current one keeps serving");
+            *reported = Some(error);
         }
     }
 }
