@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -60,6 +61,40 @@ pub struct ServerConfig {
     pub max_connections_per_address: usize,
     /// On SIGTERM or Ctrl-C, how long in-flight requests may take to finish, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Serve HTTPS instead of plain HTTP; plain HTTP when absent.
+    pub tls: Option<EdgeTlsConfig>,
+}
+
+/// The edge listener's TLS (`[server.tls]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeTlsConfig {
+    /// PEM certificate chain, the server's certificate first.
+    pub cert: PathBuf,
+    /// PEM private key of the certificate (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// PEM bundle of the CAs client certificates must chain to; with it,
+    /// clients without a valid certificate are refused (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+    /// How often `cert` and `key` are read again, in seconds; a change is
+    /// served from the next handshake on.
+    #[serde(default = "default_tls_reload")]
+    pub reload_secs: u64,
+}
+
+fn default_tls_reload() -> u64 {
+    5
+}
+
+/// The upstream client's TLS files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpstreamTlsConfig {
+    /// PEM bundle of CAs trusted besides the webpki roots.
+    pub ca: Option<PathBuf>,
+    /// PEM certificate chain presented to the upstream.
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `client_cert`.
+    pub client_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +110,7 @@ impl Default for ServerConfig {
             max_in_flight: 1024,
             max_connections_per_address: 256,
             shutdown_grace_secs: 30,
+            tls: None,
         }
     }
 }
@@ -221,7 +257,8 @@ pub struct UpstreamConfig {
     /// The name routes refer to.
     pub name: String,
     pub dialect: Dialect,
-    /// Root URL of the upstream server (`http://nova.internal:8774`); an
+    /// Root URL of the upstream server (`http://nova.internal:8774` or
+    /// `https://…`); an
     /// OpenStack upstream with `auth_url` may leave it out and use the
     /// compute endpoint of Keystone's catalog.
     #[serde(default)]
@@ -254,6 +291,12 @@ pub struct UpstreamConfig {
     /// Retries allowed per second whatever the traffic, for quiet upstreams.
     #[serde(default = "default_retry_min")]
     pub retry_budget_min_per_sec: u32,
+    /// HTTPS: PEM bundle of CAs trusted besides the webpki roots.
+    pub ca: Option<PathBuf>,
+    /// HTTPS: PEM certificate chain presented to the upstream (with `client_key`).
+    pub client_cert: Option<PathBuf>,
+    /// HTTPS: PEM private key of `client_cert`.
+    pub client_key: Option<PathBuf>,
 }
 
 fn default_connect_timeout() -> u64 {
@@ -362,6 +405,7 @@ impl Config {
                 return invalid(format!("{at}: name must be unique and not {MEMORY:?}"));
             }
             up.settings().map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
+            crate::tls::client_config(&up.tls()).map_err(|e| ConfigError::Invalid(format!("{at}: tls: {e}")))?;
             if up.retry_budget_percent > 1000 || up.retry_budget_min_per_sec > 1_000_000 {
                 return invalid(format!(
                     "{at}: retry_budget_percent must be at most 1000 and retry_budget_min_per_sec at most 1000000"
@@ -371,8 +415,11 @@ impl Config {
                 continue;
             }
             let url = url::Url::parse(&up.url).map_err(|e| ConfigError::Invalid(format!("{at}: url: {e}")))?;
-            if url.scheme() != "http" {
-                return invalid(format!("{at}: url: only http:// upstreams are supported, not {}://", url.scheme()));
+            if !matches!(url.scheme(), "http" | "https") {
+                return invalid(format!(
+                    "{at}: url: only http:// and https:// upstreams are supported, not {}://",
+                    url.scheme()
+                ));
             }
             if url.query().is_some() || url.fragment().is_some() {
                 return invalid(format!("{at}: url: must not carry a query or fragment"));
@@ -383,6 +430,9 @@ impl Config {
             up.credentials().map_err(|e| ConfigError::Invalid(format!("{at}: credentials: {e}")))?;
         }
         self.validate_limits()?;
+        if let Some(tls) = &self.server.tls {
+            crate::tls::EdgeTls::from_config(tls).map_err(|e| ConfigError::Invalid(format!("server.tls: {e}")))?;
+        }
         let known = |name: &str| name == MEMORY || names.contains(name);
         if self.clients.is_empty() && !self.server.listen.ip().is_loopback() {
             return invalid(format!(
@@ -581,8 +631,25 @@ impl UpstreamConfig {
         }
     }
 
+    /// The upstream client's TLS files.
+    pub fn tls(&self) -> UpstreamTlsConfig {
+        UpstreamTlsConfig {
+            ca: self.ca.clone(),
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
+        }
+    }
+
+    /// The upstream client's settings. The TLS files were checked when the
+    /// configuration loaded; should they no longer load, the client trusts
+    /// the webpki roots alone and presents no certificate.
     pub fn client_settings(&self) -> ClientSettings {
+        let tls = crate::tls::client_config(&self.tls())
+            .map_err(|e| tracing::error!(upstream = %self.name, error = %e, "upstream TLS files do not load"))
+            .ok()
+            .map(Arc::new);
         ClientSettings {
+            tls,
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
             request_timeout: Duration::from_secs(self.timeout_secs),
             max_body: self.max_reply_bytes,
@@ -677,6 +744,9 @@ impl UpstreamConfig {
             max_reply_bytes: default_max_reply(),
             retry_budget_percent: default_retry_percent(),
             retry_budget_min_per_sec: default_retry_min(),
+            ca: None,
+            client_cert: None,
+            client_key: None,
         }
     }
 }
@@ -730,9 +800,21 @@ mod tests {
     }
 
     #[test]
-    fn https_upstreams_are_refused_until_tls_is_configured() {
+    fn https_upstreams_are_accepted_and_other_schemes_refused() {
         let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"https://nova:8774\"\n";
+        Config::parse(text).unwrap();
+        let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"ftp://nova:8774\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
-        assert!(err.contains("only http:// upstreams"), "{err}");
+        assert!(err.contains("only http:// and https:// upstreams"), "{err}");
+    }
+
+    #[test]
+    fn tls_files_that_do_not_load_are_refused_with_their_key() {
+        let text = "[server.tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"\n";
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert!(err.starts_with("server.tls: /nonexistent/cert.pem"), "{err}");
+        let text = "[[upstream]]\nname = \"h\"\ndialect = \"hostway\"\nurl = \"https://h\"\nclient_cert = \"/x.pem\"\n";
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert!(err.contains("client_cert and client_key go together"), "{err}");
     }
 }

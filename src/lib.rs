@@ -10,3 +10,4 @@ pub mod model;
 pub mod pipeline;
 pub mod request_id;
 pub mod server;
+pub mod tls;

@@ -8,6 +8,15 @@
 //! - the size of the request head (`server.max_header_bytes`, `server.max_headers`): past
 //!   either, hyper answers `431 Request Header Fields Too Large`.
 //!
+//! With `[server.tls]` it serves HTTPS: TLS 1.2 and 1.3, ALPN `h2` and
+//! `http/1.1`, optionally mutual TLS; the handshake must finish within the
+//! header read timeout. The certificate files are read again every few
+//! seconds and a renewed certificate is served from the next handshake on,
+//! open connections untouched; a new file that does not load leaves the old
+//! certificate serving (see [`crate::tls`]). TLS sits here, outside the
+//! tower stack; requests served over it carry the [`Tls`] extension, so that
+//! links in replies say `https://`.
+//!
 //! On shutdown (SIGTERM or Ctrl-C) it stops accepting — new connections are
 //! refused — lets in-flight requests finish within `server.shutdown_grace_secs`,
 //! closes idle keep-alive connections, and returns.
@@ -23,8 +32,13 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::config::ServerConfig;
+use crate::config::{EdgeTlsConfig, ServerConfig};
 use crate::pipeline::{Gateway, service};
+use crate::tls::EdgeTls;
+
+/// Marks a request that came over TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tls;
 
 /// What the listener allows each connection, and how long shutdown waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +49,8 @@ pub struct ConnectionLimits {
     /// 0 for no limit.
     pub max_per_address: usize,
     pub shutdown_grace: Duration,
+    /// HTTPS instead of plain HTTP.
+    pub tls: Option<EdgeTlsConfig>,
 }
 
 impl ConnectionLimits {
@@ -46,6 +62,7 @@ impl ConnectionLimits {
             max_headers: server.max_headers,
             max_per_address: server.max_connections_per_address,
             shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
+            tls: server.tls.clone(),
         }
     }
 }
@@ -55,11 +72,26 @@ pub struct Server {
     listener: TcpListener,
     gateway: Arc<Gateway>,
     open: Arc<DashMap<IpAddr, usize>>,
+    tls: Option<EdgeTls>,
 }
 
 impl Server {
+    /// Binds `addr`; with TLS configured, loads the certificate first (an
+    /// `InvalidInput` error when it does not load).
     pub async fn bind(addr: SocketAddr, gateway: Gateway) -> std::io::Result<Self> {
-        Ok(Self { listener: TcpListener::bind(addr).await?, gateway: Arc::new(gateway), open: Arc::default() })
+        let tls = match &gateway.connections.tls {
+            Some(config) => Some(
+                EdgeTls::from_config(config)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("server.tls: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(Self { listener: TcpListener::bind(addr).await?, gateway: Arc::new(gateway), open: Arc::default(), tls })
+    }
+
+    /// Whether it serves HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -77,7 +109,9 @@ impl Server {
             .max_buf_size(limits.max_header_bytes)
             .max_headers(limits.max_headers);
         builder.http2().timer(TokioTimer::new()).max_header_list_size(limits.max_header_bytes as u32);
+        let builder = Arc::new(builder);
         let graceful = GracefulShutdown::new();
+        let reloading = self.tls.as_ref().map(EdgeTls::watch);
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
@@ -96,17 +130,49 @@ impl Server {
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let svc = TowerToHyperService::new(service(self.gateway.clone(), peer.ip()));
-            let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned());
+            let secure = self.tls.is_some();
+            let svc = TowerToHyperService::new(tower::ServiceExt::map_request(
+                service(self.gateway.clone(), peer.ip()),
+                move |mut req: http::Request<hyper::body::Incoming>| {
+                    if secure {
+                        req.extensions_mut().insert(Tls);
+                    }
+                    req
+                },
+            ));
+            let watcher = graceful.watcher();
+            let builder = builder.clone();
+            let acceptor = self.tls.as_ref().map(|tls| tls.acceptor.clone());
+            let handshake_timeout = limits.header_read_timeout;
             tokio::spawn(async move {
                 let _slot = slot;
-                if let Err(e) = conn.await {
+                let served = match acceptor {
+                    None => watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned()).await,
+                    Some(acceptor) => {
+                        let stream = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned()).await
+                    }
+                };
+                if let Err(e) = served {
                     tracing::debug!(%peer, error = %e, "connection closed with an error");
                 }
             });
         }
         // stop accepting: connections from now on are refused
         drop(self.listener);
+        if let Some(reloading) = reloading {
+            reloading.abort();
+        }
         let open = graceful.count();
         tracing::info!(connections = open, grace = ?limits.shutdown_grace, "shutting down");
         tokio::select! {

@@ -1,5 +1,9 @@
 //! The pooled keep-alive HTTP client every upstream call goes through.
 //!
+//! It speaks `http://` and `https://`: TLS with rustls (hostnames always
+//! verified, against the webpki roots and the upstream's extra CA bundle),
+//! HTTP/2 where the upstream offers it by ALPN, HTTP/1.1 otherwise.
+//!
 //! Every call carries the request id (see [`crate::request_id`]). Retries
 //! draw on a budget shared by every call to the upstream (tower's
 //! [`TpsBudget`]): each request sent deposits, each retry withdraws, so that
@@ -12,6 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -32,6 +37,9 @@ pub struct ClientSettings {
     pub retry_budget: RetryBudgetSettings,
     /// The headers the request id goes upstream in.
     pub request_id_headers: &'static [http::HeaderName],
+    /// TLS for `https://` upstreams; the webpki roots and no client
+    /// certificate when absent.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// How many retries the upstream's traffic allows.
@@ -75,6 +83,7 @@ impl Default for ClientSettings {
             max_body: 64 * 1024 * 1024,
             retry_budget: RetryBudgetSettings::default(),
             request_id_headers: &crate::request_id::UPSTREAM_HEADERS,
+            tls: None,
         }
     }
 }
@@ -88,7 +97,7 @@ pub struct UpstreamReply {
 
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     settings: ClientSettings,
     budget: Arc<RetryBudget>,
 }
@@ -98,6 +107,16 @@ impl HttpClient {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(settings.connect_timeout));
         connector.set_nodelay(true);
+        connector.enforce_http(false);
+        let tls = match &settings.tls {
+            Some(tls) => rustls::ClientConfig::clone(tls),
+            None => crate::tls::client_config(&Default::default()).expect("the webpki roots load"),
+        };
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(settings.pool_idle_timeout)
             .pool_timer(TokioTimer::new())

@@ -170,7 +170,8 @@ fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-/// `scheme://authority` as the client reached us, for links in replies.
+/// `scheme://authority` as the client reached us, for links in replies: `https`
+/// when the listener serves TLS.
 fn origin(parts: &Parts) -> String {
     let host = parts
         .uri
@@ -178,7 +179,8 @@ fn origin(parts: &Parts) -> String {
         .map(|a| a.as_str().to_owned())
         .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
         .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && !b"/?#@\\\"<>".contains(&b)));
-    format!("http://{}", host.as_deref().unwrap_or("localhost"))
+    let scheme = if parts.extensions.get::<crate::server::Tls>().is_some() { "https" } else { "http" };
+    format!("{scheme}://{}", host.as_deref().unwrap_or("localhost"))
 }
 
 /// A path no dialect answers.

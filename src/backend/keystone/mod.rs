@@ -161,8 +161,8 @@ impl KeystoneSettings {
 
 fn http_url(key: &str, value: &str) -> Result<(), String> {
     let url = url::Url::parse(value).map_err(|e| format!("{key}: {e}"))?;
-    if url.scheme() != "http" {
-        return Err(format!("{key}: only http:// is supported, not {}://", url.scheme()));
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{key}: only http:// and https:// are supported, not {}://", url.scheme()));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{key}: must not carry a query or fragment"));
@@ -427,10 +427,12 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_http_urls_and_known_interfaces() {
+    fn only_http_or_https_urls_and_known_interfaces() {
         let method = KeystoneAuth::ApplicationCredential { id: "a".to_owned(), secret: "s".to_owned() };
-        let mut settings = KeystoneSettings::new("https://keystone:5000", method);
-        assert_eq!(settings.validate().unwrap_err(), "auth_url: only http:// is supported, not https://");
+        let mut settings = KeystoneSettings::new("ftp://keystone:5000", method);
+        assert_eq!(settings.validate().unwrap_err(), "auth_url: only http:// and https:// are supported, not ftp://");
+        settings.auth_url = "https://keystone:5000/v3".to_owned();
+        assert_eq!(settings.validate(), Ok(()));
         settings.auth_url = "http://keystone:5000/v3".to_owned();
         settings.interface = "private".to_owned();
         assert_eq!(settings.validate().unwrap_err(), "interface must be public, internal or admin, not \"private\"");

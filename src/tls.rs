@@ -1,0 +1,220 @@
+//! TLS, with rustls and its `ring` provider: the edge listener's
+//! certificates (reloaded when their files change) and the upstream
+//! client's trust roots and client certificate.
+//!
+//! TLS sits outside the tower stack: the listener completes the handshake
+//! before a request reaches the pipeline.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::config::{EdgeTlsConfig, UpstreamTlsConfig};
+
+/// TLS 1.2 and 1.3, nothing older.
+const VERSIONS: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Every certificate of a PEM file, at least one.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    certs_from_pem(path, &bytes)
+}
+
+fn certs_from_pem(path: &Path, bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no PEM certificate in the file", path.display()));
+    }
+    Ok(certs)
+}
+
+/// The first private key of a PEM file (PKCS#8, PKCS#1 or SEC1).
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    key_from_pem(path, &bytes)
+}
+
+fn key_from_pem(path: &Path, bytes: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
+    PrivateKeyDer::from_pem_slice(bytes).map_err(|e| format!("{}: no usable PEM private key: {e}", path.display()))
+}
+
+fn certified_key(cert: &Path, cert_pem: &[u8], key: &Path, key_pem: &[u8]) -> Result<CertifiedKey, String> {
+    let chain = certs_from_pem(cert, cert_pem)?;
+    let key_der = key_from_pem(key, key_pem)?;
+    CertifiedKey::from_der(chain, key_der, &provider())
+        .map_err(|e| format!("{} with {}: {e}", cert.display(), key.display()))
+}
+
+fn roots(path: &Path) -> Result<RootCertStore, String> {
+    let mut store = RootCertStore::empty();
+    for cert in load_certs(path)? {
+        store.add(cert).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(store)
+}
+
+/// The edge's certificate, swapped whole when its files change.
+#[derive(Debug)]
+pub struct CertStore {
+    cert: PathBuf,
+    key: PathBuf,
+    current: ArcSwap<CertifiedKey>,
+    /// The file contents last looked at, good or bad, so that each change is
+    /// loaded (or reported) once.
+    seen: std::sync::Mutex<(Vec<u8>, Vec<u8>)>,
+    /// The last failure logged, so that a file that stays unreadable is reported once.
+    reported: std::sync::Mutex<Option<String>>,
+}
+
+impl CertStore {
+    fn load(cert: &Path, key: &Path) -> Result<Self, String> {
+        let (cert_pem, key_pem) = read_pair(cert, key)?;
+        let certified = certified_key(cert, &cert_pem, key, &key_pem)?;
+        Ok(Self {
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+            current: ArcSwap::from_pointee(certified),
+            seen: std::sync::Mutex::new((cert_pem, key_pem)),
+            reported: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Reads the files again and swaps in the certificate they hold if they
+    /// changed; a file that does not load leaves the old certificate
+    /// serving, and says why in the log. Returns whether it swapped.
+    pub fn reload(&self) -> bool {
+        let (cert_pem, key_pem) = match read_pair(&self.cert, &self.key) {
+            Ok(pair) => pair,
+            Err(e) => {
+                self.report(e);
+                return false;
+            }
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.0 == cert_pem && seen.1 == key_pem {
+            return false;
+        }
+        let loaded = certified_key(&self.cert, &cert_pem, &self.key, &key_pem);
+        *seen = (cert_pem, key_pem);
+        match loaded {
+            Ok(certified) => {
+                self.current.store(Arc::new(certified));
+                *self.reported.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                tracing::info!(cert = %self.cert.display(), "TLS certificate reloaded");
+                true
+            }
+            Err(e) => {
+                self.report(e);
+                false
+            }
+        }
+    }
+
+    fn report(&self, error: String) {
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if reported.as_deref() != Some(error.as_str()) {
+            tracing::warn!(%error, "TLS certificate not reloaded: the current one keeps serving");
+            *reported = Some(error);
+        }
+    }
+}
+
+fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    Ok((read(cert)?, read(key)?))
+}
+
+impl ResolvesServerCert for CertStore {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.load_full())
+    }
+}
+
+/// The edge listener's TLS: its rustls configuration and the certificate
+/// store behind it.
+#[derive(Clone)]
+pub struct EdgeTls {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub certs: Arc<CertStore>,
+    /// How often the certificate files are looked at.
+    pub reload_every: Duration,
+}
+
+impl EdgeTls {
+    /// Loads the certificate, key and client CA the configuration names.
+    pub fn from_config(tls: &EdgeTlsConfig) -> Result<Self, String> {
+        let certs = Arc::new(CertStore::load(&tls.cert, &tls.key)?);
+        let builder = ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(VERSIONS)
+            .map_err(|e| e.to_string())?;
+        let builder = match &tls.client_ca {
+            Some(ca) => {
+                let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca)?), provider())
+                    .build()
+                    .map_err(|e| format!("client_ca {}: {e}", ca.display()))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_cert_resolver(certs.clone());
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Self {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            certs,
+            reload_every: Duration::from_secs(tls.reload_secs.max(1)),
+        })
+    }
+
+    /// Looks at the certificate files every `reload_every`, until dropped.
+    pub fn watch(&self) -> tokio::task::JoinHandle<()> {
+        let certs = self.certs.clone();
+        let every = self.reload_every;
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let certs = certs.clone();
+                let _ = tokio::task::spawn_blocking(move || certs.reload()).await;
+            }
+        })
+    }
+}
+
+/// The upstream client's rustls configuration: the webpki roots plus the
+/// extra CA bundle, and the client certificate, if any. Hostnames are
+/// always verified.
+pub fn client_config(tls: &UpstreamTlsConfig) -> Result<rustls::ClientConfig, String> {
+    let mut store = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(ca) = &tls.ca {
+        for cert in load_certs(ca)? {
+            store.add(cert).map_err(|e| format!("ca {}: {e}", ca.display()))?;
+        }
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(VERSIONS)
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(store);
+    match (&tls.client_cert, &tls.client_key) {
+        (Some(cert), Some(key)) => builder
+            .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
+            .map_err(|e| format!("client_cert {} with client_key {}: {e}", cert.display(), key.display())),
+        (None, None) => Ok(builder.with_no_client_auth()),
+        _ => Err("client_cert and client_key go together".into()),
+    }
+}
