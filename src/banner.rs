@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 
 /// The start-up text; `demo` when the documented demo client is the only one.
-pub fn text(addr: SocketAddr, routes: &[String], demo: bool) -> String {
-    let base = format!("http://{addr}");
+pub fn text(addr: SocketAddr, tls: bool, routes: &[String], demo: bool) -> String {
+    let base = format!("{}://{addr}", if tls { "https" } else { "http" });
     let mut out = format!("dragoman listening on {base}\n");
     for route in routes {
         out.push_str(&format!("  route: {route}\n"));

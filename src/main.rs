@@ -59,7 +59,7 @@ async fn run(config: Config) -> ExitCode {
     };
     let addr = server.local_addr().unwrap_or(config.server.listen);
     // a closed stdout must not stop the gateway
-    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, &routes, demo));
+    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &routes, demo));
     server.serve(shutdown_signal()).await;
     ExitCode::SUCCESS
 }
