@@ -52,7 +52,7 @@ fn image(out: &mut Vec<u8>, v: &ImageView<'_>, object: &str) {
     }
     values(o.key("billingtokens"), v.billingtokens);
     if let Some(created) = v.created {
-        o.number("createdTime", created);
+        o.integer("createdTime", created);
     }
     match v.datacenters {
         Some(Datacenters::Wire(list)) => values(o.key("datacenterlist"), list),
@@ -80,7 +80,7 @@ fn image(out: &mut Vec<u8>, v: &ImageView<'_>, object: &str) {
     option(o.key("state"), &v.state);
     option(o.key("type"), &v.kind);
     if let Some(updated) = v.updated {
-        o.number("updatedTime", updated);
+        o.integer("updatedTime", updated);
     }
     o.close();
 }
@@ -88,7 +88,7 @@ fn image(out: &mut Vec<u8>, v: &ImageView<'_>, object: &str) {
 fn option(out: &mut Vec<u8>, option: &OptionView<'_>) {
     let mut o = Object::open(out);
     o.string("description", option.description);
-    o.number("id", option.id);
+    o.integer("id", option.id);
     o.string("name", option.name);
     o.string("object", "option");
     o.close();
@@ -104,7 +104,7 @@ fn owner(out: &mut Vec<u8>, owner: &OwnerView<'_>) {
 
 fn id(out: &mut Vec<u8>, id: WireId<'_>) {
     match id {
-        WireId::Number(n) => number(out, n),
+        WireId::Number(n) => integer(out, n),
         WireId::Text(t) => string(out, t),
     }
 }
@@ -159,6 +159,10 @@ impl<'o> Object<'o> {
         number(self.key(key), value);
     }
 
+    fn integer(&mut self, key: &str, value: i64) {
+        integer(self.key(key), value);
+    }
+
     fn boolean(&mut self, key: &str, value: bool) {
         self.key(key).extend_from_slice(if value { b"true" } else { b"false" });
     }
@@ -171,6 +175,13 @@ impl<'o> Object<'o> {
 fn number(out: &mut Vec<u8>, n: impl std::fmt::Display) {
     // writing into a Vec cannot fail
     let _ = write!(out, "{n}");
+}
+
+/// An integer, written by serde_json's digit writer rather than through
+/// `fmt`: images carry several each.
+fn integer(out: &mut Vec<u8>, n: i64) {
+    // writing into a Vec cannot fail
+    let _ = serde_json::to_writer(out, &n);
 }
 
 /// A JSON string, escaped as serde_json escapes it.

@@ -358,9 +358,13 @@ fn authorization(credentials: &Credentials) -> Result<Option<HeaderValue>, Gatew
     }
 }
 
+/// Checks the whole body for UTF-8 first: one pass over it costs far less
+/// than serde_json checking every string and key of a byte slice in turn.
 fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, GatewayError> {
-    serde_json::from_slice(body)
-        .map_err(|e| GatewayError::upstream_protocol(format!("unreadable hostway body: {e}")).with_cause(e))
+    let unreadable =
+        |e: &dyn std::fmt::Display| GatewayError::upstream_protocol(format!("unreadable hostway body: {e}"));
+    let text = std::str::from_utf8(body).map_err(|e| unreadable(&e).with_cause(e))?;
+    serde_json::from_str(text).map_err(|e| unreadable(&e).with_cause(e))
 }
 
 /// Everything the upstream matched, in one page. The native filter says

@@ -321,7 +321,7 @@ pub(super) fn show_body(image: &Image, links: LinkBase<'_>) -> serde_json::Resul
     struct Body<'a> {
         image: OutImage<'a>,
     }
-    serde_json::to_vec(&Body { image: OutImage { image, links, shape: Shape::Detail } })
+    to_vec(&Body { image: OutImage { image, links, shape: Shape::Detail } }, DETAIL_BYTES)
 }
 
 /// `{"images": […]}`
@@ -344,7 +344,22 @@ pub(super) fn list_body(images: &[Image], links: LinkBase<'_>, shape: Shape) -> 
     struct Body<'a> {
         images: Images<'a>,
     }
-    serde_json::to_vec(&Body { images: Images { images, links, shape } })
+    let per_image = match shape {
+        Shape::Summary => SUMMARY_BYTES,
+        Shape::Detail => DETAIL_BYTES,
+    };
+    to_vec(&Body { images: Images { images, links, shape } }, (images.len() + 1) * per_image)
+}
+
+/// About what one image takes on the wire, links included, so a reply's
+/// buffer is sized once rather than grown by doubling.
+const DETAIL_BYTES: usize = 320;
+const SUMMARY_BYTES: usize = 224;
+
+fn to_vec<T: Serialize>(body: &T, capacity: usize) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut out, body)?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -31,9 +31,36 @@ fn write_seconds(f: &mut fmt::Formatter<'_>, t: OffsetDateTime) -> fmt::Result {
     )
 }
 
+impl Iso {
+    /// The rendered form as fixed-width digits, for years 0 to 9999: what
+    /// every reply carries, written without the formatting machinery.
+    fn digits(&self) -> Option<[u8; 20]> {
+        let t = self.0.to_offset(UtcOffset::UTC);
+        let year = u16::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let mut out = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, width: usize, mut n: u16| {
+            for i in (at..at + width).rev() {
+                // n % 10 < 10: the cast keeps every bit
+                out[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, u16::from(u8::from(t.month())));
+        put(8, 2, u16::from(t.day()));
+        put(11, 2, u16::from(t.hour()));
+        put(14, 2, u16::from(t.minute()));
+        put(17, 2, u16::from(t.second()));
+        Some(out)
+    }
+}
+
 impl serde::Serialize for Iso {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        match self.digits() {
+            Some(digits) => s.serialize_str(std::str::from_utf8(&digits).unwrap_or_default()),
+            None => s.collect_str(self),
+        }
     }
 }
 
@@ -182,6 +209,20 @@ mod tests {
     fn renders_like_nova() {
         assert_eq!(Iso(datetime!(2011-01-01 01:02:03.75 UTC)).to_string(), "2011-01-01T01:02:03Z");
         assert_eq!(Iso(datetime!(2011-01-01 03:02:03 +02:00)).to_string(), "2011-01-01T01:02:03Z");
+    }
+
+    #[test]
+    fn serializes_as_it_displays() {
+        for t in [
+            datetime!(2011-01-01 01:02:03.75 UTC),
+            datetime!(2011-01-01 03:02:03 +02:00),
+            datetime!(0001-02-03 04:05:06 UTC),
+            datetime!(9999-12-31 23:59:59 UTC),
+            datetime!(-0001-01-01 0:00 UTC),
+        ] {
+            let json = serde_json::to_string(&Iso(t)).unwrap();
+            assert_eq!(json, format!("\"{}\"", Iso(t)), "{t}");
+        }
     }
 
     #[test]

@@ -77,7 +77,8 @@ fn image_saved(ctx: &EdgeCtx, outcome: &Outcome) -> Reply {
     if ctx.method == CREATE_IMAGE_V2_45 {
         return json_with(ctx, StatusCode::ACCEPTED, &Wrapped("image_id", image.id.as_str()), SUMMARY_BYTES);
     }
-    let href = Href { origin: &ctx.origin, prefix: &ctx.prefix, collection: "images", id: image.id.as_str() };
+    let encoded_id = percent_encode_segment(image.id.as_str());
+    let href = Href { origin: &ctx.origin, prefix: &ctx.prefix, collection: "images", encoded_id: &encoded_id };
     match HeaderValue::from_str(&href.to_string()) {
         Ok(location) => {
             let mut reply = empty(StatusCode::ACCEPTED);
@@ -159,17 +160,21 @@ fn without_version(prefix: &str) -> &str {
     }
 }
 
-/// `{origin}{prefix}/{collection}/{id}`.
+/// `{origin}{prefix}/{collection}/{id}`, the id already percent-encoded.
 struct Href<'a> {
     origin: &'a str,
     prefix: &'a str,
     collection: &'static str,
-    id: &'a str,
+    encoded_id: &'a str,
 }
 
 impl fmt::Display for Href<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}/{}/{}", self.origin, self.prefix, self.collection, percent_encode_segment(self.id))
+        // piece by piece: no format string to interpret for every link
+        for piece in [self.origin, self.prefix, "/", self.collection, "/", self.encoded_id] {
+            f.write_str(piece)?;
+        }
+        Ok(())
     }
 }
 
@@ -204,7 +209,8 @@ struct Links<'a> {
 impl Serialize for Links<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let b = self.base;
-        let href = |prefix| Href { origin: b.origin, prefix, collection: self.collection, id: self.id };
+        let encoded_id = percent_encode_segment(self.id);
+        let href = |prefix| Href { origin: b.origin, prefix, collection: self.collection, encoded_id: &encoded_id };
         let mut seq = s.serialize_seq(None)?;
         seq.serialize_element(&Link { href: href(b.prefix), rel: "self", media_type: None })?;
         seq.serialize_element(&Link { href: href(b.bookmark), rel: "bookmark", media_type: None })?;

@@ -225,11 +225,11 @@ pub fn reply(
     }
     match call {
         UpstreamCall::Show(_) => {
-            let show: ShowBody = serde_json::from_slice(body).map_err(unreadable)?;
+            let show: ShowBody = serde_json::from_str(text(body)?).map_err(unreadable)?;
             Ok(Outcome::Image(show.image.0))
         }
         UpstreamCall::List { start, .. } => {
-            let list: ListBody = serde_json::from_slice(body).map_err(unreadable)?;
+            let list: ListBody = serde_json::from_str(text(body)?).map_err(unreadable)?;
             let more = list.has_next();
             let offset = matches!(start, PageStart::First).then_some(0);
             let images = list.images.into_iter().map(|i| i.0).collect();
@@ -305,6 +305,13 @@ fn saved_image(snapshot: &Snapshot, id: ImageId) -> Image {
         metadata: snapshot.metadata.clone(),
         ..Image::default()
     }
+}
+
+/// The body as text. One check of the whole body costs far less than
+/// serde_json checking every string and key of a byte slice in turn.
+fn text(body: &[u8]) -> Result<&str, GatewayError> {
+    std::str::from_utf8(body)
+        .map_err(|e| GatewayError::upstream_protocol(format!("unreadable openstack image reply: {e}")).with_cause(e))
 }
 
 fn unreadable(e: serde_json::Error) -> GatewayError {
@@ -672,6 +679,8 @@ mod tests {
         ] {
             assert_eq!(decode(call, 200, &[], body).unwrap_err().kind, ErrorKind::UpstreamProtocol, "{body}");
         }
+        let not_utf8 = reply(&show, StatusCode::OK, &HeaderMap::new(), b"{\"image\": {\"id\": \"\xff\"}}");
+        assert_eq!(not_utf8.unwrap_err().kind, ErrorKind::UpstreamProtocol);
     }
 
     #[test]

@@ -65,8 +65,10 @@ impl ListBody<'_> {
 pub struct Link<'a> {
     #[serde(borrow)]
     rel: Option<Text<'a>>,
+    /// Left as bytes: most links are dropped unread, and only the one kept
+    /// is worth checking for UTF-8.
     #[serde(borrow)]
-    href: Option<Text<'a>>,
+    href: Option<Raw<'a>>,
 }
 
 impl Link<'_> {
@@ -94,6 +96,63 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
             }
         }
         d.deserialize_str(TextVisitor)
+    }
+}
+
+/// A string's bytes, escapes resolved, borrowed from the body when it has
+/// none.
+struct Raw<'a>(Cow<'a, [u8]>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RawVisitor;
+        impl<'de> Visitor<'de> for RawVisitor {
+            type Value = Raw<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Owned(v.to_owned())))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Borrowed(v.as_bytes())))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw<'de>, E> {
+                Ok(Raw(Cow::Owned(v.as_bytes().to_owned())))
+            }
+        }
+        d.deserialize_bytes(RawVisitor)
+    }
+}
+
+/// An image's `links`, of which only Glance's `alternate` href is kept.
+struct Alternate(Option<String>);
+
+impl<'de> Deserialize<'de> for Alternate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct LinksVisitor;
+        impl<'de> Visitor<'de> for LinksVisitor {
+            type Value = Alternate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of links")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Alternate, A::Error> {
+                let mut alternate = None;
+                while let Some(link) = seq.next_element::<Link<'de>>()? {
+                    if link.is("alternate") && alternate.is_none() {
+                        alternate = Some(link.href);
+                    }
+                }
+                let href = alternate.flatten().map(|href| {
+                    String::from_utf8(href.0.into_owned()).map_err(|_| de::Error::custom("a link's href is not UTF-8"))
+                });
+                Ok(Alternate(href.transpose()?))
+            }
+        }
+        d.deserialize_seq(LinksVisitor)
     }
 }
 
@@ -255,7 +314,7 @@ impl<'de> Visitor<'de> for ImageVisitor<'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NovaImage, A::Error> {
         let mut image = Image::default();
-        let mut seen = Seen::<'de>::default();
+        let mut seen = Seen::default();
         while let Some(key) = map.next_key::<Key>()? {
             let field = match key {
                 Key::Known(field) => field,
@@ -275,7 +334,7 @@ impl<'de> Visitor<'de> for ImageVisitor<'de> {
                 Field::Status => image.backend_status = map.next_value()?,
                 Field::Progress => seen.progress = map.next_value::<Lenient>()?.0,
                 Field::Size => image.size_bytes = map.next_value::<Lenient>()?.0,
-                Field::Links => seen.links = map.next_value()?,
+                Field::Links => seen.alternate = map.next_value::<Alternate>()?.0,
                 Field::Server => seen.server = map.next_value::<Option<ServerRef>>()?.and_then(|s| s.id),
                 Field::DiskConfig => seen.disk_config = map.next_value()?,
             }
@@ -290,14 +349,14 @@ impl<'de> Visitor<'de> for ImageVisitor<'de> {
 
 /// Wire fields that land in the image only once the whole object is read.
 #[derive(Default)]
-struct Seen<'a> {
+struct Seen {
     progress: Option<u64>,
-    links: Vec<Link<'a>>,
+    alternate: Option<String>,
     server: Option<String>,
     disk_config: Option<Value>,
 }
 
-impl Seen<'_> {
+impl Seen {
     fn apply(self, image: &mut Image) {
         if let Some(word) = &image.backend_status {
             image.status = status_of_word(word).unwrap_or(ImageStatus::Unknown);
@@ -315,8 +374,8 @@ impl Seen<'_> {
         if let Some(disk_config) = self.disk_config.filter(|_| !image.metadata.contains_key("auto_disk_config")) {
             image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), disk_config);
         }
-        if let Some(href) = self.links.into_iter().find(|l| l.is("alternate")).and_then(|l| l.href) {
-            image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::String(href.0.into_owned()));
+        if let Some(href) = self.alternate {
+            image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::String(href));
         }
     }
 }
