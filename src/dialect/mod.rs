@@ -12,6 +12,7 @@ pub mod hostway;
 pub mod openstack;
 mod query;
 mod reply;
+pub(crate) mod timestamp;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,6 +1,7 @@
 //! Hostway image bodies: reading them into the model and writing the model
 //! out in Hostway's field order.
 
+use crate::dialect::timestamp::utc_seconds;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -84,23 +85,7 @@ struct Timestamp([u8; 19]);
 impl Timestamp {
     /// `None` for years Hostway's format cannot hold (before 0, after 9999).
     fn new(t: OffsetDateTime) -> Option<Self> {
-        let t = t.to_offset(UtcOffset::UTC);
-        let year = u16::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
-        let mut out = *b"0000-00-00T00:00:00";
-        let mut put = |at: usize, width: usize, mut n: u16| {
-            for i in (at..at + width).rev() {
-                // n % 10 < 10: the cast keeps every bit
-                out[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-        };
-        put(0, 4, year);
-        put(5, 2, u16::from(u8::from(t.month())));
-        put(8, 2, u16::from(t.day()));
-        put(11, 2, u16::from(t.hour()));
-        put(14, 2, u16::from(t.minute()));
-        put(17, 2, u16::from(t.second()));
-        Some(Self(out))
+        utc_seconds(t).map(Self)
     }
 
     fn as_str(&self) -> &str {

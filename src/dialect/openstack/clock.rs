@@ -1,6 +1,7 @@
 //! Nova's timestamps: rendered `YYYY-MM-DDTHH:MM:SSZ` (`utils.isotime`),
 //! read leniently as ISO 8601 (`changes-since`, upstream bodies).
 
+use crate::dialect::timestamp::utc_seconds;
 use std::fmt;
 
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
@@ -35,22 +36,9 @@ impl Iso {
     /// The rendered form as fixed-width digits, for years 0 to 9999: what
     /// every reply carries, written without the formatting machinery.
     fn digits(&self) -> Option<[u8; 20]> {
-        let t = self.0.to_offset(UtcOffset::UTC);
-        let year = u16::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
-        let mut out = *b"0000-00-00T00:00:00Z";
-        let mut put = |at: usize, width: usize, mut n: u16| {
-            for i in (at..at + width).rev() {
-                // n % 10 < 10: the cast keeps every bit
-                out[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-        };
-        put(0, 4, year);
-        put(5, 2, u16::from(u8::from(t.month())));
-        put(8, 2, u16::from(t.day()));
-        put(11, 2, u16::from(t.hour()));
-        put(14, 2, u16::from(t.minute()));
-        put(17, 2, u16::from(t.second()));
+        let seconds = utc_seconds(self.0)?;
+        let mut out = [b'Z'; 20];
+        out[..19].copy_from_slice(&seconds);
         Some(out)
     }
 }
