@@ -4,13 +4,11 @@
 //! one), connections per client address — and an upstream's own rate
 //! limit reaching the caller with its `Retry-After` kept.
 
-mod common;
-mod protect;
-
 use std::time::Duration;
 
-use common::dialects::show_path;
-use common::{Got, TestGateway, demo_token, get, send, send_raw};
+use crate::common::dialects::show_path;
+use crate::common::{Got, TestGateway, demo_token, get, send, send_raw};
+use crate::{common, protect};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use http::Method;

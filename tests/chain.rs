@@ -2,10 +2,8 @@
 //! memory catalog), for all 16 pairs. Whatever X asks, it must see the
 //! catalog exactly as it would from a gateway serving the catalog directly.
 
-mod common;
-
-use common::dialects::{assert_not_found, get_many_path, list_path, listed, page_path, show_path, shown};
-use common::{TestGateway, get, in_front_of};
+use crate::common::dialects::{assert_not_found, get_many_path, list_path, listed, page_path, show_path, shown};
+use crate::common::{TestGateway, get, in_front_of};
 use dragoman::config::Config;
 use dragoman::dialect::Dialect;
 

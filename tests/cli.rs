@@ -1,12 +1,10 @@
 //! The binary as a user runs it: the default run, the one-line upstream, and
 //! check-config.
 
-mod common;
-
 use std::process::Command;
 
-use common::binary::Binary;
-use common::get;
+use crate::common::binary::Binary;
+use crate::common::get;
 
 #[tokio::test]
 async fn the_default_run_serves_every_dialect() {

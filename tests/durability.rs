@@ -1,12 +1,10 @@
 //! A durable catalog keeps what it is given: images written through each
 //! dialect survive `kill -9`, even one that lands in the middle of writes.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::binary::Binary;
-use common::{get, send};
+use crate::common::binary::Binary;
+use crate::common::{get, send};
 use http::Method;
 use serde_json::{Value, json};
 

@@ -2,14 +2,13 @@
 //! caller sees only its tenant, and an OpenStack upstream's Keystone token is
 //! renewed when the upstream refuses it.
 
-mod common;
-
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common;
+use crate::common::{TestGateway, demo_signature, demo_token, send_raw};
 use bytes::Bytes;
-use common::{TestGateway, demo_signature, demo_token, send_raw};
 use dragoman::config::{ClientConfig, Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::gogrid::sign::signature;
 use http::{Method, Request, Response};

@@ -3,10 +3,8 @@
 //! replaying recorded Y bodies yields the expected upstream request and the
 //! expected X reply — for show, list, paging, get-many and not-found.
 
-mod common;
-
-use common::dialects::{assert_not_found, get_many_path, list_path, listed, page_path, show_path, shown};
-use common::{Canned, FakeUpstream, Seen, TestGateway, fixture, get};
+use crate::common::dialects::{assert_not_found, get_many_path, list_path, listed, page_path, show_path, shown};
+use crate::common::{Canned, FakeUpstream, Seen, TestGateway, fixture, get};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use http::Method;

@@ -4,14 +4,12 @@
 //! requests take no in-flight slot; and a flood of distinct callers cannot
 //! grow the limiter's memory without bound.
 
-mod common;
-mod protect;
-
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::dialects::show_path;
-use common::{Got, TestGateway, demo_token, get, send, send_raw};
+use crate::common::dialects::show_path;
+use crate::common::{Got, TestGateway, demo_token, get, send, send_raw};
+use crate::protect;
 use dragoman::config::{Config, CredentialsConfig, QuotaConfig, RateLimitConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use dragoman::pipeline::{Class, RateLimits, Who};

@@ -4,10 +4,8 @@
 //! at Keystone, `X-Request-Id` elsewhere), refusals included, and upstream
 //! as `X-Request-Id` (and `X-Openstack-Request-Id` to OpenStack upstreams).
 
-mod common;
-
-use common::dialects::show_path;
-use common::{FakeUpstream, Got, TestGateway, get, send};
+use crate::common::dialects::show_path;
+use crate::common::{FakeUpstream, Got, TestGateway, get, send};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use http::Method;

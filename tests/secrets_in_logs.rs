@@ -3,10 +3,8 @@
 //! credentials, at the most verbose log level — then the logs are searched
 //! for every secret and every token.
 
-mod common;
-
-use common::binary::Binary;
-use common::send_raw;
+use crate::common::binary::Binary;
+use crate::common::send_raw;
 use dragoman::dialect::gogrid::sign::signature;
 use http::Method;
 use serde_json::json;

@@ -2,14 +2,12 @@
 //! requests in flight finish, and exits 0. The request line in the log
 //! carries the id the reply did.
 
-mod common;
-mod protect;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{TestGateway, get};
+use crate::common::{TestGateway, get};
+use crate::protect;
 use dragoman::config::Config;
 use tokio::net::TcpStream;
 

@@ -2,15 +2,14 @@
 //! CA signing a server certificate for `localhost` and 127.0.0.1 and a
 //! client certificate. Everything on 127.0.0.1, every test bounded in time.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common;
+use crate::common::TestGateway;
 use bytes::Bytes;
-use common::TestGateway;
 use dragoman::config::{Config, EdgeTlsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use http::{Request, StatusCode};

@@ -1,12 +1,10 @@
 //! An unreachable, slow or garbled upstream of any dialect reaches the
 //! caller as its own dialect's 503, 504 or 502 — with no internal detail.
 
-mod common;
-
 use std::time::Duration;
 
-use common::dialects::show_path;
-use common::{Canned, FakeUpstream, Got, TestGateway, get};
+use crate::common::dialects::show_path;
+use crate::common::{Canned, FakeUpstream, Got, TestGateway, get};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use serde_json::Value;

@@ -4,10 +4,8 @@
 //! and reads back through X; where it cannot, X answers with its own
 //! not-implemented form and nothing changes.
 
-mod common;
-
-use common::dialects::{listed, show_path, shown};
-use common::{Got, TestGateway, get, in_front_of, send};
+use crate::common::dialects::{listed, show_path, shown};
+use crate::common::{Got, TestGateway, get, in_front_of, send};
 use dragoman::config::Config;
 use dragoman::dialect::Dialect;
 use http::Method;

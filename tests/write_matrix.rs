@@ -19,14 +19,12 @@
 //! a delete sends first. Foreman: seed 003's create, update and delete
 //! replies and its error bodies. Hostway: the documented image.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use crate::common::dialects::shown;
+use crate::common::{Got, TestGateway, fixture, send};
 use bytes::Bytes;
-use common::dialects::shown;
-use common::{Got, TestGateway, fixture, send};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use dragoman::model::ImageStatus;

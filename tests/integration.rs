@@ -1,0 +1,29 @@
+//! The integration tests, one module per concern, linked into one binary so
+//! the suite builds and links once.
+
+mod common;
+mod protect;
+
+mod bounds;
+mod chain;
+mod cli;
+mod compatibility;
+mod config_example;
+mod durability;
+mod errors;
+mod golden_foreman;
+mod golden_gogrid;
+mod golden_hostway;
+mod golden_openstack;
+mod identity;
+mod keystone_session;
+mod matrix;
+mod rate_limits;
+mod request_ids;
+mod retry_budget;
+mod secrets_in_logs;
+mod shutdown;
+mod tls;
+mod upstream_failures;
+mod write_chain;
+mod write_matrix;
