@@ -33,7 +33,7 @@ REPEAT=${REPEAT:-1}                 # runs per scenario and proxy, interleaved; 
 LIST_SIZE=${LIST_SIZE:-1000}        # images in the recorded list
 UPSTREAM_DIALECT=${UPSTREAM_DIALECT:-openstack} # openstack | hostway
 NGINX_WORKERS=${NGINX_WORKERS:-1}   # worker processes of the baseline proxy
-DRAGOMAN_WORKERS=${DRAGOMAN_WORKERS:-} # tokio worker threads (TOKIO_WORKER_THREADS); empty: one per core
+DRAGOMAN_WORKERS=${DRAGOMAN_WORKERS:-0} # dragoman --workers: threads serving requests; 0: one per core
 PROXY_LOGS=${PROXY_LOGS:-0}         # 1: both proxies log one line per request (to a file)
 SKIP_BUILD=${SKIP_BUILD:-0}         # 1: measure the release binary as it is
 DRAGOMAN_BIN=${DRAGOMAN_BIN:-}      # a dragoman binary to measure instead of building one
@@ -382,8 +382,7 @@ start_dragoman() {
     # warnings always (they explain a failed set-up); one line per request only with PROXY_LOGS=1
     local env=("${DRAGOMAN_ENV[@]}" RUST_LOG=dragoman=warn)
     if [[ $PROXY_LOGS == 1 ]]; then env+=(RUST_LOG=dragoman=info); fi
-    if [[ -n $DRAGOMAN_WORKERS ]]; then env+=(TOKIO_WORKER_THREADS="$DRAGOMAN_WORKERS"); fi
-    start env "${env[@]}" "$DRAGOMAN_BIN" \
+    start env "${env[@]}" "$DRAGOMAN_BIN" --workers "$DRAGOMAN_WORKERS" \
         --listen "$HOST:$DRAGOMAN_PORT" --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" \
         >"$WORK/dragoman.out" 2>"$WORK/dragoman.log"
 }
@@ -477,7 +476,7 @@ report() {
     echo
     echo "Dragoman vs nginx, $UPSTREAM_DIALECT upstream, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(cpu_model))"
     echo "wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s runs after ${WARMUP}s warm-up, median of $REPEAT;" \
-        "nginx $NGINX_WORKERS worker(s), dragoman ${DRAGOMAN_WORKERS:-$(nproc)} tokio worker(s); per-request logs $([[ $PROXY_LOGS == 1 ]] && echo on || echo off)"
+        "nginx $NGINX_WORKERS worker(s), dragoman $( ((DRAGOMAN_WORKERS)) && echo "$DRAGOMAN_WORKERS" || nproc) worker thread(s); per-request logs $([[ $PROXY_LOGS == 1 ]] && echo on || echo off)"
     echo "CPU = the proxy's own utime+stime / requests completed (user: the process's own code; system: the kernel's"
     echo "work for it, mostly TCP on loopback); the upstream nginx and wrk are not counted"
     echo

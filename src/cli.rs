@@ -20,6 +20,9 @@ pub struct Cli {
     /// Address to listen on (overrides the file's server.listen).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Threads serving requests (overrides the file's server.workers; 0: one per core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
     /// Send every edge to this upstream, e.g. `openstack=http://nova:8774`.
     /// Credentials and scope come from the dialect's environment variables
     /// (see `docs/CONFIGURATION.md`).
@@ -92,6 +95,9 @@ impl Cli {
         }
         if let Some(listen) = self.listen {
             config.server.listen = listen;
+        }
+        if let Some(workers) = self.workers {
+            config.server.workers = workers;
         }
         config.validate()?;
         Ok(config)

@@ -43,6 +43,9 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address the edge listens on.
     pub listen: SocketAddr,
+    /// Threads serving requests, each with its own event loop and upstream
+    /// connections; 0 for one per CPU core.
+    pub workers: usize,
     /// Longest time one request may take, upstream calls included, in seconds.
     pub request_timeout_secs: u64,
     /// Largest request body accepted, in bytes.
@@ -101,6 +104,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            workers: 0,
             request_timeout_secs: 60,
             max_body_bytes: 1024 * 1024,
             default_backend: MEMORY.to_owned(),
@@ -471,10 +475,16 @@ impl Config {
     }
 }
 
+/// More threads than any machine has cores is a mistake, not a setting.
+const MAX_WORKERS: usize = 1024;
+
 impl Config {
     /// The bounds and quotas: each positive where zero would stop everything.
     fn validate_limits(&self) -> Result<(), ConfigError> {
         let s = &self.server;
+        if s.workers > MAX_WORKERS {
+            return invalid(format!("server.workers: at most {MAX_WORKERS}, not {}", s.workers));
+        }
         if s.max_header_bytes < 8192 {
             return invalid(format!("server.max_header_bytes: must be at least 8192, not {}", s.max_header_bytes));
         }
@@ -797,6 +807,8 @@ mod tests {
         assert!(err.contains("server.max_header_bytes: must be at least 8192"), "{err}");
         let err = Config::parse("[server]\nmax_in_flight = 0\n").unwrap_err().to_string();
         assert_eq!(err, "server.max_in_flight: must be at least 1");
+        let err = Config::parse("[server]\nworkers = 5000\n").unwrap_err().to_string();
+        assert_eq!(err, "server.workers: at most 1024, not 5000");
     }
 
     #[test]

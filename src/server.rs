@@ -17,6 +17,12 @@
 //! tower stack; requests served over it carry the [`Tls`] extension, so that
 //! links in replies say `https://`.
 //!
+//! Several threads can serve one socket: [`Server::worker`] gives another
+//! accept loop on it, for another thread's single-threaded runtime. Each
+//! connection then lives on the thread that accepted it, and its requests,
+//! their upstream calls included, are served there from start to end, with
+//! no hand-off between threads (see `main.rs`).
+//!
 //! On shutdown (SIGTERM or Ctrl-C) it stops accepting — new connections are
 //! refused — lets in-flight requests finish within `server.shutdown_grace_secs`,
 //! closes idle keep-alive connections, and returns.
@@ -70,6 +76,19 @@ impl ConnectionLimits {
 /// A bound listener, ready to serve.
 pub struct Server {
     listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+/// Another accept loop on a [`Server`]'s socket, to run on another thread's
+/// runtime: the kernel hands each new connection to one of the loops, and
+/// the connection is served on that loop's thread from then on.
+pub struct Worker {
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+}
+
+/// What every accept loop of one listening socket shares.
+struct Shared {
     gateway: Arc<Gateway>,
     open: Arc<DashMap<IpAddr, usize>>,
     tls: Option<EdgeTls>,
@@ -86,20 +105,50 @@ impl Server {
             ),
             None => None,
         };
-        Ok(Self { listener: TcpListener::bind(addr).await?, gateway: Arc::new(gateway), open: Arc::default(), tls })
+        let shared = Shared { gateway: Arc::new(gateway), open: Arc::default(), tls };
+        Ok(Self { listener: TcpListener::bind(addr).await?, shared: Arc::new(shared) })
     }
 
     /// Whether it serves HTTPS.
     pub fn is_tls(&self) -> bool {
-        self.tls.is_some()
+        self.shared.tls.is_some()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
+    /// One more accept loop on this socket, for another thread.
+    #[cfg(unix)]
+    pub fn worker(&self) -> std::io::Result<Worker> {
+        use std::os::fd::AsFd;
+        let listener = std::net::TcpListener::from(self.listener.as_fd().try_clone_to_owned()?);
+        Ok(Worker { listener, shared: self.shared.clone() })
+    }
+
     /// Serves until `shutdown` resolves, then drains: see the module docs.
+    /// This loop also reloads the TLS certificate, for every loop.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
+        let reloading = self.shared.tls.as_ref().map(EdgeTls::watch);
+        self.shared.serve(self.listener, shutdown).await;
+        if let Some(reloading) = reloading {
+            reloading.abort();
+        }
+    }
+}
+
+impl Worker {
+    /// Serves until `shutdown` resolves, then drains its own connections.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
+        match TcpListener::from_std(self.listener) {
+            Ok(listener) => self.shared.serve(listener, shutdown).await,
+            Err(e) => tracing::error!(error = %e, "a worker could not take the listening socket"),
+        }
+    }
+}
+
+impl Shared {
+    async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
         let limits = self.gateway.connections.clone();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -111,11 +160,10 @@ impl Server {
         builder.http2().timer(TokioTimer::new()).max_header_list_size(limits.max_header_bytes as u32);
         let builder = Arc::new(builder);
         let graceful = GracefulShutdown::new();
-        let reloading = self.tls.as_ref().map(EdgeTls::watch);
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
+                accepted = listener.accept() => match accepted {
                     Ok(conn) => conn,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -168,11 +216,8 @@ impl Server {
                 }
             });
         }
-        // stop accepting: connections from now on are refused
-        drop(self.listener);
-        if let Some(reloading) = reloading {
-            reloading.abort();
-        }
+        // stop accepting: connections from now on are refused (once every loop has stopped)
+        drop(listener);
         let open = graceful.count();
         tracing::info!(connections = open, grace = ?limits.shutdown_grace, "shutting down");
         tokio::select! {

@@ -41,6 +41,43 @@ async fn a_one_line_upstream_takes_its_credentials_from_the_environment() {
     assert_eq!(got.json()["image"]["name"], "n");
 }
 
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn worker_threads_share_the_socket_and_stop_together() {
+    let inner = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    let url = format!("hostway={}", inner.base);
+    let env = [("HOSTWAY_USERNAME", "demo"), ("HOSTWAY_PASSWORD", "demo"), ("HOSTWAY_ACCOUNT", "demo")];
+    let mut front = Binary::start(&["--listen", "127.0.0.1:0", "--workers", "3", "--upstream", &url], &env, false);
+    let pid = front.child.id();
+    let names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .map(|task| std::fs::read_to_string(task.unwrap().path().join("comm")).unwrap().trim().to_owned())
+        .collect();
+    for worker in ["worker-1", "worker-2"] {
+        assert!(names.iter().any(|n| n == worker), "{worker} is not among {names:?}");
+    }
+    assert!(!names.iter().any(|n| n == "worker-3"), "three workers in all: {names:?}");
+    // concurrent connections, each through some worker's own upstream pool
+    let requests = (0..30).map(|_| {
+        let url = front.url("/accounts/demo/flexcloud/images/250");
+        tokio::spawn(async move { get(&url).await })
+    });
+    for request in requests.collect::<Vec<_>>() {
+        let got = request.await.unwrap();
+        assert_eq!(got.status, 200, "{}", got.text());
+    }
+    let term = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(term.success());
+    for _ in 0..200 {
+        if let Some(status) = front.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the workers did not stop within 10 s of SIGTERM");
+}
+
 #[test]
 fn check_config_accepts_the_example() {
     let out = Command::new(env!("CARGO_BIN_EXE_dragoman"))

@@ -4,6 +4,10 @@
 //! verified, against the webpki roots and the upstream's extra CA bundle),
 //! HTTP/2 where the upstream offers it by ALPN, HTTP/1.1 otherwise.
 //!
+//! Each thread keeps its own pool of connections: a worker thread's calls
+//! go out and come back on that thread's own connections, never through a
+//! connection another thread's runtime drives.
+//!
 //! Every call carries the request id (see [`crate::request_id`]). Retries
 //! draw on a budget shared by every call to the upstream (tower's
 //! [`TpsBudget`]): each request sent deposits, each retry withdraws, so that
@@ -20,6 +24,7 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use thread_local::ThreadLocal;
 use tower::retry::budget::{Budget, TpsBudget};
 
 use crate::model::{ErrorKind, GatewayError, Side};
@@ -95,9 +100,13 @@ pub struct UpstreamReply {
     pub body: Bytes,
 }
 
+type Pool = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// One pool per thread, made on the thread's first call.
+    pools: Arc<ThreadLocal<Pool>>,
+    connector: HttpsConnector<HttpConnector>,
     settings: ClientSettings,
     budget: Arc<RetryBudget>,
 }
@@ -117,10 +126,6 @@ impl HttpClient {
             .https_or_http()
             .enable_all_versions()
             .wrap_connector(connector);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(settings.pool_idle_timeout)
-            .pool_timer(TokioTimer::new())
-            .build(connector);
         let retry = settings.retry_budget;
         let budget = Arc::new(RetryBudget {
             budget: TpsBudget::new(Duration::from_secs(10), retry.min_per_sec, retry.percent as f32 / 100.0),
@@ -128,7 +133,17 @@ impl HttpClient {
             retried: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         });
-        Self { client, settings, budget }
+        Self { pools: Arc::new(ThreadLocal::new()), connector, settings, budget }
+    }
+
+    /// This thread's pool.
+    fn pool(&self) -> &Pool {
+        self.pools.get_or(|| {
+            Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(self.settings.pool_idle_timeout)
+                .pool_timer(TokioTimer::new())
+                .build(self.connector.clone())
+        })
     }
 
     /// Sends a request and reads the whole reply, within the request timeout.
@@ -169,7 +184,7 @@ impl HttpClient {
         let mut request = request.map(Full::new);
         crate::request_id::stamp_upstream(request.headers_mut(), self.settings.request_id_headers);
         let exchange = async {
-            let response = self.client.request(request).await.map_err(connect_error)?;
+            let response = self.pool().request(request).await.map_err(connect_error)?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, self.settings.max_body).collect().await.map_err(|e| {
                 GatewayError::new(ErrorKind::UpstreamProtocol, Side::Upstream, format!("reading upstream reply: {e}"))
