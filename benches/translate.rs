@@ -2,6 +2,10 @@
 //! decoded by its dialect and re-encoded by the edge's. Targets: one image
 //! under 12 µs, a 1000-image list under 1.4 µs per image.
 
+// the allocator the binary runs with (src/main.rs)
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dragoman::dialect::{Dialect, EdgeCtx, UpstreamCall};

@@ -9,6 +9,7 @@
 pub mod foreman;
 pub mod gogrid;
 pub mod hostway;
+mod json_out;
 pub mod openstack;
 mod query;
 mod reply;

@@ -162,10 +162,7 @@ impl EdgeCodec for Hostway {
                 return self.encode_error(ctx, &err);
             }
         };
-        match body {
-            Ok(bytes) => json_reply(StatusCode::OK, bytes),
-            Err(e) => self.encode_error(ctx, &GatewayError::internal("could not render the reply").with_cause(e)),
-        }
+        json_reply(StatusCode::OK, body)
     }
 
     fn encode_error(&self, _ctx: &EdgeCtx, err: &GatewayError) -> Reply {

@@ -4,14 +4,13 @@
 use crate::dialect::timestamp::utc_seconds;
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
-use crate::dialect::percent_encode_segment;
+use crate::dialect::{json_out, percent_encode_segment};
 use crate::model::{Image, ImageId, ImageStatus};
 
 /// Prefix of the extra fields this dialect owns.
@@ -90,12 +89,6 @@ impl Timestamp {
 
     fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -221,16 +214,14 @@ pub(super) struct LinkBase<'a> {
 }
 
 impl LinkBase<'_> {
-    /// `{origin}{prefix}/images/{id}/`, the same for `self` and `bookmark`.
-    fn href(&self, id: &ImageId) -> String {
-        let id = percent_encode_segment(id.as_str());
-        let mut href = String::with_capacity(self.origin.len() + self.prefix.len() + id.len() + 9);
-        href.push_str(self.origin);
-        href.push_str(self.prefix);
-        href.push_str("/images/");
-        href.push_str(&id);
-        href.push('/');
-        href
+    /// `{origin}{prefix}/images/`, escaped for a JSON string once per reply;
+    /// each image adds its percent-encoded id, which needs no escaping.
+    fn escaped(&self) -> Vec<u8> {
+        let mut head = Vec::with_capacity(self.origin.len() + self.prefix.len() + 8);
+        json_out::string_piece(&mut head, self.origin);
+        json_out::string_piece(&mut head, self.prefix);
+        head.extend_from_slice(b"/images/");
+        head
     }
 }
 
@@ -243,51 +234,52 @@ pub(super) enum Shape {
     Detail,
 }
 
-/// One image as Hostway renders it, borrowing the canonical image.
-pub(super) struct OutImage<'a> {
-    pub image: &'a Image,
-    pub links: LinkBase<'a>,
-    pub shape: Shape,
-}
-
-struct Links<'a>(&'a str);
-
-impl Serialize for Links<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(2))?;
-        seq.serialize_element(&Link { href: self.0, rel: "self" })?;
-        seq.serialize_element(&Link { href: self.0, rel: "bookmark" })?;
-        seq.end()
+/// One image as Hostway renders it, in its field order; `links` is the
+/// escaped [`LinkBase`].
+fn write_image(out: &mut Vec<u8>, image: &Image, links: &[u8], shape: Shape) {
+    out.push(b'{');
+    if shape == Shape::Detail {
+        out.extend_from_slice(b"\"status\":");
+        json_out::string(out, image_status_word(image));
+        out.extend_from_slice(b",\"updated\":null,");
     }
-}
-
-#[derive(Serialize)]
-struct Link<'a> {
-    href: &'a str,
-    rel: &'static str,
-}
-
-impl Serialize for OutImage<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let image = self.image;
-        let href = self.links.href(&image.id);
-        let mut map = serializer.serialize_map(None)?;
-        if self.shape == Shape::Detail {
-            map.serialize_entry("status", image_status_word(image))?;
-            map.serialize_entry("updated", &())?;
-        }
-        map.serialize_entry("name", &image.name)?;
-        map.serialize_entry("links", &Links(&href))?;
-        if self.shape == Shape::Detail {
-            map.serialize_entry("created", &image.created.and_then(Timestamp::new))?;
-        }
-        map.serialize_entry("id", image.id.as_str())?;
-        map.serialize_entry("zones", &image.zones)?;
-        for (key, value) in own_extras(image) {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+    out.extend_from_slice(b"\"name\":");
+    json_out::string(out, &image.name);
+    // `{origin}{prefix}/images/{id}/`, the same for `self` and `bookmark`
+    let id = percent_encode_segment(image.id.as_str());
+    for (i, rel) in ["self", "bookmark"].into_iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b",\"links\":[{\"href\":\"" } else { b",{\"href\":\"" });
+        out.extend_from_slice(links);
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(b"/\",\"rel\":\"");
+        out.extend_from_slice(rel.as_bytes());
+        out.extend_from_slice(b"\"}");
     }
+    out.push(b']');
+    if shape == Shape::Detail {
+        out.extend_from_slice(b",\"created\":");
+        match image.created.and_then(Timestamp::new) {
+            Some(t) => json_out::string(out, t.as_str()),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    out.extend_from_slice(b",\"id\":");
+    json_out::string(out, image.id.as_str());
+    out.extend_from_slice(b",\"zones\":[");
+    for (i, zone) in image.zones.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_out::string(out, zone);
+    }
+    out.push(b']');
+    for (key, value) in own_extras(image) {
+        out.push(b',');
+        json_out::string(out, key);
+        out.push(b':');
+        json_out::value(out, value);
+    }
+    out.push(b'}');
 }
 
 /// This dialect's extra fields, keyed by their wire names, except those the
@@ -301,51 +293,37 @@ fn own_extras(image: &Image) -> impl Iterator<Item = (&str, &Value)> {
 }
 
 /// `{"image": {…}}`
-pub(super) fn show_body(image: &Image, links: LinkBase<'_>) -> serde_json::Result<Vec<u8>> {
-    #[derive(Serialize)]
-    struct Body<'a> {
-        image: OutImage<'a>,
-    }
-    to_vec(&Body { image: OutImage { image, links, shape: Shape::Detail } }, DETAIL_BYTES)
+pub(super) fn show_body(image: &Image, links: LinkBase<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(DETAIL_BYTES + 16);
+    out.extend_from_slice(b"{\"image\":");
+    write_image(&mut out, image, &links.escaped(), Shape::Detail);
+    out.push(b'}');
+    out
 }
 
 /// `{"images": […]}`
-pub(super) fn list_body(images: &[Image], links: LinkBase<'_>, shape: Shape) -> serde_json::Result<Vec<u8>> {
-    struct Images<'a> {
-        images: &'a [Image],
-        links: LinkBase<'a>,
-        shape: Shape,
-    }
-    impl Serialize for Images<'_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.collect_seq(self.images.iter().map(|image| OutImage {
-                image,
-                links: self.links,
-                shape: self.shape,
-            }))
-        }
-    }
-    #[derive(Serialize)]
-    struct Body<'a> {
-        images: Images<'a>,
-    }
+pub(super) fn list_body(images: &[Image], links: LinkBase<'_>, shape: Shape) -> Vec<u8> {
     let per_image = match shape {
         Shape::Summary => SUMMARY_BYTES,
         Shape::Detail => DETAIL_BYTES,
     };
-    to_vec(&Body { images: Images { images, links, shape } }, (images.len() + 1) * per_image)
+    let mut out = Vec::with_capacity((images.len() + 1) * per_image);
+    let links = links.escaped();
+    out.extend_from_slice(b"{\"images\":[");
+    for (i, image) in images.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_image(&mut out, image, &links, shape);
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
 /// About what one image takes on the wire, links included, so a reply's
 /// buffer is sized once rather than grown by doubling.
 const DETAIL_BYTES: usize = 320;
 const SUMMARY_BYTES: usize = 224;
-
-fn to_vec<T: Serialize>(body: &T, capacity: usize) -> serde_json::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(capacity);
-    serde_json::to_writer(&mut out, body)?;
-    Ok(out)
-}
 
 #[cfg(test)]
 mod tests {
@@ -386,7 +364,7 @@ mod tests {
         assert_eq!(image.backend_status.as_deref(), Some("BUILD"));
         assert_eq!(image.created, None);
         assert_eq!(image.extra.get("hostway.type"), Some(&Value::from("BASE")));
-        let out = show_body(&image, LinkBase { origin: "http://h", prefix: "" }).unwrap();
+        let out = show_body(&image, LinkBase { origin: "http://h", prefix: "" });
         let expected = serde_json::json!({"image":{"status":"BUILD","updated":null,"name":"n",
             "links":[{"href":"http://h/images/7/","rel":"self"},{"href":"http://h/images/7/","rel":"bookmark"}],
             "created":null,"id":"7","zones":["AUS001"],"type":"BASE"}});
