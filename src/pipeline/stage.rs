@@ -23,7 +23,9 @@ where
     tower::layer::layer_fn(move |next: Next<Out>| {
         let f = f.clone();
         Next::new(tower::service_fn(move |req: R| {
-            let answer = f(next.clone(), req);
+            // boxed at once: a stage's future holds the request and is moved
+            // as it is wrapped, so it is copied once, not at every wrapping
+            let answer = Box::pin(f(next.clone(), req));
             async move { Ok::<_, Infallible>(answer.await) }
         }))
     })
@@ -37,7 +39,7 @@ where
     Fut: Future<Output = Reply> + Send + 'static,
 {
     Next::new(tower::service_fn(move |req: R| {
-        let answer = f(req);
+        let answer = Box::pin(f(req));
         async move { Ok::<_, Infallible>(answer.await) }
     }))
 }

@@ -54,7 +54,9 @@ impl Gateway {
         let Some(backend) = backend else {
             return self.error(ctx, GatewayError::internal("the client's backend does not exist"));
         };
-        let execution = backend.execute(op, tenant.upstream_scope.as_deref());
+        // boxed: an upstream exchange is kilobytes of state, better not moved
+        // with every future that wraps it
+        let execution = Box::pin(backend.execute(op, tenant.upstream_scope.as_deref()));
         let outcome: Result<Outcome, GatewayError> = match tokio::time::timeout(self.request_timeout, execution).await {
             Ok(outcome) => outcome,
             Err(_) => Err(GatewayError::new(
