@@ -35,7 +35,7 @@ fn write_seconds(f: &mut fmt::Formatter<'_>, t: OffsetDateTime) -> fmt::Result {
 impl Iso {
     /// The rendered form as fixed-width digits, for years 0 to 9999: what
     /// every reply carries, written without the formatting machinery.
-    fn digits(&self) -> Option<[u8; 20]> {
+    pub fn digits(&self) -> Option<[u8; 20]> {
         let seconds = utc_seconds(self.0)?;
         let mut out = [b'Z'; 20];
         out[..19].copy_from_slice(&seconds);

@@ -184,6 +184,7 @@ mod clock;
 mod edge;
 mod render;
 mod upstream;
+mod views;
 mod wire;
 
 use bytes::Bytes;

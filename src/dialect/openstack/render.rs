@@ -8,13 +8,14 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use super::clock::Iso;
 use super::edge::{ApiVersion, CREATE_IMAGE_V2_45};
-use super::wire::{is_reemitted_extra, status_word};
-use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS};
+use super::views::{self, LinkBase};
+use super::wire::status_word;
+use super::{EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
 use crate::dialect::reply::reply;
 use crate::dialect::{EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment};
 use crate::model::{
@@ -24,8 +25,7 @@ use crate::model::{
 /// Nova's fault replies say which charset they use.
 const FAULT_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
 
-/// Rough sizes of one rendered image, to allocate the body once.
-const DETAIL_BYTES: usize = 1024;
+/// Rough size of a small reply, to allocate the body once.
 const SUMMARY_BYTES: usize = 384;
 
 pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
@@ -36,22 +36,19 @@ pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
         ImageOp::Write(WriteOp::Snapshot(_)) => return image_saved(ctx, outcome),
         _ => {}
     }
-    let base = LinkBase::new(ctx);
     match outcome {
         Outcome::Image(image) => match &ctx.item {
-            None => json(ctx, &Wrapped("image", Detail { image, base: &base }), DETAIL_BYTES),
+            None => json_reply(StatusCode::OK, views::image_body(image, &LinkBase::new(ctx))),
             Some(Item::Metadata) => json(ctx, &Wrapped("metadata", Metadata(image)), SUMMARY_BYTES),
             Some(Item::MetadataKey(key)) => match Metadata(image).get(key) {
                 Some(value) => json(ctx, &Wrapped("meta", Wrapped(key, value)), SUMMARY_BYTES),
                 None => error(ctx, &no_metadata_key(image, key)),
             },
         },
-        Outcome::Images(images) => json(
-            ctx,
-            &ListBody { images: ImageList { images, view: View::Detail, base: &base }, next: None },
-            images.len() * DETAIL_BYTES,
-        ),
-        Outcome::List(page) => list(ctx, op, page, &base),
+        Outcome::Images(images) => {
+            json_reply(StatusCode::OK, views::list_body(images, View::Detail, &LinkBase::new(ctx), None))
+        }
+        Outcome::List(page) => list(ctx, op, page),
         Outcome::Metadata(items) => match &ctx.item {
             Some(Item::MetadataKey(key)) => match items.get(key) {
                 Some(value) => json(ctx, &Wrapped("meta", Wrapped(key, value)), SUMMARY_BYTES),
@@ -89,22 +86,17 @@ fn image_saved(ctx: &EdgeCtx, outcome: &Outcome) -> Reply {
     }
 }
 
-fn list(ctx: &EdgeCtx, op: &ImageOp, page: &ListPage, base: &LinkBase<'_>) -> Reply {
+fn list(ctx: &EdgeCtx, op: &ImageOp, page: &ListPage) -> Reply {
     let query = match op {
         ImageOp::List(q) => Some(q),
         _ => None,
     };
     let view = query.map_or(View::Detail, |q| q.view);
     let next = match page.images.last() {
-        Some(last) if page.more => Some(NextHref { base, view, query: next_query(query, last.id.as_str()) }),
+        Some(last) if page.more => Some(NextHref { ctx, view, query: next_query(query, last.id.as_str()) }.to_string()),
         _ => None,
     };
-    let per_image = match view {
-        View::Summary => SUMMARY_BYTES,
-        View::Detail => DETAIL_BYTES,
-    };
-    let capacity = (page.images.len() + 1) * per_image;
-    json(ctx, &ListBody { images: ImageList { images: &page.images, view, base }, next }, capacity)
+    json_reply(StatusCode::OK, views::list_body(&page.images, view, &LinkBase::new(ctx), next.as_deref()))
 }
 
 fn no_metadata_key(image: &Image, key: &str) -> GatewayError {
@@ -138,28 +130,6 @@ impl<T: Serialize> Serialize for Wrapped<'_, T> {
     }
 }
 
-/// Where links point: `{origin}{prefix}` for self links and the prefix
-/// without its version segment for bookmarks, as Nova's view builders do.
-struct LinkBase<'a> {
-    origin: &'a str,
-    prefix: &'a str,
-    bookmark: &'a str,
-}
-
-impl<'a> LinkBase<'a> {
-    fn new(ctx: &'a EdgeCtx) -> Self {
-        Self { origin: &ctx.origin, prefix: &ctx.prefix, bookmark: without_version(&ctx.prefix) }
-    }
-}
-
-/// `/v2/{project}` → `/{project}`; `/v2.1` → nothing.
-fn without_version(prefix: &str) -> &str {
-    match prefix.strip_prefix("/v") {
-        Some(rest) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => prefix,
-    }
-}
-
 /// `{origin}{prefix}/{collection}/{id}`, the id already percent-encoded.
 struct Href<'a> {
     origin: &'a str,
@@ -178,126 +148,8 @@ impl fmt::Display for Href<'_> {
     }
 }
 
-/// One entry of a `links` list.
-struct Link<'a, H> {
-    href: H,
-    rel: &'a str,
-    media_type: Option<&'a str>,
-}
-
-impl<H: fmt::Display> Serialize for Link<'_, H> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("href", &format_args!("{}", self.href))?;
-        m.serialize_entry("rel", self.rel)?;
-        if let Some(t) = self.media_type {
-            m.serialize_entry("type", t)?;
-        }
-        m.end()
-    }
-}
-
-/// `self` and `bookmark` links of a resource, plus the Glance `alternate`
-/// when the image came with one.
-struct Links<'a> {
-    base: &'a LinkBase<'a>,
-    collection: &'static str,
-    id: &'a str,
-    alternate: Option<&'a str>,
-}
-
-impl Serialize for Links<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let b = self.base;
-        let encoded_id = percent_encode_segment(self.id);
-        let href = |prefix| Href { origin: b.origin, prefix, collection: self.collection, encoded_id: &encoded_id };
-        let mut seq = s.serialize_seq(None)?;
-        seq.serialize_element(&Link { href: href(b.prefix), rel: "self", media_type: None })?;
-        seq.serialize_element(&Link { href: href(b.bookmark), rel: "bookmark", media_type: None })?;
-        if let Some(glance) = self.alternate {
-            seq.serialize_element(&Link {
-                href: glance,
-                rel: "alternate",
-                media_type: Some("application/vnd.openstack.image"),
-            })?;
-        }
-        seq.end()
-    }
-}
-
-fn image_links<'a>(image: &'a Image, base: &'a LinkBase<'a>) -> Links<'a> {
-    Links { base, collection: "images", id: image.id.as_str(), alternate: image.extra_str(EXTRA_ALTERNATE) }
-}
-
-/// `server: {"id", "links"}`.
-struct ServerRef<'a> {
-    id: &'a str,
-    base: &'a LinkBase<'a>,
-}
-
-impl Serialize for ServerRef<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("id", self.id)?;
-        m.serialize_entry("links", &Links { base: self.base, collection: "servers", id: self.id, alternate: None })?;
-        m.end()
-    }
-}
-
-/// The list view of an image: `{"id", "links", "name"}`.
-struct Summary<'a> {
-    image: &'a Image,
-    base: &'a LinkBase<'a>,
-}
-
-impl Serialize for Summary<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("id", self.image.id.as_str())?;
-        m.serialize_entry("links", &image_links(self.image, self.base))?;
-        m.serialize_entry("name", &self.image.name)?;
-        m.end()
-    }
-}
-
-/// The show/detail view of an image, keys in the order of Nova's samples.
-struct Detail<'a> {
-    image: &'a Image,
-    base: &'a LinkBase<'a>,
-}
-
-impl Serialize for Detail<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let image = self.image;
-        let mut m = s.serialize_map(None)?;
-        if let Some(disk_config) = disk_config(image) {
-            m.serialize_entry("OS-DCF:diskConfig", disk_config)?;
-        }
-        if let Some(size) = image.size_bytes {
-            m.serialize_entry("OS-EXT-IMG-SIZE:size", &size)?;
-        }
-        m.serialize_entry("created", &image.created.map(Iso))?;
-        m.serialize_entry("id", image.id.as_str())?;
-        m.serialize_entry("links", &image_links(image, self.base))?;
-        m.serialize_entry("metadata", &Metadata(image))?;
-        m.serialize_entry("minDisk", &image.min_disk_gb.unwrap_or(0))?;
-        m.serialize_entry("minRam", &image.min_ram_mb.unwrap_or(0))?;
-        m.serialize_entry("name", &image.name)?;
-        m.serialize_entry("progress", &progress(image))?;
-        if let Some(id) = &image.server_id {
-            m.serialize_entry("server", &ServerRef { id, base: self.base })?;
-        }
-        m.serialize_entry("status", status_word(image.status))?;
-        m.serialize_entry("updated", &image.updated.map(Iso))?;
-        for (key, value) in image.extra.iter().filter(|(k, _)| is_reemitted_extra(k)) {
-            m.serialize_entry(&key[EXTRA_PREFIX.len()..], value)?;
-        }
-        m.end()
-    }
-}
-
 /// Nova's `_get_progress`: a SAVING image is 25% while Glance has it queued.
-fn progress(image: &Image) -> u8 {
+pub(super) fn progress(image: &Image) -> u8 {
     match image.status {
         ImageStatus::Active => 100,
         ImageStatus::Saving if queued(image) => 25,
@@ -313,7 +165,7 @@ fn queued(image: &Image) -> bool {
 
 /// `OS-DCF:diskConfig` from metadata `auto_disk_config` (oslo's non-strict
 /// `bool_from_string`), else as the upstream sent it.
-fn disk_config(image: &Image) -> Option<&str> {
+pub(super) fn disk_config(image: &Image) -> Option<&str> {
     let Some(auto) = image.metadata.get("auto_disk_config") else {
         return image.extra_str(EXTRA_DISK_CONFIG);
     };
@@ -333,7 +185,7 @@ fn is_true_word(s: &str) -> bool {
 
 /// The metadata Nova would show: the image's own, plus the canonical fields
 /// a foreign image keeps elsewhere, under the Glance property names.
-struct Metadata<'a>(&'a Image);
+pub(super) struct Metadata<'a>(pub &'a Image);
 
 /// A metadata value, borrowed from wherever the image keeps it.
 #[derive(Serialize)]
@@ -382,46 +234,9 @@ impl Serialize for Metadata<'_> {
     }
 }
 
-/// The images of a list, in the view the caller asked for.
-struct ImageList<'a> {
-    images: &'a [Image],
-    view: View,
-    base: &'a LinkBase<'a>,
-}
-
-impl Serialize for ImageList<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.images.len()))?;
-        for image in self.images {
-            match self.view {
-                View::Summary => seq.serialize_element(&Summary { image, base: self.base })?,
-                View::Detail => seq.serialize_element(&Detail { image, base: self.base })?,
-            }
-        }
-        seq.end()
-    }
-}
-
-/// `{"images": […], "images_links": [next]}`.
-struct ListBody<'a> {
-    images: ImageList<'a>,
-    next: Option<NextHref<'a>>,
-}
-
-impl Serialize for ListBody<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("images", &self.images)?;
-        if let Some(next) = &self.next {
-            m.serialize_entry("images_links", &[Link { href: next, rel: "next", media_type: None }])?;
-        }
-        m.end()
-    }
-}
-
 /// `{origin}{prefix}/images[/detail]?{query}`.
 struct NextHref<'a> {
-    base: &'a LinkBase<'a>,
+    ctx: &'a EdgeCtx,
     view: View,
     query: String,
 }
@@ -432,7 +247,7 @@ impl fmt::Display for NextHref<'_> {
             View::Summary => "images",
             View::Detail => "images/detail",
         };
-        write!(f, "{}{}/{}?{}", self.base.origin, self.base.prefix, collection, self.query)
+        write!(f, "{}{}/{}?{}", self.ctx.origin, self.ctx.prefix, collection, self.query)
     }
 }
 
@@ -622,6 +437,7 @@ mod tests {
     use http_body_util::BodyExt;
     use time::macros::datetime;
 
+    use super::super::EXTRA_ALTERNATE;
     use super::super::edge::CREATE_IMAGE;
     use super::*;
     use crate::dialect::Dialect;
@@ -1108,13 +924,5 @@ mod tests {
         assert_eq!(status, StatusCode::NO_CONTENT);
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
         assert!(bytes.is_empty());
-    }
-
-    #[test]
-    fn bookmarks_drop_the_version_segment() {
-        assert_eq!(without_version("/v2/p"), "/p");
-        assert_eq!(without_version("/v2.1/p"), "/p");
-        assert_eq!(without_version("/v2.1"), "");
-        assert_eq!(without_version(""), "");
     }
 }

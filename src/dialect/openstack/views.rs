@@ -1,0 +1,206 @@
+//! Nova's image views written by hand, for show and list bodies: the
+//! detail view (keys in the order of Nova's samples) and the summary view
+//! (`id`, `links`, `name`). The link prefixes are escaped once per reply;
+//! each image adds its percent-encoded id, which needs no escaping.
+
+use serde_json::Value;
+
+use super::EXTRA_ALTERNATE;
+use super::EXTRA_PREFIX;
+use super::clock::Iso;
+use super::render::{Metadata, disk_config, progress};
+use super::wire::{is_reemitted_extra, status_word};
+use crate::dialect::{EdgeCtx, json_out, percent_encode_segment};
+use crate::model::{Image, View};
+
+/// Rough sizes of one rendered image, to allocate the body once.
+const DETAIL_BYTES: usize = 1024;
+const SUMMARY_BYTES: usize = 384;
+
+/// Where links point, escaped for a JSON string: `{origin}{prefix}/` for
+/// self links and `{origin}{prefix without its version}/` for bookmarks,
+/// as Nova's view builders do.
+pub(super) struct LinkBase {
+    own: Vec<u8>,
+    bookmark: Vec<u8>,
+}
+
+impl LinkBase {
+    pub(super) fn new(ctx: &EdgeCtx) -> Self {
+        let head = |prefix: &str| {
+            let mut head = Vec::with_capacity(ctx.origin.len() + prefix.len() + 1);
+            json_out::string_piece(&mut head, &ctx.origin);
+            json_out::string_piece(&mut head, prefix);
+            head.push(b'/');
+            head
+        };
+        Self { own: head(&ctx.prefix), bookmark: head(without_version(&ctx.prefix)) }
+    }
+
+    /// `[self, bookmark(, alternate)]` of the resource `{collection}/{id}`.
+    fn write(&self, out: &mut Vec<u8>, collection: &str, id: &str, alternate: Option<&str>) {
+        let id = percent_encode_segment(id);
+        for (i, (head, rel)) in [(&self.own, "self"), (&self.bookmark, "bookmark")].into_iter().enumerate() {
+            out.extend_from_slice(if i == 0 { b"[{\"href\":\"" } else { b",{\"href\":\"" });
+            out.extend_from_slice(head);
+            out.extend_from_slice(collection.as_bytes());
+            out.push(b'/');
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(b"\",\"rel\":\"");
+            out.extend_from_slice(rel.as_bytes());
+            out.extend_from_slice(b"\"}");
+        }
+        if let Some(glance) = alternate {
+            out.extend_from_slice(b",{\"href\":");
+            json_out::string(out, glance);
+            out.extend_from_slice(b",\"rel\":\"alternate\",\"type\":\"application/vnd.openstack.image\"}");
+        }
+        out.push(b']');
+    }
+}
+
+/// `/v2/{project}` → `/{project}`; `/v2.1` → nothing.
+pub(super) fn without_version(prefix: &str) -> &str {
+    match prefix.strip_prefix("/v") {
+        Some(rest) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => prefix,
+    }
+}
+
+/// `{"image": {…}}`, the detail view.
+pub(super) fn image_body(image: &Image, links: &LinkBase) -> Vec<u8> {
+    let mut out = Vec::with_capacity(DETAIL_BYTES);
+    out.extend_from_slice(b"{\"image\":");
+    detail(&mut out, image, links);
+    out.push(b'}');
+    out
+}
+
+/// `{"images": […]}`, plus `"images_links": [next]` when a next page is linked.
+pub(super) fn list_body(images: &[Image], view: View, links: &LinkBase, next: Option<&str>) -> Vec<u8> {
+    let per_image = match view {
+        View::Summary => SUMMARY_BYTES,
+        View::Detail => DETAIL_BYTES,
+    };
+    let mut out = Vec::with_capacity((images.len() + 1) * per_image);
+    out.extend_from_slice(b"{\"images\":[");
+    for (i, image) in images.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match view {
+            View::Summary => summary(&mut out, image, links),
+            View::Detail => detail(&mut out, image, links),
+        }
+    }
+    out.push(b']');
+    if let Some(next) = next {
+        out.extend_from_slice(b",\"images_links\":[{\"href\":");
+        json_out::string(&mut out, next);
+        out.extend_from_slice(b",\"rel\":\"next\"}]");
+    }
+    out.push(b'}');
+    out
+}
+
+/// `{"id", "links", "name"}`.
+fn summary(out: &mut Vec<u8>, image: &Image, links: &LinkBase) {
+    out.extend_from_slice(b"{\"id\":");
+    json_out::string(out, image.id.as_str());
+    out.extend_from_slice(b",\"links\":");
+    links.write(out, "images", image.id.as_str(), image.extra_str(EXTRA_ALTERNATE));
+    out.extend_from_slice(b",\"name\":");
+    json_out::string(out, &image.name);
+    out.push(b'}');
+}
+
+/// The show/detail view, keys in the order of Nova's samples.
+fn detail(out: &mut Vec<u8>, image: &Image, links: &LinkBase) {
+    out.push(b'{');
+    if let Some(disk_config) = disk_config(image) {
+        out.extend_from_slice(b"\"OS-DCF:diskConfig\":");
+        json_out::string(out, disk_config);
+        out.push(b',');
+    }
+    if let Some(size) = image.size_bytes {
+        out.extend_from_slice(b"\"OS-EXT-IMG-SIZE:size\":");
+        json_out::value(out, &size);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"created\":");
+    timestamp(out, image.created.map(Iso));
+    out.extend_from_slice(b",\"id\":");
+    json_out::string(out, image.id.as_str());
+    out.extend_from_slice(b",\"links\":");
+    links.write(out, "images", image.id.as_str(), image.extra_str(EXTRA_ALTERNATE));
+    out.extend_from_slice(b",\"metadata\":");
+    json_out::value(out, &Metadata(image));
+    out.extend_from_slice(b",\"minDisk\":");
+    json_out::value(out, &image.min_disk_gb.unwrap_or(0));
+    out.extend_from_slice(b",\"minRam\":");
+    json_out::value(out, &image.min_ram_mb.unwrap_or(0));
+    out.extend_from_slice(b",\"name\":");
+    json_out::string(out, &image.name);
+    out.extend_from_slice(b",\"progress\":");
+    json_out::value(out, &progress(image));
+    if let Some(id) = &image.server_id {
+        out.extend_from_slice(b",\"server\":{\"id\":");
+        json_out::string(out, id);
+        out.extend_from_slice(b",\"links\":");
+        links.write(out, "servers", id, None);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b",\"status\":");
+    json_out::string(out, status_word(image.status));
+    out.extend_from_slice(b",\"updated\":");
+    timestamp(out, image.updated.map(Iso));
+    for (key, value) in image.extra.iter().filter(|(k, _)| is_reemitted_extra(k)) {
+        out.push(b',');
+        json_out::string(out, &key[EXTRA_PREFIX.len()..]);
+        out.push(b':');
+        json_out::value::<Value>(out, value);
+    }
+    out.push(b'}');
+}
+
+fn timestamp(out: &mut Vec<u8>, t: Option<Iso>) {
+    match t.as_ref().and_then(Iso::digits) {
+        Some(digits) => {
+            out.push(b'"');
+            out.extend_from_slice(&digits);
+            out.push(b'"');
+        }
+        None => json_out::value(out, &t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bookmarks_drop_the_version_segment() {
+        assert_eq!(without_version("/v2/p"), "/p");
+        assert_eq!(without_version("/v2.1/p"), "/p");
+        assert_eq!(without_version("/v2.1"), "");
+        assert_eq!(without_version(""), "");
+    }
+
+    #[test]
+    fn link_prefixes_are_escaped_once_and_ids_percent_encoded() {
+        let mut ctx = EdgeCtx::new(crate::dialect::Dialect::OpenStack, "http://h\"q");
+        ctx.prefix = "/v2/p".into();
+        let links = LinkBase::new(&ctx);
+        let mut out = Vec::new();
+        links.write(&mut out, "images", "a b/c", Some("http://glance/\"x"));
+        let parsed: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!([
+                {"href": "http://h\"q/v2/p/images/a%20b%2Fc", "rel": "self"},
+                {"href": "http://h\"q/p/images/a%20b%2Fc", "rel": "bookmark"},
+                {"href": "http://glance/\"x", "rel": "alternate", "type": "application/vnd.openstack.image"},
+            ])
+        );
+    }
+}
