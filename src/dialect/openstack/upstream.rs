@@ -229,11 +229,9 @@ pub fn reply(
             Ok(Outcome::Image(show.image.0))
         }
         UpstreamCall::List { start, .. } => {
-            let list: ListBody = serde_json::from_str(text(body)?).map_err(unreadable)?;
-            let more = list.has_next();
+            let list = ListBody::read(text(body)?).map_err(unreadable)?;
             let offset = matches!(start, PageStart::First).then_some(0);
-            let images = list.images.into_iter().map(|i| i.0).collect();
-            Ok(Outcome::List(ListPage { images, offset, matched: None, total: None, more }))
+            Ok(Outcome::List(ListPage { images: list.images, offset, matched: None, total: None, more: list.has_next }))
         }
         UpstreamCall::Write(op) => written(op, headers, body),
         UpstreamCall::GetMany(_) => Err(GatewayError::unsupported(call.name(), BACKEND)),

@@ -46,18 +46,84 @@ pub struct ShowBody {
     pub image: NovaImage,
 }
 
-/// `{"images": […], "images_links": […]}`.
-#[derive(serde::Deserialize)]
-pub struct ListBody<'a> {
-    pub images: Vec<NovaImage>,
-    #[serde(default, borrow)]
-    pub images_links: Vec<Link<'a>>,
+/// `{"images": […], "images_links": […]}`, read into canonical images.
+pub struct ListBody {
+    pub images: Vec<Image>,
+    /// Nova links the next page only when more may follow.
+    pub has_next: bool,
 }
 
-impl ListBody<'_> {
-    /// Nova links the next page only when more may follow.
-    pub fn has_next(&self) -> bool {
-        self.images_links.iter().any(|l| l.is("next"))
+/// Bytes an image takes at least in a detail list, for the room to reserve.
+const DETAIL_IMAGE_BYTES: usize = 512;
+
+impl ListBody {
+    /// Reads a list reply, with room reserved for about as many images as
+    /// its length can hold, so the images are not moved as the list grows.
+    pub fn read(text: &str) -> serde_json::Result<ListBody> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let body = de.deserialize_map(ListVisitor { capacity: text.len() / DETAIL_IMAGE_BYTES })?;
+        de.end()?;
+        Ok(body)
+    }
+}
+
+struct ListVisitor {
+    capacity: usize,
+}
+
+impl<'de> Visitor<'de> for ListVisitor {
+    type Value = ListBody;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Nova image list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListBody, A::Error> {
+        let mut images = None;
+        let mut has_next = false;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match &*key.0 {
+                "images" => images = Some(map.next_value_seed(ImagesSeed { capacity: self.capacity })?),
+                "images_links" => {
+                    has_next =
+                        map.next_value::<Option<Vec<Link<'de>>>>()?.unwrap_or_default().iter().any(|l| l.is("next"))
+                }
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let images = images.ok_or_else(|| de::Error::missing_field("images"))?;
+        Ok(ListBody { images, has_next })
+    }
+}
+
+/// The `images` array, into a vector made with room for `capacity`.
+struct ImagesSeed {
+    capacity: usize,
+}
+
+impl<'de> de::DeserializeSeed<'de> for ImagesSeed {
+    type Value = Vec<Image>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Image>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ImagesSeed {
+    type Value = Vec<Image>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of Nova images")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Image>, A::Error> {
+        let mut images = Vec::with_capacity(self.capacity);
+        while let Some(NovaImage(image)) = seq.next_element()? {
+            images.push(image);
+        }
+        Ok(images)
     }
 }
 
@@ -376,6 +442,28 @@ impl Seen {
         }
         if let Some(href) = self.alternate {
             image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::String(href));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_reads_its_images_and_whether_a_next_page_is_linked() {
+        let body = r#"{"images": [{"id": "a", "name": "one"}, {"id": "b", "name": "two"}],
+            "images_links": [{"rel": "next", "href": "http://nova/v2.1/p/images?marker=b"}], "other": [1]}"#;
+        let list = ListBody::read(body).unwrap();
+        let ids: Vec<_> = list.images.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert!(list.has_next);
+        let last = ListBody::read(r#"{"images": [], "images_links": [{"rel": "prev", "href": "x"}]}"#).unwrap();
+        assert!(last.images.is_empty());
+        assert!(!last.has_next);
+        assert!(!ListBody::read(r#"{"images": [], "images_links": null}"#).unwrap().has_next);
+        for bad in ["{}", r#"{"images": {}}"#, r#"{"images": [{"name": "no id"}]}"#, r#"{"images": []} trailing"#] {
+            assert!(ListBody::read(bad).is_err(), "{bad}");
         }
     }
 }
