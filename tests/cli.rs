@@ -41,18 +41,40 @@ async fn a_one_line_upstream_takes_its_credentials_from_the_environment() {
     assert_eq!(got.json()["image"]["name"], "n");
 }
 
+/// The names of a process's threads.
+#[cfg(target_os = "linux")]
+fn thread_names(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .collect()
+}
+
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn worker_threads_share_the_socket_and_stop_together() {
     let inner = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
-    let url = format!("hostway={}", inner.base);
-    let env = [("HOSTWAY_USERNAME", "demo"), ("HOSTWAY_PASSWORD", "demo"), ("HOSTWAY_ACCOUNT", "demo")];
+    let url = format!("openstack={}", inner.base);
+    let auth_url = inner.url("/v3");
+    // one Keystone token, fetched once, whichever thread asks first
+    let env = [
+        ("OS_AUTH_URL", auth_url.as_str()),
+        ("OS_USERNAME", "demo"),
+        ("OS_PASSWORD", "demo"),
+        ("OS_PROJECT_NAME", "demo"),
+    ];
     let mut front = Binary::start(&["--listen", "127.0.0.1:0", "--workers", "3", "--upstream", &url], &env, false);
     let pid = front.child.id();
-    let names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap()
-        .map(|task| std::fs::read_to_string(task.unwrap().path().join("comm")).unwrap().trim().to_owned())
-        .collect();
+    // a thread names itself once it runs: wait for both
+    let mut names = Vec::new();
+    for _ in 0..100 {
+        names = thread_names(pid);
+        if ["worker-1", "worker-2"].iter().all(|w| names.iter().any(|n| n == w)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     for worker in ["worker-1", "worker-2"] {
         assert!(names.iter().any(|n| n == worker), "{worker} is not among {names:?}");
     }
