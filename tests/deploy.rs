@@ -25,6 +25,7 @@ fn the_sidecar_configuration_loads() {
     }
     let config = Config::parse(&sidecar_config()).expect("the sidecar configuration is valid");
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.server.workers, 1);
     assert_eq!(config.clients[0].name, "app");
     assert_eq!(config.upstreams[0].keystone().unwrap().unwrap().interface, "internal");
 }
