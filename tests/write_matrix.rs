@@ -375,13 +375,17 @@ fn openstack_exchange(op: Write) -> Exchange {
             written: Some(Written::Nothing),
             echoed: None,
         },
+        // an update without a field to change is no write: the image is read
+        Write::EmptyUpdate => Exchange {
+            image: NOVA_IMAGE,
+            sent: vec![read(image.clone())],
+            written: Some(Written::Image { id: NOVA_IMAGE, name: "fakeimage7", status: ImageStatus::Active }),
+            echoed: None,
+        },
         // Nova cannot register a template, rename, describe or restore
-        Write::Register
-        | Write::Rename
-        | Write::DescribeAndPublish
-        | Write::ChangeLogin
-        | Write::EmptyUpdate
-        | Write::Restore => refused(NOVA_IMAGE, vec![]),
+        Write::Register | Write::Rename | Write::DescribeAndPublish | Write::ChangeLogin | Write::Restore => {
+            refused(NOVA_IMAGE, vec![])
+        }
     }
 }
 

@@ -172,6 +172,7 @@
 //! | `SetMetadataItem`    | `PUT …/images/{id}/metadata/{key}` `{"meta": {key: value}}`    | 200 `{"meta"}` → `Metadata`                  |
 //! | `DeleteMetadataItem` | `DELETE …/images/{id}/metadata/{key}`                          | 204 → `Done`                                 |
 //! | `Snapshot`           | `POST …/servers/{server}/action` `{"createImage": {"name", "metadata"}}`; `description` goes into the metadata unless it has one | 202: the id is the last segment of `Location` (or the body's `image_id`) → `Image` saving, with the name, server, metadata asked for; no follow-up read |
+//! | `Update` that changes nothing | `GET …/images/{id}`: no write                          | 200 `{"image"}` → `Image`, as it stands      |
 //! | `Register`, `Update`, `Restore` | —                                                   | unsupported: Nova cannot register a template, rename or restore |
 //!
 //! A 404 on a write is the image (`image_not_found`), except on

@@ -134,6 +134,11 @@ fn write(url: &mut String, op: &WriteOp) -> Result<(Method, Option<Value>), Gate
             url.push_str("/action");
             Ok((Method::POST, Some(create_image(snapshot))))
         }
+        // an update that changes nothing is no write: the image is read
+        WriteOp::Update { id, patch } if patch.is_empty() => {
+            push_image(url, id);
+            Ok((Method::GET, None))
+        }
         WriteOp::Register(_) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
             Err(GatewayError::unsupported(op.name(), BACKEND))
         }
@@ -260,6 +265,10 @@ fn written(op: &WriteOp, headers: &HeaderMap, body: &[u8]) -> Result<Outcome, Ga
             Ok(Outcome::Metadata(read.metadata))
         }
         WriteOp::Snapshot(snapshot) => Ok(Outcome::Image(saved_image(snapshot, saved_id(headers, body)?))),
+        WriteOp::Update { patch, .. } if patch.is_empty() => {
+            let show: ShowBody = serde_json::from_str(text(body)?).map_err(unreadable)?;
+            Ok(Outcome::Image(show.image.0))
+        }
         WriteOp::Register(_) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
             Err(GatewayError::unsupported(op.name(), BACKEND))
         }
@@ -385,7 +394,7 @@ mod tests {
     use super::*;
     use crate::dialect::openstack::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_PROGRESS};
     use crate::dialect::{Format, GetMany};
-    use crate::model::{Image, ImageId, LookupKey};
+    use crate::model::{Image, ImageId, ImagePatch, LookupKey};
 
     const TOKEN: &str = "5f944a7a64d3408597b618915dad29ea";
 
@@ -791,13 +800,30 @@ mod tests {
     fn writes_nova_cannot_express_are_unsupported() {
         for op in [
             WriteOp::Register(Image::default()),
-            WriteOp::Update { id: ImageId::new("i"), patch: Default::default() },
+            WriteOp::Update {
+                id: ImageId::new("i"),
+                patch: ImagePatch { name: Some("n".into()), ..Default::default() },
+            },
             WriteOp::Restore(ImageId::new("i")),
         ] {
             let name = op.name();
             let err = encode(&UpstreamCall::Write(op), "p").unwrap_err();
             assert_eq!(err.kind, ErrorKind::Unsupported { operation: name.to_owned(), backend: "openstack" });
         }
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_reads_the_image() {
+        let op = WriteOp::Update { id: ImageId::new("a b"), patch: ImagePatch::default() };
+        let req = encode(&UpstreamCall::Write(op.clone()), "p").unwrap();
+        assert_eq!(
+            (req.method(), req.uri().to_string()),
+            (&Method::GET, "http://nova:8774/v2.1/p/images/a%20b".into())
+        );
+        assert!(req.body().is_empty());
+        let body = include_str!("../../../tests/fixtures/openstack/image-get-resp.json");
+        let Ok(Outcome::Image(image)) = written(op, 200, &[], body) else { panic!("an image") };
+        assert_eq!(image.name, "fakeimage7");
     }
 
     fn written(op: WriteOp, status: u16, headers: &[(&str, &str)], body: &str) -> Result<Outcome, GatewayError> {
