@@ -31,6 +31,10 @@ pub struct Cli {
     /// Account, project or compute resource upstream (overrides the environment).
     #[arg(long, value_name = "SCOPE", requires = "upstream")]
     pub scope: Option<String>,
+    /// PEM bundle of CAs an `https://` upstream's certificate may chain to,
+    /// besides the public roots (for OpenStack, `OS_CACERT` when absent).
+    #[arg(long, value_name = "FILE", requires = "upstream")]
+    pub upstream_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +116,32 @@ impl Cli {
         let mut up = UpstreamConfig::new(dialect.name(), dialect, url);
         up.scope = self.scope.clone().or(scope).unwrap_or_default();
         up.credentials = credentials;
+        let os_cacert = || std::env::var_os("OS_CACERT").filter(|v| !v.is_empty()).map(PathBuf::from);
+        up.ca = self.upstream_ca.clone().or_else(|| (dialect == Dialect::OpenStack).then(os_cacert).flatten());
         Ok(up)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upstream_ca_is_loaded_with_the_configuration() {
+        let cli =
+            Cli::parse_from(["dragoman", "--upstream", "hostway=https://h", "--upstream-ca", "/nonexistent/ca.pem"]);
+        let err = cli.config().unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+        assert!(Cli::try_parse_from(["dragoman", "--upstream-ca", "/ca.pem"]).is_err(), "only with --upstream");
+
+        let key = rcgen::KeyPair::generate().unwrap();
+        let ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().self_signed(&key).unwrap();
+        let path = std::env::temp_dir().join(format!("dragoman-cli-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, ca.pem()).unwrap();
+        let cli =
+            Cli::parse_from(["dragoman", "--upstream", "foreman=https://f", "--upstream-ca", path.to_str().unwrap()]);
+        let config = cli.config().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(config.upstreams[0].ca.as_deref(), Some(path.as_path()));
     }
 }
