@@ -79,8 +79,8 @@ pub struct EdgeTlsConfig {
     /// PEM bundle of the CAs client certificates must chain to; with it,
     /// clients without a valid certificate are refused (mutual TLS).
     pub client_ca: Option<PathBuf>,
-    /// How often `cert` and `key` are read again, in seconds; a change is
-    /// served from the next handshake on.
+    /// How often `cert`, `key` and `client_ca` are read again, in seconds; a
+    /// change is used from the next handshake on.
     #[serde(default = "default_tls_reload")]
     pub reload_secs: u64,
 }

@@ -10,10 +10,10 @@
 //!
 //! With `[server.tls]` it serves HTTPS: TLS 1.2 and 1.3, ALPN `h2` and
 //! `http/1.1`, optionally mutual TLS; the handshake must finish within the
-//! header read timeout. The certificate files are read again every few
-//! seconds and a renewed certificate is served from the next handshake on,
-//! open connections untouched; a new file that does not load leaves the old
-//! certificate serving (see [`crate::tls`]). TLS sits here, outside the
+//! header read timeout. The certificate files and the client CA bundle are
+//! read again every few seconds and a renewed one is used from the next
+//! handshake on, open connections untouched; a new file that does not load
+//! leaves the old one in use (see [`crate::tls`]). TLS sits here, outside the
 //! tower stack; requests served over it carry the [`Tls`] extension, so that
 //! links in replies say `https://`.
 //!
@@ -190,7 +190,7 @@ impl Shared {
             ));
             let watcher = graceful.watcher();
             let builder = builder.clone();
-            let acceptor = self.tls.as_ref().map(|tls| tls.acceptor.clone());
+            let acceptor = self.tls.as_ref().map(EdgeTls::acceptor);
             let handshake_timeout = limits.header_read_timeout;
             tokio::spawn(async move {
                 let _slot = slot;

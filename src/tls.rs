@@ -1,5 +1,6 @@
 //! TLS, with rustls and its `ring` provider: the edge listener's
-//! certificates (reloaded when their files change) and the upstream
+//! certificates and client CA bundle (reloaded when their files change)
+//! and the upstream
 //! client's trust roots and client certificate.
 //!
 //! TLS sits outside the tower stack: the listener completes the handshake
@@ -59,9 +60,9 @@ fn certified_key(cert: &Path, cert_pem: &[u8], key: &Path, key_pem: &[u8]) -> Re
         .map_err(|e| format!("{} with {}: {e}", cert.display(), key.display()))
 }
 
-fn roots(path: &Path) -> Result<RootCertStore, String> {
+fn roots_from_pem(path: &Path, pem: &[u8]) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
-    for cert in load_certs(path)? {
+    for cert in certs_from_pem(path, pem)? {
         store.add(cert).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(store)
@@ -144,12 +145,13 @@ impl ResolvesServerCert for CertStore {
     }
 }
 
-/// The edge listener's TLS: its rustls configuration and the certificate
-/// store behind it.
+/// The edge listener's TLS: its rustls configuration, swapped whole when the
+/// client CA bundle changes, and the certificate store behind it.
 #[derive(Clone)]
 pub struct EdgeTls {
-    pub acceptor: tokio_rustls::TlsAcceptor,
+    config: Arc<ArcSwap<ServerConfig>>,
     pub certs: Arc<CertStore>,
+    client_cas: Option<Arc<ClientCas>>,
     /// How often the certificate files are looked at.
     pub reload_every: Duration,
 }
@@ -158,30 +160,28 @@ impl EdgeTls {
     /// Loads the certificate, key and client CA the configuration names.
     pub fn from_config(tls: &EdgeTlsConfig) -> Result<Self, String> {
         let certs = Arc::new(CertStore::load(&tls.cert, &tls.key)?);
-        let builder = ServerConfig::builder_with_provider(provider())
-            .with_protocol_versions(VERSIONS)
-            .map_err(|e| e.to_string())?;
-        let builder = match &tls.client_ca {
-            Some(ca) => {
-                let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca)?), provider())
-                    .build()
-                    .map_err(|e| format!("client_ca {}: {e}", ca.display()))?;
-                builder.with_client_cert_verifier(verifier)
-            }
-            None => builder.with_no_client_auth(),
+        let client_cas = match &tls.client_ca {
+            Some(path) => Some(Arc::new(ClientCas::load(path)?)),
+            None => None,
         };
-        let mut config = builder.with_cert_resolver(certs.clone());
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let config = server_config(&certs, client_cas.as_ref().map(|cas| cas.current.load_full()))?;
         Ok(Self {
-            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            config: Arc::new(ArcSwap::from_pointee(config)),
             certs,
+            client_cas,
             reload_every: Duration::from_secs(tls.reload_secs.max(1)),
         })
     }
 
-    /// Looks at the certificate files every `reload_every`, until dropped.
+    /// What accepts the next connection: the configuration as it stands.
+    pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        tokio_rustls::TlsAcceptor::from(self.config.load_full())
+    }
+
+    /// Looks at the certificate files, and the client CA bundle, every
+    /// `reload_every`, until dropped.
     pub fn watch(&self) -> tokio::task::JoinHandle<()> {
-        let certs = self.certs.clone();
+        let tls = self.clone();
         let every = self.reload_every;
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);
@@ -189,10 +189,89 @@ impl EdgeTls {
             ticks.tick().await;
             loop {
                 ticks.tick().await;
-                let certs = certs.clone();
-                let _ = tokio::task::spawn_blocking(move || certs.reload()).await;
+                let tls = tls.clone();
+                let _ = tokio::task::spawn_blocking(move || tls.reload()).await;
             }
         })
+    }
+
+    fn reload(&self) {
+        self.certs.reload();
+        let Some(cas) = &self.client_cas else { return };
+        if !cas.reload() {
+            return;
+        }
+        match server_config(&self.certs, Some(cas.current.load_full())) {
+            Ok(config) => {
+                self.config.store(Arc::new(config));
+                tracing::info!(client_ca = %cas.path.display(), "TLS client CA reloaded");
+            }
+            Err(e) => tracing::warn!(error = %e, "TLS client CA not reloaded: the current one keeps verifying"),
+        }
+    }
+}
+
+/// TLS 1.2 and 1.3, ALPN `h2` and `http/1.1`, the certificate from `certs`,
+/// and client certificates verified against `client_cas` when given.
+fn server_config(certs: &Arc<CertStore>, client_cas: Option<Arc<RootCertStore>>) -> Result<ServerConfig, String> {
+    let builder =
+        ServerConfig::builder_with_provider(provider()).with_protocol_versions(VERSIONS).map_err(|e| e.to_string())?;
+    let builder = match client_cas {
+        Some(roots) => {
+            let verifier = WebPkiClientVerifier::builder_with_provider(roots, provider())
+                .build()
+                .map_err(|e| format!("client_ca: {e}"))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(certs.clone());
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The CAs client certificates must chain to, read again when the file
+/// changes; a file that does not load leaves the old bundle verifying.
+struct ClientCas {
+    path: PathBuf,
+    current: ArcSwap<RootCertStore>,
+    /// The file contents last looked at, good or bad, so that each change is
+    /// loaded (or reported) once.
+    seen: std::sync::Mutex<Vec<u8>>,
+}
+
+impl ClientCas {
+    fn load(path: &Path) -> Result<Self, String> {
+        let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let roots = roots_from_pem(path, &pem)?;
+        Ok(Self { path: path.to_owned(), current: ArcSwap::from_pointee(roots), seen: std::sync::Mutex::new(pem) })
+    }
+
+    /// Reads the file again; returns whether a changed bundle was swapped in.
+    fn reload(&self) -> bool {
+        let pem = match std::fs::read(&self.path) {
+            Ok(pem) => pem,
+            Err(e) => {
+                tracing::debug!(client_ca = %self.path.display(), error = %e, "TLS client CA not read");
+                return false;
+            }
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if *seen == pem {
+            return false;
+        }
+        let loaded = roots_from_pem(&self.path, &pem);
+        *seen = pem;
+        match loaded {
+            Ok(roots) => {
+                self.current.store(Arc::new(roots));
+                true
+            }
+            Err(error) => {
+                tracing::warn!(%error, "TLS client CA not reloaded: the current one keeps verifying");
+                false
+            }
+        }
     }
 }
 

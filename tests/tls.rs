@@ -230,6 +230,46 @@ async fn mutual_tls_accepts_a_certified_client_and_refuses_others() {
     .await;
 }
 
+/// Whether a client presenting `client` gets an image over a new connection.
+async fn serves(addr: SocketAddr, ca: &str, client: Pair) -> bool {
+    match connect(addr, ca, Some(&client), &[b"http/1.1"]).await {
+        Err(_) => false,
+        Ok(stream) => H1::open(stream).await.show().await.is_ok_and(|(status, _)| status == 200),
+    }
+}
+
+#[tokio::test]
+async fn a_replaced_client_ca_verifies_the_next_handshakes() {
+    bounded(async {
+        let dir = dir("client-ca-reload");
+        let ca = Ca::new("server CA");
+        let old = Ca::new("old client CA");
+        let new = Ca::new("new client CA");
+        let gw = tls_gateway(&dir, &ca.server("server"), Some(&old.pem)).await;
+        let served = |client: Pair| serves(gw.addr, &ca.pem, client);
+        assert!(served(old.client()).await);
+        assert!(!served(new.client()).await, "a client of the new CA before the change");
+
+        // a bundle that is not PEM leaves the old one verifying
+        write(&dir, "client-ca.pem", "not a certificate\n");
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert!(served(old.client()).await);
+
+        write(&dir, "client-ca.pem", &new.pem);
+        let mut switched = false;
+        for _ in 0..100 {
+            if served(new.client()).await {
+                switched = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(switched, "the new client CA was not used within ten seconds");
+        assert!(!served(old.client()).await, "a client of the replaced CA is still served");
+    })
+    .await;
+}
+
 /// A plain gateway whose backend is the Hostway edge of `inner`, over HTTPS.
 async fn in_front_of_tls(url: &str, ca: Option<PathBuf>, client: Option<(PathBuf, PathBuf)>) -> TestGateway {
     let mut up = UpstreamConfig::new("inner", Dialect::Hostway, url);
