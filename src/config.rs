@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::backend::keystone::NameOrId;
 use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
 use crate::dialect::{Credentials, Dialect, Format};
-use crate::identity::{Client, Identity, Secret, Tenant};
+use crate::identity::{Client, Hashed, Identity, Secret, Tenant};
 use crate::request_id::{OPENSTACK_UPSTREAM_HEADERS, UPSTREAM_HEADERS};
 
 /// The name routes use for the embedded catalog.
@@ -553,7 +553,7 @@ impl ClientConfig {
             (Some(_), Some(_)) => return Err("give password or password_hash, not both".into()),
             (Some(hash), None) => {
                 argon2::password_hash::PasswordHash::new(hash).map_err(|e| format!("password_hash: {e}"))?;
-                Some(Secret::Argon2(hash.clone()))
+                Some(Secret::Argon2(Hashed::new(hash.as_str())))
             }
             (None, plain) => plain.map(Secret::Plain),
         };

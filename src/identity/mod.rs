@@ -22,7 +22,7 @@ mod secret;
 mod tokens;
 
 pub use clients::{Client, Tenant};
-pub use secret::{Secret, constant_time_eq};
+pub use secret::{Hashed, Secret, constant_time_eq};
 pub use tokens::{IssuedToken, Tokens};
 
 use std::sync::Arc;
