@@ -24,9 +24,9 @@ async fn the_default_run_serves_every_dialect() {
     }
 }
 
-#[tokio::test]
-async fn a_one_line_upstream_takes_its_credentials_from_the_environment() {
-    let inner = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+/// A one-line OpenStack upstream: `inner`, through its Keystone, with the
+/// credentials in the `OS_*` environment.
+fn in_front_of_keystone(inner: &Binary, args: &[&str]) -> Binary {
     let url = format!("openstack={}", inner.base);
     let auth_url = inner.url("/v3");
     let env = [
@@ -35,7 +35,15 @@ async fn a_one_line_upstream_takes_its_credentials_from_the_environment() {
         ("OS_PASSWORD", "demo"),
         ("OS_PROJECT_NAME", "demo"),
     ];
-    let front = Binary::start(&["--listen", "127.0.0.1:0", "--upstream", &url], &env, false);
+    let mut all = vec!["--listen", "127.0.0.1:0", "--upstream", &url];
+    all.extend_from_slice(args);
+    Binary::start(&all, &env, false)
+}
+
+#[tokio::test]
+async fn a_one_line_upstream_takes_its_credentials_from_the_environment() {
+    let inner = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    let front = in_front_of_keystone(&inner, &[]);
     let got = get(&front.url("/accounts/demo/flexcloud/images/250")).await;
     assert_eq!(got.status, 200, "{}", got.text());
     assert_eq!(got.json()["image"]["name"], "n");
@@ -55,16 +63,8 @@ fn thread_names(pid: u32) -> Vec<String> {
 #[tokio::test]
 async fn worker_threads_share_the_socket_and_stop_together() {
     let inner = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
-    let url = format!("openstack={}", inner.base);
-    let auth_url = inner.url("/v3");
     // one Keystone token, fetched once, whichever thread asks first
-    let env = [
-        ("OS_AUTH_URL", auth_url.as_str()),
-        ("OS_USERNAME", "demo"),
-        ("OS_PASSWORD", "demo"),
-        ("OS_PROJECT_NAME", "demo"),
-    ];
-    let mut front = Binary::start(&["--listen", "127.0.0.1:0", "--workers", "3", "--upstream", &url], &env, false);
+    let mut front = in_front_of_keystone(&inner, &["--workers", "3"]);
     let pid = front.child.id();
     // a thread names itself once it runs: wait for both
     let mut names = Vec::new();
