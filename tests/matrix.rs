@@ -4,7 +4,7 @@
 //! expected X reply — for show, list, paging, get-many and not-found.
 
 use crate::common::dialects::{assert_not_found, get_many_path, list_path, listed, page_path, show_path, shown};
-use crate::common::{Canned, FakeUpstream, Seen, TestGateway, fixture, get};
+use crate::common::{Canned, FakeUpstream, Seen, TestGateway, UPSTREAM_BASIC, fixture, get, upstream_basic};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use http::Method;
@@ -54,12 +54,6 @@ fn reply(matches: impl Fn(&str) -> bool + Send + Sync + 'static, status: u16, bo
     }
 }
 
-const BASIC_DEMO: &str = "Basic dXBzdHJlYW06czNjcmV0"; // upstream:s3cret
-
-fn basic() -> CredentialsConfig {
-    CredentialsConfig { user: Some("upstream".into()), password: Some("s3cret".into()), ..Default::default() }
-}
-
 fn hostway() -> Upstream {
     Upstream {
         dialect: Dialect::Hostway,
@@ -86,10 +80,10 @@ fn hostway() -> Upstream {
                 ),
             ]
         },
-        credentials: basic,
+        credentials: upstream_basic,
         expect_show: |seen, id| {
             assert_eq!(seen.target, format!("/accounts/acct-7/flexcloud/images/{id}"));
-            assert_eq!(header(seen, "authorization"), BASIC_DEMO);
+            assert_eq!(header(seen, "authorization"), UPSTREAM_BASIC);
         },
         expect_list: |seen, _limit, _counts| {
             // Hostway cannot page: the whole list, paged by the gateway
@@ -226,10 +220,10 @@ fn foreman() -> Upstream {
                 ),
             ]
         },
-        credentials: basic,
+        credentials: upstream_basic,
         expect_show: |seen, id| {
             assert_eq!(seen.target, format!("/api/v2/compute_resources/7/images/{id}"));
-            assert_eq!(header(seen, "authorization"), BASIC_DEMO);
+            assert_eq!(header(seen, "authorization"), UPSTREAM_BASIC);
         },
         expect_list: |seen, limit, _counts| {
             assert_eq!(path(&seen.target), "/api/v2/compute_resources/7/images");

@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use crate::common::dialects::shown;
-use crate::common::{Got, TestGateway, fixture, send};
+use crate::common::{Got, TestGateway, UPSTREAM_BASIC, fixture, send, upstream_basic};
 use bytes::Bytes;
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
@@ -252,18 +252,12 @@ struct Upstream {
     exchange: fn(Write) -> Exchange,
 }
 
-const BASIC_UPSTREAM: &str = "Basic dXBzdHJlYW06czNjcmV0"; // upstream:s3cret
-
-fn basic() -> CredentialsConfig {
-    CredentialsConfig { user: Some("upstream".into()), password: Some("s3cret".into()), ..Default::default() }
-}
-
 fn hostway() -> Upstream {
     Upstream {
         dialect: Dialect::Hostway,
         scope: "acct-7",
-        credentials: basic(),
-        auth: Some(("authorization", BASIC_UPSTREAM)),
+        credentials: upstream_basic(),
+        auth: Some(("authorization", UPSTREAM_BASIC)),
         replies: vec![replay(
             Method::GET,
             "/accounts/acct-7/flexcloud/images/133",
@@ -479,8 +473,8 @@ fn foreman() -> Upstream {
     Upstream {
         dialect: Dialect::Foreman,
         scope: "7",
-        credentials: basic(),
-        auth: Some(("authorization", BASIC_UPSTREAM)),
+        credentials: upstream_basic(),
+        auth: Some(("authorization", UPSTREAM_BASIC)),
         replies: vec![
             replay(Method::GET, &image, 200, fixture("foreman/seed_image_show.json")),
             replay(Method::POST, FOREMAN_IMAGES, 201, fixture("foreman/seed_create_201.json")),

@@ -22,6 +22,18 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// The Basic credentials gateways under test present to fake upstreams,
+/// and the `Authorization` header they make.
+pub const UPSTREAM_BASIC: &str = "Basic dXBzdHJlYW06czNjcmV0"; // upstream:s3cret
+
+pub fn upstream_basic() -> dragoman::config::CredentialsConfig {
+    dragoman::config::CredentialsConfig {
+        user: Some("upstream".into()),
+        password: Some("s3cret".into()),
+        ..Default::default()
+    }
+}
+
 /// A running gateway; stops when dropped.
 pub struct TestGateway {
     pub addr: SocketAddr,
