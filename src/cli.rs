@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, ConfigError, CredentialsConfig, UpstreamConfig};
+use crate::config::{Config, ConfigError, CredentialsConfig, LogFormat, UpstreamConfig};
 use crate::dialect::Dialect;
 
 #[derive(Debug, Parser)]
-#[command(name = "dragoman", version, about = "A reverse proxy that translates between cloud image APIs")]
+#[command(name = "dragoman", version = VERSION, about = "A reverse proxy that translates between cloud image APIs")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -20,6 +20,12 @@ pub struct Cli {
     /// Address to listen on (overrides the file's server.listen).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Address of the admin listener: /metrics, /livez, /readyz (overrides the file's admin.listen).
+    #[arg(long, value_name = "ADDR", env = "DRAGOMAN_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+    /// How log lines are written (overrides the file's log.format).
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
     /// Threads serving requests (overrides the file's server.workers; 0: one per core).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
@@ -41,6 +47,16 @@ pub struct Cli {
 pub enum Command {
     /// Validate a configuration file and say exactly what is wrong and where.
     CheckConfig { file: PathBuf },
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+}
+
+/// The version and the commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("DRAGOMAN_COMMIT"), ")");
+
+/// Writes the completion script for `shell` to `out`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "dragoman", out);
 }
 
 /// The environment a one-line upstream takes its credentials and scope
@@ -102,6 +118,12 @@ impl Cli {
         }
         if let Some(workers) = self.workers {
             config.server.workers = workers;
+        }
+        if let Some(admin) = self.admin_listen {
+            config.admin.listen = admin;
+        }
+        if let Some(format) = self.log_format {
+            config.log.format = format;
         }
         config.validate()?;
         Ok(config)

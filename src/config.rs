@@ -36,6 +36,51 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// The admin listener: `/metrics`, `/livez`, `/readyz`, apart from the edge,
+/// outside its quotas and authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Address the admin listener listens on; never the edge's.
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9901)) }
+    }
+}
+
+/// The log on stderr.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` (one human-readable line per event) or `json` (one JSON object per line).
+    pub format: LogFormat,
+    /// Which events are logged, in `RUST_LOG` syntax; `RUST_LOG` wins when set.
+    pub filter: String,
+    /// One line per request (target `dragoman::access`): who, what, where, how it went.
+    pub access: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, filter: "dragoman=info".into(), access: true }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -64,6 +109,10 @@ pub struct ServerConfig {
     pub max_connections_per_address: usize,
     /// On SIGTERM or Ctrl-C, how long in-flight requests may take to finish, in seconds.
     pub shutdown_grace_secs: u64,
+    /// On SIGTERM, how long `/readyz` fails while the edge still serves,
+    /// before the listener closes, in seconds: time for load balancers and
+    /// Kubernetes endpoints to stop sending new requests.
+    pub shutdown_drain_delay_secs: u64,
     /// Serve HTTPS instead of plain HTTP; plain HTTP when absent.
     pub tls: Option<EdgeTlsConfig>,
 }
@@ -114,6 +163,7 @@ impl Default for ServerConfig {
             max_in_flight: 1024,
             max_connections_per_address: 256,
             shutdown_grace_secs: 30,
+            shutdown_drain_delay_secs: 5,
             tls: None,
         }
     }
@@ -434,6 +484,14 @@ impl Config {
             up.credentials().map_err(|e| ConfigError::Invalid(format!("{at}: credentials: {e}")))?;
         }
         self.validate_limits()?;
+        if self.admin.listen == self.server.listen && self.server.listen.port() != 0 {
+            return invalid(format!(
+                "admin.listen {}: the admin listener cannot share the edge's address",
+                self.admin.listen
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.filter)
+            .map_err(|e| ConfigError::Invalid(format!("log.filter {:?}: {e}", self.log.filter)))?;
         if let Some(tls) = &self.server.tls {
             crate::tls::EdgeTls::from_config(tls).map_err(|e| ConfigError::Invalid(format!("server.tls: {e}")))?;
         }
@@ -671,6 +729,7 @@ impl UpstreamConfig {
                 Dialect::OpenStack => &OPENSTACK_UPSTREAM_HEADERS,
                 _ => &UPSTREAM_HEADERS,
             },
+            name: self.name.as_str().into(),
             ..ClientSettings::default()
         }
     }

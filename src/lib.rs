@@ -1,11 +1,15 @@
 //! Dragoman: a reverse proxy that translates between cloud image APIs.
 
+pub mod access;
+pub mod admin;
 pub mod backend;
 pub mod banner;
 pub mod cli;
 pub mod config;
 pub mod dialect;
 pub mod identity;
+pub mod live;
+pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod request_id;

@@ -1,11 +1,17 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use clap::Parser;
+use dragoman::admin::Admin;
 use dragoman::cli::{Cli, Command};
-use dragoman::config::Config;
+use dragoman::config::{Config, LogConfig, LogFormat};
+use dragoman::live::{self, Live};
 use dragoman::pipeline::Gateway;
 use dragoman::server::Server;
+use tracing_subscriber::EnvFilter;
 
 // glibc's allocator spends a fifth of a large list's translation in malloc
 // and free; mimalloc takes most of that back (docs/PERFORMANCE.md)
@@ -13,26 +19,25 @@ use dragoman::server::Server;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "dragoman=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        // colour codes only for a person at a terminal, not for log collectors
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let cli = Cli::parse();
-    if let Some(Command::CheckConfig { file }) = &cli.command {
-        return match Config::load(file) {
-            Ok(_) => {
-                println!("{}: ok", file.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::FAILURE
-            }
-        };
+    match &cli.command {
+        Some(Command::CheckConfig { file }) => {
+            return match Config::load(file) {
+                Ok(_) => {
+                    println!("{}: ok", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Command::Completions { shell }) => {
+            dragoman::cli::completions(*shell, &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        None => {}
     }
     let config = match cli.config() {
         Ok(config) => config,
@@ -41,7 +46,32 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    single_threaded_runtime().block_on(run(config))
+    if let Err(e) = start_logging(&config.log) {
+        eprintln!("dragoman: {e}");
+        return ExitCode::FAILURE;
+    }
+    dragoman::access::enable(config.log.access);
+    single_threaded_runtime().block_on(run(cli, config))
+}
+
+/// The log on stderr, in the configured format, filtered by `RUST_LOG`
+/// or else `log.filter`; a filter that does not parse is refused.
+fn start_logging(log: &LogConfig) -> Result<(), String> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(text) if !text.trim().is_empty() => {
+            EnvFilter::try_new(&text).map_err(|e| format!("RUST_LOG {text:?} is not a log filter: {e}"))?
+        }
+        _ => EnvFilter::try_new(&log.filter).map_err(|e| format!("log.filter {:?}: {e}", log.filter))?,
+    };
+    let logger = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match log.format {
+        // colour codes only for a person at a terminal, not for log collectors
+        LogFormat::Text => logger.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        // one object per line: the event's fields at the top, the request
+        // id from the request's span
+        LogFormat::Json => logger.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
+    }
+    Ok(())
 }
 
 /// One worker's runtime: each worker thread runs its own, nginx-style, so a
@@ -58,7 +88,7 @@ fn worker_count(config: &Config) -> usize {
     }
 }
 
-async fn run(config: Config) -> ExitCode {
+async fn run(cli: Cli, config: Config) -> ExitCode {
     let gateway = match Gateway::from_config(&config) {
         Ok(gateway) => gateway,
         Err(e) => {
@@ -75,6 +105,14 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let live = server.live();
+    let admin = match Admin::bind(config.admin.listen, live.clone()).await {
+        Ok(admin) => admin,
+        Err(e) => {
+            eprintln!("dragoman: admin.listen: cannot listen on {}: {e}", config.admin.listen);
+            return ExitCode::FAILURE;
+        }
+    };
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let workers = match start_workers(&server, worker_count(&config) - 1, stopping) {
         Ok(workers) => workers,
@@ -84,17 +122,65 @@ async fn run(config: Config) -> ExitCode {
         }
     };
     let addr = server.local_addr().unwrap_or(config.server.listen);
+    let admin_addr = admin.local_addr().unwrap_or(config.admin.listen);
     // a closed stdout must not stop the gateway
     let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &routes, demo));
+    let _ = writeln!(std::io::stdout(), "admin listening on http://{admin_addr} (/metrics, /livez, /readyz)");
+    tokio::spawn(admin.serve());
+    let drain_delay = Duration::from_secs(config.server.shutdown_drain_delay_secs);
+    tokio::spawn(reload_on_hangup(cli, config, live.clone()));
     // this thread is the first worker; the signal stops every one
     server
         .serve(async move {
-            shutdown_signal().await;
+            if shutdown_signal().await == Stop::Terminate {
+                // the orchestrator's stop: first out of the load balancers,
+                // still serving what they send meanwhile, then closed
+                live.drain();
+                tracing::info!(delay = ?drain_delay, "draining: /readyz fails; the listener closes after the delay");
+                tokio::time::sleep(drain_delay).await;
+            }
             let _ = stop.send(true);
         })
         .await;
     let _ = tokio::task::spawn_blocking(move || workers.into_iter().for_each(|w| drop(w.join()))).await;
     ExitCode::SUCCESS
+}
+
+/// On each SIGHUP, reads the configuration again (the file and the command
+/// line's overrides) and swaps it in whole; a configuration that does not
+/// load or build leaves the running one serving, and says why.
+async fn reload_on_hangup(cli: Cli, mut current: Config, live: Arc<Live>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else { return };
+        let cli = Arc::new(cli);
+        while hangups.recv().await.is_some() {
+            let read = cli.clone();
+            let loaded = tokio::task::spawn_blocking(move || read.config()).await;
+            let next = match loaded.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                Ok(next) => next,
+                Err(e) => {
+                    live::count_reload(false);
+                    tracing::warn!(error = %e, "configuration not reloaded: the running one keeps serving");
+                    continue;
+                }
+            };
+            match live.reload(&current, &next) {
+                Ok(restart_only) => {
+                    for key in restart_only {
+                        tracing::warn!(key, "changed in the configuration, but takes effect only on a restart");
+                    }
+                    dragoman::access::enable(next.log.access);
+                    tracing::info!("configuration reloaded");
+                    current = next;
+                }
+                Err(e) => tracing::warn!(error = %e, "configuration not reloaded: the running one keeps serving"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (cli, current, live);
 }
 
 /// `count` more threads, each serving the listening socket on its own
@@ -128,7 +214,16 @@ fn start_workers(
     Ok(Vec::new())
 }
 
-async fn shutdown_signal() {
+/// What stops the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Ctrl-C: a person at a terminal, who wants it gone now.
+    Interrupt,
+    /// SIGTERM: an orchestrator, which drains first.
+    Terminate,
+}
+
+async fn shutdown_signal() -> Stop {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -144,7 +239,7 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        () = ctrl_c => Stop::Interrupt,
+        () = term => Stop::Terminate,
     }
 }

@@ -45,6 +45,7 @@ password = "demo"
             .arg("--config")
             .arg(&config)
             .env("RUST_LOG", "dragoman=info")
+            .env("DRAGOMAN_ADMIN_LISTEN", "127.0.0.1:0")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -110,7 +110,12 @@ impl Catalog {
             ImageOp::Show(id) => find(&images, id).cloned().map(Outcome::Image),
             ImageOp::GetMany(get) => Ok(Outcome::Images(get_many(&images, get))),
             ImageOp::List(query) => list(&images, query),
-            ImageOp::Write(write) => self.write(write),
+            ImageOp::Write(write) => {
+                let written = self.write(write);
+                let labels = crate::metrics::ResultLabels::of(written.is_ok());
+                crate::metrics::metrics().catalog_writes.get_or_create(labels).inc();
+                written
+            }
         }
     }
 

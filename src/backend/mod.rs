@@ -34,6 +34,15 @@ impl Backend {
         }
     }
 
+    /// The name routes and metrics know it by: an upstream's, or `memory`.
+    pub fn name(&self) -> &Arc<str> {
+        static MEMORY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| crate::config::MEMORY.into());
+        match self {
+            Backend::Memory(_) => &MEMORY,
+            Backend::Upstream(upstream) => upstream.name(),
+        }
+    }
+
     /// A short description for logs and the start-up banner.
     pub fn describe(&self) -> String {
         match self {

@@ -10,12 +10,17 @@
 //! A walk stops with a not-implemented error past `walk_limit` images rather
 //! than answer with a partial count.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use prometheus_client::metrics::counter::Counter;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::client::{HttpClient, UpstreamReply};
 use super::keystone::{KeystoneSession, KeystoneSettings, Token};
+use crate::metrics::{UpstreamErrorLabels, metrics};
 use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
@@ -47,7 +52,13 @@ pub struct Upstream {
     codec: &'static dyn UpstreamCodec,
     client: HttpClient,
     keystone: Option<KeystoneSession>,
+    decode_errors: Counter,
 }
+
+/// An upstream that answered this recently is ready without a probe.
+const ANSWERED_RECENTLY: Duration = Duration::from_secs(10);
+/// How long a readiness probe waits for any answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Upstream {
     pub fn new(settings: UpstreamSettings, client: HttpClient) -> Result<Self, String> {
@@ -55,7 +66,36 @@ impl Upstream {
             Some(keystone) => Some(KeystoneSession::new(keystone.clone(), client.clone())?),
             None => None,
         };
-        Ok(Self { codec: settings.dialect.upstream(), settings, client, keystone })
+        let decode_errors = metrics()
+            .upstream_errors
+            .get_or_create_owned(&UpstreamErrorLabels { upstream: client.name().clone(), kind: "decode" });
+        Ok(Self { codec: settings.dialect.upstream(), settings, client, keystone, decode_errors })
+    }
+
+    /// The upstream's name.
+    pub fn name(&self) -> &Arc<str> {
+        self.client.name()
+    }
+
+    /// Whether the upstream can serve: with a Keystone session, a token can
+    /// be had; and it answered within the last seconds, or answers a probe
+    /// (`GET` of its root URL: any HTTP reply will do). The error says which
+    /// check failed.
+    pub async fn ready(&self) -> Result<(), String> {
+        if let Some(keystone) = &self.keystone {
+            keystone.token().await.map_err(|e| format!("no keystone token: {e}"))?;
+        }
+        if self.client.last_answer().is_some_and(|ago| ago < ANSWERED_RECENTLY) || self.settings.base.is_empty() {
+            return Ok(());
+        }
+        let probe = http::Request::get(format!("{}/", self.settings.base))
+            .body(Bytes::new())
+            .map_err(|e| format!("probe: {e}"))?;
+        match tokio::time::timeout(PROBE_TIMEOUT, self.client.send(probe)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("does not answer: {e}")),
+            Err(_) => Err(format!("does not answer within {PROBE_TIMEOUT:?}")),
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -145,7 +185,13 @@ impl Exchange<'_> {
                 }
             }
         };
-        up.codec.decode(call, reply.status, &reply.headers, &reply.body)
+        let decoded = up.codec.decode(call, reply.status, &reply.headers, &reply.body);
+        if let Err(e) = &decoded
+            && e.kind == ErrorKind::UpstreamProtocol
+        {
+            up.decode_errors.inc();
+        }
+        decoded
     }
 
     /// Sends `call` once (reads: once more when the first try never reached

@@ -61,6 +61,11 @@ impl Identity {
         }
     }
 
+    /// Takes over the tokens `old` issued, for a reload.
+    pub fn keep_tokens_of(&mut self, old: &Identity) {
+        self.tokens.keep(&old.tokens, &self.clients);
+    }
+
     /// The caller of an edge request, or the edge's refusal.
     pub fn authenticate(&self, dialect: Dialect, parts: &Parts, body: &[u8], now: i64) -> Result<Caller, GatewayError> {
         let client = match dialect {

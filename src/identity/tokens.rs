@@ -12,7 +12,7 @@ const SWEEP_ABOVE: usize = 10_000;
 
 /// The tokens the gateway's Keystone has issued.
 pub struct Tokens {
-    issued: DashMap<String, IssuedToken>,
+    issued: Arc<DashMap<String, IssuedToken>>,
     lifetime: Duration,
 }
 
@@ -32,7 +32,21 @@ impl fmt::Debug for IssuedToken {
 
 impl Tokens {
     pub fn new(lifetime: Duration) -> Self {
-        Self { issued: DashMap::new(), lifetime }
+        Self { issued: Arc::default(), lifetime }
+    }
+
+    /// Takes over the tokens `old` issued, for a reload: each stays valid
+    /// while its client is still declared (as `clients` declares it now),
+    /// and until it expires.
+    pub fn keep(&mut self, old: &Tokens, clients: &[Arc<Client>]) {
+        old.issued.retain(|_, token| match clients.iter().find(|c| c.name == token.client.name) {
+            Some(client) => {
+                token.client = client.clone();
+                true
+            }
+            None => false,
+        });
+        self.issued = old.issued.clone();
     }
 
     /// A new token for `client`: its id and what it stands for.

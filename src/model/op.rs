@@ -24,6 +24,26 @@ impl ImageOp {
             ImageOp::Write(write) => write.name(),
         }
     }
+
+    /// A short snake_case name, for metrics and the access log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ImageOp::Show(_) => "show",
+            ImageOp::GetMany(_) => "get_many",
+            ImageOp::List(q) if q.view == View::Detail => "list_detail",
+            ImageOp::List(_) => "list",
+            ImageOp::Write(write) => match write {
+                WriteOp::Snapshot(_) => "snapshot",
+                WriteOp::Register(_) => "register",
+                WriteOp::Update { .. } => "update",
+                WriteOp::Delete { .. } => "delete",
+                WriteOp::Restore(_) => "restore",
+                WriteOp::SetMetadata { .. } => "set_metadata",
+                WriteOp::SetMetadataItem { .. } => "set_metadata_item",
+                WriteOp::DeleteMetadataItem { .. } => "delete_metadata_item",
+            },
+        }
+    }
 }
 
 /// What a get-many names its images by (GoGrid `id`, `name` or `image`).

@@ -23,6 +23,7 @@ pub use routes::RouteTable;
 pub use translate::Gateway;
 
 use crate::config::Config;
+use crate::live::Live;
 use crate::dialect::Reply;
 use crate::model::{ErrorKind, GatewayError, Side};
 use crate::server::ConnectionLimits;
@@ -30,8 +31,12 @@ use stage::{innermost, run, stage};
 
 impl Gateway {
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
+        Self::with_routes(config, RouteTable::from_config(config)?)
+    }
+
+    fn with_routes(config: &Config, routes: RouteTable) -> Result<Self, GatewayError> {
         Ok(Self {
-            routes: RouteTable::from_config(config)?,
+            routes,
             identity: config.identity().map_err(|e| GatewayError::internal(e.to_string()))?,
             region: config.identity.region.clone(),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
@@ -41,40 +46,56 @@ impl Gateway {
             connections: ConnectionLimits::from_config(&config.server),
         })
     }
+
+    /// The gateway `config` describes, for a live reload: the embedded
+    /// catalog (its data, its open file) and the tokens issued so far carry
+    /// over; everything else is built anew.
+    pub fn rebuilt(&self, config: &Config) -> Result<Self, GatewayError> {
+        let routes = match self.routes.catalog() {
+            Some(catalog) => RouteTable::with_catalog(config, catalog)?,
+            None => RouteTable::from_config(config)?,
+        };
+        let mut next = Self::with_routes(config, routes)?;
+        next.identity.keep_tokens_of(&self.identity);
+        Ok(next)
+    }
 }
 
 /// The service one connection from `peer` serves, as a tower stack. The
 /// listener below it bounds connections per address, header size and header
 /// read time (see `src/server.rs`).
 pub fn service<B>(
-    gateway: Arc<Gateway>,
+    live: Arc<Live>,
     peer: IpAddr,
 ) -> impl tower::Service<Request<B>, Response = Reply, Error = Infallible, Future: Send> + Clone + Send
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let (admitting, limiting, shedding, translating) = (gateway.clone(), gateway.clone(), gateway.clone(), gateway);
     tower::ServiceBuilder::new()
         // outermost, so that every reply — refusals of every stage below
         // included — carries the request id, every upstream call is made
         // within its scope, and every request is logged once with it
-        .layer(stage(tag::tag::<B>))
+        .layer(stage(move |next, req: Request<B>| tag::tag(peer, next, req)))
         // reads the body (bounded in size and time) and authenticates the
         // caller: the rate limiter keys on who is calling, and every later
-        // refusal is rendered in the face (dialect) this finds
+        // refusal is rendered in the face (dialect) this finds. The request
+        // is served by the gateway as it stands now, to its end, whatever
+        // a reload swaps in meanwhile
         .layer(stage(move |next, req: Request<B>| {
-            let gateway = admitting.clone();
+            let gateway = live.gateway();
             async move { run(next, gateway.admit(req, peer).await).await }
         }))
         // before the in-flight bound, so that a refused request takes no slot;
         // after admission, since quotas are per authenticated client
         .layer(stage(move |next, admitted: Admitted| {
-            let gateway = limiting.clone();
             async move {
                 let wait = match &admitted.work {
-                    Work::Penalized(wait) => Some(*wait),
-                    _ => gateway.rate.check(&admitted.who, admitted.class).err(),
+                    Work::Penalized(wait) => {
+                        rate::refused_by("address");
+                        Some(*wait)
+                    }
+                    _ => admitted.gateway.rate.check(&admitted.who, admitted.class).err(),
                 };
                 match wait {
                     Some(wait) => {
@@ -87,13 +108,10 @@ where
         }))
         // the in-flight bound sheds with the edge's 503 instead of queueing:
         // right above the work it bounds
-        .layer(stage(move |next, admitted: Admitted| shed::shed(shedding.in_flight.clone(), next, admitted)))
+        .layer(stage(move |next, admitted: Admitted| shed::shed(admitted.gateway.in_flight.clone(), next, admitted)))
         // translation answers every request itself, errors included, in the
         // edge dialect: nothing below it fails, so nothing above it rescues
-        .service(innermost(move |admitted: Admitted| {
-            let gateway = translating.clone();
-            async move { gateway.execute(admitted).await }
-        }))
+        .service(innermost(move |admitted: Admitted| async move { admitted.gateway.clone().execute(admitted).await }))
 }
 
 /// The refusal of a request over a quota, with the wait in whole seconds

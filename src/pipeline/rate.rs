@@ -35,6 +35,7 @@ use governor::state::{InMemoryState, NotKeyed, StateStore};
 use governor::{Quota, RateLimiter};
 
 use crate::config::RateLimitConfig;
+use crate::metrics::{QuotaLabels, metrics};
 
 /// How often idle keys are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(1);
@@ -99,15 +100,15 @@ impl RateLimits {
         self.prune_now_and_then();
         match who {
             Who::Client(name) => {
-                check(&self.client, name)?;
+                check("client", &self.client, name)?;
                 match class {
-                    Class::Read => check(&self.reads, name)?,
-                    Class::Write | Class::Token => check(&self.writes, name)?,
+                    Class::Read => check("reads", &self.reads, name)?,
+                    Class::Write | Class::Token => check("writes", &self.writes, name)?,
                 }
             }
-            Who::Address(addr) if class == Class::Token => check(&self.tokens, addr)?,
+            Who::Address(addr) if class == Class::Token => check("tokens", &self.tokens, addr)?,
             Who::Address(addr) => {
-                if let Err(wait) = check(&self.address, addr) {
+                if let Err(wait) = check("address", &self.address, addr) {
                     if self.penalized.len() < self.max_addresses || self.penalized.contains_key(addr) {
                         self.penalized.insert(*addr, Instant::now() + wait);
                     }
@@ -116,7 +117,10 @@ impl RateLimits {
             }
         }
         match &self.global {
-            Some(global) => global.check().map_err(|refused| refused.wait_time_from(Instant::now())),
+            Some(global) => global.check().map_err(|refused| {
+                refused_by("global");
+                refused.wait_time_from(Instant::now())
+            }),
             None => Ok(()),
         }
     }
@@ -152,11 +156,19 @@ impl RateLimits {
     }
 }
 
-fn check<K: Hash + Eq + Clone>(keyed: &Option<Keyed<K>>, key: &K) -> Result<(), Duration> {
+fn check<K: Hash + Eq + Clone>(quota: &'static str, keyed: &Option<Keyed<K>>, key: &K) -> Result<(), Duration> {
     match keyed {
-        Some(keyed) => keyed.limiter.check_key(key).map_err(|refused| refused.wait_time_from(Instant::now())),
+        Some(keyed) => keyed.limiter.check_key(key).map_err(|refused| {
+            refused_by(quota);
+            refused.wait_time_from(Instant::now())
+        }),
         None => Ok(()),
     }
+}
+
+/// Counts a refusal of `quota` in `dragoman_rate_limited_requests_total`.
+pub fn refused_by(quota: &'static str) {
+    metrics().rate_limited.get_or_create(&QuotaLabels { quota }).inc();
 }
 
 /// One bucket per key, at most `max` keys.

@@ -24,12 +24,26 @@ struct Route {
 impl RouteTable {
     /// Builds every backend the configuration names, once each.
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
-        let mut backends: HashMap<&str, Backend> = HashMap::new();
         let catalog = match &config.catalog.path {
             Some(path) => Catalog::open(path)?,
             None => Catalog::with_samples()?,
         };
-        backends.insert(MEMORY, Backend::Memory(Arc::new(catalog)));
+        Self::with_catalog(config, Arc::new(catalog))
+    }
+
+    /// The embedded catalog these routes serve.
+    pub fn catalog(&self) -> Option<Arc<Catalog>> {
+        match self.by_name.get(MEMORY) {
+            Some(Backend::Memory(catalog)) => Some(catalog.clone()),
+            _ => None,
+        }
+    }
+
+    /// Builds every upstream the configuration names, once each, beside an
+    /// embedded catalog already open.
+    pub fn with_catalog(config: &Config, catalog: Arc<Catalog>) -> Result<Self, GatewayError> {
+        let mut backends: HashMap<&str, Backend> = HashMap::new();
+        backends.insert(MEMORY, Backend::Memory(catalog));
         for up in &config.upstreams {
             let settings = up.settings().map_err(GatewayError::internal)?;
             let client = HttpClient::new(up.client_settings());
@@ -61,6 +75,14 @@ impl RouteTable {
     /// The backend of this name: an upstream's, or `memory`.
     pub fn named(&self, name: &str) -> Option<&Backend> {
         self.by_name.get(name)
+    }
+
+    /// Every upstream, once each.
+    pub fn upstreams(&self) -> impl Iterator<Item = &Arc<Upstream>> {
+        self.by_name.values().filter_map(|backend| match backend {
+            Backend::Upstream(upstream) => Some(upstream),
+            Backend::Memory(_) => None,
+        })
     }
 
     /// One line per route, for the start-up banner.

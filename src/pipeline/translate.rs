@@ -54,6 +54,7 @@ impl Gateway {
         let Some(backend) = backend else {
             return self.error(ctx, GatewayError::internal("the client's backend does not exist"));
         };
+        crate::access::routed(backend.name(), op.kind());
         // boxed: an upstream exchange is kilobytes of state, better not moved
         // with every future that wraps it
         let execution = Box::pin(backend.execute(op, tenant.upstream_scope.as_deref()));

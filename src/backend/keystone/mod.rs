@@ -39,6 +39,7 @@
 
 mod wire;
 
+use crate::metrics::{UpstreamLabels, metrics};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -315,7 +316,12 @@ impl KeystoneSession {
         {
             return Err(failure.error());
         }
+        let labels = UpstreamLabels { upstream: self.inner.client.name().clone() };
+        metrics().keystone_token_fetches.get_or_create(&labels).inc();
         let fetched = self.fetch().await;
+        if fetched.is_err() {
+            metrics().keystone_token_failures.get_or_create(&labels).inc();
+        }
         let outcome = match fetched {
             Ok(cached) => {
                 let token = cached.token.clone();
