@@ -85,12 +85,13 @@ async fn answer(live: &Live, method: &Method, path: &str) -> Reply {
     }
 }
 
-/// Every readiness check that fails, one line each.
+/// Every readiness check that fails, one line each; while draining, that alone.
 async fn not_ready(live: &Live) -> Vec<String> {
-    let mut failures = Vec::new();
     if live.is_draining() {
-        failures.push("not ready: draining (shutting down)".to_owned());
+        // nothing else matters now: no upstream is probed
+        return vec!["not ready: draining (shutting down)".to_owned()];
     }
+    let mut failures = Vec::new();
     let gateway = live.gateway();
     let mut upstreams: Vec<_> = gateway.routes.upstreams().collect();
     upstreams.sort_by(|a, b| a.name().cmp(b.name()));

@@ -18,6 +18,7 @@ mod golden_openstack;
 mod identity;
 mod keystone_session;
 mod matrix;
+mod operations;
 mod rate_limits;
 mod request_ids;
 mod retry_budget;

@@ -129,6 +129,8 @@ struct CallMetrics {
     retries: Counter,
     /// When a reply last came, in milliseconds since [`epoch`]; 0 for never.
     last_answer_ms: AtomicU64,
+    /// When a call last got no reply (refused, timed out), likewise.
+    last_failure_ms: AtomicU64,
 }
 
 impl CallMetrics {
@@ -146,6 +148,7 @@ impl CallMetrics {
             server_error: error("5xx"),
             retries: m.upstream_retries.get_or_create_owned(&labels),
             last_answer_ms: AtomicU64::new(0),
+            last_failure_ms: AtomicU64::new(0),
         }
     }
 
@@ -159,15 +162,17 @@ impl CallMetrics {
                     self.server_error.inc();
                 }
             }
-            Err(e) => match e.kind {
-                ErrorKind::UpstreamTimeout => {
-                    self.timeout.inc();
+            Err(e) => {
+                let failed = match e.kind {
+                    ErrorKind::UpstreamTimeout => Some(&self.timeout),
+                    ErrorKind::UpstreamUnavailable => Some(&self.connect),
+                    _ => None,
+                };
+                if let Some(counter) = failed {
+                    counter.inc();
+                    self.last_failure_ms.store(since_epoch_ms().max(1), Ordering::Relaxed);
                 }
-                ErrorKind::UpstreamUnavailable => {
-                    self.connect.inc();
-                }
-                _ => {}
-            },
+            }
         }
     }
 }
@@ -214,12 +219,12 @@ impl HttpClient {
         &self.settings.name
     }
 
-    /// How long ago the upstream last answered anything; `None` if never.
-    pub fn last_answer(&self) -> Option<Duration> {
-        match self.metrics.last_answer_ms.load(Ordering::Relaxed) {
-            0 => None,
-            at => Some(Duration::from_millis(since_epoch_ms().saturating_sub(at))),
-        }
+    /// Whether the upstream answered something within `window`, and no
+    /// call went unanswered since.
+    pub fn answered_within(&self, window: Duration) -> bool {
+        let answer = self.metrics.last_answer_ms.load(Ordering::Relaxed);
+        let failure = self.metrics.last_failure_ms.load(Ordering::Relaxed);
+        answer > 0 && answer >= failure && since_epoch_ms().saturating_sub(answer) < window.as_millis() as u64
     }
 
     /// This thread's pool.

@@ -78,14 +78,15 @@ impl Upstream {
     }
 
     /// Whether the upstream can serve: with a Keystone session, a token can
-    /// be had; and it answered within the last seconds, or answers a probe
+    /// be had; and it answered within the last seconds (no call unanswered
+    /// since), or answers a probe
     /// (`GET` of its root URL: any HTTP reply will do). The error says which
     /// check failed.
     pub async fn ready(&self) -> Result<(), String> {
         if let Some(keystone) = &self.keystone {
             keystone.token().await.map_err(|e| format!("no keystone token: {e}"))?;
         }
-        if self.client.last_answer().is_some_and(|ago| ago < ANSWERED_RECENTLY) || self.settings.base.is_empty() {
+        if self.client.answered_within(ANSWERED_RECENTLY) || self.settings.base.is_empty() {
             return Ok(());
         }
         let probe = http::Request::get(format!("{}/", self.settings.base))
