@@ -888,4 +888,18 @@ mod tests {
         let err = Config::parse(text).unwrap_err().to_string();
         assert!(err.contains("client_cert and client_key go together"), "{err}");
     }
+
+    #[test]
+    fn the_admin_listener_is_never_the_edge_s_and_the_log_filter_must_parse() {
+        let err = Config::parse("[server]\nlisten = \"127.0.0.1:9000\"\n[admin]\nlisten = \"127.0.0.1:9000\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "admin.listen 127.0.0.1:9000: the admin listener cannot share the edge's address");
+        let config = Config::parse("[admin]\nlisten = \"127.0.0.1:9000\"\n[log]\nformat = \"json\"\n").unwrap();
+        assert_eq!((config.admin.listen.port(), config.log.format), (9000, LogFormat::Json));
+        let err = Config::parse("[log]\nfilter = \"dragoman=loud\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("log.filter \"dragoman=loud\": "), "{err}");
+        let err = Config::parse("[log]\nformat = \"xml\"\n").unwrap_err().to_string();
+        assert!(err.contains("unknown variant `xml`"), "{err}");
+    }
 }
