@@ -1,5 +1,6 @@
 //! Records the commit the binary is built from, for `--version` and
-//! `dragoman_build_info`; `unknown` outside a git checkout.
+//! `dragoman_build_info`: `DRAGOMAN_COMMIT` when set, else git's `HEAD`,
+//! else `unknown`.
 
 use std::process::Command;
 
@@ -10,7 +11,12 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
+    // a container build has no .git: it passes the commit in
+    let commit = std::env::var("DRAGOMAN_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=DRAGOMAN_COMMIT={commit}");
     println!("cargo:rerun-if-env-changed=DRAGOMAN_COMMIT");
     // a new commit or checkout changes HEAD (or the ref it names)
