@@ -143,7 +143,11 @@ impl Metrics {
             catalog_writes: Family::default(),
         };
         let r = &mut registry;
-        r.register("requests", "Edge requests answered, by edge, backend, operation and status class", m.requests.clone());
+        r.register(
+            "requests",
+            "Edge requests answered, by edge, backend, operation and status class",
+            m.requests.clone(),
+        );
         r.register(
             "request_duration_seconds",
             "Time from a request's arrival to its reply, by edge and backend",

@@ -127,7 +127,8 @@ async fn metrics_count_the_traffic_of_every_edge_by_backend_and_status() {
 
     let samples = scrape(&gateway).await;
     let requests = "dragoman_requests_total";
-    for (edge, backend) in [("hostway", "memory"), ("openstack", "memory"), ("gogrid", "memory"), ("foreman", "inner")] {
+    for (edge, backend) in [("hostway", "memory"), ("openstack", "memory"), ("gogrid", "memory"), ("foreman", "inner")]
+    {
         let ok = [("edge", edge), ("backend", backend), ("status_class", "2xx")];
         assert_eq!(total(&samples, requests, &ok), 2.0, "{edge} → {backend}: {samples:?}");
         let timed = [("edge", edge), ("backend", backend)];
@@ -247,9 +248,13 @@ async fn sighup_under_load_swaps_routes_and_clients_and_a_bad_file_keeps_the_run
         "identity": {"methods": ["password"], "password": {"user": {"name": "alice", "domain": {"id": "default"}, "password": "alice-pw"}}},
         "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}
     }});
-    let issued =
-        send_raw(Method::POST, &gateway.url("/v3/auth/tokens"), &[("content-type", "application/json")], &login.to_string())
-            .await;
+    let issued = send_raw(
+        Method::POST,
+        &gateway.url("/v3/auth/tokens"),
+        &[("content-type", "application/json")],
+        &login.to_string(),
+    )
+    .await;
     assert_eq!(issued.status, 201, "{}", issued.text());
     let token = issued.headers["x-subject-token"].to_str().unwrap().to_owned();
     assert_eq!(send_raw(Method::GET, &show, &[("authorization", &as_bob)], "").await.status, 401);
@@ -450,9 +455,13 @@ async fn sigterm_fails_readyz_first_then_closes_the_listener_then_lets_the_reque
         "identity": {"methods": ["password"], "password": {"user": {"name": "demo", "domain": {"id": "default"}, "password": "demo"}}},
         "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}
     }});
-    let during =
-        send_raw(Method::POST, &gateway.url("/v3/auth/tokens"), &[("content-type", "application/json")], &login.to_string())
-            .await;
+    let during = send_raw(
+        Method::POST,
+        &gateway.url("/v3/auth/tokens"),
+        &[("content-type", "application/json")],
+        &login.to_string(),
+    )
+    .await;
     assert_eq!(during.status, 201, "a request sent during the delay is served");
 
     // then: the listener closes

@@ -136,9 +136,8 @@ struct CallMetrics {
 impl CallMetrics {
     fn new(upstream: &Arc<str>) -> Self {
         let m = metrics();
-        let error = |kind| {
-            m.upstream_errors.get_or_create_owned(&UpstreamErrorLabels { upstream: upstream.clone(), kind })
-        };
+        let error =
+            |kind| m.upstream_errors.get_or_create_owned(&UpstreamErrorLabels { upstream: upstream.clone(), kind });
         let labels = UpstreamLabels { upstream: upstream.clone() };
         Self {
             duration: m.upstream_duration.get_or_create_owned(&labels),

@@ -20,8 +20,8 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::client::{HttpClient, UpstreamReply};
 use super::keystone::{KeystoneSession, KeystoneSettings, Token};
-use crate::metrics::{UpstreamErrorLabels, metrics};
 use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
+use crate::metrics::{UpstreamErrorLabels, metrics};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
     PageRequest, PageStart, View, WriteOp, paginate_owned,

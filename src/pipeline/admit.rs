@@ -96,8 +96,14 @@ impl Gateway {
     {
         let (parts, body) = req.into_parts();
         let class = if is_read(&parts.method) { Class::Read } else { Class::Write };
-        let anonymous =
-            |face: Face, work: Work| Admitted { gateway: self.clone(), peer, class, who: Who::Address(peer), face, work };
+        let anonymous = |face: Face, work: Work| Admitted {
+            gateway: self.clone(),
+            peer,
+            class,
+            who: Who::Address(peer),
+            face,
+            work,
+        };
         let path = parts.uri.path();
         if keystone::claims(path) {
             let face = Face::Keystone { origin: origin(&parts) };

@@ -23,8 +23,8 @@ pub use routes::RouteTable;
 pub use translate::Gateway;
 
 use crate::config::Config;
-use crate::live::Live;
 use crate::dialect::Reply;
+use crate::live::Live;
 use crate::model::{ErrorKind, GatewayError, Side};
 use crate::server::ConnectionLimits;
 use stage::{innermost, run, stage};
@@ -88,22 +88,20 @@ where
         }))
         // before the in-flight bound, so that a refused request takes no slot;
         // after admission, since quotas are per authenticated client
-        .layer(stage(move |next, admitted: Admitted| {
-            async move {
-                let wait = match &admitted.work {
-                    Work::Penalized(wait) => {
-                        rate::refused_by("address");
-                        Some(*wait)
-                    }
-                    _ => admitted.gateway.rate.check(&admitted.who, admitted.class).err(),
-                };
-                match wait {
-                    Some(wait) => {
-                        tracing::debug!(who = ?admitted.who, ?wait, "rate limited");
-                        admitted.face.refuse(&rate_limited(wait))
-                    }
-                    None => run(next, admitted).await,
+        .layer(stage(move |next, admitted: Admitted| async move {
+            let wait = match &admitted.work {
+                Work::Penalized(wait) => {
+                    rate::refused_by("address");
+                    Some(*wait)
                 }
+                _ => admitted.gateway.rate.check(&admitted.who, admitted.class).err(),
+            };
+            match wait {
+                Some(wait) => {
+                    tracing::debug!(who = ?admitted.who, ?wait, "rate limited");
+                    admitted.face.refuse(&rate_limited(wait))
+                }
+                None => run(next, admitted).await,
             }
         }))
         // the in-flight bound sheds with the edge's 503 instead of queueing:
