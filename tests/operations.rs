@@ -226,6 +226,16 @@ fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
+/// A token request at the gateway's own Keystone, for project `demo`.
+async fn keystone_login(gateway: &Binary, user: &str, password: &str) -> crate::common::Got {
+    let login = serde_json::json!({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {"name": user, "domain": {"id": "default"}, "password": password}}},
+        "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}
+    }});
+    let json = [("content-type", "application/json")];
+    send_raw(Method::POST, &gateway.url("/v3/auth/tokens"), &json, &login.to_string()).await
+}
+
 fn signal(gateway: &Binary, name: &str) {
     let status = Command::new("kill").arg(format!("-{name}")).arg(gateway.child.id().to_string()).status().unwrap();
     assert!(status.success());
@@ -244,17 +254,7 @@ async fn sighup_under_load_swaps_routes_and_clients_and_a_bad_file_keeps_the_run
     let as_alice = basic("alice", "alice-pw");
     let as_bob = basic("bob", "bob-pw");
     // a token of the gateway's own Keystone, issued before the reload
-    let login = serde_json::json!({"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {"name": "alice", "domain": {"id": "default"}, "password": "alice-pw"}}},
-        "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}
-    }});
-    let issued = send_raw(
-        Method::POST,
-        &gateway.url("/v3/auth/tokens"),
-        &[("content-type", "application/json")],
-        &login.to_string(),
-    )
-    .await;
+    let issued = keystone_login(&gateway, "alice", "alice-pw").await;
     assert_eq!(issued.status, 201, "{}", issued.text());
     let token = issued.headers["x-subject-token"].to_str().unwrap().to_owned();
     assert_eq!(send_raw(Method::GET, &show, &[("authorization", &as_bob)], "").await.status, 401);
@@ -451,17 +451,7 @@ async fn sigterm_fails_readyz_first_then_closes_the_listener_then_lets_the_reque
         panic!("the edge still accepts during the drain delay: {e}");
     }
     // a request answered by the gateway itself: its own Keystone's token
-    let login = serde_json::json!({"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {"name": "demo", "domain": {"id": "default"}, "password": "demo"}}},
-        "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}
-    }});
-    let during = send_raw(
-        Method::POST,
-        &gateway.url("/v3/auth/tokens"),
-        &[("content-type", "application/json")],
-        &login.to_string(),
-    )
-    .await;
+    let during = keystone_login(&gateway, "demo", "demo").await;
     assert_eq!(during.status, 201, "a request sent during the delay is served");
 
     // then: the listener closes
