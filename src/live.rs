@@ -99,3 +99,19 @@ pub fn restart_only_changes(current: &Config, next: &Config) -> Vec<&'static str
     .filter_map(|(key, changed)| changed.then_some(key))
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keys_a_restart_changes_are_reported() {
+        let current = Config::parse("[server]\nworkers = 2\n").unwrap();
+        let next = Config::parse(
+            "[server]\nworkers = 3\nrequest_timeout_secs = 5\n[admin]\nlisten = \"127.0.0.1:9902\"\n[log]\naccess = false\n",
+        )
+        .unwrap();
+        assert_eq!(restart_only_changes(&current, &next), ["server.workers", "admin.listen"]);
+        assert!(restart_only_changes(&next, &next).is_empty());
+    }
+}

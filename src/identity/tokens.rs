@@ -88,4 +88,23 @@ mod tests {
         let (id, _) = short.issue(Arc::new(Client::demo()));
         assert!(short.validate(&id).is_none(), "an expired token is refused");
     }
+
+    #[test]
+    fn kept_tokens_follow_their_client_into_the_new_identity_or_end_with_it() {
+        let client = |name: &str, read_only: bool| {
+            let mut c = Client::demo();
+            c.name = name.into();
+            c.read_only = read_only;
+            Arc::new(c)
+        };
+        let old = Tokens::new(Duration::from_secs(60));
+        let (kept, _) = old.issue(client("stays", false));
+        let (gone, _) = old.issue(client("leaves", false));
+        let mut new = Tokens::new(Duration::from_secs(60));
+        new.keep(&old, &[client("stays", true)]);
+        assert!(new.validate(&kept).unwrap().client.read_only, "the client as declared now");
+        assert!(new.validate(&gone).is_none(), "a client no longer declared loses its tokens");
+        let (fresh, _) = new.issue(client("stays", true));
+        assert!(old.validate(&fresh).is_some(), "one table: requests on the old identity see new tokens");
+    }
 }
