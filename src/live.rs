@@ -58,11 +58,12 @@ impl Live {
     }
 
     fn swap(&self, current: &Config, next: &Config) -> Result<Vec<&'static str>, String> {
-        let gateway = self.gateway().rebuilt(next).map_err(|e| e.to_string())?;
         let tls = match (&self.tls, &next.server.tls) {
             (Some(_), Some(config)) => Some(EdgeTls::from_config(config).map_err(|e| format!("server.tls: {e}"))?),
             _ => None,
         };
+        // last: it takes over the issued tokens, so nothing may fail after it
+        let gateway = self.gateway().rebuilt(next).map_err(|e| e.to_string())?;
         if let (Some(swap), Some(tls)) = (&self.tls, tls) {
             swap.store(Arc::new(tls));
         }
