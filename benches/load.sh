@@ -41,6 +41,7 @@ KEEP_WORK=${KEEP_WORK:-0}           # 1: keep the temp dir (configs, bodies, log
 UPSTREAM_PORT=${UPSTREAM_PORT:-18180}
 NGINX_PORT=${NGINX_PORT:-18181}
 DRAGOMAN_PORT=${DRAGOMAN_PORT:-18182}
+ADMIN_PORT=${ADMIN_PORT:-18183}     # dragoman's admin listener (/metrics)
 # The targets. Showing one image may cost no more CPU than nginx copying it:
 # the nginx number measured in the same run is the bar (SHOW_REFERENCE_US is
 # what it was on the reference machine, printed for comparison). A list may
@@ -383,7 +384,7 @@ start_dragoman() {
     local env=("${DRAGOMAN_ENV[@]}" RUST_LOG=dragoman=warn)
     if [[ $PROXY_LOGS == 1 ]]; then env+=(RUST_LOG=dragoman=info); fi
     start env "${env[@]}" "$DRAGOMAN_BIN" --workers "$DRAGOMAN_WORKERS" \
-        --listen "$HOST:$DRAGOMAN_PORT" --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" \
+        --listen "$HOST:$DRAGOMAN_PORT" --admin-listen "$HOST:$ADMIN_PORT" --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" \
         >"$WORK/dragoman.out" 2>"$WORK/dragoman.log"
 }
 
