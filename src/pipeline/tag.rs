@@ -2,8 +2,8 @@
 //! reply carries it, every upstream call made for it carries it (see
 //! [`crate::request_id`]), and every request is counted in the metrics and
 //! logged once, with it: the access log line (target `dragoman::access`,
-//! see [`crate::access`]). Every line logged while the request runs carries
-//! the id too, from the request's span.
+//! see [`crate::access`]). Every warning logged while the request runs names
+//! the id too; at debug level, so does every line, from the request's span.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -30,7 +30,8 @@ pub async fn tag<B: Send + 'static>(peer: IpAddr, next: Next<Request<B>>, req: R
     let path = req.uri().path().to_owned();
     let user_agent = req.headers().get(header::USER_AGENT).cloned();
     let face = if keystone::claims(&path) { Some("keystone") } else { Dialect::for_path(&path).map(Dialect::name) };
-    let span = tracing::info_span!("request", request_id = %id);
+    // debug: a span costs an allocation per request; warnings name the id themselves
+    let span = tracing::debug_span!("request", request_id = %id);
     let (mut reply, done) = crate::access::recorded(id.clone().scope(run(next, req))).instrument(span).await;
     // the headers each API's own clients read the request id from
     let names: &[http::HeaderName] = match face {

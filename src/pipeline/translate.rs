@@ -13,6 +13,7 @@ use super::routes::RouteTable;
 use crate::dialect::{EdgeCodec, EdgeCtx, Outcome, Reply};
 use crate::identity::{Caller, Identity, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
+use crate::request_id::RequestId;
 use crate::server::ConnectionLimits;
 
 /// What every request shares.
@@ -74,7 +75,9 @@ impl Gateway {
 
     pub(super) fn error(&self, ctx: &EdgeCtx, err: GatewayError) -> Reply {
         if err.kind.is_internal() {
-            tracing::warn!(error = %err, cause = ?err.cause, side = ?err.side, "request failed");
+            let request_id = RequestId::current();
+            let request_id = request_id.as_ref().map(RequestId::as_str);
+            tracing::warn!(request_id, error = %err, cause = ?err.cause, side = ?err.side, "request failed");
         } else {
             tracing::debug!(error = %err, "request refused");
         }

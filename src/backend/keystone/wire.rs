@@ -100,7 +100,9 @@ pub(super) fn refusal(status: StatusCode, headers: &HeaderMap, body: &[u8], auth
         504 => (ErrorKind::UpstreamTimeout, said_too(status, &said)),
         _ => (ErrorKind::UpstreamProtocol, said_too(status, &said)),
     };
-    tracing::warn!(auth_url, %status, keystone = %said, "keystone refused a token request");
+    let request_id = crate::request_id::RequestId::current();
+    let request_id = request_id.as_ref().map(crate::request_id::RequestId::as_str);
+    tracing::warn!(request_id, auth_url, %status, keystone = %said, "keystone refused a token request");
     GatewayError::new(kind, Side::Upstream, message)
 }
 
