@@ -41,6 +41,23 @@ pub struct Cli {
 pub enum Command {
     /// Validate a configuration file and say exactly what is wrong and where.
     CheckConfig { file: PathBuf },
+    /// Manage the key repository of the gateway's Keystone tokens (`[identity] token_keys`).
+    #[command(subcommand)]
+    TokenKeys(TokenKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenKeysCommand {
+    /// Promote the staged key to primary, stage a new one, drop the oldest
+    /// past the maximum; creates the repository when it is empty. Then copy
+    /// the directory to every replica.
+    Rotate {
+        dir: PathBuf,
+        /// Keys kept, the staged key and the primary included: token
+        /// lifetime / rotation interval + 2.
+        #[arg(long, value_name = "N", default_value_t = crate::identity::keys::DEFAULT_MAX_ACTIVE_KEYS)]
+        max_active_keys: usize,
+    },
 }
 
 /// The environment a one-line upstream takes its credentials and scope

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::backend::keystone::NameOrId;
 use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
 use crate::dialect::{Credentials, Dialect, Format};
-use crate::identity::{Client, Hashed, Identity, Secret, Tenant};
+use crate::identity::{Client, Hashed, Identity, Secret, Tenant, TokenKeys, Tokens};
 use crate::request_id::{OPENSTACK_UPSTREAM_HEADERS, UPSTREAM_HEADERS};
 
 /// The name routes use for the embedded catalog.
@@ -140,6 +140,11 @@ pub struct RateLimitConfig {
     /// Most source addresses tracked at once per quota; addresses past it
     /// share one bucket until idle ones are pruned.
     pub max_addresses: usize,
+    /// `redis://HOST:PORT`: every quota shared by the replicas using it.
+    pub store: Option<String>,
+    /// Longest wait for the store on a request, in milliseconds; past it the
+    /// request is charged on the local quotas.
+    pub store_timeout_ms: u64,
 }
 
 impl Default for RateLimitConfig {
@@ -152,6 +157,8 @@ impl Default for RateLimitConfig {
             tokens: QuotaConfig { requests: 5, per_secs: 1, burst: Some(20) },
             address: QuotaConfig { requests: 20, per_secs: 1, burst: Some(100) },
             max_addresses: 100_000,
+            store: None,
+            store_timeout_ms: 50,
         }
     }
 }
@@ -171,10 +178,16 @@ impl QuotaConfig {
 
     /// The governor quota, or `None` when off.
     pub fn quota(&self) -> Option<governor::Quota> {
-        let requests = std::num::NonZeroU32::new(self.requests)?;
-        let burst = self.burst.and_then(std::num::NonZeroU32::new).unwrap_or(requests);
-        let period = Duration::from_secs(self.per_secs.max(1)) / requests.get();
+        let (period, burst) = self.gcra()?;
+        let burst = std::num::NonZeroU32::new(burst)?;
         governor::Quota::with_period(period).map(|q| q.allow_burst(burst))
+    }
+
+    /// GCRA's emission interval and burst, or `None` when off.
+    pub fn gcra(&self) -> Option<(Duration, u32)> {
+        let requests = std::num::NonZeroU32::new(self.requests)?;
+        let burst = self.burst.filter(|b| *b > 0).unwrap_or(requests.get());
+        Some((Duration::from_secs(self.per_secs.max(1)) / requests.get(), burst))
     }
 }
 
@@ -198,11 +211,14 @@ pub struct IdentityConfig {
     pub token_lifetime_secs: u64,
     /// The region of the endpoints in the gateway's Keystone catalog.
     pub region: String,
+    /// The key repository (Keystone's Fernet layout) that signs and checks
+    /// tokens; without it, a key made at start.
+    pub token_keys: Option<PathBuf>,
 }
 
 impl Default for IdentityConfig {
     fn default() -> Self {
-        Self { gogrid_window_secs: 300, token_lifetime_secs: 3600, region: "RegionOne".into() }
+        Self { gogrid_window_secs: 300, token_lifetime_secs: 3600, region: "RegionOne".into(), token_keys: None }
     }
 }
 
@@ -513,6 +529,16 @@ impl Config {
                 return invalid(format!("rate_limit.{key}: per_secs and burst must be at least 1"));
             }
         }
+        if let Some(store) = &r.store {
+            // the URL may carry a password: not repeated
+            if !store.starts_with("redis://") || url::Url::parse(store).is_err() {
+                return invalid("rate_limit.store: must be a redis://HOST:PORT URL".into());
+            }
+        }
+        if r.store_timeout_ms == 0 || r.store_timeout_ms > 10_000 {
+            return invalid("rate_limit.store_timeout_ms: must be from 1 to 10000".into());
+        }
+        self.token_keys()?;
         Ok(())
     }
 }
@@ -588,6 +614,16 @@ impl ClientConfig {
 
 impl Config {
     /// The edges' identity: the declared clients, or the demo client.
+    /// The keys of the gateway's tokens: the repository's, or one made now.
+    fn token_keys(&self) -> Result<TokenKeys, ConfigError> {
+        match &self.identity.token_keys {
+            Some(dir) => {
+                TokenKeys::from_repository(dir).map_err(|e| ConfigError::Invalid(format!("identity.token_keys: {e}")))
+            }
+            None => Ok(TokenKeys::ephemeral()),
+        }
+    }
+
     pub fn identity(&self) -> Result<Identity, ConfigError> {
         let demo = self.clients.is_empty();
         let clients = if demo {
@@ -600,12 +636,8 @@ impl Config {
                 .collect::<Result<_, _>>()?
         };
         let id = &self.identity;
-        Ok(Identity::new(
-            clients,
-            Duration::from_secs(id.gogrid_window_secs),
-            Duration::from_secs(id.token_lifetime_secs),
-            demo,
-        ))
+        let tokens = Tokens::new(self.token_keys()?, Duration::from_secs(id.token_lifetime_secs));
+        Ok(Identity::new(clients, Duration::from_secs(id.gogrid_window_secs), tokens, demo))
     }
 }
 

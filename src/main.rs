@@ -2,7 +2,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use dragoman::cli::{Cli, Command};
+use dragoman::cli::{Cli, Command, TokenKeysCommand};
 use dragoman::config::Config;
 use dragoman::pipeline::Gateway;
 use dragoman::server::Server;
@@ -30,6 +30,18 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(Command::TokenKeys(TokenKeysCommand::Rotate { dir, max_active_keys })) = &cli.command {
+        return match dragoman::identity::keys::rotate(dir, *max_active_keys) {
+            Ok(rotated) => {
+                println!("{}: primary key {}, keys {:?} (0 is staged)", dir.display(), rotated.primary, rotated.keys);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("dragoman: {e}");
                 ExitCode::FAILURE
             }
         };

@@ -19,6 +19,7 @@ mod identity;
 mod keystone_session;
 mod matrix;
 mod rate_limits;
+mod replicas;
 mod request_ids;
 mod retry_budget;
 mod secrets_in_logs;

@@ -141,7 +141,7 @@ fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Resul
         None => None,
     };
     let scoped = project.is_some();
-    let (id, issued) = identity.tokens.issue(Arc::clone(&client));
+    let (id, issued) = identity.tokens.issue(Arc::clone(&client), scoped.then(|| client.tenant.project.clone()));
     let timestamp = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mut token = json!({
         "methods": ["password"],

@@ -18,11 +18,11 @@ use http::Request;
 use tokio::sync::Semaphore;
 
 pub use admit::{Admitted, Face, Work};
-pub use rate::{Class, RateLimits, Who};
+pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
 pub use translate::Gateway;
 
-use crate::config::Config;
+use crate::config::{Config, RateLimitConfig};
 use crate::dialect::Reply;
 use crate::model::{ErrorKind, GatewayError, Side};
 use crate::server::ConnectionLimits;
@@ -36,11 +36,20 @@ impl Gateway {
             region: config.identity.region.clone(),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             max_body: config.server.max_body_bytes,
-            rate: RateLimits::new(&config.rate_limit),
+            rate: rate_limits(&config.rate_limit)?,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
             connections: ConnectionLimits::from_config(&config.server),
         })
     }
+}
+
+/// The quotas, shared through the store when one is configured.
+fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
+    let local = RateLimits::new(config);
+    let Some(url) = &config.store else { return Ok(local) };
+    let timeout = Duration::from_millis(config.store_timeout_ms.max(1));
+    let shared = SharedQuotas::connect(url, timeout, config).map_err(GatewayError::internal)?;
+    Ok(local.shared_by(shared))
 }
 
 /// The service one connection from `peer` serves, as a tower stack. The
@@ -74,7 +83,7 @@ where
             async move {
                 let wait = match &admitted.work {
                     Work::Penalized(wait) => Some(*wait),
-                    _ => gateway.rate.check(&admitted.who, admitted.class).err(),
+                    _ => gateway.rate.charge(admitted.peer, &admitted.who, admitted.class).await.err(),
                 };
                 match wait {
                     Some(wait) => {
