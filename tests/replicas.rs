@@ -258,3 +258,16 @@ async fn key_rotation_keeps_live_tokens_valid_until_their_key_is_dropped() {
     assert_eq!(with_token(&a, &second).await, 200);
     assert_eq!(with_token(&b, &second).await, 200);
 }
+
+#[test]
+fn a_second_process_on_the_same_catalog_file_is_refused_with_the_reason() {
+    let scratch = Scratch::new("catalog");
+    let config = scratch.0.join("catalog.toml");
+    let catalog = scratch.0.join("catalog.redb");
+    std::fs::write(&config, format!("[server]\nlisten = \"127.0.0.1:0\"\n\n[catalog]\npath = {catalog:?}\n")).unwrap();
+    let _first = Binary::with_config(&config, &[], false);
+    let second = Command::new(env!("CARGO_BIN_EXE_dragoman")).arg("--config").arg(&config).output().unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(said.contains("in use by another process") && said.contains("single-node"), "{said}");
+}
