@@ -141,7 +141,7 @@ fn read(dir: &Path) -> Result<Vec<(u32, String)>, KeyError> {
     if keys.is_empty() {
         return Err(KeyError::Empty { dir: dir.to_owned() });
     }
-    keys.sort_by(|a, b| b.0.cmp(&a.0));
+    keys.sort_by_key(|(number, _)| std::cmp::Reverse(*number));
     Ok(keys)
 }
 

@@ -161,6 +161,8 @@ impl RateLimits {
     /// one and it answers in time, else on the local buckets.
     pub async fn charge(&self, peer: IpAddr, who: &Who, class: Class) -> Result<(), Duration> {
         if let Some(shared) = &self.shared {
+            // the penalties are kept here too, and pruned
+            self.prune_now_and_then();
             match shared.charge(peer, who, class).await {
                 Some(Verdict::Allowed) => return Ok(()),
                 Some(Verdict::Refused { wait, penalized }) => {

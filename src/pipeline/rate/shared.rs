@@ -248,3 +248,38 @@ async fn keep(client: redis::Client, keeper: Arc<Keeper>, script: Script, tried:
         backoff = (backoff * 2).min(RETRY_MAX);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::RateLimits;
+    use super::*;
+    use crate::config::QuotaConfig;
+
+    #[tokio::test]
+    async fn without_its_store_a_request_is_judged_by_the_local_quotas_and_counted() {
+        let config = RateLimitConfig {
+            address: QuotaConfig { requests: 1, per_secs: 3600, burst: None },
+            ..RateLimitConfig::default()
+        };
+        // a closed port: the store is away from the start
+        let shared = SharedQuotas::connect("redis://127.0.0.1:9", Duration::from_millis(50), &config).unwrap();
+        assert!(!shared.connected());
+        let limits = RateLimits::new(&config).shared_by(shared);
+        let peer = IpAddr::from([192, 0, 2, 1]);
+        let who = Who::Address(peer);
+        assert_eq!(limits.charge(peer, &who, Class::Read).await, Ok(()));
+        assert!(limits.charge(peer, &who, Class::Read).await.is_err(), "the local address quota of one");
+        let stats = limits.store().unwrap().stats();
+        assert_eq!(stats.local_charges.load(Ordering::Relaxed), 2);
+        assert_eq!(stats.outages.load(Ordering::Relaxed), 0, "never connected, never lost");
+    }
+
+    #[test]
+    fn a_store_that_is_not_a_redis_url_is_refused_without_repeating_it() {
+        let err =
+            SharedQuotas::connect("http://user:secret@host", Duration::from_millis(50), &RateLimitConfig::default())
+                .err()
+                .unwrap();
+        assert!(!err.contains("secret"), "{err}");
+    }
+}
