@@ -61,6 +61,12 @@ impl Redis {
         }
     }
 
+    /// SIGSTOP or SIGCONT: a Redis that hangs, then resumes.
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success());
+    }
+
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -226,6 +232,31 @@ async fn without_redis_both_serve_on_local_quotas_and_share_again_when_it_is_bac
 }
 
 #[tokio::test]
+async fn a_hung_redis_costs_a_bounded_wait_then_local_quotas_until_it_answers_again() {
+    let Some(redis) = Redis::start() else { return };
+    let scratch = Scratch::new("hung");
+    rotate(&scratch.keys());
+    let quota = "global = { requests = 6, per_secs = 3600 }";
+    let (a, b) = (replica(&scratch, "a", &redis, quota), replica(&scratch, "b", &redis, quota));
+    assert_eq!(basic(&a, DEMO_BASIC).await.status, 200);
+
+    redis.signal("-STOP");
+    // the first call at each replica waits store_timeout_ms, then all go to the local quota
+    for (name, replica) in [("A", &a), ("B", &b)] {
+        let mut statuses = Vec::new();
+        for _ in 0..7 {
+            statuses.push(basic(replica, DEMO_BASIC).await.status.as_u16());
+        }
+        assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 429], "{name} while Redis hangs");
+    }
+
+    redis.signal("-CONT");
+    // the local quotas are spent: a 200 now comes from Redis
+    eventually("A shares again", async || basic(&a, DEMO_BASIC).await.status == 200).await;
+    eventually("B shares again", async || basic(&b, DEMO_BASIC).await.status == 200).await;
+}
+
+#[tokio::test]
 async fn key_rotation_keeps_live_tokens_valid_until_their_key_is_dropped() {
     let Some(redis) = Redis::start() else { return };
     let scratch = Scratch::new("rotation");
@@ -257,6 +288,17 @@ async fn key_rotation_keeps_live_tokens_valid_until_their_key_is_dropped() {
     eventually("A drops the first key", async || with_token(&a, &first).await == 401).await;
     assert_eq!(with_token(&a, &second).await, 200);
     assert_eq!(with_token(&b, &second).await, 200);
+}
+
+#[test]
+fn a_key_repository_without_keys_is_refused_with_how_to_make_one() {
+    let scratch = Scratch::new("nokeys");
+    let config = scratch.0.join("nokeys.toml");
+    std::fs::write(&config, format!("[identity]\ntoken_keys = {:?}\n", scratch.keys())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dragoman")).arg("check-config").arg(&config).output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("holds no keys") && said.contains("dragoman token-keys rotate"), "{said}");
 }
 
 #[test]
