@@ -798,6 +798,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_quota_store_must_be_a_redis_url_and_its_timeout_bounded() {
+        let ok = Config::parse("[rate_limit]\nstore = \"redis://127.0.0.1:6379\"\nstore_timeout_ms = 20").unwrap();
+        assert_eq!(ok.rate_limit.store.as_deref(), Some("redis://127.0.0.1:6379"));
+        let err = Config::parse("[rate_limit]\nstore = \"http://user:hunter2@cache:6379\"").unwrap_err().to_string();
+        assert!(err.contains("rate_limit.store") && !err.contains("hunter2"), "{err}");
+        let err = Config::parse("[rate_limit]\nstore_timeout_ms = 0").unwrap_err().to_string();
+        assert!(err.contains("store_timeout_ms"), "{err}");
+    }
+
+    #[test]
     fn empty_file_serves_the_memory_catalog_on_loopback() {
         let config = Config::parse("").unwrap();
         assert_eq!(config, Config::default());

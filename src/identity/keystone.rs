@@ -4,6 +4,8 @@
 //! domain by name or id) answered `201` with `X-Subject-Token`, an
 //! `expires_at` and a catalog whose `compute` endpoint (`nova`) points back
 //! at the gateway's own OpenStack edge (`{origin}/v2.1/{project}`).
+//! Its tokens are stateless (see [`super::tokens`]): any replica sharing the
+//! key repository validates them.
 //!
 //! | request                  | answer                                                   |
 //! |--------------------------|----------------------------------------------------------|
