@@ -30,6 +30,10 @@ use stage::{innermost, run, stage};
 
 impl Gateway {
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
+        if config.rate_limit.store.is_some() && config.identity.token_keys.is_none() {
+            // a shared store says there are replicas: their tokens would not be
+            tracing::warn!("rate_limit.store without identity.token_keys: tokens are valid at this process only");
+        }
         Ok(Self {
             routes: RouteTable::from_config(config)?,
             identity: config.identity().map_err(|e| GatewayError::internal(e.to_string()))?,
