@@ -11,15 +11,15 @@ use http::Method;
 
 /// A fake upstream of one dialect, its recorded bodies, and what the gateway
 /// must send it.
-struct Upstream {
-    dialect: Dialect,
+pub(crate) struct Upstream {
+    pub dialect: Dialect,
     scope: &'static str,
     /// The image its recorded show body describes.
-    show_id: &'static str,
+    pub show_id: &'static str,
     show_name: &'static str,
     /// The ids its recorded list body holds, in order.
     list_ids: &'static [&'static str],
-    canned: fn() -> Vec<Canned>,
+    pub canned: fn() -> Vec<Canned>,
     credentials: fn() -> CredentialsConfig,
     /// Checks the request a show of `id` was sent as.
     expect_show: fn(&Seen, &str),
@@ -54,7 +54,7 @@ fn reply(matches: impl Fn(&str) -> bool + Send + Sync + 'static, status: u16, bo
     }
 }
 
-fn hostway() -> Upstream {
+pub(crate) fn hostway() -> Upstream {
     Upstream {
         dialect: Dialect::Hostway,
         scope: "acct-7",
@@ -92,7 +92,7 @@ fn hostway() -> Upstream {
     }
 }
 
-fn openstack() -> Upstream {
+pub(crate) fn openstack() -> Upstream {
     Upstream {
         dialect: Dialect::OpenStack,
         scope: "proj-7",
@@ -146,7 +146,7 @@ fn openstack() -> Upstream {
     }
 }
 
-fn gogrid() -> Upstream {
+pub(crate) fn gogrid() -> Upstream {
     Upstream {
         dialect: Dialect::GoGrid,
         scope: "",
@@ -194,7 +194,7 @@ fn expect_gogrid_auth(seen: &Seen) {
     assert!(param(seen, "v").is_some_and(|v| v.starts_with("1.")), "{}", seen.target);
 }
 
-fn foreman() -> Upstream {
+pub(crate) fn foreman() -> Upstream {
     Upstream {
         dialect: Dialect::Foreman,
         scope: "7",
@@ -235,7 +235,7 @@ fn foreman() -> Upstream {
 }
 
 /// A gateway whose every edge goes to `fake`.
-async fn gateway_in_front_of(up: &Upstream, fake: &FakeUpstream) -> TestGateway {
+pub(crate) async fn gateway_in_front_of(up: &Upstream, fake: &FakeUpstream) -> TestGateway {
     let mut config = Config::default();
     let mut upstream = UpstreamConfig::new("fake", up.dialect, &fake.url());
     upstream.scope = up.scope.into();

@@ -6,8 +6,10 @@
 //! Adding a dialect is one module implementing both traits, one enum arm,
 //! its fixtures and one row in the matrix tests.
 
+pub mod contract;
 pub mod foreman;
 pub mod gogrid;
+pub mod ids;
 pub mod hostway;
 mod json_out;
 pub mod openstack;
@@ -123,6 +125,9 @@ pub struct EdgeCtx {
     /// A part of the image the reply shows instead of the whole image
     /// (OpenStack `metadata`, or one metadata key).
     pub item: Option<Item>,
+    /// The client the caller authenticated as: GoGrid shows it as the owner
+    /// of private images whose upstream names none.
+    pub caller: Option<String>,
 }
 
 /// A part of an image a reply may show on its own.
@@ -143,6 +148,7 @@ impl EdgeCtx {
             method: "",
             search: None,
             item: None,
+            caller: None,
         }
     }
 }

@@ -159,6 +159,7 @@
 //! so a Foreman edge answers the very same 422 and others their own 400;
 //! a 404 to an update names its image.
 
+pub mod contract;
 mod apidoc;
 mod edge;
 mod fault;

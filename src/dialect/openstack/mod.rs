@@ -180,6 +180,7 @@
 //! "Invalid metadata key": `NotFound { resource: "metadata item", id: key }`)
 //! and on `Snapshot` (`NotFound { resource: "server", id }`).
 
+pub mod contract;
 mod body;
 mod clock;
 mod edge;
