@@ -8,12 +8,12 @@
 //! One table: a row per edge dialect says how that edge is asked. Adding a
 //! dialect is adding its row here and its upstream row in `tests/matrix.rs`.
 
-use crate::common::dialects::{list_path, show_path};
+use crate::common::dialects::{id_at, list_path, show_path};
 use crate::common::{FakeUpstream, Got, TestGateway, get, in_front_of, send};
 use crate::matrix;
 use dragoman::config::Config;
-use dragoman::dialect::contract::{self, Shape};
-use dragoman::dialect::{Dialect, ids};
+use dragoman::dialect::Dialect;
+use dragoman::dialect::contract;
 use http::Method;
 use serde_json::{Value, json};
 
@@ -79,15 +79,6 @@ const EDGES: &[Edge] = &[
     },
 ];
 
-/// The id `edge` shows for an upstream's image `id`.
-fn edge_id(edge: Dialect, id: &str) -> String {
-    let shape = contract::of(edge).image.fields.iter().find(|f| f.name == "id").map(|f| f.shape);
-    match shape {
-        Some(Shape::Integer) => ids::integer_id(id).to_string(),
-        _ => id.to_owned(),
-    }
-}
-
 /// Breaches of `edge`'s contract in one reply, each prefixed with `what`.
 fn breaches(edge: Dialect, what: &str, got: &Got, as_summary: bool) -> Vec<String> {
     let c = contract::of(edge);
@@ -121,9 +112,12 @@ fn listed_ids(edge: Dialect, got: &Got) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// What serves the gateway: a label, and the upstream dialect (none for the catalog).
+type Source<'a> = (&'a str, Option<Dialect>);
+
 /// Asks every edge everything through `gw`; `show_ids` are upstream ids the
 /// source can show. Returns every breach.
-async fn run_edges(gw: &TestGateway, source: &str, show_ids: &[&str], writes: bool) -> Vec<String> {
+async fn run_edges(gw: &TestGateway, source: Source<'_>, show_ids: &[&str], writes: bool) -> Vec<String> {
     let mut out = Vec::new();
     for edge in EDGES {
         out.extend(run_edge(gw, edge, source, show_ids, writes).await);
@@ -132,13 +126,14 @@ async fn run_edges(gw: &TestGateway, source: &str, show_ids: &[&str], writes: bo
 }
 
 /// Asks one edge everything, its writes last.
-async fn run_edge(gw: &TestGateway, edge: &Edge, source: &str, show_ids: &[&str], writes: bool) -> Vec<String> {
+async fn run_edge(gw: &TestGateway, edge: &Edge, source: Source<'_>, show_ids: &[&str], writes: bool) -> Vec<String> {
+    let (label, upstream) = source;
     let mut out = Vec::new();
     {
         let d = edge.dialect;
-        let pair = format!("{d} -> {source}");
+        let pair = format!("{d} -> {label}");
         for id in show_ids {
-            let got = get(&gw.url(&show_path(d, &edge_id(d, id)))).await;
+            let got = get(&gw.url(&show_path(d, &id_at(d, upstream, id)))).await;
             assert_eq!(got.status, 200, "{pair} show {id}: {}", got.text());
             out.extend(breaches(d, &format!("{pair} show {id}"), &got, false));
         }
@@ -178,7 +173,8 @@ async fn every_edge_keeps_its_contract_over_recorded_upstream_bodies() {
     for up in [matrix::hostway(), matrix::openstack(), matrix::gogrid(), matrix::foreman()] {
         let fake = FakeUpstream::start((up.canned)()).await;
         let gw = matrix::gateway_in_front_of(&up, &fake).await;
-        out.extend(run_edges(&gw, &format!("{} (recorded)", up.dialect), &[up.show_id], false).await);
+        let label = format!("{} (recorded)", up.dialect);
+        out.extend(run_edges(&gw, (&label, Some(up.dialect)), &[up.show_id], false).await);
     }
     assert_none(out);
 }
@@ -194,7 +190,7 @@ async fn every_edge_keeps_its_contract_through_every_upstream_dialect() {
         for edge in EDGES {
             let inner = TestGateway::start(Config::default()).await;
             let gw = in_front_of(upstream, &inner).await;
-            out.extend(run_edge(&gw, edge, upstream.name(), &SAMPLES, true).await);
+            out.extend(run_edge(&gw, edge, (upstream.name(), Some(upstream)), &SAMPLES, true).await);
         }
     }
     assert_none(out);
@@ -205,7 +201,7 @@ async fn every_edge_keeps_its_contract_on_the_catalog() {
     let mut out = Vec::new();
     for edge in EDGES {
         let gw = TestGateway::start(Config::default()).await;
-        out.extend(run_edge(&gw, edge, "catalog", &SAMPLES, true).await);
+        out.extend(run_edge(&gw, edge, ("catalog", None), &SAMPLES, true).await);
     }
     assert_none(out);
 }

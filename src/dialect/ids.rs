@@ -14,10 +14,18 @@
 use blake2::digest::consts::U8;
 use blake2::{Blake2b, Digest};
 
+use super::Dialect;
+use super::contract::{self, Shape};
+
 /// Derived ids start here: far above the ids providers number their images
 /// with, so a derived id and a native one almost never meet.
 pub const DERIVED_FLOOR: i64 = 1 << 40;
 const DERIVED_CEILING: i64 = 1 << 53;
+
+/// True when `edge`'s contract types image ids as integers.
+pub fn integer_ids(edge: Dialect) -> bool {
+    contract::of(edge).image.fields.iter().any(|f| f.name == "id" && matches!(f.shape, Shape::Integer))
+}
 
 /// The integer derived from `text` (an upstream id, or a name for an id
 /// field whose record the upstream does not have).
@@ -57,6 +65,12 @@ mod tests {
             assert!(may_be_derived(derived(id)), "{id}");
         }
         assert_ne!(derived("a"), derived("b"));
+    }
+
+    #[test]
+    fn only_integer_edges_map_ids() {
+        assert!(integer_ids(Dialect::GoGrid) && integer_ids(Dialect::Foreman));
+        assert!(!integer_ids(Dialect::Hostway) && !integer_ids(Dialect::OpenStack));
     }
 
     #[test]

@@ -11,8 +11,7 @@
 use dashmap::DashMap;
 
 use crate::backend::Backend;
-use crate::dialect::contract::{self, Shape};
-use crate::dialect::{Dialect, Outcome, ids};
+use crate::dialect::{Outcome, ids};
 use crate::model::{ImageId, ImageOp, ListQuery, LookupKey, View, WriteOp};
 
 /// Derived ids remembered at most; past it the map starts over.
@@ -22,11 +21,6 @@ const REMEMBERED: usize = 100_000;
 pub struct IdResolver {
     /// Derived integer → upstream id, for the ids already shown.
     shown: DashMap<i64, ImageId>,
-}
-
-/// True when `edge` shows ids as integers.
-pub fn integer_ids(edge: Dialect) -> bool {
-    contract::of(edge).image.fields.iter().any(|f| f.name == "id" && matches!(f.shape, Shape::Integer))
 }
 
 impl IdResolver {
@@ -113,11 +107,5 @@ mod tests {
         assert_eq!(resolver.shown.get(&n).map(|id| id.0.clone()).as_deref(), Some(uuid));
         let mut op = ImageOp::Show(ImageId(n.to_string()));
         assert_eq!(ids_of(&mut op).len(), 1);
-    }
-
-    #[test]
-    fn only_integer_edges_map_ids() {
-        assert!(integer_ids(Dialect::GoGrid) && integer_ids(Dialect::Foreman));
-        assert!(!integer_ids(Dialect::Hostway) && !integer_ids(Dialect::OpenStack));
     }
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::admit::{Admitted, Face, Work};
-use super::ids::{IdResolver, integer_ids};
+use super::ids::IdResolver;
 use super::rate::RateLimits;
 use super::routes::RouteTable;
-use crate::dialect::{EdgeCodec, EdgeCtx, Outcome, Reply};
+use crate::dialect::{EdgeCodec, EdgeCtx, Outcome, Reply, ids::integer_ids};
 use crate::identity::{Caller, Identity, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 use crate::server::ConnectionLimits;
