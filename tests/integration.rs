@@ -17,6 +17,7 @@ mod golden_gogrid;
 mod golden_hostway;
 mod golden_openstack;
 mod identity;
+mod ids;
 mod keystone_session;
 mod matrix;
 mod rate_limits;
