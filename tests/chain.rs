@@ -2,7 +2,7 @@
 //! memory catalog), for all 16 pairs. Whatever X asks, it must see the
 //! catalog exactly as it would from a gateway serving the catalog directly.
 
-use crate::common::dialects::{assert_not_found, id_at, get_many_path, list_path, listed, page_path, show_path, shown};
+use crate::common::dialects::{assert_not_found, get_many_path, id_at, list_path, listed, page_path, show_path, shown};
 use crate::common::{TestGateway, get, in_front_of};
 use dragoman::config::Config;
 use dragoman::dialect::Dialect;

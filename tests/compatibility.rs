@@ -392,7 +392,8 @@ fn upstream_write_table() -> String {
 /// Per cross pair, the fields of the edge's contract the upstream dialect
 /// cannot fill and what the edge shows instead, from the contracts.
 fn lost_field_table() -> String {
-    let mut out = String::from("| edge | upstream | fields that cannot cross: what the edge shows instead |\n|---|---|---|\n");
+    let mut out =
+        String::from("| edge | upstream | fields that cannot cross: what the edge shows instead |\n|---|---|---|\n");
     for edge in Dialect::ALL {
         for upstream in Dialect::ALL.into_iter().filter(|u| *u != edge) {
             let lost: Vec<String> = dragoman::dialect::contract::of(edge)

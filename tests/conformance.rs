@@ -17,8 +17,6 @@ use dragoman::dialect::contract;
 use http::Method;
 use serde_json::{Value, json};
 
-const GG: &str = "api_key=demo&v=1.3&sig=0&format=json";
-
 /// A request a row makes, with its body.
 struct Ask {
     method: Method,
@@ -59,8 +57,16 @@ const EDGES: &[Edge] = &[
         dialect: Dialect::GoGrid,
         summary: None,
         writes: &[
-            ask(Method::GET, "/api/grid/image/save?server=srv-1&friendlyName=snap-1&api_key=demo&v=1.3&sig=0&format=json", ""),
-            ask(Method::GET, "/api/grid/image/edit?id={id}&friendlyName=renamed&api_key=demo&v=1.3&sig=0&format=json", ""),
+            ask(
+                Method::GET,
+                "/api/grid/image/save?server=srv-1&friendlyName=snap-1&api_key=demo&v=1.3&sig=0&format=json",
+                "",
+            ),
+            ask(
+                Method::GET,
+                "/api/grid/image/edit?id={id}&friendlyName=renamed&api_key=demo&v=1.3&sig=0&format=json",
+                "",
+            ),
             ask(Method::GET, "/api/grid/image/delete?id={id}&api_key=demo&v=1.3&sig=0&format=json", ""),
             ask(Method::GET, "/api/grid/image/restore?id={id}&api_key=demo&v=1.3&sig=0&format=json", ""),
         ],
@@ -217,7 +223,11 @@ fn the_checker_catches_a_null_a_changed_type_and_a_stranger_word() {
     let mut out = Vec::new();
     contract::check(&c.image, &good, "image", &mut out);
     assert_eq!(out, Vec::<String>::new());
-    for (key, bad) in [("os", Value::Null), ("id", json!("70a599e0")), ("state", json!({"id": 0, "name": "Error", "description": "", "object": "option"}))] {
+    for (key, bad) in [
+        ("os", Value::Null),
+        ("id", json!("70a599e0")),
+        ("state", json!({"id": 0, "name": "Error", "description": "", "object": "option"})),
+    ] {
         let mut image = good.clone();
         image[key] = bad;
         let mut out = Vec::new();

@@ -3,7 +3,7 @@
 //! replaying recorded Y bodies yields the expected upstream request and the
 //! expected X reply — for show, list, paging, get-many and not-found.
 
-use crate::common::dialects::{assert_not_found, id_at, get_many_path, list_path, listed, page_path, show_path, shown};
+use crate::common::dialects::{assert_not_found, get_many_path, id_at, list_path, listed, page_path, show_path, shown};
 use crate::common::{Canned, FakeUpstream, Seen, TestGateway, UPSTREAM_BASIC, fixture, get, upstream_basic};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;

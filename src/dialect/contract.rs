@@ -259,7 +259,10 @@ mod tests {
     #[test]
     fn a_conforming_object_passes() {
         assert_eq!(breaches(json!({"id": 1, "updated": null, "zones": []})), Vec::<String>::new());
-        assert_eq!(breaches(json!({"id": 1, "updated": "x", "arch": {"id": 2, "name": "b"}, "zones": ["z"]})), Vec::<String>::new());
+        assert_eq!(
+            breaches(json!({"id": 1, "updated": "x", "arch": {"id": 2, "name": "b"}, "zones": ["z"]})),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@
 pub mod contract;
 pub mod foreman;
 pub mod gogrid;
-pub mod ids;
 pub mod hostway;
+pub mod ids;
 mod json_out;
 pub mod openstack;
 mod query;

@@ -159,8 +159,8 @@
 //! so a Foreman edge answers the very same 422 and others their own 400;
 //! a 404 to an update names its image.
 
-pub mod contract;
 mod apidoc;
+pub mod contract;
 mod edge;
 mod fault;
 mod image;

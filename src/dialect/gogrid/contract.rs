@@ -30,11 +30,8 @@ const OWNER: &[Field] = &[
     Field::new("name", Always, Text),
     Field::new("object", Always, Words(&["customer"])),
 ];
-const BILLINGTOKEN: &[Field] = &[
-    Field::new("id", Always, Integer),
-    Field::new("name", Always, Text),
-    Field::new("price", Always, Number),
-];
+const BILLINGTOKEN: &[Field] =
+    &[Field::new("id", Always, Integer), Field::new("name", Always, Text), Field::new("price", Always, Number)];
 const SUMMARY: &[Field] = &[
     Field::new("total", Always, Integer),
     Field::new("start", Always, Integer),
@@ -68,7 +65,8 @@ pub const CONTRACT: Contract = Contract {
             Field::new("createdTime", WhenKnown, Integer),
             Field::new("updatedTime", Always, Integer).lost(&[GoGrid, OpenStack, Foreman], "`createdTime`"),
             Field::new("billingtokens", Always, List(&Object(BILLINGTOKEN))).lost(&[GoGrid], "`[]`"),
-            Field::new("owner", Always, Object(OWNER)).lost(&[GoGrid], "the calling client, with an id derived from its name"),
+            Field::new("owner", Always, Object(OWNER))
+                .lost(&[GoGrid], "the calling client, with an id derived from its name"),
             Field::new("object", Always, Words(&["serverimage", "image"])),
             Field::new("datacenterlist", WhenKnown, List(&Map)).lost(&[GoGrid, Hostway], "absent"),
         ],
@@ -89,11 +87,15 @@ pub const CONTRACT: Contract = Contract {
     faults: &[],
     error: Representation {
         fields: &[
-            Field::new("list", Always, List(&Object(&[
-                Field::new("errorcode", Always, Text),
-                Field::new("message", Always, Text),
-                Field::new("object", Always, Words(&["error"])),
-            ]))),
+            Field::new(
+                "list",
+                Always,
+                List(&Object(&[
+                    Field::new("errorcode", Always, Text),
+                    Field::new("message", Always, Text),
+                    Field::new("object", Always, Words(&["error"])),
+                ])),
+            ),
             Field::new("method", Always, Text),
             Field::new("status", Always, Words(&["failure"])),
             Field::new("summary", Always, Object(FAILURE_SUMMARY)),

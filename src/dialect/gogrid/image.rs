@@ -694,9 +694,11 @@ impl<'a> ImageView<'a> {
                     OptionView { id, name, description }
                 }
             },
-            architecture: image.architecture.as_deref().and_then(architecture_named).map(|known| {
-                option_view(known.name, Some(known), x.architecture_id, x.architecture_description)
-            }),
+            architecture: image
+                .architecture
+                .as_deref()
+                .and_then(architecture_named)
+                .map(|known| option_view(known.name, Some(known), x.architecture_id, x.architecture_description)),
             kind: option_view(kind_name, type_named(kind_name), x.kind_id, x.kind_description),
             state: state_view(image, &x),
             location: match x.location {
@@ -869,10 +871,20 @@ mod tests {
         let rendered = render(&image, "image");
         assert_eq!(rendered["owner"], json!({"id": ids::derived("demo"), "name": "demo", "object": "customer"}));
         assert_eq!(rendered["location"], json!(format!("{}/42.img", ids::derived("demo"))));
-        assert_eq!(rendered["os"], json!({"description": "Operating system unknown", "id": 0, "name": "Unknown", "object": "option"}));
+        assert_eq!(
+            rendered["os"],
+            json!({"description": "Operating system unknown", "id": 0, "name": "Unknown", "object": "option"})
+        );
         assert_eq!(rendered["name"], json!("42"));
         assert_eq!(rendered["id"], json!(42));
         assert_eq!(rendered["state"]["name"], json!("Available"));
+    }
+
+    #[test]
+    fn the_vocabularies_are_the_contracts() {
+        assert_eq!(STATES.map(|(c, _)| c.name), contract::STATES);
+        assert_eq!(TYPES.map(|c| c.name), contract::TYPES);
+        assert_eq!(ARCHITECTURES.map(|c| c.name), contract::ARCHITECTURES);
     }
 
     #[test]

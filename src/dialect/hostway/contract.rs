@@ -12,8 +12,7 @@ fn created(s: &str) -> bool {
     is_time(s, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
 }
 
-const LINK: &[Field] =
-    &[Field::new("href", Always, Text), Field::new("rel", Always, Words(&["self", "bookmark"]))];
+const LINK: &[Field] = &[Field::new("href", Always, Text), Field::new("rel", Always, Words(&["self", "bookmark"]))];
 
 const ZONES: Field = Field::new("zones", Always, List(&Text)).lost(&[Hostway, GoGrid], "`[]`");
 
@@ -43,8 +42,19 @@ pub const CONTRACT: Contract = Contract {
     show: Wrapping::Key("image"),
     list: Representation { fields: &[Field::new("images", Always, List(&Map))], closed: true },
     items: "images",
-    faults: &["itemNotFound", "badRequest", "unauthorized", "forbidden", "badMethod", "overLimit", "computeFault",
-        "serviceUnavailable", "notImplemented", "conflictingRequest", "badMediaType"],
+    faults: &[
+        "itemNotFound",
+        "badRequest",
+        "unauthorized",
+        "forbidden",
+        "badMethod",
+        "overLimit",
+        "computeFault",
+        "serviceUnavailable",
+        "notImplemented",
+        "conflictingRequest",
+        "badMediaType",
+    ],
     error: Representation {
         fields: &[
             Field::new("message", Always, Text),

@@ -25,7 +25,8 @@ pub const CONTRACT: Contract = Contract {
     image: Representation {
         fields: &[
             Field::new("OS-DCF:diskConfig", WhenKnown, Words(&["AUTO", "MANUAL"])),
-            Field::new("OS-EXT-IMG-SIZE:size", Always, Integer).lost(&[OpenStack], "`0`, Nova's own for an unknown size"),
+            Field::new("OS-EXT-IMG-SIZE:size", Always, Integer)
+                .lost(&[OpenStack], "`0`, Nova's own for an unknown size"),
             Field::new("created", Always, Format("YYYY-MM-DDTHH:MM:SSZ", timestamp)),
             Field::new("id", Always, Text),
             Field::new("links", Always, List(&Object(LINK))),
@@ -56,8 +57,19 @@ pub const CONTRACT: Contract = Contract {
         closed: true,
     },
     items: "images",
-    faults: &["badRequest", "unauthorized", "forbidden", "itemNotFound", "badMethod", "conflictingRequest",
-        "overLimit", "badMediaType", "notImplemented", "serviceUnavailable", "computeFault"],
+    faults: &[
+        "badRequest",
+        "unauthorized",
+        "forbidden",
+        "itemNotFound",
+        "badMethod",
+        "conflictingRequest",
+        "overLimit",
+        "badMediaType",
+        "notImplemented",
+        "serviceUnavailable",
+        "computeFault",
+    ],
     error: Representation {
         fields: &[Field::new("code", Always, Integer), Field::new("message", Always, Text)],
         closed: false,

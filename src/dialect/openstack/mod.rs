@@ -180,9 +180,9 @@
 //! "Invalid metadata key": `NotFound { resource: "metadata item", id: key }`)
 //! and on `Snapshot` (`NotFound { resource: "server", id }`).
 
-pub mod contract;
 mod body;
 mod clock;
+pub mod contract;
 mod edge;
 mod render;
 mod upstream;
