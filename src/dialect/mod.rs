@@ -3,8 +3,9 @@
 //! [`EdgeCodec`] and [`UpstreamCodec`]. The closed [`Dialect`] enum picks one;
 //! a forgotten match arm is a compile error.
 //!
-//! Adding a dialect is one module implementing both traits, one enum arm,
-//! its fixtures and one row in the matrix tests.
+//! Adding a dialect is one module implementing both traits and keeping its
+//! contract (`contract.rs`), one enum arm, its fixtures and one row in the
+//! matrix and conformance tests.
 
 pub mod contract;
 pub mod foreman;
