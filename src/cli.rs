@@ -49,6 +49,23 @@ pub enum Command {
     CheckConfig { file: PathBuf },
     /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
+    /// Manage the key repository of the gateway's Keystone tokens (`[identity] token_keys`).
+    #[command(subcommand)]
+    TokenKeys(TokenKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenKeysCommand {
+    /// Promote the staged key to primary, stage a new one, drop the oldest
+    /// past the maximum; creates the repository when it is empty. Then copy
+    /// the directory to every replica.
+    Rotate {
+        dir: PathBuf,
+        /// Keys kept, the staged key and the primary included: token
+        /// lifetime / rotation interval + 2.
+        #[arg(long, value_name = "N", default_value_t = crate::identity::keys::DEFAULT_MAX_ACTIVE_KEYS)]
+        max_active_keys: usize,
+    },
 }
 
 /// The version and the commit it was built from.

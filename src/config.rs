@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::backend::keystone::NameOrId;
 use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
 use crate::dialect::{Credentials, Dialect, Format};
-use crate::identity::{Client, Hashed, Identity, Secret, Tenant};
+use crate::identity::{Client, Hashed, Identity, Secret, Tenant, TokenKeys, Tokens};
 use crate::request_id::{OPENSTACK_UPSTREAM_HEADERS, UPSTREAM_HEADERS};
 
 /// The name routes use for the embedded catalog.
@@ -190,6 +190,11 @@ pub struct RateLimitConfig {
     /// Most source addresses tracked at once per quota; addresses past it
     /// share one bucket until idle ones are pruned.
     pub max_addresses: usize,
+    /// `redis://HOST:PORT`: every quota shared by the replicas using it.
+    pub store: Option<String>,
+    /// Longest wait for the store on a request, in milliseconds; past it the
+    /// request is charged on the local quotas.
+    pub store_timeout_ms: u64,
 }
 
 impl Default for RateLimitConfig {
@@ -202,6 +207,8 @@ impl Default for RateLimitConfig {
             tokens: QuotaConfig { requests: 5, per_secs: 1, burst: Some(20) },
             address: QuotaConfig { requests: 20, per_secs: 1, burst: Some(100) },
             max_addresses: 100_000,
+            store: None,
+            store_timeout_ms: 50,
         }
     }
 }
@@ -221,10 +228,16 @@ impl QuotaConfig {
 
     /// The governor quota, or `None` when off.
     pub fn quota(&self) -> Option<governor::Quota> {
-        let requests = std::num::NonZeroU32::new(self.requests)?;
-        let burst = self.burst.and_then(std::num::NonZeroU32::new).unwrap_or(requests);
-        let period = Duration::from_secs(self.per_secs.max(1)) / requests.get();
+        let (period, burst) = self.gcra()?;
+        let burst = std::num::NonZeroU32::new(burst)?;
         governor::Quota::with_period(period).map(|q| q.allow_burst(burst))
+    }
+
+    /// GCRA's emission interval and burst, or `None` when off.
+    pub fn gcra(&self) -> Option<(Duration, u32)> {
+        let requests = std::num::NonZeroU32::new(self.requests)?;
+        let burst = self.burst.filter(|b| *b > 0).unwrap_or(requests.get());
+        Some((Duration::from_secs(self.per_secs.max(1)) / requests.get(), burst))
     }
 }
 
@@ -248,11 +261,14 @@ pub struct IdentityConfig {
     pub token_lifetime_secs: u64,
     /// The region of the endpoints in the gateway's Keystone catalog.
     pub region: String,
+    /// The key repository (Keystone's Fernet layout) that signs and checks
+    /// tokens; without it, a key made at start.
+    pub token_keys: Option<PathBuf>,
 }
 
 impl Default for IdentityConfig {
     fn default() -> Self {
-        Self { gogrid_window_secs: 300, token_lifetime_secs: 3600, region: "RegionOne".into() }
+        Self { gogrid_window_secs: 300, token_lifetime_secs: 3600, region: "RegionOne".into(), token_keys: None }
     }
 }
 
@@ -571,6 +587,16 @@ impl Config {
                 return invalid(format!("rate_limit.{key}: per_secs and burst must be at least 1"));
             }
         }
+        if let Some(store) = &r.store {
+            // the URL may carry a password: not repeated
+            if !store.starts_with("redis://") || url::Url::parse(store).is_err() {
+                return invalid("rate_limit.store: must be a redis://HOST:PORT URL".into());
+            }
+        }
+        if r.store_timeout_ms == 0 || r.store_timeout_ms > 10_000 {
+            return invalid("rate_limit.store_timeout_ms: must be from 1 to 10000".into());
+        }
+        self.token_keys()?;
         Ok(())
     }
 }
@@ -646,6 +672,16 @@ impl ClientConfig {
 
 impl Config {
     /// The edges' identity: the declared clients, or the demo client.
+    /// The keys of the gateway's tokens: the repository's, or one made now.
+    fn token_keys(&self) -> Result<TokenKeys, ConfigError> {
+        match &self.identity.token_keys {
+            Some(dir) => {
+                TokenKeys::from_repository(dir).map_err(|e| ConfigError::Invalid(format!("identity.token_keys: {e}")))
+            }
+            None => Ok(TokenKeys::ephemeral()),
+        }
+    }
+
     pub fn identity(&self) -> Result<Identity, ConfigError> {
         let demo = self.clients.is_empty();
         let clients = if demo {
@@ -658,12 +694,8 @@ impl Config {
                 .collect::<Result<_, _>>()?
         };
         let id = &self.identity;
-        Ok(Identity::new(
-            clients,
-            Duration::from_secs(id.gogrid_window_secs),
-            Duration::from_secs(id.token_lifetime_secs),
-            demo,
-        ))
+        let tokens = Tokens::new(self.token_keys()?, Duration::from_secs(id.token_lifetime_secs));
+        Ok(Identity::new(clients, Duration::from_secs(id.gogrid_window_secs), tokens, demo))
     }
 }
 
@@ -823,6 +855,16 @@ impl UpstreamConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quota_store_must_be_a_redis_url_and_its_timeout_bounded() {
+        let ok = Config::parse("[rate_limit]\nstore = \"redis://127.0.0.1:6379\"\nstore_timeout_ms = 20").unwrap();
+        assert_eq!(ok.rate_limit.store.as_deref(), Some("redis://127.0.0.1:6379"));
+        let err = Config::parse("[rate_limit]\nstore = \"http://user:hunter2@cache:6379\"").unwrap_err().to_string();
+        assert!(err.contains("rate_limit.store") && !err.contains("hunter2"), "{err}");
+        let err = Config::parse("[rate_limit]\nstore_timeout_ms = 0").unwrap_err().to_string();
+        assert!(err.contains("store_timeout_ms"), "{err}");
+    }
 
     #[test]
     fn empty_file_serves_the_memory_catalog_on_loopback() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use dragoman::admin::Admin;
-use dragoman::cli::{Cli, Command};
+use dragoman::cli::{Cli, Command, TokenKeysCommand};
 use dragoman::config::{Config, LogConfig, LogFormat};
 use dragoman::live::{self, Live};
 use dragoman::pipeline::Gateway;
@@ -37,7 +37,19 @@ fn main() -> ExitCode {
             dragoman::cli::completions(*shell, &mut std::io::stdout());
             return ExitCode::SUCCESS;
         }
-        None => {}
+        _ => {}
+    }
+    if let Some(Command::TokenKeys(TokenKeysCommand::Rotate { dir, max_active_keys })) = &cli.command {
+        return match dragoman::identity::keys::rotate(dir, *max_active_keys) {
+            Ok(rotated) => {
+                println!("{}: primary key {}, keys {:?} (0 is staged)", dir.display(), rotated.primary, rotated.keys);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("dragoman: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let config = match cli.config() {
         Ok(config) => config,

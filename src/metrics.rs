@@ -66,7 +66,8 @@ pub struct UpstreamErrorLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct QuotaLabels {
-    /// `global`, `client`, `reads`, `writes`, `tokens` or `address`.
+    /// `global`, `client`, `reads`, `writes`, `tokens`, `address`, or `shared`
+    /// (refused by the shared store, which does not say which quota).
     pub quota: &'static str,
 }
 

@@ -430,6 +430,12 @@ async fn sigterm_fails_readyz_first_then_closes_the_listener_then_lets_the_reque
     );
     let mut gateway = Binary::with_config(&config, &[("RUST_LOG", "dragoman=info")], true);
     let show = gateway.url(&show_path(Dialect::Hostway, "133"));
+    // one answer first: the upstream answered recently, so /readyz does not probe it
+    let first = show.clone();
+    let answered = tokio::spawn(async move { get(&first).await });
+    held.arrived().await;
+    held.release(1);
+    assert_eq!(answered.await.unwrap().status, 200);
     let in_flight = tokio::spawn(async move { get(&show).await });
     held.arrived().await;
     signal(&gateway, "TERM");

@@ -1,6 +1,7 @@
 //! The request pipeline, assembled in one place.
 
 mod admit;
+mod ids;
 mod rate;
 mod routes;
 mod shed;
@@ -18,11 +19,11 @@ use http::Request;
 use tokio::sync::Semaphore;
 
 pub use admit::{Admitted, Face, Work};
-pub use rate::{Class, RateLimits, Who};
+pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
 pub use translate::Gateway;
 
-use crate::config::Config;
+use crate::config::{Config, RateLimitConfig};
 use crate::dialect::Reply;
 use crate::live::Live;
 use crate::model::{ErrorKind, GatewayError, Side};
@@ -31,6 +32,10 @@ use stage::{innermost, run, stage};
 
 impl Gateway {
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
+        if config.rate_limit.store.is_some() && config.identity.token_keys.is_none() {
+            // a shared store says there are replicas: their tokens would not be
+            tracing::warn!("rate_limit.store without identity.token_keys: tokens are valid at this process only");
+        }
         Self::with_routes(config, RouteTable::from_config(config)?)
     }
 
@@ -41,24 +46,36 @@ impl Gateway {
             region: config.identity.region.clone(),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             max_body: config.server.max_body_bytes,
-            rate: RateLimits::new(&config.rate_limit),
+            rate: rate_limits(&config.rate_limit)?,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
             connections: ConnectionLimits::from_config(&config.server),
+            ids: Arc::default(),
         })
     }
 
     /// The gateway `config` describes, for a live reload: the embedded
-    /// catalog (its data, its open file) and the tokens issued so far carry
-    /// over; everything else is built anew.
+    /// catalog (its data, its open file), the integer ids shown and the
+    /// tokens issued so far carry over; everything else is built anew.
     pub fn rebuilt(&self, config: &Config) -> Result<Self, GatewayError> {
         let routes = match self.routes.catalog() {
             Some(catalog) => RouteTable::with_catalog(config, catalog)?,
             None => RouteTable::from_config(config)?,
         };
         let mut next = Self::with_routes(config, routes)?;
+        // the integer ids shown so far keep resolving without a walk
+        next.ids = self.ids.clone();
         next.identity.keep_tokens_of(&self.identity);
         Ok(next)
     }
+}
+
+/// The quotas, shared through the store when one is configured.
+fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
+    let local = RateLimits::new(config);
+    let Some(url) = &config.store else { return Ok(local) };
+    let timeout = Duration::from_millis(config.store_timeout_ms.max(1));
+    let shared = SharedQuotas::connect(url, timeout, config).map_err(GatewayError::internal)?;
+    Ok(local.shared_by(shared))
 }
 
 /// The service one connection from `peer` serves, as a tower stack. The
@@ -94,7 +111,7 @@ where
                     rate::refused_by("address");
                     Some(*wait)
                 }
-                _ => admitted.gateway.rate.check(&admitted.who, admitted.class).err(),
+                _ => admitted.gateway.rate.charge(admitted.peer, &admitted.who, admitted.class).await.err(),
             };
             match wait {
                 Some(wait) => {
