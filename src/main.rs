@@ -2,6 +2,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use dragoman::banner::Callers;
 use dragoman::cli::{Cli, Command};
 use dragoman::config::Config;
 use dragoman::pipeline::Gateway;
@@ -66,8 +67,22 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let routes = gateway.routes.describe();
-    let demo = gateway.identity.demo;
+    for (name, keystone) in gateway.routes.keystone_sessions() {
+        if let Err(e) = keystone.token().await {
+            eprintln!(
+                "dragoman: upstream {name:?}: {} gives no token: {e}; check its URL (OS_AUTH_URL or auth_url) and \
+                 credentials (OS_CLOUD, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, … or the [upstream.credentials] table)",
+                keystone.describe()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    let destinations = gateway.routes.describe(&config.clients);
+    let callers = match (gateway.identity.demo, config.demo_anywhere) {
+        (false, _) => Callers::Declared,
+        (true, false) => Callers::Demo,
+        (true, true) => Callers::DemoAnywhere,
+    };
     let server = match Server::bind(config.server.listen, gateway).await {
         Ok(server) => server,
         Err(e) => {
@@ -85,7 +100,7 @@ async fn run(config: Config) -> ExitCode {
     };
     let addr = server.local_addr().unwrap_or(config.server.listen);
     // a closed stdout must not stop the gateway
-    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &routes, demo));
+    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &destinations, callers));
     // this thread is the first worker; the signal stops every one
     server
         .serve(async move {

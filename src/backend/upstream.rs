@@ -59,8 +59,19 @@ impl Upstream {
     }
 
     pub fn describe(&self) -> String {
-        let base = if self.settings.base.is_empty() { "the keystone catalog's endpoint" } else { &self.settings.base };
-        format!("{} upstream at {base} (scope {:?})", self.settings.dialect, self.settings.scope)
+        let s = &self.settings;
+        let base = if s.base.is_empty() { "the compute endpoint of keystone's catalog" } else { &s.base };
+        let scope = match (&self.keystone, s.scope.as_str()) {
+            (Some(keystone), "") => format!("the project of the token from {}", keystone.describe()),
+            (Some(keystone), scope) => format!("scope {scope:?}, token from {}", keystone.describe()),
+            (None, scope) => format!("scope {scope:?}"),
+        };
+        format!("{} upstream at {base} ({scope})", s.dialect)
+    }
+
+    /// The Keystone session, if the upstream takes its tokens from one.
+    pub fn keystone(&self) -> Option<&KeystoneSession> {
+        self.keystone.as_ref()
     }
 
     /// Carries out `op`; `scope` replaces the configured one for this request.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::backend::{Backend, Catalog, HttpClient, Upstream};
-use crate::config::{Config, MEMORY};
+use crate::config::{ClientConfig, Config, MEMORY};
 use crate::dialect::Dialect;
 use crate::model::GatewayError;
 
@@ -63,14 +63,41 @@ impl RouteTable {
         self.by_name.get(name)
     }
 
-    /// One line per route, for the start-up banner.
-    pub fn describe(&self) -> Vec<String> {
+    /// One line per route, then one per client that names its own backend,
+    /// for the start-up banner: where requests really go.
+    pub fn describe(&self, clients: &[ClientConfig]) -> Vec<String> {
+        // a route no client can reach when every client names its backend
+        let unreached = !clients.is_empty() && clients.iter().all(|c| c.backend.is_some());
+        let note = if unreached { " (reaches no client: each client names its own backend)" } else { "" };
         let mut lines: Vec<String> = self
             .routes
             .iter()
-            .map(|r| format!("{} {} -> {}", r.edge, r.scope.as_deref().unwrap_or("*"), r.backend.describe()))
+            .map(|r| {
+                let scope = r.scope.as_deref().unwrap_or("*");
+                format!("route: {} {scope} -> {}{note}", r.edge, r.backend.describe())
+            })
             .collect();
-        lines.push(format!("everything else -> {}", self.default.describe()));
+        lines.push(format!("route: everything else -> {}{note}", self.default.describe()));
+        for client in clients {
+            if let Some(backend) = client.backend.as_deref().and_then(|name| self.named(name)) {
+                lines.push(format!(
+                    "client {}: every request -> {}, whatever the routes",
+                    client.name,
+                    backend.describe()
+                ));
+            }
+        }
         lines
+    }
+
+    /// The Keystone sessions of the upstreams, by upstream name.
+    pub fn keystone_sessions(&self) -> Vec<(&str, &crate::backend::KeystoneSession)> {
+        self.by_name
+            .iter()
+            .filter_map(|(name, backend)| match backend {
+                Backend::Upstream(upstream) => upstream.keystone().map(|k| (name.as_str(), k)),
+                Backend::Memory(_) => None,
+            })
+            .collect()
     }
 }

@@ -41,6 +41,10 @@ pub(super) fn auth_body(method: &KeystoneAuth) -> Value {
                 "application_credential": {"id": id, "secret": secret},
             },
         }}),
+        KeystoneAuth::Token { token, project, project_domain } => json!({"auth": {
+            "identity": {"methods": ["token"], "token": {"id": token}},
+            "scope": {"project": reference(project, project_domain.as_ref())},
+        }}),
     }
 }
 
