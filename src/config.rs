@@ -740,7 +740,11 @@ impl UpstreamConfig {
     pub fn settings(&self) -> Result<UpstreamSettings, String> {
         let keystone = self.keystone()?;
         if self.url.is_empty() && keystone.is_none() {
-            return Err("url is needed unless keystone's catalog gives the endpoint".into());
+            return Err(match self.dialect {
+                Dialect::OpenStack => "url is needed unless auth_url is given (keystone's catalog then gives it)",
+                _ => "url is needed",
+            }
+            .into());
         }
         Ok(UpstreamSettings {
             dialect: self.dialect,
