@@ -46,6 +46,83 @@ pub struct Cli {
 pub enum Command {
     /// Validate a configuration file and say exactly what is wrong and where.
     CheckConfig { file: PathBuf },
+    /// Translate offline: an upstream reply of dialect FROM (on stdin) into
+    /// what the edge of dialect TO answers; with --request, an edge request
+    /// of dialect FROM (body on stdin) into the request an upstream of
+    /// dialect TO is sent.
+    Translate(TranslateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TranslateArgs {
+    #[arg(long, value_parser = dialect)]
+    pub from: Dialect,
+    #[arg(long, value_parser = dialect)]
+    pub to: Dialect,
+    /// What the upstream reply answers.
+    #[arg(long = "as", value_enum, default_value = "show", conflicts_with = "request")]
+    pub kind: crate::translate::ReplyKind,
+    /// The upstream reply's status (default 200; 404 with --as error).
+    #[arg(long, conflicts_with = "request")]
+    pub status: Option<u16>,
+    /// The GoGrid edge's reply format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: FormatArg,
+    /// Translate an edge request instead of an upstream reply.
+    #[arg(long, requires = "path")]
+    pub request: bool,
+    /// The edge request's method.
+    #[arg(long, default_value = "GET", requires = "request")]
+    pub method: String,
+    /// The edge request's path and query, e.g. `/v2/demo/images/detail`.
+    #[arg(long, requires = "request")]
+    pub path: Option<String>,
+    /// The account, project or compute resource upstream.
+    #[arg(long = "upstream-scope", default_value = "demo", requires = "request")]
+    pub upstream_scope: String,
+}
+
+/// A reply format on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Json,
+    Xml,
+    Csv,
+}
+
+impl From<FormatArg> for crate::dialect::Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Json => Self::Json,
+            FormatArg::Xml => Self::Xml,
+            FormatArg::Csv => Self::Csv,
+        }
+    }
+}
+
+fn dialect(name: &str) -> Result<Dialect, String> {
+    Dialect::from_name(name).ok_or_else(|| "one of hostway, openstack, gogrid, foreman".to_owned())
+}
+
+impl TranslateArgs {
+    /// Translates `input`; the text to print, and whether it succeeded.
+    pub fn run(&self, input: &[u8]) -> Result<Vec<u8>, String> {
+        use crate::translate;
+        if self.request {
+            let method = http::Method::from_bytes(self.method.as_bytes()).map_err(|e| format!("--method: {e}"))?;
+            let path = self.path.as_deref().unwrap_or_default();
+            let body = bytes::Bytes::copy_from_slice(input);
+            return Ok(match translate::request(self.from, self.to, method, path, body, &self.upstream_scope) {
+                Ok(request) => translate::print_request(&request),
+                Err(reply) => translate::print_reply(&reply),
+            });
+        }
+        let default = if self.kind == translate::ReplyKind::Error { 404 } else { 200 };
+        let status =
+            http::StatusCode::from_u16(self.status.unwrap_or(default)).map_err(|e| format!("--status: {e}"))?;
+        let reply = translate::reply(self.from, self.to, self.kind, status, self.format.into(), input);
+        Ok(translate::print_reply(&reply))
+    }
 }
 
 impl Cli {

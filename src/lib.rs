@@ -12,3 +12,4 @@ pub mod pipeline;
 pub mod request_id;
 pub mod server;
 pub mod tls;
+pub mod translate;

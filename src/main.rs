@@ -35,6 +35,9 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Translate(args)) = &cli.command {
+        return translate(args);
+    }
     let config = match cli.config() {
         Ok(config) => config,
         Err(e) => {
@@ -43,6 +46,28 @@ fn main() -> ExitCode {
         }
     };
     single_threaded_runtime().block_on(run(config))
+}
+
+/// `dragoman translate`: stdin to stdout, offline.
+fn translate(args: &dragoman::cli::TranslateArgs) -> ExitCode {
+    use std::io::Read;
+    let mut input = Vec::new();
+    // as much as the gateway reads of an upstream reply, and no more
+    let limit = dragoman::config::UpstreamConfig::new("stdin", args.from, "").max_reply_bytes as u64;
+    if let Err(e) = std::io::stdin().take(limit).read_to_end(&mut input) {
+        eprintln!("dragoman translate: reading stdin: {e}");
+        return ExitCode::FAILURE;
+    }
+    match args.run(&input) {
+        Ok(out) => match std::io::stdout().write_all(&out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        },
+        Err(e) => {
+            eprintln!("dragoman translate: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// One worker's runtime: each worker thread runs its own, nginx-style, so a

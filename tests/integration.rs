@@ -25,6 +25,7 @@ mod retry_budget;
 mod secrets_in_logs;
 mod shutdown;
 mod tls;
+mod translate;
 mod upstream_failures;
 mod write_chain;
 mod write_matrix;
