@@ -372,6 +372,11 @@ pub struct RouteConfig {
     pub scope: Option<String>,
     /// An upstream's name, or `memory`.
     pub backend: String,
+    /// During a migration, the backend (an upstream's name, or `memory`)
+    /// asked for the images `backend` does not have: a show or get-many
+    /// that `backend` answers not-found is read through it. Lists stay on
+    /// `backend` (docs/MIGRATION.md).
+    pub fallback: Option<String>,
 }
 
 /// What is wrong with a configuration, and where.
@@ -474,6 +479,15 @@ impl Config {
         for (i, route) in self.routes.iter().enumerate() {
             if !known(&route.backend) {
                 return invalid(format!("route[{i}].backend: no upstream named {:?}", route.backend));
+            }
+            match route.fallback.as_deref() {
+                Some(fallback) if !known(fallback) => {
+                    return invalid(format!("route[{i}].fallback: no upstream named {fallback:?}"));
+                }
+                Some(fallback) if fallback == route.backend => {
+                    return invalid(format!("route[{i}].fallback: must not be the route's backend"));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -804,6 +818,15 @@ mod tests {
     fn routes_must_name_a_known_backend() {
         let err = Config::parse("[[route]]\nedge = \"hostway\"\nbackend = \"nova\"\n").unwrap_err().to_string();
         assert_eq!(err, "route[0].backend: no upstream named \"nova\"");
+    }
+
+    #[test]
+    fn a_fallback_must_name_another_known_backend() {
+        let route = "[[route]]\nedge = \"hostway\"\nbackend = \"memory\"\n";
+        let err = Config::parse(&format!("{route}fallback = \"old\"\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].fallback: no upstream named \"old\"");
+        let err = Config::parse(&format!("{route}fallback = \"memory\"\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].fallback: must not be the route's backend");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod compatibility;
 mod config_example;
 mod durability;
 mod errors;
+mod fallback;
 mod first_run;
 mod golden_foreman;
 mod golden_gogrid;

@@ -1,6 +1,7 @@
 //! The request pipeline, assembled in one place.
 
 mod admit;
+mod fallback;
 mod rate;
 mod routes;
 mod shed;
@@ -18,6 +19,7 @@ use http::Request;
 use tokio::sync::Semaphore;
 
 pub use admit::{Admitted, Face, Work};
+pub use fallback::FallbackServed;
 pub use rate::{Class, RateLimits, Who};
 pub use routes::RouteTable;
 pub use translate::Gateway;

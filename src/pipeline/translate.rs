@@ -8,9 +8,10 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::admit::{Admitted, Face, Work};
+use super::fallback::{FallbackServed, read_through};
 use super::rate::RateLimits;
 use super::routes::RouteTable;
-use crate::dialect::{EdgeCodec, EdgeCtx, Outcome, Reply};
+use crate::dialect::{EdgeCodec, EdgeCtx, Reply};
 use crate::identity::{Caller, Identity, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 use crate::server::ConnectionLimits;
@@ -47,28 +48,45 @@ impl Gateway {
     async fn answer(&self, ctx: &EdgeCtx, op: &ImageOp, caller: &Caller) -> Reply {
         let edge: &dyn EdgeCodec = ctx.dialect.edge();
         let tenant = &caller.client.tenant;
-        let backend = match tenant.backend.as_deref() {
-            Some(name) => self.routes.named(name),
-            None => Some(self.routes.backend(ctx.dialect, ctx.scope.as_deref())),
+        // a client's own backend has no route, so no fallback
+        let (backend, fallback) = match tenant.backend.as_deref() {
+            Some(name) => (self.routes.named(name), None),
+            None => {
+                let scope = ctx.scope.as_deref();
+                (Some(self.routes.backend(ctx.dialect, scope)), self.routes.fallback(ctx.dialect, scope))
+            }
         };
         let Some(backend) = backend else {
             return self.error(ctx, GatewayError::internal("the client's backend does not exist"));
         };
         // boxed: an upstream exchange is kilobytes of state, better not moved
         // with every future that wraps it
-        let execution = Box::pin(backend.execute(op, tenant.upstream_scope.as_deref()));
-        let outcome: Result<Outcome, GatewayError> = match tokio::time::timeout(self.request_timeout, execution).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(GatewayError::new(
-                ErrorKind::UpstreamTimeout,
-                Side::Upstream,
-                format!("{} did not finish within {:?}", op.name(), self.request_timeout),
-            )),
+        let execution = Box::pin(async {
+            let outcome = backend.execute(op, tenant.upstream_scope.as_deref()).await;
+            match &fallback {
+                Some(fallback) => read_through(outcome, op, fallback).await,
+                None => (outcome, false),
+            }
+        });
+        let (outcome, fell_back) = match tokio::time::timeout(self.request_timeout, execution).await {
+            Ok(answer) => answer,
+            Err(_) => (
+                Err(GatewayError::new(
+                    ErrorKind::UpstreamTimeout,
+                    Side::Upstream,
+                    format!("{} did not finish within {:?}", op.name(), self.request_timeout),
+                )),
+                false,
+            ),
         };
-        match outcome {
+        let mut reply = match outcome {
             Ok(outcome) => edge.encode(ctx, op, outcome),
             Err(e) => self.error(ctx, e),
+        };
+        if let Some(fallback) = fallback.filter(|_| fell_back) {
+            reply.extensions_mut().insert(FallbackServed(fallback.name.to_owned()));
         }
+        reply
     }
 
     pub(super) fn error(&self, ctx: &EdgeCtx, err: GatewayError) -> Reply {
