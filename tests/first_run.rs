@@ -202,6 +202,13 @@ fn clouds_yaml_is_found_and_weighed_as_openstacksdk_does() {
     // without OS_CLOUD the variables are the cloud, whatever clouds.yaml holds
     env.vars.remove("OS_CLOUD");
     assert_eq!(user_of(&env), "from-env");
+    // with neither, the one cloud of clouds.yaml is the cloud; with several, none is
+    env.vars.retain(|k, _| k == "OS_CLIENT_CONFIG_FILE" || k == "OS_REGION_NAME");
+    assert_eq!(user_of(&env), "named");
+    write(&named, &format!("{}  other:\n    auth: {{}}\n", clouds("named")));
+    let up = upstream(Dialect::OpenStack, &env).unwrap();
+    assert_eq!((up.credentials.user, up.source.as_str()), (None, "environment"));
+    write(&named, &clouds("named"));
 
     // what Dragoman would not do safely is refused, naming the file
     env.vars.insert("OS_CLOUD".into(), "prod".into());

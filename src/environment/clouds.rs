@@ -2,9 +2,11 @@
 //! settings from it, with `secure.yaml` merged over them.
 //!
 //! As openstacksdk's loader: `OS_CLIENT_CONFIG_FILE` first, then
-//! `./clouds.yaml`, `~/.config/openstack/clouds.yaml` and
-//! `/etc/openstack/clouds.yaml` (each also as `.yml` and `.json`); the first
-//! file that exists is the only one read. `secure.yaml` is found the same way
+//! `./clouds.yaml`, `~/.config/openstack/clouds.yaml`,
+//! `/etc/xdg/openstack/clouds.yaml` and `/etc/openstack/clouds.yaml` (each
+//! also as `.yml` and `.json`); the first file that exists is the only one
+//! read. Unlike openstacksdk, a file that does not parse is refused, not
+//! skipped: a gateway should not start on another file than the one meant. `secure.yaml` is found the same way
 //! (`OS_CLIENT_SECURE_FILE` first) and its cloud's keys win over the other's.
 
 use std::collections::HashMap;
@@ -21,6 +23,8 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 fn search_path(env: &Environment, stem: &str, first: Option<String>) -> Vec<PathBuf> {
     let mut dirs = vec![env.cwd.clone()];
     dirs.extend(env.user_config.as_ref().map(|dir| dir.join("openstack")));
+    // platformdirs' site directory on Linux, then the Unix one
+    dirs.push(env.system_config.join("xdg/openstack"));
     dirs.push(env.system_config.join("openstack"));
     let mut files: Vec<PathBuf> = first.into_iter().map(PathBuf::from).collect();
     for dir in dirs {
@@ -55,6 +59,21 @@ fn merge(base: &mut Mapping, over: &Mapping) {
                 base.insert(key.clone(), value.clone());
             }
         }
+    }
+}
+
+/// The one cloud of the first `clouds.yaml`, when it holds exactly one:
+/// openstacksdk's default when neither `OS_CLOUD` nor credentials are set.
+pub(super) fn only_cloud(env: &Environment) -> Result<Option<HashMap<String, String>>, String> {
+    let files = search_path(env, "clouds", env.var("OS_CLIENT_CONFIG_FILE"));
+    let Some((_, file)) = first_file(&files)? else { return Ok(None) };
+    let names: Vec<&str> = match file.get("clouds").and_then(Value::as_mapping) {
+        Some(clouds) => clouds.keys().filter_map(Value::as_str).collect(),
+        None => return Ok(None),
+    };
+    match names.as_slice() {
+        [name] => cloud(env, name).map(Some),
+        _ => Ok(None),
     }
 }
 

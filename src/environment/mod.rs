@@ -105,9 +105,15 @@ pub fn upstream(dialect: Dialect, env: &Environment) -> Result<UpstreamEnv, Stri
 /// keystoneauth's authentication types Dragoman carries out.
 const AUTH_TYPES: &str = "password, v3password, token, v3token, v3applicationcredential";
 
+/// The variables that choose a cloud without describing one (openstacksdk's
+/// selectors).
+const SELECTORS: [&str; 5] =
+    ["OS_CLOUD", "OS_REGION_NAME", "OS_CLIENT_CONFIG_FILE", "OS_CLIENT_SECURE_FILE", "OS_CLOUD_NAME"];
+
 /// The OpenStack upstream: `OS_CLOUD`'s entry in `clouds.yaml` when it is
-/// set (as openstacksdk, the other `OS_*` variables are then not mixed in,
-/// but `OS_REGION_NAME` still picks the region), else the `OS_*` variables.
+/// set (as openstacksdk, the other `OS_*` variables are then not mixed in;
+/// `OS_REGION_NAME` picks the region, as with the openstack CLI), else the
+/// `OS_*` variables, else the only cloud of `clouds.yaml`.
 fn openstack(env: &Environment) -> Result<UpstreamEnv, String> {
     let settings = match env.var("OS_CLOUD") {
         Some(cloud) => {
@@ -124,8 +130,20 @@ fn openstack(env: &Environment) -> Result<UpstreamEnv, String> {
                 .filter(|(k, v)| k.starts_with("OS_") && !v.is_empty())
                 .map(|(k, v)| (k["OS_".len()..].to_ascii_lowercase(), v.clone()))
                 .collect();
-            settings.insert("source".into(), "environment".into());
-            settings
+            // as openstacksdk: variables that only select make no cloud of
+            // their own, and a clouds.yaml of one cloud is then that cloud
+            let only_selectors = env
+                .vars
+                .iter()
+                .filter(|(k, v)| k.starts_with("OS_") && !v.is_empty())
+                .all(|(k, _)| SELECTORS.contains(&k.as_str()));
+            match only_selectors.then(|| clouds::only_cloud(env)).transpose()?.flatten() {
+                Some(cloud) => cloud,
+                None => {
+                    settings.insert("source".into(), "environment".into());
+                    settings
+                }
+            }
         }
     };
     openstack_settings(&settings)
