@@ -245,6 +245,24 @@ mod tests {
     }
 
     #[test]
+    fn os_auth_type_token_exchanges_the_token_at_keystone() {
+        use crate::backend::KeystoneAuth;
+        use crate::backend::keystone::NameOrId;
+        let cli = Cli::parse_from(["dragoman"]);
+        let vars = env(&[
+            ("OS_AUTH_TYPE", "v3token"),
+            ("OS_AUTH_URL", "http://keystone:5000/v3"),
+            ("OS_TOKEN", "t0k"),
+            ("OS_PROJECT_ID", "p1"),
+            ("OS_USERNAME", "not-for-a-token"),
+        ]);
+        let up = cli.upstream_from("openstack=", &vars).unwrap();
+        let method = up.keystone().unwrap().unwrap().method;
+        let KeystoneAuth::Token { token, project: NameOrId::Id(project), .. } = method else { panic!("{method:?}") };
+        assert_eq!((token.as_str(), project.as_str()), ("t0k", "p1"));
+    }
+
+    #[test]
     fn foreman_server_url_gives_the_url_the_command_line_leaves_empty() {
         let cli = Cli::parse_from(["dragoman"]);
         let vars = env(&[

@@ -246,6 +246,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_token_is_exchanged_for_one_of_the_project_as_keystone_documents() {
+        let method = KeystoneAuth::Token {
+            token: "t0k".into(),
+            project: NameOrId::Name("images".into()),
+            project_domain: Some(NameOrId::Id("default".into())),
+        };
+        assert_eq!(
+            auth_body(&method),
+            json!({"auth": {
+                "identity": {"methods": ["token"], "token": {"id": "t0k"}},
+                "scope": {"project": {"name": "images", "domain": {"id": "default"}}},
+            }})
+        );
+    }
+
+    #[test]
     fn versioned_endpoints_split_into_root_and_project() {
         assert_eq!(split_versioned("http://nova:8774/v2.1/abc"), ("http://nova:8774", Some("abc")));
         assert_eq!(split_versioned("http://nova:8774/v2/abc/"), ("http://nova:8774", Some("abc")));
