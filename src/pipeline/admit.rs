@@ -138,6 +138,7 @@ impl Gateway {
             }
         };
         let who = Who::Client(caller.client.name.as_str().into());
+        ctx.caller = Some(caller.client.name.clone());
         let work = match decoded {
             Ok(EdgeRequest::Op(op)) => match caller.authorize(ctx.dialect, ctx.scope.as_deref(), &op) {
                 Ok(()) => Work::Op { op, caller },

@@ -20,6 +20,16 @@ pub struct Fallback<'a> {
     pub backend: &'a Backend,
 }
 
+/// True when the fallback may have something to add to `primary`'s
+/// outcome of `op`: a show not found, or any get-many.
+pub fn wanted(primary: &Result<Outcome, GatewayError>, op: &ImageOp) -> bool {
+    match (op, primary) {
+        (ImageOp::Show(_), Err(e)) => matches!(e.kind, ErrorKind::NotFound { .. }),
+        (ImageOp::GetMany(_), Ok(Outcome::Images(_))) => true,
+        _ => false,
+    }
+}
+
 /// `primary`'s outcome of `op`, or what the fallback answers for what the
 /// primary did not find; true when the fallback's answer is in it.
 pub async fn read_through(

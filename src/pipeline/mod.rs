@@ -2,6 +2,7 @@
 
 mod admit;
 mod fallback;
+mod ids;
 mod rate;
 mod routes;
 mod shed;
@@ -41,6 +42,7 @@ impl Gateway {
             rate: RateLimits::new(&config.rate_limit),
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
             connections: ConnectionLimits::from_config(&config.server),
+            ids: ids::IdResolver::default(),
         })
     }
 }

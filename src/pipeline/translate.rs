@@ -8,10 +8,11 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::admit::{Admitted, Face, Work};
-use super::fallback::{FallbackServed, read_through};
+use super::fallback::{FallbackServed, read_through, wanted};
+use super::ids::IdResolver;
 use super::rate::RateLimits;
 use super::routes::RouteTable;
-use crate::dialect::{EdgeCodec, EdgeCtx, Reply};
+use crate::dialect::{EdgeCodec, EdgeCtx, Reply, ids::integer_ids};
 use crate::identity::{Caller, Identity, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 use crate::server::ConnectionLimits;
@@ -29,6 +30,8 @@ pub struct Gateway {
     pub in_flight: Arc<Semaphore>,
     /// What the listener allows each connection.
     pub connections: ConnectionLimits,
+    /// The upstream ids behind the integer ids the GoGrid and Foreman edges show.
+    pub ids: IdResolver,
 }
 
 impl Gateway {
@@ -59,13 +62,20 @@ impl Gateway {
         let Some(backend) = backend else {
             return self.error(ctx, GatewayError::internal("the client's backend does not exist"));
         };
+        let scope = tenant.upstream_scope.as_deref();
+        let integers = integer_ids(ctx.dialect);
         // boxed: an upstream exchange is kilobytes of state, better not moved
         // with every future that wraps it
         let execution = Box::pin(async {
-            let outcome = backend.execute(op, tenant.upstream_scope.as_deref()).await;
+            let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
+            let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
             match &fallback {
-                Some(fallback) => read_through(outcome, op, fallback).await,
-                None => (outcome, false),
+                Some(fallback) if wanted(&outcome, op) => {
+                    // the fallback's own upstream ids behind the integers the edge shows
+                    let resolved = if integers { self.ids.resolve(op, fallback.backend, None).await } else { None };
+                    read_through(outcome, resolved.as_ref().unwrap_or(op), fallback).await
+                }
+                _ => (outcome, false),
             }
         });
         let (outcome, fell_back) = match tokio::time::timeout(self.request_timeout, execution).await {
@@ -80,7 +90,12 @@ impl Gateway {
             ),
         };
         let mut reply = match outcome {
-            Ok(outcome) => edge.encode(ctx, op, outcome),
+            Ok(outcome) => {
+                if integers {
+                    self.ids.note(&outcome);
+                }
+                edge.encode(ctx, op, outcome)
+            }
             Err(e) => self.error(ctx, e),
         };
         if let Some(fallback) = fallback.filter(|_| fell_back) {

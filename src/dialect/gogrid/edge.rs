@@ -240,12 +240,13 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
     if images.is_empty() && !matches!(op, ImageOp::List(_)) {
         return failure(ctx.format, method, &Failure::no_object_found());
     }
-    success(ctx.format, method, summary, images)
+    success(ctx, method, summary, images)
 }
 
-fn success(format: Format, method: &'static str, summary: Summary, images: &[Image]) -> Reply {
+fn success(ctx: &EdgeCtx, method: &'static str, summary: Summary, images: &[Image]) -> Reply {
+    let format = ctx.format;
     let object = ApiMethod::named(method).map_or("image", ApiMethod::object);
-    let views: Vec<ImageView<'_>> = images.iter().map(ImageView::new).collect();
+    let views: Vec<ImageView<'_>> = images.iter().map(|image| ImageView::new(image, ctx.caller.as_deref())).collect();
     let body = match format {
         Format::Json => Ok(json::success(method, object, summary, &views)),
         Format::Xml => Ok(xml::success(method, object, summary, &views)),
@@ -689,7 +690,7 @@ mod tests {
         let show = ImageOp::Show(ImageId::new("abc"));
         let (_, body) = json_body(encode(&ctx("", Format::Json), &show, Outcome::Image(image("abc"))));
         assert_eq!(body["method"], json!("/grid/image/get"));
-        assert_eq!(body["list"][0]["id"], json!("abc"));
+        assert_eq!(body["list"][0]["id"], json!(crate::dialect::ids::derived("abc")));
     }
 
     #[test]

@@ -203,6 +203,7 @@ impl<'a> Metadata<'a> {
             ("architecture", image.architecture.as_deref()),
             ("description", image.description.as_deref()),
             ("image_type", image.extra_str(EXTRA_IMAGE_TYPE)),
+            ("os_distro", image.os.as_deref()),
         ]
         .into_iter()
         .filter_map(|(key, value)| value.map(|v| (key, v)))
@@ -495,7 +496,7 @@ mod tests {
                 {"href": "http://gw/v2.1/proj/images/42", "rel": "self"},
                 {"href": "http://gw/proj/images/42", "rel": "bookmark"},
             ],
-            "metadata": {"architecture": "32-bit", "description": "a base image"},
+            "metadata": {"architecture": "32-bit", "description": "a base image", "os_distro": "CentOS 5.3"},
             "minDisk": 0,
             "minRam": 512,
             "name": "CentOS 5.3 (32-bit)",
@@ -505,7 +506,7 @@ mod tests {
                 {"href": "http://gw/proj/servers/srv-9", "rel": "bookmark"},
             ]},
             "status": "ACTIVE",
-            "updated": null,
+            "updated": "2009-04-01T12:00:00Z",
         }});
         assert_eq!(got, want);
     }
@@ -537,7 +538,7 @@ mod tests {
             ]
         );
         let meta: Vec<&str> = parsed["image"]["metadata"].as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(meta, ["architecture", "auto_disk_config", "description"]);
+        assert_eq!(meta, ["architecture", "auto_disk_config", "description", "os_distro"]);
     }
 
     #[test]
@@ -550,7 +551,7 @@ mod tests {
         c.item = Some(Item::Metadata);
         assert_eq!(
             show(&c, image),
-            json!({"metadata": {"architecture": "x86_64", "description": "a base image", "image_type": "snapshot", "zzz": 1}})
+            json!({"metadata": {"architecture": "x86_64", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3", "zzz": 1}})
         );
     }
 
@@ -866,7 +867,7 @@ mod tests {
         c.item = Some(Item::Metadata);
         assert_eq!(
             body(write(&c, set, Outcome::Image(foreign()))),
-            json!({"metadata": {"architecture": "32-bit", "description": "a base image"}})
+            json!({"metadata": {"architecture": "32-bit", "description": "a base image", "os_distro": "CentOS 5.3"}})
         );
     }
 
