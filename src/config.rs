@@ -36,6 +36,10 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
+    /// `--demo`: the demo client is accepted on any listen address, not
+    /// only on loopback. Never from a file.
+    #[serde(skip)]
+    pub demo_anywhere: bool,
     #[serde(default)]
     pub admin: AdminConfig,
     #[serde(default)]
@@ -407,6 +411,8 @@ pub struct CredentialsConfig {
     /// OpenStack: Keystone's URL; with it the token comes from Keystone
     /// (password or application credential) instead of `token`.
     pub auth_url: Option<String>,
+    /// Keystone: the user by id instead of by name (`user`).
+    pub user_id: Option<String>,
     pub user_domain_name: Option<String>,
     pub user_domain_id: Option<String>,
     pub project_name: Option<String>,
@@ -432,6 +438,11 @@ pub struct RouteConfig {
     pub scope: Option<String>,
     /// An upstream's name, or `memory`.
     pub backend: String,
+    /// During a migration, the backend (an upstream's name, or `memory`)
+    /// asked for the images `backend` does not have: a show or get-many
+    /// that `backend` answers not-found is read through it. Lists stay on
+    /// `backend` (docs/MIGRATION.md).
+    pub fallback: Option<String>,
 }
 
 /// What is wrong with a configuration, and where.
@@ -497,7 +508,6 @@ impl Config {
             if up.walk_limit == 0 || up.fanout == 0 {
                 return invalid(format!("{at}: walk_limit and fanout must be at least 1"));
             }
-            up.credentials().map_err(|e| ConfigError::Invalid(format!("{at}: credentials: {e}")))?;
         }
         self.validate_limits()?;
         if self.admin.listen == self.server.listen && self.server.listen.port() != 0 {
@@ -512,9 +522,9 @@ impl Config {
             crate::tls::EdgeTls::from_config(tls).map_err(|e| ConfigError::Invalid(format!("server.tls: {e}")))?;
         }
         let known = |name: &str| name == MEMORY || names.contains(name);
-        if self.clients.is_empty() && !self.server.listen.ip().is_loopback() {
+        if self.clients.is_empty() && !self.server.listen.ip().is_loopback() && !self.demo_anywhere {
             return invalid(format!(
-                "server.listen {}: the demo credentials serve only on a loopback address; declare [[client]] entries to listen elsewhere",
+                "server.listen {}: the demo credentials serve only on a loopback address; declare [[client]] entries to listen elsewhere (or run --demo to try it out)",
                 self.server.listen
             ));
         }
@@ -543,6 +553,15 @@ impl Config {
         for (i, route) in self.routes.iter().enumerate() {
             if !known(&route.backend) {
                 return invalid(format!("route[{i}].backend: no upstream named {:?}", route.backend));
+            }
+            match route.fallback.as_deref() {
+                Some(fallback) if !known(fallback) => {
+                    return invalid(format!("route[{i}].fallback: no upstream named {fallback:?}"));
+                }
+                Some(fallback) if fallback == route.backend => {
+                    return invalid(format!("route[{i}].fallback: must not be the route's backend"));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -716,14 +735,16 @@ impl UpstreamConfig {
         let password = secret(&c.password, &c.password_env, "password")?;
         let token = secret(&c.token, &c.token_env, "token")?;
         let api_secret = secret(&c.secret, &c.secret_env, "secret")?;
-        let need = |what: &str| format!("a {} upstream needs {what}", self.dialect);
+        let article = if self.dialect == Dialect::OpenStack { "an" } else { "a" };
+        let need = |what: &str| format!("{article} {} upstream needs {what}", self.dialect);
         match self.dialect {
             Dialect::Hostway | Dialect::Foreman => match (&c.user, password) {
                 (Some(user), Some(password)) => Ok(Credentials::Basic { user: user.clone(), password }),
-                (None, None) => Ok(Credentials::None),
                 _ => Err(need("both user and password")),
             },
-            Dialect::OpenStack => Ok(token.map_or(Credentials::None, Credentials::Token)),
+            Dialect::OpenStack => {
+                token.map(Credentials::Token).ok_or_else(|| need("a token, or auth_url and keystone credentials"))
+            }
             Dialect::GoGrid => match (&c.api_key, api_secret) {
                 (Some(api_key), Some(secret)) => Ok(Credentials::GoGrid { api_key: api_key.clone(), secret }),
                 _ => Err(need("api_key and secret")),
@@ -790,16 +811,25 @@ impl UpstreamConfig {
                 return Err("application_credential_id and application_credential_secret go together".into());
             }
             (None, None) => {
-                let password = resolve_secret("password", &c.password, &c.password_env, &None)?
-                    .ok_or("keystone password authentication needs user and password")?;
-                KeystoneAuth::Password {
-                    user: NameOrId::Name(c.user.clone().ok_or("keystone password authentication needs user")?),
-                    user_domain: named(&c.user_domain_id, &c.user_domain_name).or(Some(NameOrId::Id("default".into()))),
-                    password,
-                    project: named(&c.project_id, &c.project_name)
-                        .ok_or("keystone needs project_id or project_name")?,
-                    project_domain: named(&c.project_domain_id, &c.project_domain_name)
-                        .or(Some(NameOrId::Id("default".into()))),
+                let project =
+                    named(&c.project_id, &c.project_name).ok_or("keystone needs project_id or project_name")?;
+                let project_domain =
+                    named(&c.project_domain_id, &c.project_domain_name).or(Some(NameOrId::Id("default".into())));
+                let password = resolve_secret("password", &c.password, &c.password_env, &None)?;
+                let token = resolve_secret("token", &c.token, &c.token_env, &None)?;
+                match (password, token) {
+                    (Some(password), _) => KeystoneAuth::Password {
+                        user: named(&c.user_id, &c.user).ok_or("keystone password authentication needs user")?,
+                        user_domain: named(&c.user_domain_id, &c.user_domain_name)
+                            .or(Some(NameOrId::Id("default".into()))),
+                        password,
+                        project,
+                        project_domain,
+                    },
+                    (None, Some(token)) => KeystoneAuth::Token { token, project, project_domain },
+                    (None, None) => {
+                        return Err("keystone needs user and password, a token, or an application credential".into());
+                    }
                 }
             }
         };
@@ -815,7 +845,11 @@ impl UpstreamConfig {
     pub fn settings(&self) -> Result<UpstreamSettings, String> {
         let keystone = self.keystone()?;
         if self.url.is_empty() && keystone.is_none() {
-            return Err("url is needed unless keystone's catalog gives the endpoint".into());
+            return Err(match self.dialect {
+                Dialect::OpenStack => "url is needed unless auth_url is given (keystone's catalog then gives it)",
+                _ => "url is needed",
+            }
+            .into());
         }
         Ok(UpstreamSettings {
             dialect: self.dialect,
@@ -888,6 +922,24 @@ mod tests {
     }
 
     #[test]
+    fn a_fallback_must_name_another_known_backend() {
+        let route = "[[route]]\nedge = \"hostway\"\nbackend = \"memory\"\n";
+        let err = Config::parse(&format!("{route}fallback = \"old\"\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].fallback: no upstream named \"old\"");
+        let err = Config::parse(&format!("{route}fallback = \"memory\"\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].fallback: must not be the route's backend");
+    }
+
+    #[test]
+    fn basic_upstreams_without_credentials_are_refused() {
+        for dialect in ["hostway", "foreman"] {
+            let text = format!("[[upstream]]\nname = \"u\"\ndialect = \"{dialect}\"\nurl = \"http://127.0.0.1:9\"\n");
+            let err = Config::parse(&text).unwrap_err().to_string();
+            assert_eq!(err, format!("upstream[0] (\"u\"): a {dialect} upstream needs both user and password"));
+        }
+    }
+
+    #[test]
     fn credentials_must_fit_the_dialect() {
         let text = "[[upstream]]\nname = \"gg\"\ndialect = \"gogrid\"\nurl = \"http://127.0.0.1:9\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
@@ -914,11 +966,19 @@ mod tests {
 
     #[test]
     fn https_upstreams_are_accepted_and_other_schemes_refused() {
-        let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"https://nova:8774\"\n";
-        Config::parse(text).unwrap();
-        let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"ftp://nova:8774\"\n";
-        let err = Config::parse(text).unwrap_err().to_string();
+        let token = "[upstream.credentials]\ntoken = \"t\"\n";
+        let text =
+            format!("[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"https://nova:8774\"\n{token}");
+        Config::parse(&text).unwrap();
+        let text = format!("[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"ftp://nova:8774\"\n{token}");
+        let err = Config::parse(&text).unwrap_err().to_string();
         assert!(err.contains("only http:// and https:// upstreams"), "{err}");
+        let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"https://nova:8774\"\n";
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "upstream[0] (\"os\"): an openstack upstream needs a token, or auth_url and keystone credentials"
+        );
     }
 
     #[test]
@@ -926,7 +986,8 @@ mod tests {
         let text = "[server.tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
         assert!(err.starts_with("server.tls: /nonexistent/cert.pem"), "{err}");
-        let text = "[[upstream]]\nname = \"h\"\ndialect = \"hostway\"\nurl = \"https://h\"\nclient_cert = \"/x.pem\"\n";
+        let text = "[[upstream]]\nname = \"h\"\ndialect = \"hostway\"\nurl = \"https://h\"\nclient_cert = \"/x.pem\"\n\
+                    [upstream.credentials]\nuser = \"u\"\npassword = \"p\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
         assert!(err.contains("client_cert and client_key go together"), "{err}");
     }

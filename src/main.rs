@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use dragoman::admin::Admin;
+use dragoman::banner::Callers;
 use dragoman::cli::{Cli, Command, TokenKeysCommand};
 use dragoman::config::{Config, LogConfig, LogFormat};
 use dragoman::live::{self, Live};
@@ -38,6 +39,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         _ => {}
+    }
+    if let Some(Command::Translate(args)) = &cli.command {
+        return translate(args);
     }
     if let Some(Command::TokenKeys(TokenKeysCommand::Rotate { dir, max_active_keys })) = &cli.command {
         return match dragoman::identity::keys::rotate(dir, *max_active_keys) {
@@ -86,6 +90,28 @@ fn start_logging(log: &LogConfig) -> Result<(), String> {
     Ok(())
 }
 
+/// `dragoman translate`: stdin to stdout, offline.
+fn translate(args: &dragoman::cli::TranslateArgs) -> ExitCode {
+    use std::io::Read;
+    let mut input = Vec::new();
+    // as much as the gateway reads of an upstream reply, and no more
+    let limit = dragoman::config::UpstreamConfig::new("stdin", args.from, "").max_reply_bytes as u64;
+    if let Err(e) = std::io::stdin().take(limit).read_to_end(&mut input) {
+        eprintln!("dragoman translate: reading stdin: {e}");
+        return ExitCode::FAILURE;
+    }
+    match args.run(&input) {
+        Ok(out) => match std::io::stdout().write_all(&out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        },
+        Err(e) => {
+            eprintln!("dragoman translate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// One worker's runtime: each worker thread runs its own, nginx-style, so a
 /// request never waits on a wake-up from another thread.
 fn single_threaded_runtime() -> tokio::runtime::Runtime {
@@ -108,8 +134,22 @@ async fn run(cli: Cli, config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let routes = gateway.routes.describe();
-    let demo = gateway.identity.demo;
+    for (name, keystone) in gateway.routes.keystone_sessions() {
+        if let Err(e) = keystone.token().await {
+            eprintln!(
+                "dragoman: upstream {name:?}: {} gives no token: {e}; check its URL (OS_AUTH_URL or auth_url) and \
+                 credentials (OS_CLOUD, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, … or the [upstream.credentials] table)",
+                keystone.describe()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    let destinations = gateway.routes.describe(&config.clients);
+    let callers = match (gateway.identity.demo, config.demo_anywhere) {
+        (false, _) => Callers::Declared,
+        (true, false) => Callers::Demo,
+        (true, true) => Callers::DemoAnywhere,
+    };
     let server = match Server::bind(config.server.listen, gateway).await {
         Ok(server) => server,
         Err(e) => {
@@ -136,8 +176,8 @@ async fn run(cli: Cli, config: Config) -> ExitCode {
     let addr = server.local_addr().unwrap_or(config.server.listen);
     let admin_addr = admin.local_addr().unwrap_or(config.admin.listen);
     // a closed stdout must not stop the gateway
-    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &routes, demo));
-    let _ = writeln!(std::io::stdout(), "admin listening on http://{admin_addr} (/metrics, /livez, /readyz)");
+    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &destinations, callers));
+    let _ = writeln!(std::io::stdout(), "# admin listening on http://{admin_addr} (/metrics, /livez, /readyz)");
     tokio::spawn(admin.serve());
     let drain_delay = Duration::from_secs(config.server.shutdown_drain_delay_secs);
     tokio::spawn(reload_on_hangup(cli, config, live.clone()));

@@ -1,6 +1,7 @@
 //! The request pipeline, assembled in one place.
 
 mod admit;
+mod fallback;
 mod ids;
 mod rate;
 mod routes;
@@ -19,6 +20,7 @@ use http::Request;
 use tokio::sync::Semaphore;
 
 pub use admit::{Admitted, Face, Work};
+pub use fallback::FallbackServed;
 pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
 pub use translate::Gateway;

@@ -65,6 +65,8 @@ pub async fn tag<B: Send + 'static>(peer: IpAddr, next: Next<Request<B>>, req: R
             bytes_in = done.bytes_in,
             bytes_out = reply.body().size_hint().exact().unwrap_or(0),
             user_agent = user_agent.as_ref().and_then(|ua| ua.to_str().ok()).unwrap_or("-"),
+            // the route's fallback served it (a migration's read-through)
+            fallback = reply.extensions().get::<super::FallbackServed>().map(|f| f.0.as_str()),
             "request"
         );
     }
