@@ -6,6 +6,7 @@
 //! | `/metrics` | every metric, in the OpenMetrics text format (see [`crate::metrics`]) |
 //! | `/livez`   | 200 `live` while the process serves                                  |
 //! | `/readyz`  | 200 `ready`, or 503 and one line per failed check                    |
+//! | `/mirror`  | JSON: per mirrored route, its results, rates, most differing fields  |
 //!
 //! Ready means: a configuration is loaded, the gateway is not draining
 //! (SIGTERM), and every upstream can serve — a token can be had from an
@@ -15,6 +16,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::future::join_all;
 use http::{Method, Request, StatusCode, header};
@@ -24,11 +26,13 @@ use tokio::net::TcpListener;
 use crate::dialect::{Reply, reply, text_reply};
 use crate::live::Live;
 use crate::metrics::{CONTENT_TYPE, metrics};
+use crate::pipeline::{StoreStats, mirror};
 
 /// The paths the admin listener answers.
 pub const METRICS: &str = "/metrics";
 pub const LIVEZ: &str = "/livez";
 pub const READYZ: &str = "/readyz";
+pub const MIRROR: &str = "/mirror";
 
 /// A bound admin listener.
 pub struct Admin {
@@ -75,14 +79,40 @@ async fn answer(live: &Live, method: &Method, path: &str) -> Reply {
         return refused;
     }
     match path {
-        METRICS => reply(StatusCode::OK, CONTENT_TYPE, metrics().encode()),
+        METRICS => {
+            quota_store_gauges(live);
+            reply(StatusCode::OK, CONTENT_TYPE, metrics().encode())
+        }
+        MIRROR => json_reply(&mirror::report::report()),
         LIVEZ => text_reply(StatusCode::OK, "live\n"),
         READYZ => match not_ready(live).await {
             failures if failures.is_empty() => text_reply(StatusCode::OK, "ready\n"),
             failures => text_reply(StatusCode::SERVICE_UNAVAILABLE, failures.join("\n") + "\n"),
         },
-        _ => text_reply(StatusCode::NOT_FOUND, format!("not found; try {METRICS}, {LIVEZ} or {READYZ}\n")),
+        _ => text_reply(StatusCode::NOT_FOUND, format!("not found; try {METRICS}, {LIVEZ}, {READYZ} or {MIRROR}\n")),
     }
+}
+
+/// `value` as a JSON reply.
+fn json_reply(value: &impl serde::Serialize) -> Reply {
+    match serde_json::to_vec_pretty(value) {
+        Ok(body) => reply(StatusCode::OK, "application/json", body),
+        Err(e) => text_reply(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+    }
+}
+
+/// Sets the shared quota store's gauges from its counters as they stand.
+fn quota_store_gauges(live: &Live) {
+    let gateway = live.gateway();
+    let store = gateway.rate.store();
+    let m = metrics();
+    m.quota_store_connected.set(i64::from(store.is_some_and(|s| s.connected())));
+    let stats = store.map(|s| s.stats());
+    let count = |read: fn(&StoreStats) -> &AtomicU64| {
+        stats.map_or(0, |s| i64::try_from(read(s).load(Ordering::Relaxed)).unwrap_or(i64::MAX))
+    };
+    m.quota_store_local_charges.set(count(|s| &s.local_charges));
+    m.quota_store_outages.set(count(|s| &s.outages));
 }
 
 /// Every readiness check that fails, one line each; while draining, that alone.

@@ -44,6 +44,8 @@ pub struct Config {
     pub admin: AdminConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub mirror: MirrorConfig,
 }
 
 /// The admin listener: `/metrics`, `/livez`, `/readyz`, apart from the edge,
@@ -443,6 +445,33 @@ pub struct RouteConfig {
     /// that `backend` answers not-found is read through it. Lists stay on
     /// `backend` (docs/MIGRATION.md).
     pub fallback: Option<String>,
+    /// During a migration, the backend (an upstream's name, or `memory`)
+    /// every read of this route is also sent to, in the background, and its
+    /// outcome compared with `backend`'s; the client gets `backend`'s
+    /// answer alone ([`MirrorConfig`] bounds the work, docs/MIGRATION.md).
+    pub mirror: Option<String>,
+}
+
+/// How much background work the routes' mirrors may take.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MirrorConfig {
+    /// Mirrored reads sent at once, over all routes.
+    pub concurrency: usize,
+    /// Mirrored reads waiting for a turn; past it a read is not mirrored
+    /// (counted as `dropped`).
+    pub queue: usize,
+    /// Longest wait for the mirror's answer (milliseconds); past it the read
+    /// counts as an `error`.
+    pub timeout_ms: u64,
+    /// One log line per this many differences of a route (the first always).
+    pub log_one_in: u64,
+}
+
+impl Default for MirrorConfig {
+    fn default() -> Self {
+        Self { concurrency: 8, queue: 64, timeout_ms: 5000, log_one_in: 10 }
+    }
 }
 
 /// What is wrong with a configuration, and where.
@@ -560,6 +589,15 @@ impl Config {
                 }
                 Some(fallback) if fallback == route.backend => {
                     return invalid(format!("route[{i}].fallback: must not be the route's backend"));
+                }
+                _ => {}
+            }
+            match route.mirror.as_deref() {
+                Some(mirror) if !known(mirror) => {
+                    return invalid(format!("route[{i}].mirror: no upstream named {mirror:?}"));
+                }
+                Some(mirror) if mirror == route.backend => {
+                    return invalid(format!("route[{i}].mirror: must not be the route's backend"));
                 }
                 _ => {}
             }
@@ -928,6 +966,10 @@ mod tests {
         assert_eq!(err, "route[0].fallback: no upstream named \"old\"");
         let err = Config::parse(&format!("{route}fallback = \"memory\"\n")).unwrap_err().to_string();
         assert_eq!(err, "route[0].fallback: must not be the route's backend");
+        let err = Config::parse(&format!("{route}mirror = \"old\"\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].mirror: no upstream named \"old\"");
+        let err = Config::parse(&format!("{route}mirror = \"memory\"\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].mirror: must not be the route's backend");
     }
 
     #[test]

@@ -71,6 +71,30 @@ pub struct QuotaLabels {
     pub quota: &'static str,
 }
 
+/// A mirrored read's result.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MirrorLabels {
+    /// The route, as `<edge>:<scope or *>`.
+    pub route: Arc<str>,
+    /// `same`, `different`, `error` or `dropped`.
+    pub result: &'static str,
+}
+
+/// A canonical field a mirror's answer differed on.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MirrorFieldLabels {
+    pub route: Arc<str>,
+    /// A canonical field, `image` (on one side only) or `outcome`.
+    pub field: &'static str,
+}
+
+/// A route's reads its fallback served.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FallbackLabels {
+    pub route: Arc<str>,
+    pub fallback: Arc<str>,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabels {
     /// `success` or `failure`.
@@ -120,6 +144,12 @@ pub struct Metrics {
     pub config_reloads: Family<ResultLabels, Counter>,
     pub config_last_reload_success: Gauge,
     pub catalog_writes: Family<ResultLabels, Counter>,
+    pub mirror_requests: Family<MirrorLabels, Counter>,
+    pub mirror_field_differences: Family<MirrorFieldLabels, Counter>,
+    pub fallback_served: Family<FallbackLabels, Counter>,
+    pub quota_store_connected: Gauge,
+    pub quota_store_local_charges: Gauge,
+    pub quota_store_outages: Gauge,
 }
 
 impl Metrics {
@@ -142,6 +172,12 @@ impl Metrics {
             config_reloads: Family::default(),
             config_last_reload_success: Gauge::default(),
             catalog_writes: Family::default(),
+            mirror_requests: Family::default(),
+            mirror_field_differences: Family::default(),
+            fallback_served: Family::default(),
+            quota_store_connected: Gauge::default(),
+            quota_store_local_charges: Gauge::default(),
+            quota_store_outages: Gauge::default(),
         };
         let r = &mut registry;
         r.register(
@@ -183,6 +219,36 @@ impl Metrics {
             m.config_last_reload_success.clone(),
         );
         r.register("catalog_writes", "Writes to the embedded catalog, by result", m.catalog_writes.clone());
+        r.register(
+            "mirror_requests",
+            "Reads sent to a route's mirror, by route and result (same, different, error, dropped)",
+            m.mirror_requests.clone(),
+        );
+        r.register(
+            "mirror_field_differences",
+            "Fields a route's mirror answered differently, by route and canonical field",
+            m.mirror_field_differences.clone(),
+        );
+        r.register(
+            "fallback_served",
+            "Reads a route's fallback answered (wholly or in part), by route and fallback",
+            m.fallback_served.clone(),
+        );
+        r.register(
+            "quota_store_connected",
+            "1 while the shared quota store is connected, 0 when it is away or none is configured",
+            m.quota_store_connected.clone(),
+        );
+        r.register(
+            "quota_store_local_charges",
+            "Requests charged on the local quotas because the store was away or slow, since it was configured",
+            m.quota_store_local_charges.clone(),
+        );
+        r.register(
+            "quota_store_outages",
+            "Times the shared quota store was lost, since it was configured",
+            m.quota_store_outages.clone(),
+        );
         // the version and commit ride as labels on a gauge of 1
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION"), commit: COMMIT }).set(1);

@@ -43,6 +43,15 @@ impl Backend {
         }
     }
 
+    /// The dialect of an upstream; `None` for the embedded catalog, which
+    /// keeps every canonical field.
+    pub fn dialect(&self) -> Option<crate::dialect::Dialect> {
+        match self {
+            Backend::Memory(_) => None,
+            Backend::Upstream(upstream) => Some(upstream.dialect()),
+        }
+    }
+
     /// A short description for logs and the start-up banner.
     pub fn describe(&self) -> String {
         match self {

@@ -79,6 +79,11 @@ impl Upstream {
         self.client.name()
     }
 
+    /// The dialect the upstream speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.settings.dialect
+    }
+
     /// Whether the upstream can serve: with a Keystone session, a token can
     /// be had; and it answered within the last seconds (no call unanswered
     /// since), or answers a probe

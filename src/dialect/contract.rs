@@ -231,6 +231,17 @@ pub fn of(dialect: Dialect) -> &'static Contract {
     }
 }
 
+/// The canonical image fields an upstream of `dialect` never fills: where
+/// two backends are compared, a field either one cannot carry is not.
+pub fn uncarried(dialect: Dialect) -> &'static [&'static str] {
+    match dialect {
+        Dialect::Hostway => super::hostway::contract::UNCARRIED,
+        Dialect::OpenStack => super::openstack::contract::UNCARRIED,
+        Dialect::GoGrid => super::gogrid::contract::UNCARRIED,
+        Dialect::Foreman => super::foreman::contract::UNCARRIED,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@
 //! answer with totals and markers that neither side can continue
 //! (docs/MIGRATION.md).
 
+use std::sync::Arc;
+
 use crate::backend::Backend;
 use crate::dialect::Outcome;
 use crate::model::{ErrorKind, GatewayError, GetMany, Image, ImageOp, LookupKey};
@@ -18,6 +20,8 @@ pub struct FallbackServed(pub String);
 pub struct Fallback<'a> {
     pub name: &'a str,
     pub backend: &'a Backend,
+    /// The route, as metrics name it.
+    pub route: &'a Arc<str>,
 }
 
 /// True when the fallback may have something to add to `primary`'s

@@ -3,6 +3,7 @@
 mod admit;
 mod fallback;
 mod ids;
+pub mod mirror;
 mod rate;
 mod routes;
 mod shed;
@@ -52,6 +53,7 @@ impl Gateway {
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
             connections: ConnectionLimits::from_config(&config.server),
             ids: Arc::default(),
+            mirrors: mirror::MirrorPool::new(&config.mirror),
         })
     }
 

@@ -10,6 +10,7 @@ use crate::dialect::Dialect;
 use crate::model::GatewayError;
 
 use super::fallback::Fallback;
+use super::mirror::Mirror;
 
 pub struct RouteTable {
     routes: Vec<Route>,
@@ -23,6 +24,10 @@ struct Route {
     backend: Backend,
     /// The backend's name and backend a not-found read is read through.
     fallback: Option<(String, Backend)>,
+    /// Where the route's reads are also sent, to compare.
+    mirror: Option<Mirror>,
+    /// The route in metrics: `<edge>:<scope or *>`.
+    label: Arc<str>,
 }
 
 impl RouteTable {
@@ -65,7 +70,19 @@ impl RouteTable {
                     Some(name) => Some((name.clone(), pick(name)?)),
                     None => None,
                 };
-                Ok(Route { edge: r.edge, scope: r.scope.clone(), backend: pick(&r.backend)?, fallback })
+                let label: Arc<str> = format!("{}:{}", r.edge, r.scope.as_deref().unwrap_or("*")).into();
+                let mirror = match &r.mirror {
+                    Some(name) => Some(Mirror { route: label.clone(), backend: pick(name)? }),
+                    None => None,
+                };
+                Ok(Route {
+                    edge: r.edge,
+                    scope: r.scope.clone(),
+                    backend: pick(&r.backend)?,
+                    fallback,
+                    mirror,
+                    label,
+                })
             })
             .collect::<Result<_, GatewayError>>()?;
         let default = pick(&config.server.default_backend)?;
@@ -81,8 +98,14 @@ impl RouteTable {
 
     /// The fallback of the route that takes a request at `edge` naming `scope`, if it has one.
     pub fn fallback(&self, edge: Dialect, scope: Option<&str>) -> Option<Fallback<'_>> {
-        let (name, backend) = self.route(edge, scope)?.fallback.as_ref()?;
-        Some(Fallback { name, backend })
+        let route = self.route(edge, scope)?;
+        let (name, backend) = route.fallback.as_ref()?;
+        Some(Fallback { name, backend, route: &route.label })
+    }
+
+    /// The mirror of the route that takes a request at `edge` naming `scope`, if it has one.
+    pub fn mirror(&self, edge: Dialect, scope: Option<&str>) -> Option<&Mirror> {
+        self.route(edge, scope)?.mirror.as_ref()
     }
 
     fn route(&self, edge: Dialect, scope: Option<&str>) -> Option<&Route> {
@@ -114,7 +137,14 @@ impl RouteTable {
             .map(|r| {
                 let scope = r.scope.as_deref().unwrap_or("*");
                 let fallback = r.fallback.as_ref().map(|(_, b)| format!(", not found there: {}", b.describe()));
-                format!("route: {} {scope} -> {}{}{note}", r.edge, r.backend.describe(), fallback.unwrap_or_default())
+                let mirror = r.mirror.as_ref().map(|m| format!(", reads mirrored to: {}", m.backend.describe()));
+                format!(
+                    "route: {} {scope} -> {}{}{}{note}",
+                    r.edge,
+                    r.backend.describe(),
+                    fallback.unwrap_or_default(),
+                    mirror.unwrap_or_default()
+                )
             })
             .collect();
         lines.push(format!("route: everything else -> {}{note}", self.default.describe()));

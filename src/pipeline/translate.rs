@@ -10,10 +10,12 @@ use tokio::sync::Semaphore;
 use super::admit::{Admitted, Face, Work};
 use super::fallback::{FallbackServed, read_through, wanted};
 use super::ids::IdResolver;
+use super::mirror::{MirrorPool, Mirrored, Sides};
 use super::rate::RateLimits;
 use super::routes::RouteTable;
 use crate::dialect::{EdgeCodec, EdgeCtx, Reply, ids::integer_ids};
 use crate::identity::{Caller, Identity, keystone};
+use crate::metrics::{FallbackLabels, metrics};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 use crate::request_id::RequestId;
 use crate::server::ConnectionLimits;
@@ -33,6 +35,8 @@ pub struct Gateway {
     pub connections: ConnectionLimits,
     /// The upstream ids behind the integer ids the GoGrid and Foreman edges show.
     pub ids: Arc<IdResolver>,
+    /// The room for the routes' mirrored reads.
+    pub mirrors: MirrorPool,
 }
 
 impl Gateway {
@@ -52,12 +56,13 @@ impl Gateway {
     async fn answer(&self, ctx: &EdgeCtx, op: &ImageOp, caller: &Caller) -> Reply {
         let edge: &dyn EdgeCodec = ctx.dialect.edge();
         let tenant = &caller.client.tenant;
-        // a client's own backend has no route, so no fallback
-        let (backend, fallback) = match tenant.backend.as_deref() {
-            Some(name) => (self.routes.named(name), None),
+        // a client's own backend has no route, so no fallback and no mirror
+        let (backend, fallback, mirror) = match tenant.backend.as_deref() {
+            Some(name) => (self.routes.named(name), None, None),
             None => {
                 let scope = ctx.scope.as_deref();
-                (Some(self.routes.backend(ctx.dialect, scope)), self.routes.fallback(ctx.dialect, scope))
+                let mirror = self.routes.mirror(ctx.dialect, scope).filter(|_| !matches!(op, ImageOp::Write(_)));
+                (Some(self.routes.backend(ctx.dialect, scope)), self.routes.fallback(ctx.dialect, scope), mirror)
             }
         };
         let Some(backend) = backend else {
@@ -71,6 +76,12 @@ impl Gateway {
         let execution = Box::pin(async {
             let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
             let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
+            if let Some(mirror) = mirror {
+                // the primary's own answer, before any fallback: the sides compared
+                let sides = Sides { primary: backend.dialect(), mirror: mirror.backend.dialect() };
+                let read = Mirrored::new(resolved.as_ref().unwrap_or(op), scope, &outcome, sides);
+                self.mirrors.send(mirror, read);
+            }
             match &fallback {
                 Some(fallback) if wanted(&outcome, op) => {
                     // the fallback's own upstream ids behind the integers the edge shows
@@ -101,6 +112,8 @@ impl Gateway {
             Err(e) => self.error(ctx, e),
         };
         if let Some(fallback) = fallback.filter(|_| fell_back) {
+            let labels = FallbackLabels { route: fallback.route.clone(), fallback: fallback.name.into() };
+            metrics().fallback_served.get_or_create(&labels).inc();
             reply.extensions_mut().insert(FallbackServed(fallback.name.to_owned()));
         }
         reply

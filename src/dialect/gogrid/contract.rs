@@ -45,6 +45,10 @@ const FAILURE_SUMMARY: &[Field] = &[
     Field::new("returned", Always, Integer),
 ];
 
+/// The canonical image fields (`model::COMPARED`) an upstream of this
+/// dialect never fills: GoGrid's image has no minimums, size nor free-form metadata.
+pub const UNCARRIED: &[&str] = &["min_disk_gb", "min_ram_mb", "size_bytes", "metadata"];
+
 pub const CONTRACT: Contract = Contract {
     dialect: GoGrid,
     image: Representation {

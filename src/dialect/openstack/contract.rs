@@ -20,6 +20,10 @@ const LINK: &[Field] = &[
 
 const SERVER: &[Field] = &[Field::new("id", Always, Text), Field::new("links", Always, List(&Object(LINK)))];
 
+/// The canonical image fields (`model::COMPARED`) an upstream of this
+/// dialect never fills: Nova's image has no zones nor visibility.
+pub const UNCARRIED: &[&str] = &["zones", "public"];
+
 pub const CONTRACT: Contract = Contract {
     dialect: OpenStack,
     image: Representation {
