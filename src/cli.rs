@@ -21,7 +21,7 @@ pub struct Cli {
     /// Address to listen on (overrides the file's server.listen).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Address of the admin listener: /metrics, /livez, /readyz (overrides the file's admin.listen).
+    /// Address of the admin listener: /metrics, /livez, /readyz, /mirror (overrides the file's admin.listen).
     #[arg(long, value_name = "ADDR", env = "DRAGOMAN_ADMIN_LISTEN")]
     pub admin_listen: Option<SocketAddr>,
     /// How log lines are written (overrides the file's log.format).

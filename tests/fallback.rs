@@ -11,18 +11,21 @@ use crate::common::{get, send};
 use dragoman::dialect::Dialect;
 
 /// The image only the old side keeps.
-const ONLY_OLD: &str = "980190962";
+pub const ONLY_OLD: &str = "980190962";
+
+/// The image the new side renamed to `centos-2-moved`.
+pub const RENAMED: &str = "298486374";
 
 /// Two gateways on the sample catalog; from the first (the new side) one
 /// image is deleted and another renamed.
-async fn old_and_new() -> (Binary, Binary) {
+pub async fn old_and_new() -> (Binary, Binary) {
     let old = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
     let new = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
     let deleted = send(Method::DELETE, &new.url(&show_path(Dialect::Foreman, ONLY_OLD)), &[], "").await;
     assert_eq!(deleted.status, 200, "{}", deleted.text());
     let renamed = send(
         Method::PUT,
-        &new.url(&show_path(Dialect::Foreman, "298486374")),
+        &new.url(&show_path(Dialect::Foreman, RENAMED)),
         &[("content-type", "application/json")],
         r#"{"image": {"name": "centos-2-moved"}}"#,
     )
@@ -31,15 +34,17 @@ async fn old_and_new() -> (Binary, Binary) {
     (old, new)
 }
 
+/// A Hostway upstream named `name` at `base`, as the demo client.
+pub fn hostway_upstream(name: &str, base: &str) -> String {
+    format!(
+        "[[upstream]]\nname = \"{name}\"\ndialect = \"hostway\"\nurl = \"{base}\"\nscope = \"demo\"\n\
+         [upstream.credentials]\nuser = \"demo\"\npassword = \"demo\"\n"
+    )
+}
+
 /// A gateway whose Hostway and GoGrid edges go to `new`, read through `old`.
 fn bridge(old: &Binary, new: &Binary) -> Binary {
-    let upstream = |name: &str, at: &Binary| {
-        format!(
-            "[[upstream]]\nname = \"{name}\"\ndialect = \"hostway\"\nurl = \"{}\"\nscope = \"demo\"\n\
-             [upstream.credentials]\nuser = \"demo\"\npassword = \"demo\"\n",
-            at.base
-        )
-    };
+    let upstream = |name: &str, at: &Binary| hostway_upstream(name, &at.base);
     let config = format!(
         "{}{}[[route]]\nedge = \"hostway\"\nbackend = \"new\"\nfallback = \"old\"\n\
          [[route]]\nedge = \"gogrid\"\nbackend = \"new\"\nfallback = \"old\"\n",
@@ -66,7 +71,7 @@ async fn the_fallback_serves_what_only_the_old_side_has_and_the_log_says_so() {
     assert_eq!(got.status, 200, "{}", got.text());
     assert_eq!(shown(Dialect::Hostway, &json(&got)), (ONLY_OLD.to_owned(), "centos-1".to_owned()));
     // both have it: the new side answers, renamed
-    let got = get(&gw.url(&show_path(Dialect::Hostway, "298486374"))).await;
+    let got = get(&gw.url(&show_path(Dialect::Hostway, RENAMED))).await;
     assert_eq!(shown(Dialect::Hostway, &json(&got)).1, "centos-2-moved");
     // neither has it: the primary's not-found
     let got = get(&gw.url(&show_path(Dialect::Hostway, "424242"))).await;

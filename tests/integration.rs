@@ -22,6 +22,7 @@ mod identity;
 mod ids;
 mod keystone_session;
 mod matrix;
+mod mirror;
 mod operations;
 mod rate_limits;
 mod replicas;

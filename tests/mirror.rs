@@ -1,0 +1,173 @@
+//! Mirror and compare during a migration: a gateway serving the Hostway edge
+//! from the old side mirrors its reads to the new side, whose catalog lost
+//! one image and renamed another; a hung or failing mirror changes nothing
+//! the client sees.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use http::Method;
+use serde_json::Value;
+
+use crate::common::binary::Binary;
+use crate::common::dialects::{list_path, listed, show_path, shown};
+use crate::common::{get, send};
+use crate::fallback::{ONLY_OLD, RENAMED, hostway_upstream, old_and_new};
+use dragoman::dialect::Dialect;
+
+const ROUTE: &str = "hostway:*";
+
+/// A gateway whose Hostway and Foreman edges are served by `backend` and
+/// mirrored to `mirror`, both Hostway upstreams at the given URLs, with
+/// `[mirror]` settings.
+fn mirrored(backend: &str, mirror: &str, settings: &str) -> Binary {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let route = |edge: &str| format!("[[route]]\nedge = \"{edge}\"\nbackend = \"primary\"\nmirror = \"mirror\"\n");
+    let config = format!(
+        "{}{}{}{}[mirror]\n{settings}",
+        hostway_upstream("primary", backend),
+        hostway_upstream("mirror", mirror),
+        route("hostway"),
+        route("foreman"),
+    );
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("dragoman-mirror-{}-{n}.toml", std::process::id()));
+    std::fs::write(&path, config).unwrap();
+    let args = ["--config", path.to_str().unwrap(), "--listen", "127.0.0.1:0"];
+    let gw = Binary::start(&args, &[("RUST_LOG", "dragoman=info")], true);
+    let _ = std::fs::remove_file(&path);
+    gw
+}
+
+/// `/mirror`'s report of the route, once it has counted `total` reads
+/// (waits at most ten seconds for the background work).
+async fn report_after(gw: &Binary, total: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = get(&gw.admin_url("/mirror")).await;
+        assert_eq!(got.status, 200, "{}", got.text());
+        let report = got.json();
+        let route = report["routes"].as_array().unwrap().iter().find(|r| r["route"] == ROUTE).cloned();
+        if let Some(route) = route {
+            let counted: u64 = ["same", "different", "error", "dropped"].iter().map(|k| route[k].as_u64().unwrap()).sum();
+            if counted >= total || Instant::now() > deadline {
+                return route;
+            }
+        } else if Instant::now() > deadline {
+            panic!("no report of {ROUTE}: {report}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The metric lines of `family` for the route, without the `# ` lines.
+async fn metric_lines(gw: &Binary, family: &str) -> Vec<String> {
+    let text = get(&gw.admin_url("/metrics")).await.text();
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with(family) && l.contains(&format!("route=\"{ROUTE}\"")))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn the_mirror_counts_exactly_the_renamed_and_the_missing_image() {
+    let (old, new) = old_and_new().await;
+    let gw = mirrored(&old.base, &new.base, "");
+    // what the client sees: the old side, whatever the new side says
+    let got = get(&gw.url(&show_path(Dialect::Hostway, ONLY_OLD))).await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    let got = get(&gw.url(&show_path(Dialect::Hostway, RENAMED))).await;
+    assert_eq!(shown(Dialect::Hostway, &got.json()).1, "centos-2");
+    let got = get(&gw.url(&show_path(Dialect::Hostway, "250"))).await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    let got = get(&gw.url(&show_path(Dialect::Hostway, "424242"))).await;
+    assert_eq!(got.status, 404, "{}", got.text());
+    let got = get(&gw.url(&list_path(Dialect::Hostway))).await;
+    assert_eq!(listed(Dialect::Hostway, &got.json()).len(), 5);
+    // a write is never mirrored (and a Hostway upstream refuses this one)
+    let got = send(Method::DELETE, &gw.url(&show_path(Dialect::Foreman, "424242")), &[], "").await;
+    assert_eq!(got.status, 501, "{}", got.text());
+
+    let route = report_after(&gw, 5).await;
+    // the show of 250 and the not-found of both; the missing, the renamed, the list
+    assert_eq!((route["same"].as_u64(), route["different"].as_u64()), (Some(2), Some(3)), "{route}");
+    assert_eq!((route["error"].as_u64(), route["dropped"].as_u64()), (Some(0), Some(0)), "{route}");
+    assert_eq!(route["mirror"], "mirror");
+    let report = get(&gw.admin_url("/mirror")).await.json();
+    assert_eq!(report["routes"].as_array().unwrap().len(), 1, "the write on the foreman edge is not mirrored: {report}");
+    let fields: Vec<(&str, u64)> = route["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["count"].as_u64().unwrap()))
+        .collect();
+    // the show and the list each see both differences, and no other field differs
+    assert_eq!(fields, [("image", 2), ("name", 2)], "{route}");
+    let name = &route["fields"][1]["examples"][0];
+    assert_eq!(name["image"], RENAMED, "{route}");
+    assert_eq!((name["primary"].as_str(), name["mirror"].as_str()), (Some("\"centos-2\""), Some("\"centos-2-moved\"")));
+    assert!(!name["request_id"].as_str().unwrap().is_empty(), "{route}");
+    let missing = &route["fields"][0]["examples"][0];
+    assert_eq!((missing["image"].as_str(), missing["mirror"].as_str()), (Some(ONLY_OLD), Some("absent")), "{route}");
+
+    assert_eq!(
+        metric_lines(&gw, "dragoman_mirror_requests_total").await,
+        [
+            format!("dragoman_mirror_requests_total{{route=\"{ROUTE}\",result=\"different\"}} 3"),
+            format!("dragoman_mirror_requests_total{{route=\"{ROUTE}\",result=\"same\"}} 2"),
+        ]
+    );
+    assert_eq!(
+        metric_lines(&gw, "dragoman_mirror_field_differences_total").await,
+        [
+            format!("dragoman_mirror_field_differences_total{{route=\"{ROUTE}\",field=\"image\"}} 2"),
+            format!("dragoman_mirror_field_differences_total{{route=\"{ROUTE}\",field=\"name\"}} 2"),
+        ]
+    );
+    let logs = gw.logs();
+    let differs: Vec<&str> = logs.lines().filter(|l| l.contains("mirror differs")).collect();
+    // one in ten logged, the first always
+    assert_eq!(differs.len(), 1, "{logs}");
+    assert!(differs[0].contains("request_id") && differs[0].contains(ONLY_OLD), "{differs:?}");
+}
+
+/// What a gateway with no mirror answers to each read, by status and image shown.
+async fn answers(gw: &Binary, ids: &[&str]) -> Vec<(u16, Option<(String, String)>)> {
+    let mut out = Vec::new();
+    for id in ids {
+        let got = get(&gw.url(&show_path(Dialect::Hostway, id))).await;
+        out.push((got.status.as_u16(), (got.status == 200).then(|| shown(Dialect::Hostway, &got.json()))));
+    }
+    out
+}
+
+const READS: [&str; 6] = ["250", ONLY_OLD, RENAMED, "424242", "250", ONLY_OLD];
+
+#[tokio::test]
+async fn a_hung_mirror_changes_nothing_the_client_sees_and_reads_past_its_room_are_dropped() {
+    // accepts and never answers
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let primary = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    // one running, one waiting, each held far longer than the test
+    let gw = mirrored(&primary.base, &format!("http://{}", hung.local_addr().unwrap()), "concurrency = 1\nqueue = 1\ntimeout_ms = 60000\n");
+    assert_eq!(answers(&gw, &READS).await, answers(&primary, &READS).await);
+    let route = report_after(&gw, 4).await;
+    assert_eq!(route["dropped"].as_u64(), Some(4), "{route}");
+    assert_eq!(route["same"].as_u64().unwrap() + route["different"].as_u64().unwrap(), 0, "{route}");
+    drop(hung);
+}
+
+#[tokio::test]
+async fn a_failing_mirror_changes_nothing_the_client_sees_and_counts_errors() {
+    let primary = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    // a closed port: every mirrored read fails to connect
+    let gw = mirrored(&primary.base, "http://127.0.0.1:9", "timeout_ms = 5000\n");
+    assert_eq!(answers(&gw, &READS).await, answers(&primary, &READS).await);
+    let route = report_after(&gw, READS.len() as u64).await;
+    assert_eq!(route["error"].as_u64(), Some(READS.len() as u64), "{route}");
+    assert!(route["last_error"].as_str().unwrap().starts_with("mirror: "), "{route}");
+    assert_eq!(route["fields"].as_array().map(Vec::len), Some(0), "{route}");
+}
