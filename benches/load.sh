@@ -14,6 +14,9 @@
 #                                    │
 #   wrk ──► nginx "balancer" ──► dragoman replica A ─┤  (shared token keys,
 #                           └──► dragoman replica B ─┘   quotas in one redis-server)
+#                                    │
+#   wrk ──► dragoman, mirror on ─────┘  (every read also sent to a second
+#                                        upstream on the same nginx, compared)
 #
 # For each scenario wrk drives one proxy for a fixed time; the CPU that proxy
 # consumed (utime+stime of its processes, from /proc) divided by the requests
@@ -52,6 +55,9 @@ BALANCER_PORT=${BALANCER_PORT:-18183}
 REPLICA_PORTS=("${REPLICA_A_PORT:-18184}" "${REPLICA_B_PORT:-18185}")
 REDIS_PORT=${REDIS_PORT:-18186}
 ADMIN_PORT=${ADMIN_PORT:-18187}     # dragoman's admin listener (/metrics)
+MIRROR=${MIRROR:-1}                 # 1: also measure a dragoman mirroring its reads; 0: skip
+MIRROR_PORT=${MIRROR_PORT:-18188}
+MIRROR_ADMIN_PORT=${MIRROR_ADMIN_PORT:-18189}
 # The targets. Showing one image may cost no more CPU than nginx copying it:
 # the nginx number measured in the same run is the bar (SHOW_REFERENCE_US is
 # what it was on the reference machine, printed for comparison). A list may
@@ -73,6 +79,7 @@ WRK_PID=""        # the wrk running now, if any
 RECORD=""         # what measure_once measured
 DRAGOMAN_PID=""
 REPLICA_PIDS=""   # both replicas and redis-server, comma-separated
+MIRRORED_PID=""   # the dragoman whose reads are mirrored
 
 # ---------------------------------------------------------------- plumbing
 
@@ -464,6 +471,39 @@ EOF
     wait_for "http://$HOST:$BALANCER_PORT/" "the balancer nginx" "$WORK/balancer-error.log"
 }
 
+# A dragoman like the first, whose Hostway edge mirrors every read to a
+# second upstream on the same nginx (docs/MIGRATION.md): the mirror-on row
+# against the mirror-off one (the plain Hostway edge row). Its CPU per
+# request counts the mirrored call and the comparison.
+start_mirrored() {
+    local credentials
+    port_free "$MIRROR_PORT" || die "port $MIRROR_PORT is in use (set MIRROR_PORT)"
+    case $UPSTREAM_DIALECT in
+        openstack) credentials='token = "x"' ;;
+        hostway) credentials=$'user = "x"\npassword = "x"' ;;
+    esac
+    cat >"$WORK/mirrored.toml" <<EOF
+[[upstream]]
+name = "mirror"
+dialect = "$UPSTREAM_DIALECT"
+url = "http://$HOST:$UPSTREAM_PORT"
+scope = "demo"
+
+[upstream.credentials]
+$credentials
+
+[[route]]
+edge = "hostway"
+backend = "$UPSTREAM_DIALECT"
+mirror = "mirror"
+EOF
+    start env "${DRAGOMAN_ENV[@]}" RUST_LOG=dragoman=warn "$DRAGOMAN_BIN" --config "$WORK/mirrored.toml" \
+        --workers "$DRAGOMAN_WORKERS" --listen "$HOST:$MIRROR_PORT" --admin-listen "$HOST:$MIRROR_ADMIN_PORT" \
+        --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" >"$WORK/mirrored.out" 2>"$WORK/mirrored.log"
+    MIRRORED_PID=${STARTED_PIDS[-1]}
+    wait_for "http://$HOST:$MIRROR_PORT/" "the mirroring dragoman" "$WORK/mirrored.log"
+}
+
 # ---------------------------------------------------------------- scenarios
 
 # scenario|proxy|port|path. Every row shows or lists the same upstream
@@ -472,6 +512,11 @@ scenarios() {
     cat <<EOF
 show|nginx|$NGINX_PORT|$UP_SHOW_PATH
 show|dragoman hostway edge|$DRAGOMAN_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID
+EOF
+    if [[ $MIRROR == 1 ]]; then
+        echo "show|dragoman hostway edge, mirror on|$MIRROR_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID"
+    fi
+    cat <<EOF
 show|dragoman openstack edge|$DRAGOMAN_PORT|/v2/demo/images/$IMAGE_ID
 show|dragoman foreman edge|$DRAGOMAN_PORT|/api/compute_resources/1/images/$IMAGE_ID
 list|nginx|$NGINX_PORT|$UP_LIST_PATH
@@ -503,6 +548,7 @@ load_scenarios() {
         pid=$DRAGOMAN_PID
         if [[ $proxy == nginx ]]; then pid=$NGINX_PID; fi
         if [[ $proxy == "2 replicas"* ]]; then pid=$REPLICA_PIDS; fi
+        if [[ $proxy == *"mirror on" ]]; then pid=$MIRRORED_PID; fi
         read -r status bytes images < <(probe "$url")
         if [[ $status != 200 ]]; then
             say "$scenario via $proxy: HTTP $status on $path, not measured"
@@ -651,6 +697,10 @@ EOF
     DRAGOMAN_PID=${STARTED_PIDS[-1]}
     wait_for "http://$HOST:$DRAGOMAN_PORT/" "dragoman" "$WORK/dragoman.log"
     AUTH_HEADERS+=(-H "X-Auth-Token: $(demo_token)")
+    if [[ $MIRROR == 1 ]]; then
+        say "dragoman mirroring its hostway edge's reads on $HOST:$MIRROR_PORT"
+        start_mirrored
+    fi
     if [[ $REPLICAS == 1 ]]; then
         say "two replicas sharing one redis-server on $HOST:$REDIS_PORT, behind nginx on $HOST:$BALANCER_PORT"
         start_replicas
@@ -663,6 +713,9 @@ EOF
     load_scenarios
     run_scenarios
     report
+    if [[ $MIRROR == 1 ]]; then
+        echo "mirror: $(curl -s "http://$HOST:$MIRROR_ADMIN_PORT/metrics" | grep '^dragoman_mirror_requests_total' | tr '\n' ' ')"
+    fi
     if ((busy > 10)); then echo "note: the machine was ${busy}% busy with other work before the run"; fi
 }
 
