@@ -7,6 +7,7 @@
 //! | `/livez`   | 200 `live` while the process serves                                  |
 //! | `/readyz`  | 200 `ready`, or 503 and one line per failed check                    |
 //! | `/mirror`  | JSON: per mirrored route, its results, rates, most differing fields  |
+//! | `/`        | the status page (HTML), which polls `/status.json`                   |
 //!
 //! Ready means: a configuration is loaded, the gateway is not draining
 //! (SIGTERM), and every upstream can serve — a token can be had from an
@@ -33,6 +34,10 @@ pub const METRICS: &str = "/metrics";
 pub const LIVEZ: &str = "/livez";
 pub const READYZ: &str = "/readyz";
 pub const MIRROR: &str = "/mirror";
+pub const STATUS_PAGE: &str = "/";
+pub const STATUS_JSON: &str = "/status.json";
+
+mod status;
 
 /// A bound admin listener.
 pub struct Admin {
@@ -84,12 +89,21 @@ async fn answer(live: &Live, method: &Method, path: &str) -> Reply {
             reply(StatusCode::OK, CONTENT_TYPE, metrics().encode())
         }
         MIRROR => json_reply(&mirror::report::report()),
+        STATUS_PAGE => {
+            let mut page = reply(StatusCode::OK, "text/html; charset=utf-8", status::page(live));
+            page.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            page
+        }
+        STATUS_JSON => {
+            quota_store_gauges(live);
+            json_reply(&status::status(live).await)
+        }
         LIVEZ => text_reply(StatusCode::OK, "live\n"),
         READYZ => match not_ready(live).await {
             failures if failures.is_empty() => text_reply(StatusCode::OK, "ready\n"),
             failures => text_reply(StatusCode::SERVICE_UNAVAILABLE, failures.join("\n") + "\n"),
         },
-        _ => text_reply(StatusCode::NOT_FOUND, format!("not found; try {METRICS}, {LIVEZ}, {READYZ} or {MIRROR}\n")),
+        _ => text_reply(StatusCode::NOT_FOUND, format!("not found; try {STATUS_PAGE}, {METRICS}, {LIVEZ}, {READYZ} or {MIRROR}\n")),
     }
 }
 
@@ -121,15 +135,18 @@ async fn not_ready(live: &Live) -> Vec<String> {
         // nothing else matters now: no upstream is probed
         return vec!["not ready: draining (shutting down)".to_owned()];
     }
-    let mut failures = Vec::new();
+    check_upstreams(live)
+        .await
+        .into_iter()
+        .filter_map(|(name, check)| check.err().map(|why| format!("not ready: upstream {name}: {why}")))
+        .collect()
+}
+
+/// Every upstream's readiness, by name, in name order.
+async fn check_upstreams(live: &Live) -> Vec<(String, Result<(), String>)> {
     let gateway = live.gateway();
     let mut upstreams: Vec<_> = gateway.routes.upstreams().collect();
     upstreams.sort_by(|a, b| a.name().cmp(b.name()));
     let checks = join_all(upstreams.iter().map(|up| up.ready())).await;
-    for (up, check) in upstreams.iter().zip(checks) {
-        if let Err(why) = check {
-            failures.push(format!("not ready: upstream {}: {why}", up.name()));
-        }
-    }
-    failures
+    upstreams.iter().map(|up| up.name().to_string()).zip(checks).collect()
 }

@@ -5,8 +5,9 @@
 //! only then swaps it in, so requests in flight finish on the old one and
 //! new ones get the new one, connections untouched.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
@@ -53,7 +54,11 @@ impl Live {
     /// but only take effect on a restart; on failure nothing changed.
     pub fn reload(&self, current: &Config, next: &Config) -> Result<Vec<&'static str>, String> {
         let result = self.swap(current, next);
-        count_reload(result.is_ok());
+        record_reload(match &result {
+            Ok(restart_only) if restart_only.is_empty() => Ok("reloaded".to_owned()),
+            Ok(restart_only) => Ok(format!("reloaded; only a restart changes {}", restart_only.join(", "))),
+            Err(e) => Err(e.clone()),
+        });
         result
     }
 
@@ -70,6 +75,47 @@ impl Live {
         self.gateway.store(Arc::new(gateway));
         Ok(restart_only_changes(current, next))
     }
+}
+
+/// Reloads kept in the history the status page shows.
+const HISTORY: usize = 20;
+
+/// One configuration reload, for the status page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReloadEvent {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub ok: bool,
+    /// What happened: `reloaded`, or why the running configuration stayed.
+    pub detail: String,
+}
+
+fn history() -> &'static Mutex<VecDeque<ReloadEvent>> {
+    static HISTORY_KEPT: std::sync::OnceLock<Mutex<VecDeque<ReloadEvent>>> = std::sync::OnceLock::new();
+    HISTORY_KEPT.get_or_init(Mutex::default)
+}
+
+/// The latest configuration reloads (SIGHUP), oldest first.
+pub fn reload_history() -> Vec<ReloadEvent> {
+    history().lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+}
+
+/// Counts a configuration reload and keeps it in the history: what it did,
+/// or why the running configuration stayed.
+pub fn record_reload(result: Result<String, String>) {
+    count_reload(result.is_ok());
+    let at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let (ok, detail) = match result {
+        Ok(detail) => (true, detail),
+        Err(detail) => (false, detail),
+    };
+    let mut kept = history().lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() == HISTORY {
+        kept.pop_front();
+    }
+    kept.push_back(ReloadEvent { at, ok, detail });
 }
 
 /// Counts a reload in `dragoman_config_reloads_total` and

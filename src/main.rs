@@ -213,7 +213,7 @@ async fn reload_on_hangup(cli: Cli, mut current: Config, live: Arc<Live>) {
             let next = match loaded.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
                 Ok(next) => next,
                 Err(e) => {
-                    live::count_reload(false);
+                    live::record_reload(Err(e.clone()));
                     tracing::warn!(error = %e, "configuration not reloaded: the running one keeps serving");
                     continue;
                 }
