@@ -482,9 +482,11 @@ start_mirrored() {
         openstack) credentials='token = "x"' ;;
         hostway) credentials=$'user = "x"\npassword = "x"' ;;
     esac
-    cat >"$WORK/mirrored.toml" <<EOF
+    local name
+    for name in primary mirror; do
+        cat <<EOF
 [[upstream]]
-name = "mirror"
+name = "$name"
 dialect = "$UPSTREAM_DIALECT"
 url = "http://$HOST:$UPSTREAM_PORT"
 scope = "demo"
@@ -492,14 +494,17 @@ scope = "demo"
 [upstream.credentials]
 $credentials
 
+EOF
+    done >"$WORK/mirrored.toml"
+    cat >>"$WORK/mirrored.toml" <<EOF
 [[route]]
 edge = "hostway"
-backend = "$UPSTREAM_DIALECT"
+backend = "primary"
 mirror = "mirror"
 EOF
-    start env "${DRAGOMAN_ENV[@]}" RUST_LOG=dragoman=warn "$DRAGOMAN_BIN" --config "$WORK/mirrored.toml" \
+    start env RUST_LOG=dragoman=warn "$DRAGOMAN_BIN" --config "$WORK/mirrored.toml" \
         --workers "$DRAGOMAN_WORKERS" --listen "$HOST:$MIRROR_PORT" --admin-listen "$HOST:$MIRROR_ADMIN_PORT" \
-        --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" >"$WORK/mirrored.out" 2>"$WORK/mirrored.log"
+        >"$WORK/mirrored.out" 2>"$WORK/mirrored.log"
     MIRRORED_PID=${STARTED_PIDS[-1]}
     wait_for "http://$HOST:$MIRROR_PORT/" "the mirroring dragoman" "$WORK/mirrored.log"
 }
