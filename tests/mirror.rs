@@ -17,22 +17,33 @@ use dragoman::dialect::Dialect;
 
 const ROUTE: &str = "hostway:*";
 
-/// A gateway whose Hostway and Foreman edges are served by `backend` and
-/// mirrored to `mirror`, both Hostway upstreams at the given URLs, with
-/// `[mirror]` settings.
-fn mirrored(backend: &str, mirror: &str, settings: &str) -> Binary {
-    static STARTED: AtomicUsize = AtomicUsize::new(0);
-    let route = |edge: &str| format!("[[route]]\nedge = \"{edge}\"\nbackend = \"primary\"\nmirror = \"mirror\"\n");
-    let config = format!(
+/// The configuration of a gateway whose Hostway and Foreman edges are
+/// served by `backend` and, with `mirror_on`, mirrored to `mirror`, both
+/// Hostway upstreams at the given URLs, with `[mirror]` settings.
+fn mirror_config(backend: &str, mirror: &str, settings: &str, mirror_on: bool) -> String {
+    let mirror_key = if mirror_on { "mirror = \"mirror\"\n" } else { "" };
+    let route = |edge: &str| format!("[[route]]\nedge = \"{edge}\"\nbackend = \"primary\"\n{mirror_key}");
+    format!(
         "{}{}{}{}[mirror]\n{settings}",
         hostway_upstream("primary", backend),
         hostway_upstream("mirror", mirror),
         route("hostway"),
         route("foreman"),
-    );
-    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    )
+}
+
+/// A file of its own for a gateway's configuration.
+fn config_file(config: &str) -> std::path::PathBuf {
+    static WRITTEN: AtomicUsize = AtomicUsize::new(0);
+    let n = WRITTEN.fetch_add(1, Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("dragoman-mirror-{}-{n}.toml", std::process::id()));
     std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// The gateway of [`mirror_config`], mirror on.
+fn mirrored(backend: &str, mirror: &str, settings: &str) -> Binary {
+    let path = config_file(&mirror_config(backend, mirror, settings, true));
     let args = ["--config", path.to_str().unwrap(), "--listen", "127.0.0.1:0"];
     let gw = Binary::start(&args, &[("RUST_LOG", "dragoman=info")], true);
     let _ = std::fs::remove_file(&path);
@@ -170,4 +181,28 @@ async fn a_failing_mirror_changes_nothing_the_client_sees_and_counts_errors() {
     assert_eq!(route["error"].as_u64(), Some(READS.len() as u64), "{route}");
     assert!(route["last_error"].as_str().unwrap().starts_with("mirror: "), "{route}");
     assert_eq!(route["fields"].as_array().map(Vec::len), Some(0), "{route}");
+}
+
+#[tokio::test]
+async fn a_mirror_is_turned_on_by_a_config_edit_and_sighup() {
+    let (old, new) = old_and_new().await;
+    let path = config_file(&mirror_config(&old.base, &new.base, "", false));
+    let args = ["--config", path.to_str().unwrap(), "--listen", "127.0.0.1:0"];
+    let gw = Binary::start(&args, &[], false);
+    let show = gw.url(&show_path(Dialect::Hostway, RENAMED));
+    assert_eq!(get(&show).await.status, 200);
+    std::fs::write(&path, mirror_config(&old.base, &new.base, "", true)).unwrap();
+    let hup = std::process::Command::new("kill").arg("-HUP").arg(gw.child.id().to_string()).status().unwrap();
+    assert!(hup.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !get(&gw.admin_url("/metrics")).await.text().contains("dragoman_config_reloads_total{result=\"success\"} 1") {
+        assert!(Instant::now() < deadline, "the reload was not counted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(get(&show).await.status, 200);
+    // only the read after the reload was mirrored
+    let route = report_after(&gw, 1).await;
+    assert_eq!((route["different"].as_u64(), route["same"].as_u64()), (Some(1), Some(0)), "{route}");
+    assert_eq!(route["fields"][0]["field"], "name", "{route}");
 }
