@@ -519,7 +519,7 @@ show|nginx|$NGINX_PORT|$UP_SHOW_PATH
 show|dragoman hostway edge|$DRAGOMAN_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID
 EOF
     if [[ $MIRROR == 1 ]]; then
-        echo "show|dragoman hostway edge, mirror on|$MIRROR_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID"
+        echo "show|dragoman hostway mirror|$MIRROR_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID"
     fi
     cat <<EOF
 show|dragoman openstack edge|$DRAGOMAN_PORT|/v2/demo/images/$IMAGE_ID
@@ -553,7 +553,7 @@ load_scenarios() {
         pid=$DRAGOMAN_PID
         if [[ $proxy == nginx ]]; then pid=$NGINX_PID; fi
         if [[ $proxy == "2 replicas"* ]]; then pid=$REPLICA_PIDS; fi
-        if [[ $proxy == *"mirror on" ]]; then pid=$MIRRORED_PID; fi
+        if [[ $proxy == *mirror ]]; then pid=$MIRRORED_PID; fi
         read -r status bytes images < <(probe "$url")
         if [[ $status != 200 ]]; then
             say "$scenario via $proxy: HTTP $status on $path, not measured"

@@ -103,7 +103,10 @@ async fn answer(live: &Live, method: &Method, path: &str) -> Reply {
             failures if failures.is_empty() => text_reply(StatusCode::OK, "ready\n"),
             failures => text_reply(StatusCode::SERVICE_UNAVAILABLE, failures.join("\n") + "\n"),
         },
-        _ => text_reply(StatusCode::NOT_FOUND, format!("not found; try {STATUS_PAGE}, {METRICS}, {LIVEZ}, {READYZ} or {MIRROR}\n")),
+        _ => text_reply(
+            StatusCode::NOT_FOUND,
+            format!("not found; try {STATUS_PAGE}, {METRICS}, {LIVEZ}, {READYZ} or {MIRROR}\n"),
+        ),
     }
 }
 

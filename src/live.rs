@@ -104,9 +104,7 @@ pub fn reload_history() -> Vec<ReloadEvent> {
 /// or why the running configuration stayed.
 pub fn record_reload(result: Result<String, String>) {
     count_reload(result.is_ok());
-    let at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let at = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let (ok, detail) = match result {
         Ok(detail) => (true, detail),
         Err(detail) => (false, detail),

@@ -177,7 +177,8 @@ async fn run(cli: Cli, config: Config) -> ExitCode {
     let admin_addr = admin.local_addr().unwrap_or(config.admin.listen);
     // a closed stdout must not stop the gateway
     let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &destinations, callers));
-    let _ = writeln!(std::io::stdout(), "# admin listening on http://{admin_addr} (/metrics, /livez, /readyz, /mirror)");
+    let _ =
+        writeln!(std::io::stdout(), "# admin listening on http://{admin_addr} (/metrics, /livez, /readyz, /mirror)");
     tokio::spawn(admin.serve());
     let drain_delay = Duration::from_secs(config.server.shutdown_drain_delay_secs);
     tokio::spawn(reload_on_hangup(cli, config, live.clone()));

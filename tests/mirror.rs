@@ -60,7 +60,8 @@ async fn report_after(gw: &Binary, total: u64) -> Value {
         let report = got.json();
         let route = report["routes"].as_array().unwrap().iter().find(|r| r["route"] == ROUTE).cloned();
         if let Some(route) = route {
-            let counted: u64 = ["same", "different", "error", "dropped"].iter().map(|k| route[k].as_u64().unwrap()).sum();
+            let counted: u64 =
+                ["same", "different", "error", "dropped"].iter().map(|k| route[k].as_u64().unwrap()).sum();
             if counted >= total || Instant::now() > deadline {
                 return route;
             }
@@ -108,7 +109,11 @@ async fn the_mirror_counts_exactly_the_renamed_and_the_missing_image() {
     assert_eq!((route["error"].as_u64(), route["dropped"].as_u64()), (Some(0), Some(0)), "{route}");
     assert_eq!(route["mirror"], "mirror");
     let report = get(&gw.admin_url("/mirror")).await.json();
-    assert_eq!(report["routes"].as_array().unwrap().len(), 1, "the write on the foreman edge is not mirrored: {report}");
+    assert_eq!(
+        report["routes"].as_array().unwrap().len(),
+        1,
+        "the write on the foreman edge is not mirrored: {report}"
+    );
     let fields: Vec<(&str, u64)> = route["fields"]
         .as_array()
         .unwrap()
@@ -163,7 +168,11 @@ async fn a_hung_mirror_changes_nothing_the_client_sees_and_reads_past_its_room_a
     let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let primary = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
     // one running, one waiting, each held far longer than the test
-    let gw = mirrored(&primary.base, &format!("http://{}", hung.local_addr().unwrap()), "concurrency = 1\nqueue = 1\ntimeout_ms = 60000\n");
+    let gw = mirrored(
+        &primary.base,
+        &format!("http://{}", hung.local_addr().unwrap()),
+        "concurrency = 1\nqueue = 1\ntimeout_ms = 60000\n",
+    );
     assert_eq!(answers(&gw, &READS).await, answers(&primary, &READS).await);
     let route = report_after(&gw, 4).await;
     assert_eq!(route["dropped"].as_u64(), Some(4), "{route}");

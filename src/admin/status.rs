@@ -112,7 +112,10 @@ pub async fn status(live: &Live) -> Status {
                 quota_refusals.insert(s.label("quota").to_owned(), s.count());
             }
             "dragoman_upstream_errors_total" => {
-                upstream_errors.entry(s.label("upstream").to_owned()).or_default().insert(s.label("kind").to_owned(), s.count());
+                upstream_errors
+                    .entry(s.label("upstream").to_owned())
+                    .or_default()
+                    .insert(s.label("kind").to_owned(), s.count());
             }
             "dragoman_shed_requests_total" => shed = s.count(),
             "dragoman_requests_in_flight" => in_flight = s.count(),
@@ -217,8 +220,12 @@ mod tests {
 
     #[test]
     fn sample_lines_are_read() {
-        let s = Sample::parse(r#"dragoman_requests_total{edge="hostway",backend="memory",status_class="2xx"} 7"#).unwrap();
-        assert_eq!((s.name, s.label("edge"), s.label("backend"), s.count()), ("dragoman_requests_total", "hostway", "memory", 7));
+        let s =
+            Sample::parse(r#"dragoman_requests_total{edge="hostway",backend="memory",status_class="2xx"} 7"#).unwrap();
+        assert_eq!(
+            (s.name, s.label("edge"), s.label("backend"), s.count()),
+            ("dragoman_requests_total", "hostway", "memory", 7)
+        );
         assert!(Sample::parse("# HELP x y").is_none());
         assert_eq!(Sample::parse("dragoman_shed_requests_total 3").unwrap().count(), 3);
     }

@@ -247,6 +247,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn every_uncarried_field_is_a_compared_one() {
+        for dialect in Dialect::ALL {
+            for field in uncarried(dialect) {
+                assert!(crate::model::COMPARED.contains(field), "{dialect}: {field}");
+            }
+        }
+    }
+
     const OPTION: &[Field] = &[
         Field::new("id", Presence::Always, Shape::Integer),
         Field::new("name", Presence::Always, Shape::Words(&["a", "b"])),

@@ -75,14 +75,7 @@ impl RouteTable {
                     Some(name) => Some(Mirror { route: label.clone(), backend: pick(name)? }),
                     None => None,
                 };
-                Ok(Route {
-                    edge: r.edge,
-                    scope: r.scope.clone(),
-                    backend: pick(&r.backend)?,
-                    fallback,
-                    mirror,
-                    label,
-                })
+                Ok(Route { edge: r.edge, scope: r.scope.clone(), backend: pick(&r.backend)?, fallback, mirror, label })
             })
             .collect::<Result<_, GatewayError>>()?;
         let default = pick(&config.server.default_backend)?;

@@ -22,7 +22,8 @@ const SORT: &[Field] = &[Field::new("by", Nullable, Text), Field::new("order", N
 
 /// The canonical image fields (`model::COMPARED`) an upstream of this
 /// dialect never fills: Foreman's image has no status, description, visibility, zones, minimums, size, source server nor metadata.
-pub const UNCARRIED: &[&str] = &["status", "description", "public", "zones", "min_disk_gb", "min_ram_mb", "size_bytes", "server_id", "metadata"];
+pub const UNCARRIED: &[&str] =
+    &["status", "description", "public", "zones", "min_disk_gb", "min_ram_mb", "size_bytes", "server_id", "metadata"];
 
 pub const CONTRACT: Contract = Contract {
     dialect: Foreman,

@@ -18,7 +18,18 @@ const ZONES: Field = Field::new("zones", Always, List(&Text)).lost(&[Hostway, Go
 
 /// The canonical image fields (`model::COMPARED`) an upstream of this
 /// dialect never fills: Hostway's image has no word for these (its `updated` is always null).
-pub const UNCARRIED: &[&str] = &["updated", "description", "os", "architecture", "public", "min_disk_gb", "min_ram_mb", "size_bytes", "server_id", "metadata"];
+pub const UNCARRIED: &[&str] = &[
+    "updated",
+    "description",
+    "os",
+    "architecture",
+    "public",
+    "min_disk_gb",
+    "min_ram_mb",
+    "size_bytes",
+    "server_id",
+    "metadata",
+];
 
 pub const CONTRACT: Contract = Contract {
     dialect: Hostway,

@@ -169,9 +169,14 @@ mod tests {
     fn a_not_found_is_an_absent_image_and_a_failure_is_no_comparison() {
         let primary = Ok(Outcome::Image(image("7", "a")));
         let Verdict::Different(found) = compare(&primary, &Err(not_found()), SAME_DIALECT) else { panic!() };
-        assert_eq!((found[0].field, found[0].primary.as_str(), found[0].mirror.as_str()), (PRESENCE, "present", "absent"));
+        assert_eq!(
+            (found[0].field, found[0].primary.as_str(), found[0].mirror.as_str()),
+            (PRESENCE, "present", "absent")
+        );
         assert_eq!(compare(&Err(not_found()), &Err(not_found()), SAME_DIALECT), Verdict::Same);
         let down = GatewayError::new(ErrorKind::UpstreamUnavailable, Side::Upstream, "connection refused");
-        assert!(matches!(compare(&primary, &Err(down), SAME_DIALECT), Verdict::Failed(why) if why.starts_with("mirror: ")));
+        assert!(
+            matches!(compare(&primary, &Err(down), SAME_DIALECT), Verdict::Failed(why) if why.starts_with("mirror: "))
+        );
     }
 }

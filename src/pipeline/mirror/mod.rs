@@ -93,7 +93,7 @@ impl MirrorPool {
             let name = mirror.backend.name();
             let differences = report::record(&mirror.route, name, &id, Recorded::Compared(&verdict));
             if let Verdict::Different(found) = &verdict
-                && (differences - 1) % log_one_in == 0
+                && (differences - 1).is_multiple_of(log_one_in)
             {
                 let diff: Vec<String> = found
                     .iter()

@@ -148,7 +148,11 @@ pub fn report() -> Report {
             let mut fields: Vec<FieldSummary> = r
                 .fields
                 .iter()
-                .map(|(field, f)| FieldSummary { field, count: f.count, examples: f.examples.iter().cloned().collect() })
+                .map(|(field, f)| FieldSummary {
+                    field,
+                    count: f.count,
+                    examples: f.examples.iter().cloned().collect(),
+                })
                 .collect();
             fields.sort_by(|a, b| b.count.cmp(&a.count).then(a.field.cmp(b.field)));
             RouteSummary {
