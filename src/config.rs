@@ -583,23 +583,17 @@ impl Config {
             if !known(&route.backend) {
                 return invalid(format!("route[{i}].backend: no upstream named {:?}", route.backend));
             }
-            match route.fallback.as_deref() {
-                Some(fallback) if !known(fallback) => {
-                    return invalid(format!("route[{i}].fallback: no upstream named {fallback:?}"));
+            // the other side of a migration: a known backend, not the route's own
+            for (key, other) in [("fallback", &route.fallback), ("mirror", &route.mirror)] {
+                match other.as_deref() {
+                    Some(other) if !known(other) => {
+                        return invalid(format!("route[{i}].{key}: no upstream named {other:?}"));
+                    }
+                    Some(other) if other == route.backend => {
+                        return invalid(format!("route[{i}].{key}: must not be the route's backend"));
+                    }
+                    _ => {}
                 }
-                Some(fallback) if fallback == route.backend => {
-                    return invalid(format!("route[{i}].fallback: must not be the route's backend"));
-                }
-                _ => {}
-            }
-            match route.mirror.as_deref() {
-                Some(mirror) if !known(mirror) => {
-                    return invalid(format!("route[{i}].mirror: no upstream named {mirror:?}"));
-                }
-                Some(mirror) if mirror == route.backend => {
-                    return invalid(format!("route[{i}].mirror: must not be the route's backend"));
-                }
-                _ => {}
             }
         }
         Ok(())
