@@ -4,6 +4,7 @@
 mod client;
 pub mod keystone;
 mod memory;
+mod shape;
 mod store;
 mod upstream;
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 pub use client::{ClientSettings, HttpClient, RetryBudgetSettings, RetryStats};
 pub use keystone::{KeystoneAuth, KeystoneSession, KeystoneSettings};
 pub use memory::Catalog;
+pub use shape::{PastBound, ReplyBounds};
 pub use upstream::{Upstream, UpstreamSettings};
 
 use crate::dialect::Outcome;

@@ -10,12 +10,14 @@
 //! A walk stops with a not-implemented error past `walk_limit` images rather
 //! than answer with a partial count.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::client::{HttpClient, UpstreamReply};
 use super::keystone::{KeystoneSession, KeystoneSettings, Token};
+use super::shape::ReplyBounds;
 use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
@@ -40,6 +42,10 @@ pub struct UpstreamSettings {
     pub walk_limit: usize,
     /// Most calls in flight for one get-many fan-out.
     pub fanout: usize,
+    /// Most calls one request may make, fan-outs and walks included.
+    pub max_calls: usize,
+    /// What one reply may expand into.
+    pub reply: ReplyBounds,
 }
 
 pub struct Upstream {
@@ -65,7 +71,7 @@ impl Upstream {
 
     /// Carries out `op`; `scope` replaces the configured one for this request.
     pub async fn execute(&self, op: &ImageOp, scope: Option<&str>) -> Result<Outcome, GatewayError> {
-        Exchange { upstream: self, scope }.execute(op).await
+        Exchange { upstream: self, scope, calls: AtomicUsize::new(0) }.execute(op).await
     }
 }
 
@@ -73,6 +79,8 @@ impl Upstream {
 struct Exchange<'a> {
     upstream: &'a Upstream,
     scope: Option<&'a str>,
+    /// Calls made so far, retries included.
+    calls: AtomicUsize,
 }
 
 impl Exchange<'_> {
@@ -145,7 +153,22 @@ impl Exchange<'_> {
                 }
             }
         };
+        up.settings.reply.check(&reply.body).map_err(|past| {
+            GatewayError::upstream_protocol(format!("the upstream reply holds {past}")).with_cause(past)
+        })?;
         up.codec.decode(call, reply.status, &reply.headers, &reply.body)
+    }
+
+    /// Counts one more call, refused past the bound of calls per request.
+    fn count_call(&self) -> Result<(), GatewayError> {
+        let settings = &self.upstream.settings;
+        if self.calls.fetch_add(1, Ordering::Relaxed) < settings.max_calls {
+            return Ok(());
+        }
+        Err(GatewayError::unsupported(
+            format!("answering with more than {} upstream calls", settings.max_calls),
+            settings.dialect.name(),
+        ))
     }
 
     /// Sends `call` once (reads: once more when the first try never reached
@@ -171,9 +194,11 @@ impl Exchange<'_> {
         let scope = self.scope.or(configured).or(catalog_scope).unwrap_or_default();
         let target = Target { base, scope, credentials, now, format: settings.format };
         let client = &self.upstream.client;
+        self.count_call()?;
         match client.send(self.upstream.codec.encode(call, &target)?).await {
             Err(e) if retry && e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
                 // within the retry budget only, so that retries cannot multiply the load
+                self.count_call()?;
                 client.retry(self.upstream.codec.encode(call, &target)?, &e).await.unwrap_or(Err(e))
             }
             other => other,
@@ -267,7 +292,8 @@ impl Exchange<'_> {
 
     /// The images one get-many value names; none when it names nothing.
     async fn lookup(&self, key: LookupKey, value: &str) -> Result<Vec<Image>, GatewayError> {
-        if matches!(key, LookupKey::Id | LookupKey::IdOrName) {
+        // a value that cannot be an id is never sent as one
+        if matches!(key, LookupKey::Id | LookupKey::IdOrName) && crate::model::is_valid_id(value) {
             match self.call(&UpstreamCall::Show(ImageId::new(value))).await {
                 Ok(Outcome::Image(image)) => return Ok(vec![image]),
                 Ok(other) => return Err(unexpected(&other)),

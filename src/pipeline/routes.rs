@@ -31,7 +31,9 @@ impl RouteTable {
         };
         backends.insert(MEMORY, Backend::Memory(Arc::new(catalog)));
         for up in &config.upstreams {
-            let settings = up.settings().map_err(GatewayError::internal)?;
+            let mut settings = up.settings().map_err(GatewayError::internal)?;
+            settings.max_calls = config.limits.max_upstream_calls;
+            settings.reply = config.limits.reply_bounds();
             let client = HttpClient::new(up.client_settings());
             let upstream = Upstream::new(settings, client).map_err(GatewayError::internal)?;
             backends.insert(&up.name, Backend::Upstream(Arc::new(upstream)));

@@ -84,13 +84,13 @@ pub(super) fn malformed_json(problem: &str) -> GatewayError {
     GatewayError::bad_request(format!("malformed json body: {problem}")).with_cause(fault)
 }
 
-/// A 422 in `unprocessable_entity.json.rabl`'s shape for fields given
-/// blank, each `(parameter, human name)`; `id` is the image's, null for a
-/// create.
-pub(super) fn unprocessable(id: Option<&str>, blank: &[(&str, &str)]) -> GatewayError {
+/// A 422 in `unprocessable_entity.json.rabl`'s shape for fields with a
+/// `problem` ("can't be blank"), each `(parameter, human name)`; `id` is
+/// the image's, null for a create.
+pub(super) fn unprocessable(id: Option<&str>, fields: &[(&str, &str)], problem: &str) -> GatewayError {
     let errors: serde_json::Map<String, Value> =
-        blank.iter().map(|(field, _)| ((*field).to_owned(), json!(["can't be blank"]))).collect();
-    let full_messages: Vec<String> = blank.iter().map(|(_, human)| format!("{human} can't be blank")).collect();
+        fields.iter().map(|(field, _)| ((*field).to_owned(), json!([problem]))).collect();
+    let full_messages: Vec<String> = fields.iter().map(|(_, human)| format!("{human} {problem}")).collect();
     let message = format!("invalid image: {}", full_messages.join("; "));
     let body = json!({ "error": { "id": id.map(NumericOrText), "errors": errors, "full_messages": full_messages } });
     let fault = ForemanFault { kind: ErrorKind::BadRequest, status: StatusCode::UNPROCESSABLE_ENTITY, body };
