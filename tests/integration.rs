@@ -11,6 +11,7 @@ mod compatibility;
 mod config_example;
 mod durability;
 mod errors;
+mod expansion;
 mod golden_foreman;
 mod golden_gogrid;
 mod golden_hostway;
