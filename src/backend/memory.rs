@@ -4,7 +4,9 @@
 //!
 //! Reads take a snapshot through `arc-swap`: no lock on the hot path.
 //! Given a path, the catalog is durable: it is kept in a redb file, seeded
-//! with the samples on first start.
+//! with the samples only when the file is created. Numeric ids are never
+//! given twice: the next one is kept in the file. Writes copy the list of
+//! images (bounded by `max_images`) so that readers never wait.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,20 +36,25 @@ pub struct Catalog {
     /// Held by writers only: reads never wait for it.
     writer: Mutex<Order>,
     store: Option<Store>,
+    /// Most images held; creates past it are refused.
+    max_images: usize,
 }
 
-/// Each image's place in the catalog's order, for the store.
+/// Each image's place in the catalog's order, for the store, and the next
+/// numeric id to give.
 #[derive(Default)]
 struct Order {
     seq: HashMap<ImageId, u64>,
     next: u64,
+    next_id: u64,
 }
 
 impl Order {
-    fn of(rows: &[(u64, Image)]) -> Self {
+    fn of(rows: &[(u64, Image)], stored_next_id: u64) -> Self {
         let seq: HashMap<ImageId, u64> = rows.iter().map(|(seq, image)| (image.id.clone(), *seq)).collect();
         let next = rows.iter().map(|(seq, _)| seq + 1).max().unwrap_or(0);
-        Self { seq, next }
+        let past_max = rows.iter().filter_map(|(_, image)| image.id.as_number()).max().map_or(1, |n| n.max(0) as u64 + 1);
+        Self { seq, next, next_id: stored_next_id.max(past_max) }
     }
 
     fn place(&mut self, id: &ImageId) -> u64 {
@@ -63,14 +70,19 @@ impl Order {
 
 impl Catalog {
     pub fn new(images: Vec<Image>) -> Self {
-        let rows: Vec<(u64, Image)> = images.into_iter().enumerate().map(|(i, image)| (i as u64, image)).collect();
-        Self::from_rows(rows, None)
+        Self::from_rows(numbered(images), None, 0)
     }
 
-    fn from_rows(rows: Vec<(u64, Image)>, store: Option<Store>) -> Self {
-        let writer = Mutex::new(Order::of(&rows));
+    fn from_rows(rows: Vec<(u64, Image)>, store: Option<Store>, next_id: u64) -> Self {
+        let writer = Mutex::new(Order::of(&rows, next_id));
         let images = rows.into_iter().map(|(_, image)| image).collect();
-        Self { images: ArcSwap::from_pointee(images), writer, store }
+        Self { images: ArcSwap::from_pointee(images), writer, store, max_images: usize::MAX }
+    }
+
+    /// The same catalog, refusing creates past `max` images.
+    pub fn with_max_images(mut self, max: usize) -> Self {
+        self.max_images = max;
+        self
     }
 
     /// The catalog of the documents' sample images, in memory only.
@@ -81,14 +93,22 @@ impl Catalog {
     /// A catalog kept in the redb file at `path`: what it holds, or the
     /// samples when it is new.
     pub fn open(path: &Path) -> Result<Self, GatewayError> {
-        let store = Store::open(path)?;
-        let mut rows = store.load()?;
-        if rows.is_empty() {
-            rows = sample_images()?.into_iter().enumerate().map(|(i, image)| (i as u64, image)).collect();
+        let (store, created) = Store::open(path)?;
+        if created {
+            let rows = numbered(sample_images()?);
+            let next_id = Order::of(&rows, 0).next_id;
             let put: Vec<(u64, &Image)> = rows.iter().map(|(seq, image)| (*seq, image)).collect();
-            store.write(&put, &[])?;
+            store.write(&put, &[], next_id)?;
+            return Ok(Self::from_rows(rows, Some(store), next_id));
         }
-        Ok(Self::from_rows(rows, Some(store)))
+        let (rows, next_id) = (store.load()?, store.next_id()?);
+        Ok(Self::from_rows(rows, Some(store), next_id))
+    }
+
+    /// Refuses a catalog file that exists but cannot be opened and read; a
+    /// missing one is fine, it will be created.
+    pub fn check(path: &Path) -> Result<(), GatewayError> {
+        if path.exists() { Store::open(path).map(drop) } else { Ok(()) }
     }
 
     /// True when what the catalog holds survives a restart.
@@ -118,8 +138,20 @@ impl Catalog {
     /// then makes it visible: a failure leaves no half-state behind.
     fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
         let mut order = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let creates = matches!(op, WriteOp::Snapshot(_) | WriteOp::Register(_));
+        if creates && self.len() >= self.max_images {
+            return Err(GatewayError::new(
+                ErrorKind::Conflict,
+                Side::Downstream,
+                format!("the catalog holds its most images ({})", self.max_images),
+            ));
+        }
         let mut images: Vec<Image> = self.images.load().as_ref().clone();
-        let change = apply(&mut images, op, OffsetDateTime::now_utc())?;
+        let new_id = ImageId::new(order.next_id.to_string());
+        let change = apply(&mut images, op, new_id, OffsetDateTime::now_utc())?;
+        if creates {
+            order.next_id += 1;
+        }
         if let Some(store) = &self.store {
             let put: Vec<(u64, &Image)> = change
                 .put
@@ -128,7 +160,7 @@ impl Catalog {
                 .map(|image| (order.place(&image.id), image))
                 .collect();
             let removed: Vec<&str> = change.removed.iter().map(ImageId::as_str).collect();
-            store.write(&put, &removed)?;
+            store.write(&put, &removed, order.next_id)?;
         } else {
             for id in &change.put {
                 order.place(id);
@@ -163,19 +195,18 @@ fn find_mut<'a>(images: &'a mut [Image], id: &ImageId) -> Result<&'a mut Image, 
     images.iter_mut().find(|image| image.id == *id).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
 }
 
-/// The id a new image gets: one past the largest numeric id, so that the
-/// dialects with numeric ids (GoGrid, Foreman) can name it.
-fn next_id(images: &[Image]) -> ImageId {
-    let max = images.iter().filter_map(|image| image.id.as_number()).max().unwrap_or(0);
-    ImageId::new((max.max(0) + 1).to_string())
+/// Images numbered in their order.
+fn numbered(images: Vec<Image>) -> Vec<(u64, Image)> {
+    images.into_iter().enumerate().map(|(i, image)| (i as u64, image)).collect()
 }
 
-/// Applies one write to the catalog's images.
-fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<Change, GatewayError> {
+/// Applies one write to the catalog's images; a created image gets `new_id`,
+/// numeric so that the dialects with numeric ids (GoGrid, Foreman) can name it.
+fn apply(images: &mut Vec<Image>, op: &WriteOp, new_id: ImageId, now: OffsetDateTime) -> Result<Change, GatewayError> {
     match op {
         WriteOp::Snapshot(snapshot) => {
             let image = Image {
-                id: next_id(images),
+                id: new_id,
                 name: snapshot.name.clone(),
                 status: ImageStatus::Active,
                 created: Some(now),
@@ -191,7 +222,7 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<C
             Ok(change)
         }
         WriteOp::Register(given) => {
-            let image = Image { id: next_id(images), created: Some(now), updated: Some(now), ..given.clone() };
+            let image = Image { id: new_id, created: Some(now), updated: Some(now), ..given.clone() };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
             images.push(image);
             Ok(change)

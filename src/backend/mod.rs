@@ -31,6 +31,13 @@ impl Backend {
     /// project or compute resource for this request.
     pub async fn execute(&self, op: &ImageOp, scope: Option<&str>) -> Result<Outcome, GatewayError> {
         match self {
+            // a durable write commits to disk: off the event loop
+            Backend::Memory(catalog) if catalog.is_durable() && matches!(op, ImageOp::Write(_)) => {
+                let (catalog, op) = (catalog.clone(), op.clone());
+                tokio::task::spawn_blocking(move || catalog.execute(&op))
+                    .await
+                    .unwrap_or_else(|e| Err(GatewayError::internal(format!("a catalog write failed: {e}"))))
+            }
             Backend::Memory(catalog) => catalog.execute(op),
             Backend::Upstream(upstream) => upstream.execute(op, scope).await,
         }

@@ -28,7 +28,8 @@ impl RouteTable {
         let catalog = match &config.catalog.path {
             Some(path) => Catalog::open(path)?,
             None => Catalog::with_samples()?,
-        };
+        }
+        .with_max_images(config.catalog.max_images);
         backends.insert(MEMORY, Backend::Memory(Arc::new(catalog)));
         for up in &config.upstreams {
             let mut settings = up.settings().map_err(GatewayError::internal)?;
