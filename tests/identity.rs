@@ -136,6 +136,34 @@ async fn keystone_issues_tokens_the_openstack_edge_accepts() {
 }
 
 #[tokio::test]
+async fn unscoped_tokens_are_refused_by_the_image_api_and_keystone_errors_name_no_types() {
+    let gw = demo().await;
+    let tokens = gw.url("/v3/auth/tokens");
+    let json_type = [("content-type", "application/json")];
+    let unscoped = json!({"auth": {"identity": {"methods": ["password"], "password": {"user":
+        {"name": "demo", "domain": {"id": "default"}, "password": "demo"}}}}});
+    let got = send_raw(Method::POST, &tokens, &json_type, &unscoped.to_string()).await;
+    assert_eq!(got.status, 201, "{}", got.text());
+    assert!(got.json()["token"].get("project").is_none(), "unscoped");
+    let token = got.headers["x-subject-token"].to_str().unwrap().to_owned();
+    let refused = send_raw(Method::GET, &gw.url("/v2/demo/images"), &[("x-auth-token", &token)], "").await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+
+    for body in [
+        r#"{"auth": {"identity": {"methods": ["password"], "password": 7}}}"#,
+        r#"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"password": "hunter2"#,
+        r#"{"auth": 1}"#,
+    ] {
+        let got = send_raw(Method::POST, &tokens, &json_type, body).await;
+        assert_eq!(got.status, 400, "{body}: {}", got.text());
+        let text = got.text();
+        for leak in ["struct", "PasswordMethod", "AuthRequest", "expected", "hunter2"] {
+            assert!(!text.contains(leak), "{body}: {leak} in {text}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_caller_sees_only_its_tenant() {
     let gw = demo().await;
     let token = demo_token(&gw.addr.to_string()).await;

@@ -124,8 +124,7 @@ impl Named {
 }
 
 fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Result<Reply, Refusal> {
-    let request: AuthRequest = serde_json::from_slice(body)
-        .map_err(|e| Refusal::BadRequest(format!("Invalid input for field 'auth': {e}")))?;
+    let request: AuthRequest = serde_json::from_slice(body).map_err(|e| Refusal::BadRequest(invalid_input(&e)))?;
     let auth = request.auth;
     if !auth.identity.methods.iter().any(|m| m == "password") {
         return Err(Refusal::BadRequest("Only the password method is supported".into()));
@@ -141,7 +140,7 @@ fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Resul
         None => None,
     };
     let scoped = project.is_some();
-    let (id, issued) = identity.tokens.issue(Arc::clone(&client));
+    let (id, issued) = identity.tokens.issue(Arc::clone(&client), scoped);
     let timestamp = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mut token = json!({
         "methods": ["password"],
@@ -162,6 +161,18 @@ fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Resul
         reply.headers_mut().insert("x-subject-token", value);
     }
     Ok(reply)
+}
+
+/// The 400 message of a body that is not an auth request: where it went
+/// wrong, but neither the body nor the parser's own words (which name
+/// internal types).
+fn invalid_input(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            format!("Invalid input for field 'auth' at line {} column {}", e.line(), e.column())
+        }
+        _ => format!("Expecting a JSON auth request: malformed JSON at line {} column {}", e.line(), e.column()),
+    }
 }
 
 fn domain_fits(project: &Named, client: &Client) -> bool {

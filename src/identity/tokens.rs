@@ -22,6 +22,8 @@ pub struct IssuedToken {
     pub client: Arc<Client>,
     pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// Scoped to the client's project: only such tokens reach the image API.
+    pub scoped: bool,
 }
 
 impl fmt::Debug for IssuedToken {
@@ -36,13 +38,13 @@ impl Tokens {
     }
 
     /// A new token for `client`: its id and what it stands for.
-    pub fn issue(&self, client: Arc<Client>) -> (String, IssuedToken) {
+    pub fn issue(&self, client: Arc<Client>, scoped: bool) -> (String, IssuedToken) {
         let now = OffsetDateTime::now_utc();
         if self.issued.len() > SWEEP_ABOVE {
             self.issued.retain(|_, t| t.expires_at > now);
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let token = IssuedToken { client, issued_at: now, expires_at: now + self.lifetime };
+        let token = IssuedToken { client, issued_at: now, expires_at: now + self.lifetime, scoped };
         self.issued.insert(id.clone(), token.clone());
         (id, token)
     }
@@ -65,13 +67,13 @@ mod tests {
     #[test]
     fn tokens_stand_for_their_client_until_they_expire() {
         let tokens = Tokens::new(Duration::from_secs(60));
-        let (id, issued) = tokens.issue(Arc::new(Client::demo()));
+        let (id, issued) = tokens.issue(Arc::new(Client::demo()), true);
         assert_eq!(id.len(), 32);
         assert_eq!(tokens.validate(&id).unwrap().client.name, "demo");
         assert!(issued.expires_at > issued.issued_at);
         assert!(tokens.validate("nope").is_none());
         let short = Tokens::new(Duration::ZERO);
-        let (id, _) = short.issue(Arc::new(Client::demo()));
+        let (id, _) = short.issue(Arc::new(Client::demo()), true);
         assert!(short.validate(&id).is_none(), "an expired token is refused");
     }
 }
