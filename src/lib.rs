@@ -5,6 +5,7 @@ pub mod banner;
 pub mod cli;
 pub mod config;
 pub mod dialect;
+pub mod fuzzing;
 pub mod identity;
 pub mod model;
 pub mod pipeline;

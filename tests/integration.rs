@@ -12,6 +12,7 @@ mod config_example;
 mod durability;
 mod errors;
 mod expansion;
+mod fuzz_smoke;
 mod golden_foreman;
 mod golden_gogrid;
 mod golden_hostway;
