@@ -24,8 +24,10 @@ pub fn edge_request(dialect: Dialect, data: &[u8]) {
         Dialect::GoGrid => "/api/grid/image/list?format=xml",
         Dialect::Foreman => "/api/compute_resources/980190962/images",
     });
-    let method = [Method::GET, Method::POST, Method::PUT, Method::DELETE][data.first().map_or(0, |b| *b as usize % 4)].clone();
-    let content_type = if dialect == Dialect::GoGrid { "application/x-www-form-urlencoded" } else { "application/json" };
+    let method =
+        [Method::GET, Method::POST, Method::PUT, Method::DELETE][data.first().map_or(0, |b| *b as usize % 4)].clone();
+    let content_type =
+        if dialect == Dialect::GoGrid { "application/x-www-form-urlencoded" } else { "application/json" };
     decode_at_edge(dialect, method, path, content_type, Bytes::copy_from_slice(body));
 }
 
@@ -68,7 +70,7 @@ fn decode_at_edge(dialect: Dialect, method: Method, path: &str, content_type: &'
 /// type); whatever decodes is rendered by every edge, in every GoGrid format.
 pub fn upstream_reply(dialect: Dialect, data: &[u8]) {
     let (status, content_type) = match data.first().map_or(0, |b| b % 6) {
-        0 | 1 | 2 => (StatusCode::OK, "application/json"),
+        0..=2 => (StatusCode::OK, "application/json"),
         3 => (StatusCode::OK, "application/xml"),
         4 => (StatusCode::OK, "text/csv"),
         _ => (StatusCode::NOT_FOUND, "application/json"),
@@ -77,7 +79,13 @@ pub fn upstream_reply(dialect: Dialect, data: &[u8]) {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let calls = [
         UpstreamCall::Show(ImageId::new("1")),
-        UpstreamCall::List { filter: Default::default(), sort: None, view: View::Detail, start: PageStart::First, limit: None },
+        UpstreamCall::List {
+            filter: Default::default(),
+            sort: None,
+            view: View::Detail,
+            start: PageStart::First,
+            limit: None,
+        },
         UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] }),
     ];
     let bounds = crate::config::LimitsConfig::default().reply_bounds();
@@ -99,7 +107,8 @@ fn render_everywhere(outcome: Outcome) {
         _ => ImageOp::Show(ImageId::new("1")),
     };
     for edge in Dialect::ALL {
-        let formats: &[Format] = if edge == Dialect::GoGrid { &[Format::Json, Format::Xml, Format::Csv] } else { &[Format::Json] };
+        let formats: &[Format] =
+            if edge == Dialect::GoGrid { &[Format::Json, Format::Xml, Format::Csv] } else { &[Format::Json] };
         for format in formats {
             let mut ctx = EdgeCtx::new(edge, "http://127.0.0.1");
             ctx.format = *format;
@@ -114,7 +123,8 @@ fn render_everywhere(outcome: Outcome) {
 /// A body at the gateway's own Keystone (`POST /v3/auth/tokens`): a 201,
 /// or a refusal in Keystone's shape naming no internal type.
 pub fn keystone_body(data: &[u8]) {
-    let identity = Identity::new(Vec::new(), std::time::Duration::from_secs(300), std::time::Duration::from_secs(60), true);
+    let identity =
+        Identity::new(Vec::new(), std::time::Duration::from_secs(300), std::time::Duration::from_secs(60), true);
     let (parts, ()) = http::Request::builder()
         .method(Method::POST)
         .uri("/v3/auth/tokens")
@@ -122,7 +132,13 @@ pub fn keystone_body(data: &[u8]) {
         .body(())
         .expect("a static request")
         .into_parts();
-    let reply = crate::identity::keystone::answer(&identity, "RegionOne", &parts, &Bytes::copy_from_slice(data), "http://127.0.0.1");
+    let reply = crate::identity::keystone::answer(
+        &identity,
+        "RegionOne",
+        &parts,
+        &Bytes::copy_from_slice(data),
+        "http://127.0.0.1",
+    );
     let status = reply.status();
     let body = body_of(reply);
     let json: serde_json::Value = serde_json::from_slice(&body).expect("keystone replies are JSON");

@@ -16,7 +16,9 @@ async fn gateway(upstream: Dialect, url: &str, tune: impl FnOnce(&mut Config, &m
     up.scope = "1".into();
     up.credentials = match upstream {
         Dialect::OpenStack => CredentialsConfig { token: Some("t".into()), ..Default::default() },
-        Dialect::GoGrid => CredentialsConfig { api_key: Some("k".into()), secret: Some("s".into()), ..Default::default() },
+        Dialect::GoGrid => {
+            CredentialsConfig { api_key: Some("k".into()), secret: Some("s".into()), ..Default::default() }
+        }
         _ => CredentialsConfig { user: Some("u".into()), password: Some("p".into()), ..Default::default() },
     };
     let mut config = Config::default();
@@ -146,9 +148,9 @@ fn well_formed(xml: &str) -> Result<(), String> {
 async fn names_no_format_can_carry_are_refused_and_upstream_ones_made_safe_for_xml() {
     let gw = TestGateway::start(Config::default()).await;
     for name in ["a%00b", "%01", "%EF%BF%BE"] {
-        let got = get(&gw.url(&format!(
-            "/api/grid/image/save?api_key=demo&v=1.3&sig=0&format=json&server=1&friendlyName={name}"
-        )))
+        let got = get(
+            &gw.url(&format!("/api/grid/image/save?api_key=demo&v=1.3&sig=0&format=json&server=1&friendlyName={name}"))
+        )
         .await;
         assert_gogrid_failure(&got, 400, name);
     }

@@ -76,9 +76,10 @@ fn upstream_replies() {
 
 #[test]
 fn foreman_search() {
-    let searches: Vec<Vec<u8>> = ["name = centos", "name ~ cent and os = 1", "(a=1 or b!=2) and not c ^ (1,2)", "uuid = \"x y\""]
-        .map(|s| s.as_bytes().to_vec())
-        .to_vec();
+    let searches: Vec<Vec<u8>> =
+        ["name = centos", "name ~ cent and os = 1", "(a=1 or b!=2) and not c ^ (1,2)", "uuid = \"x y\""]
+            .map(|s| s.as_bytes().to_vec())
+            .to_vec();
     smoke(&searches, 2000, fuzzing::foreman_search);
 }
 

@@ -53,7 +53,8 @@ impl Order {
     fn of(rows: &[(u64, Image)], stored_next_id: u64) -> Self {
         let seq: HashMap<ImageId, u64> = rows.iter().map(|(seq, image)| (image.id.clone(), *seq)).collect();
         let next = rows.iter().map(|(seq, _)| seq + 1).max().unwrap_or(0);
-        let past_max = rows.iter().filter_map(|(_, image)| image.id.as_number()).max().map_or(1, |n| n.max(0) as u64 + 1);
+        let past_max =
+            rows.iter().filter_map(|(_, image)| image.id.as_number()).max().map_or(1, |n| n.max(0) as u64 + 1);
         Self { seq, next, next_id: stored_next_id.max(past_max) }
     }
 

@@ -183,13 +183,9 @@ mod tests {
 
     #[test]
     fn json_past_each_bound_is_refused() {
-        for body in [
-            &br#"[1,2,3,4]"#[..],
-            br#"{"a":1,"b":2,"c":3}"#,
-            br#"[[[[1]]]]"#,
-            br#"["abcdef"]"#,
-            br#"{"abcdefg":1}"#,
-        ] {
+        for body in
+            [&br#"[1,2,3,4]"#[..], br#"{"a":1,"b":2,"c":3}"#, br#"[[[[1]]]]"#, br#"["abcdef"]"#, br#"{"abcdefg":1}"#]
+        {
             assert!(SMALL.check(body).is_err(), "{}", String::from_utf8_lossy(body));
         }
     }

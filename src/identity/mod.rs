@@ -123,7 +123,11 @@ impl Identity {
     fn token(&self, headers: &HeaderMap) -> Result<Arc<Client>, GatewayError> {
         let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).ok_or_else(|| unauthorized(""))?;
         // an unscoped token authenticates to Keystone only, as Nova refuses it
-        self.tokens.validate(token).filter(|issued| issued.scoped).map(|issued| issued.client).ok_or_else(|| unauthorized(""))
+        self.tokens
+            .validate(token)
+            .filter(|issued| issued.scoped)
+            .map(|issued| issued.client)
+            .ok_or_else(|| unauthorized(""))
     }
 }
 

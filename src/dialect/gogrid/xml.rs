@@ -35,7 +35,6 @@ use serde_json::{Map, Value};
 use super::envelope::{Failure, Summary};
 use super::image::{Datacenters, ImageView, OptionView, OwnerView, java_double, typed_scalar};
 
-
 /// Text and attribute values as XML 1.0 can carry them: characters it
 /// forbids (most control characters, U+FFFE, U+FFFF) replaced, then escaped.
 fn xml_text(text: &str) -> String {
