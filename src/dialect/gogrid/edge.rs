@@ -59,8 +59,9 @@ fn head_cannot_write(method: ApiMethod) -> GatewayError {
     GatewayError::new(ErrorKind::MethodNotAllowed, Side::Downstream, message)
 }
 
-/// The query string, plus the form body of a POST.
-fn parameters(parts: &Parts, body: &Bytes) -> Result<Query, GatewayError> {
+/// The query string, plus the form body of a POST: the one rule of what a
+/// GoGrid request's parameters are, for its authentication and its edge.
+pub(crate) fn parameters(parts: &Parts, body: &[u8]) -> Result<Query, GatewayError> {
     let mut params = Query::of(&parts.uri);
     match parts.method {
         Method::GET | Method::HEAD => {}

@@ -158,6 +158,8 @@ mod upstream;
 mod write;
 mod xml;
 
+pub(crate) use edge::parameters;
+
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, request::Parts};
 
