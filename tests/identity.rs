@@ -77,17 +77,16 @@ async fn gogrid_signatures_are_checked_within_the_window() {
     // a signed form POST: authentication reads the body as the edge does,
     // with or without a content type, in any case
     let form = format!("id=250&api_key=demo&v=1.8&sig={}&format=json", demo_signature());
-    for content_type in [
-        Some("application/x-www-form-urlencoded"),
-        Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"),
-        None,
-    ] {
+    for content_type in
+        [Some("application/x-www-form-urlencoded"), Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"), None]
+    {
         let headers: Vec<(&str, &str)> = content_type.map(|c| ("content-type", c)).into_iter().collect();
         let got = send_raw(Method::POST, &gw.url("/api/grid/image/get"), &headers, &form).await;
         assert_eq!(got.status, 200, "{content_type:?}: {}", got.text());
     }
     // a body of another type is refused as such, not as bad credentials
-    let got = send_raw(Method::POST, &gw.url("/api/grid/image/get"), &[("content-type", "application/json")], &form).await;
+    let got =
+        send_raw(Method::POST, &gw.url("/api/grid/image/get"), &[("content-type", "application/json")], &form).await;
     assert_eq!(got.status, 415, "{}", got.text());
 }
 

@@ -5,8 +5,9 @@
 //! Reads take a snapshot through `arc-swap`: no lock on the hot path.
 //! Given a path, the catalog is durable: it is kept in a redb file, seeded
 //! with the samples only when the file is created. Numeric ids are never
-//! given twice: the next one is kept in the file. Writes copy the list of
-//! images (bounded by `max_images`) so that readers never wait.
+//! given twice: the next one is kept in the file. A write copies the list of
+//! pointers to images (bounded by `max_images`) and only the image it
+//! changes, so that readers never wait and writers copy little.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -32,7 +33,7 @@ const SEED: [(Dialect, &str, &str); 4] = [
 ];
 
 pub struct Catalog {
-    images: ArcSwap<Vec<Image>>,
+    images: ArcSwap<Vec<Arc<Image>>>,
     /// Held by writers only: reads never wait for it.
     writer: Mutex<Order>,
     store: Option<Store>,
@@ -76,7 +77,7 @@ impl Catalog {
 
     fn from_rows(rows: Vec<(u64, Image)>, store: Option<Store>, next_id: u64) -> Self {
         let writer = Mutex::new(Order::of(&rows, next_id));
-        let images = rows.into_iter().map(|(_, image)| image).collect();
+        let images = rows.into_iter().map(|(_, image)| Arc::new(image)).collect();
         Self { images: ArcSwap::from_pointee(images), writer, store, max_images: usize::MAX }
     }
 
@@ -128,7 +129,7 @@ impl Catalog {
     pub fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
         let images = self.images.load();
         match op {
-            ImageOp::Show(id) => find(&images, id).cloned().map(Outcome::Image),
+            ImageOp::Show(id) => find(&images, id).map(|image| Outcome::Image(image.clone())),
             ImageOp::GetMany(get) => Ok(Outcome::Images(get_many(&images, get))),
             ImageOp::List(query) => list(&images, query),
             ImageOp::Write(write) => self.write(write),
@@ -147,7 +148,7 @@ impl Catalog {
                 format!("the catalog holds its most images ({})", self.max_images),
             ));
         }
-        let mut images: Vec<Image> = self.images.load().as_ref().clone();
+        let mut images: Vec<Arc<Image>> = self.images.load().as_ref().clone();
         let new_id = ImageId::new(order.next_id.to_string());
         let change = apply(&mut images, op, new_id, OffsetDateTime::now_utc())?;
         if creates {
@@ -188,12 +189,21 @@ impl Change {
     }
 }
 
-fn find<'a>(images: &'a [Image], id: &ImageId) -> Result<&'a Image, GatewayError> {
-    images.iter().find(|image| image.id == *id).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
+fn find<'a>(images: &'a [Arc<Image>], id: &ImageId) -> Result<&'a Image, GatewayError> {
+    images
+        .iter()
+        .find(|image| image.id == *id)
+        .map(AsRef::as_ref)
+        .ok_or_else(|| GatewayError::image_not_found(id.as_str()))
 }
 
-fn find_mut<'a>(images: &'a mut [Image], id: &ImageId) -> Result<&'a mut Image, GatewayError> {
-    images.iter_mut().find(|image| image.id == *id).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
+/// The image to change: a copy of it alone, when readers still hold it.
+fn find_mut<'a>(images: &'a mut [Arc<Image>], id: &ImageId) -> Result<&'a mut Image, GatewayError> {
+    images
+        .iter_mut()
+        .find(|image| image.id == *id)
+        .map(Arc::make_mut)
+        .ok_or_else(|| GatewayError::image_not_found(id.as_str()))
 }
 
 /// Images numbered in their order.
@@ -203,7 +213,12 @@ fn numbered(images: Vec<Image>) -> Vec<(u64, Image)> {
 
 /// Applies one write to the catalog's images; a created image gets `new_id`,
 /// numeric so that the dialects with numeric ids (GoGrid, Foreman) can name it.
-fn apply(images: &mut Vec<Image>, op: &WriteOp, new_id: ImageId, now: OffsetDateTime) -> Result<Change, GatewayError> {
+fn apply(
+    images: &mut Vec<Arc<Image>>,
+    op: &WriteOp,
+    new_id: ImageId,
+    now: OffsetDateTime,
+) -> Result<Change, GatewayError> {
     match op {
         WriteOp::Snapshot(snapshot) => {
             let image = Image {
@@ -219,13 +234,13 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, new_id: ImageId, now: OffsetDate
                 ..Image::default()
             };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
-            images.push(image);
+            images.push(Arc::new(image));
             Ok(change)
         }
         WriteOp::Register(given) => {
             let image = Image { id: new_id, created: Some(now), updated: Some(now), ..given.clone() };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
-            images.push(image);
+            images.push(Arc::new(image));
             Ok(change)
         }
         WriteOp::Update { id, patch } => {
@@ -243,7 +258,8 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, new_id: ImageId, now: OffsetDate
         }
         WriteOp::Delete { id, trash: false } => {
             let at = images.iter().position(|image| image.id == *id);
-            let mut image = images.remove(at.ok_or_else(|| GatewayError::image_not_found(id.as_str()))?);
+            let mut image =
+                Arc::unwrap_or_clone(images.remove(at.ok_or_else(|| GatewayError::image_not_found(id.as_str()))?));
             image.status = ImageStatus::Deleted;
             image.backend_status = None;
             Ok(Change { put: Vec::new(), removed: vec![id.clone()], outcome: Outcome::Image(image) })
@@ -319,17 +335,17 @@ fn sample_images() -> Result<Vec<Image>, GatewayError> {
     Ok(images)
 }
 
-fn list(images: &[Image], query: &ListQuery) -> Result<Outcome, GatewayError> {
+fn list(images: &[Arc<Image>], query: &ListQuery) -> Result<Outcome, GatewayError> {
     paginate(images, query, &query.filter).map(Outcome::List)
 }
 
 /// The images a get-many names, in the order named, each once.
-fn get_many(images: &[Image], get: &GetMany) -> Vec<Image> {
+fn get_many(images: &[Arc<Image>], get: &GetMany) -> Vec<Image> {
     let mut found: Vec<Image> = Vec::new();
     for value in &get.values {
         for image in images.iter().filter(|image| lookup_matches(image, get.key, value)) {
             if !found.iter().any(|f| f.id == image.id) {
-                found.push(image.clone());
+                found.push(Image::clone(image));
             }
         }
     }
