@@ -308,11 +308,14 @@ pub struct CatalogConfig {
     pub path: Option<std::path::PathBuf>,
     /// Most images the catalog holds; a create past it is refused.
     pub max_images: usize,
+    /// Largest image the catalog stores, in bytes as stored (JSON); a write
+    /// past it is refused.
+    pub max_image_bytes: usize,
 }
 
 impl Default for CatalogConfig {
     fn default() -> Self {
-        Self { path: None, max_images: 10_000 }
+        Self { path: None, max_images: 10_000, max_image_bytes: 65_536 }
     }
 }
 
@@ -571,8 +574,8 @@ impl Config {
                 return invalid(format!("limits.{key}: must be at least 1"));
             }
         }
-        if self.catalog.max_images == 0 {
-            return invalid("catalog.max_images: must be at least 1".into());
+        if self.catalog.max_images == 0 || self.catalog.max_image_bytes < 4096 {
+            return invalid("catalog.max_images: must be at least 1, catalog.max_image_bytes at least 4096".into());
         }
         let r = &self.rate_limit;
         if r.max_addresses == 0 {

@@ -39,6 +39,8 @@ pub struct Catalog {
     store: Option<Store>,
     /// Most images held; creates past it are refused.
     max_images: usize,
+    /// Largest image, as stored; writes past it are refused.
+    max_image_bytes: usize,
 }
 
 /// Each image's place in the catalog's order, for the store, and the next
@@ -78,12 +80,14 @@ impl Catalog {
     fn from_rows(rows: Vec<(u64, Image)>, store: Option<Store>, next_id: u64) -> Self {
         let writer = Mutex::new(Order::of(&rows, next_id));
         let images = rows.into_iter().map(|(_, image)| Arc::new(image)).collect();
-        Self { images: ArcSwap::from_pointee(images), writer, store, max_images: usize::MAX }
+        let (max_images, max_image_bytes) = (usize::MAX, usize::MAX);
+        Self { images: ArcSwap::from_pointee(images), writer, store, max_images, max_image_bytes }
     }
 
-    /// The same catalog, refusing creates past `max` images.
-    pub fn with_max_images(mut self, max: usize) -> Self {
-        self.max_images = max;
+    /// The same catalog, refusing creates past `images` images and writes of
+    /// images larger than `image_bytes` as stored.
+    pub fn with_bounds(mut self, images: usize, image_bytes: usize) -> Self {
+        (self.max_images, self.max_image_bytes) = (images, image_bytes);
         self
     }
 
@@ -136,6 +140,16 @@ impl Catalog {
         }
     }
 
+    /// Refuses an image larger, as stored, than `max_image_bytes`.
+    fn check_size(&self, image: &Image) -> Result<(), GatewayError> {
+        let size = serde_json::to_vec(image).map_or(usize::MAX, |row| row.len());
+        if size <= self.max_image_bytes {
+            return Ok(());
+        }
+        let message = format!("the image would take {size} bytes, more than the catalog's {}", self.max_image_bytes);
+        Err(GatewayError::new(ErrorKind::PayloadTooLarge, Side::Downstream, message))
+    }
+
     /// Carries out a change on a copy of the catalog, stores it, and only
     /// then makes it visible: a failure leaves no half-state behind.
     fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
@@ -151,6 +165,9 @@ impl Catalog {
         let mut images: Vec<Arc<Image>> = self.images.load().as_ref().clone();
         let new_id = ImageId::new(order.next_id.to_string());
         let change = apply(&mut images, op, new_id, OffsetDateTime::now_utc())?;
+        for image in change.put.iter().filter_map(|id| find(&images, id).ok()) {
+            self.check_size(image)?;
+        }
         if creates {
             order.next_id += 1;
         }
@@ -443,6 +460,28 @@ mod tests {
         };
         assert_eq!(registered.id.as_str(), "980190964");
         assert!(registered.created.is_some());
+    }
+
+    #[test]
+    fn a_deleted_id_is_never_given_again() {
+        let c = catalog();
+        let register = || WriteOp::Register(Image { name: "tpl".into(), ..Image::default() });
+        let Outcome::Image(first) = write(&c, register()).unwrap() else { panic!() };
+        write(&c, WriteOp::Delete { id: first.id.clone(), trash: false }).unwrap();
+        let Outcome::Image(second) = write(&c, register()).unwrap() else { panic!() };
+        assert_ne!(second.id, first.id);
+    }
+
+    #[test]
+    fn creates_past_the_image_bound_and_images_past_the_size_bound_are_refused() {
+        let c = catalog().with_bounds(catalog().len() + 1, 4096);
+        let named = |name: String| WriteOp::Register(Image { name, ..Image::default() });
+        let err = write(&c, named("n".repeat(5000))).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::PayloadTooLarge, "{err}");
+        assert_eq!(c.len(), catalog().len(), "nothing was added");
+        write(&c, named("fits".into())).unwrap();
+        let err = write(&c, named("one too many".into())).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
     }
 
     #[test]

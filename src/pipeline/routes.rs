@@ -29,7 +29,7 @@ impl RouteTable {
             Some(path) => Catalog::open(path)?,
             None => Catalog::with_samples()?,
         }
-        .with_max_images(config.catalog.max_images);
+        .with_bounds(config.catalog.max_images, config.catalog.max_image_bytes);
         backends.insert(MEMORY, Backend::Memory(Arc::new(catalog)));
         for up in &config.upstreams {
             let mut settings = up.settings().map_err(GatewayError::internal)?;
