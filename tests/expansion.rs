@@ -4,8 +4,8 @@
 //! become separators upstream, and written text no format can carry.
 
 use crate::common::dialects::show_path;
-use crate::common::{Canned, FakeUpstream, Got, TestGateway, get, send};
-use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
+use crate::common::{self, Canned, FakeUpstream, Got, TestGateway, get, send};
+use dragoman::config::{Config, UpstreamConfig};
 use dragoman::dialect::{Dialect, Format};
 use http::Method;
 use serde_json::Value;
@@ -14,13 +14,7 @@ use serde_json::Value;
 async fn gateway(upstream: Dialect, url: &str, tune: impl FnOnce(&mut Config, &mut UpstreamConfig)) -> TestGateway {
     let mut up = UpstreamConfig::new("up", upstream, url);
     up.scope = "1".into();
-    up.credentials = match upstream {
-        Dialect::OpenStack => CredentialsConfig { token: Some("t".into()), ..Default::default() },
-        Dialect::GoGrid => {
-            CredentialsConfig { api_key: Some("k".into()), secret: Some("s".into()), ..Default::default() }
-        }
-        _ => CredentialsConfig { user: Some("u".into()), password: Some("p".into()), ..Default::default() },
-    };
+    up.credentials = common::any_credentials(upstream);
     let mut config = Config::default();
     tune(&mut config, &mut up);
     config.upstreams.push(up);
