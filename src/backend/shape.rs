@@ -51,27 +51,11 @@ impl ReplyBounds {
     fn json(&self, body: &[u8]) -> Result<(), PastBound> {
         // per open container: is it a list, and how many commas so far
         let mut stack: Vec<(bool, usize)> = Vec::new();
-        let mut string: Option<usize> = None;
-        let mut escaped = false;
-        for &b in body {
-            if let Some(len) = string.as_mut() {
-                *len += 1;
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    string = None;
-                    continue;
-                }
-                if *len > self.max_string_bytes {
-                    return Err(self.string_past());
-                }
-                continue;
-            }
-            match b {
-                b'"' => string = Some(0),
-                b'{' | b'[' => {
+        let mut at = 0;
+        while at < body.len() {
+            match body[at] {
+                b'"' => at = self.string_end(body, at + 1)?,
+                b @ (b'{' | b'[') => {
                     if stack.len() >= self.max_depth {
                         return Err(self.depth_past());
                     }
@@ -88,8 +72,30 @@ impl ReplyBounds {
                 }
                 _ => {}
             }
+            at += 1;
         }
         Ok(())
+    }
+
+    /// The position of the quote closing the string that starts at `start`
+    /// (the end of the body when none does), refused past the string bound.
+    fn string_end(&self, body: &[u8], start: usize) -> Result<usize, PastBound> {
+        let mut at = start;
+        loop {
+            let found = memchr::memchr2(b'"', b'\\', &body[at..]);
+            at = found.map_or(body.len(), |found| at + found);
+            if at - start > self.max_string_bytes {
+                return Err(self.string_past());
+            }
+            if at == body.len() || body[at] == b'"' {
+                return Ok(at);
+            }
+            // an escape: skip the escaped byte
+            at += 2;
+            if at >= body.len() {
+                return Ok(body.len());
+            }
+        }
     }
 
     fn width(&self, list: bool, count: usize) -> Result<(), PastBound> {
