@@ -149,6 +149,12 @@ async fn deletes_stay_deleted_and_ids_are_never_given_twice_across_kill_9() {
 
     let gw = Binary::with_config(&config, &[], false);
     assert_eq!(ids(&gw).await, Vec::<String>::new(), "an emptied catalog is not seeded again");
+    // check-config accepts the catalog a running gateway holds open
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_dragoman"))
+        .args(["check-config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
     let second = save(&gw, "second").await;
     assert!(second > first, "a deleted id is not given again: {first} then {second}");
     gw.kill_9();

@@ -112,9 +112,16 @@ impl Catalog {
     }
 
     /// Refuses a catalog file that exists but cannot be opened and read; a
-    /// missing one is fine, it will be created.
+    /// missing one is fine, it will be created, and one a running gateway
+    /// holds open is its own.
     pub fn check(path: &Path) -> Result<(), GatewayError> {
-        if path.exists() { Store::open(path).map(drop) } else { Ok(()) }
+        if !path.exists() {
+            return Ok(());
+        }
+        match Store::open(path) {
+            Err(e) if Store::is_in_use(&e) => Ok(()),
+            other => other.map(drop),
+        }
     }
 
     /// True when what the catalog holds survives a restart.

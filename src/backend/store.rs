@@ -54,6 +54,12 @@ impl Store {
         Ok((store, created))
     }
 
+    /// True when opening failed because another process holds the file open.
+    pub fn is_in_use(e: &GatewayError) -> bool {
+        let cause = e.cause.as_deref().and_then(|c| c.downcast_ref::<redb::DatabaseError>());
+        matches!(cause, Some(redb::DatabaseError::DatabaseAlreadyOpen))
+    }
+
     /// Every stored image with its place in the catalog's order, in that order.
     pub fn load(&self) -> Result<Vec<(u64, Image)>, GatewayError> {
         let txn = self.db.begin_read().map_err(|e| storage("cannot start a read", e))?;
