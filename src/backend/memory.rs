@@ -174,8 +174,9 @@ fn next_id(images: &[Image]) -> ImageId {
 fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<Change, GatewayError> {
     match op {
         WriteOp::Snapshot(snapshot) => {
+            let id = if snapshot.uuid_id { ImageId::new(uuid::Uuid::new_v4().to_string()) } else { next_id(images) };
             let image = Image {
-                id: next_id(images),
+                id,
                 name: snapshot.name.clone(),
                 status: ImageStatus::Active,
                 created: Some(now),
@@ -395,6 +396,16 @@ mod tests {
         };
         assert_eq!(registered.id.as_str(), "980190964");
         assert!(registered.created.is_some());
+    }
+
+    #[test]
+    fn a_snapshot_named_by_uuid_gets_a_fresh_uuid() {
+        let c = catalog();
+        let snapshot = Snapshot { server_id: "s".into(), name: "n".into(), uuid_id: true, ..Snapshot::default() };
+        let Outcome::Image(saved) = write(&c, WriteOp::Snapshot(snapshot)).unwrap() else { panic!() };
+        let id = uuid::Uuid::parse_str(saved.id.as_str()).expect("a uuid");
+        assert_eq!(id.get_version_num(), 4);
+        assert_eq!(shown(&c, saved.id.as_str()).unwrap(), saved);
     }
 
     #[test]

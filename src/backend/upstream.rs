@@ -182,8 +182,15 @@ impl Exchange<'_> {
 
     async fn list(&self, query: &ListQuery) -> Result<ListPage, GatewayError> {
         let caps = self.upstream.codec.capabilities();
-        let (native, residual) = self.upstream.codec.split_filter(&query.filter);
         let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
+        if let Some(scope) = query.scope.as_ref().filter(|scope| !scope.is_empty() || !query.filter.is_empty()) {
+            // the size of the scope counts the images the filter leaves out:
+            // walk the whole scope, then filter and count here
+            let (native, _) = self.upstream.codec.split_filter(scope);
+            let all = self.walk(native, upstream_sorts).await?;
+            return paginate_owned(all, query, &query.filter);
+        }
+        let (native, residual) = self.upstream.codec.split_filter(&query.filter);
         let sorts_here = query.sort.is_some() && upstream_sorts.is_none();
         let counts_here = query.count && !caps.reports_total;
         let direct = residual.is_empty() && !sorts_here && !counts_here;

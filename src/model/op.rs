@@ -1,6 +1,6 @@
 use time::OffsetDateTime;
 
-use super::{ImageId, ImageStatus, PageRequest, WriteOp};
+use super::{Image, ImageId, ImageStatus, PageRequest, WriteOp};
 
 /// One canonical image operation, decoded from any dialect. Built once per
 /// request and borrowed after, so its size does not matter.
@@ -51,6 +51,10 @@ pub enum View {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListQuery {
     pub filter: Filter,
+    /// Set when the caller's dialect shows the size of the listing's scope
+    /// (Foreman's `total`): the conditions of that scope (the path's parent),
+    /// which the total counts before `filter` and paging.
+    pub scope: Option<Filter>,
     pub sort: Option<Sort>,
     pub page: PageRequest,
     pub view: View,
@@ -98,4 +102,43 @@ pub struct Filter {
     /// Conditions on dialect-owned extra fields: `(key, value)` pairs, the
     /// value compared with the field's string form.
     pub extra: Vec<(String, String)>,
+    /// Conditions on fields as the caller's edge shows them.
+    pub shown: Vec<Shown>,
+}
+
+/// A condition on a field as the caller's edge shows it: `is` answers
+/// whether the image, as that edge renders it, shows `value` there. The edge
+/// builds `is` on the very function it renders the field with, so a filter
+/// judges what the caller sees. No upstream applies it: it always stays in
+/// the residual filter.
+#[derive(Clone)]
+pub struct Shown {
+    /// The edge's name for the field (`isPublic`), for logs and equality.
+    pub field: &'static str,
+    pub value: String,
+    pub is: fn(&Image, &str) -> bool,
+}
+
+impl Shown {
+    pub fn new(field: &'static str, value: impl Into<String>, is: fn(&Image, &str) -> bool) -> Self {
+        Self { field, value: value.into(), is }
+    }
+
+    pub fn matches(&self, image: &Image) -> bool {
+        (self.is)(image, &self.value)
+    }
+}
+
+/// Two conditions are the same when they name the same field and value:
+/// an edge has one rendering per field.
+impl PartialEq for Shown {
+    fn eq(&self, other: &Self) -> bool {
+        self.field == other.field && self.value == other.value
+    }
+}
+
+impl std::fmt::Debug for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shown({} = {:?})", self.field, self.value)
+    }
 }

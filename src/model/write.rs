@@ -77,6 +77,9 @@ pub struct Snapshot {
     pub name: String,
     pub description: Option<String>,
     pub metadata: BTreeMap<String, Value>,
+    /// The caller's dialect names images by UUID (OpenStack): a backend
+    /// that chooses the new image's id makes it a UUID.
+    pub uuid_id: bool,
 }
 
 /// The fields an update sets; `None` leaves a field as it is.

@@ -138,6 +138,7 @@ impl Gateway {
             }
         };
         let who = Who::Client(caller.client.name.as_str().into());
+        edge.caller_account(&mut ctx, &caller.client.tenant.account);
         let work = match decoded {
             Ok(EdgeRequest::Op(op)) => match caller.authorize(ctx.dialect, ctx.scope.as_deref(), &op) {
                 Ok(()) => Work::Op { op, caller },

@@ -8,12 +8,12 @@ use serde::{Serialize, Serializer};
 
 use super::super::{Dialect, EdgeCtx, EdgeRequest, Outcome, Query, Reply, is_read};
 use super::fault::{self, PARAM_INVALID, QUERY_NOT_SUPPORTED, param_error};
-use super::image::{ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
+use super::image::{self, ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
 use super::write::{self, PathParent};
 use super::{apidoc, json_reply, search};
 use crate::model::{
-    Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Sort, SortField, View,
-    WriteOp,
+    Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Shown, Sort, SortField,
+    View, WriteOp,
 };
 
 /// `Setting[:entries_per_page]`'s default.
@@ -190,36 +190,42 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<Ed
         (Action::Update, Some(id)) => ImageOp::Write(write::update(&parent, id, headers, body)?),
         (Action::Destroy, Some(id)) => ImageOp::Write(write::destroy(id, headers, body)?),
         (_, Some(id)) => show_op(route.parent, parent.id, id),
-        (_, None) => ImageOp::List(list_query(&query, parent_filter(route.parent, parent.id))?),
+        (_, None) => ImageOp::List(list_query(&query, parent_scope(route.parent, parent.id))?),
     };
     Ok(EdgeRequest::Op(op))
 }
 
-/// The condition an operating system or architecture parent puts on a read.
-fn parent_filter(parent: Parent, parent_id: &str) -> Filter {
-    let mut filter = Filter::default();
-    if parent != Parent::ComputeResource {
-        filter.extra.push((parent.key().to_owned(), parent_id.to_owned()));
+/// The images under the path's parent: those that show its id as their
+/// compute resource, operating system or architecture.
+fn parent_scope(parent: Parent, parent_id: &str) -> Filter {
+    let mut scope = Filter::default();
+    match parent {
+        Parent::ComputeResource => {
+            scope.shown.push(Shown::new("compute_resource_id", parent_id, image::in_compute_resource));
+        }
+        _ => scope.extra.push((parent.key().to_owned(), parent_id.to_owned())),
     }
-    filter
+    scope
 }
 
-/// A show; under an operating system or architecture, a list of the one
-/// image that must also belong to the parent.
+/// A show: under a compute resource, the image itself (the reply checks
+/// that it shows that compute resource); under an operating system or
+/// architecture, a list of the one image that must also belong to the parent.
 fn show_op(parent: Parent, parent_id: &str, id: ImageId) -> ImageOp {
-    let mut filter = parent_filter(parent, parent_id);
-    if filter.extra.is_empty() {
+    if parent == Parent::ComputeResource {
         return ImageOp::Show(id);
     }
-    filter.id = Some(id);
+    let filter = Filter { id: Some(id), ..Filter::default() };
     let page = PageRequest { start: PageStart::First, limit: Some(1) };
-    ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true })
+    let scope = Some(parent_scope(parent, parent_id));
+    ImageOp::List(ListQuery { filter, scope, sort: None, page, view: View::Detail, count: true })
 }
 
 /// `search`, `order`, `page` and `per_page`; a blank value counts as absent
 /// (Rails' `present?`).
-fn list_query(query: &Query, mut filter: Filter) -> Result<ListQuery, GatewayError> {
+fn list_query(query: &Query, scope: Filter) -> Result<ListQuery, GatewayError> {
     let present = |key| query.get(key).filter(|v| !v.trim().is_empty());
+    let mut filter = Filter::default();
     if let Some(text) = present("search") {
         search::parse_into(text, &mut filter)?;
     }
@@ -234,7 +240,8 @@ fn list_query(query: &Query, mut filter: Filter) -> Result<ListQuery, GatewayErr
         ),
         None => PageStart::First,
     };
-    Ok(ListQuery { filter, sort, page: PageRequest { start, limit: per_page }, view: View::Detail, count: true })
+    let page = PageRequest { start, limit: per_page };
+    Ok(ListQuery { filter, scope: Some(scope), sort, page, view: View::Detail, count: true })
 }
 
 /// `<field> [ASC|DESC]`, ascending when no direction is given.
@@ -303,6 +310,10 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
         Outcome::Image(image) => match op {
             ImageOp::Write(WriteOp::Register(_)) => respond(StatusCode::CREATED, &ImageView { image: &image, scope }),
             ImageOp::Write(WriteOp::Delete { .. }) => respond(StatusCode::OK, &RawRecord { image: &image, scope }),
+            // an image of another compute resource is not found under this one
+            ImageOp::Show(id) if scope.is_some_and(|cr| !image::in_compute_resource(&image, cr)) => {
+                fault::render(&GatewayError::image_not_found(id.as_str()))
+            }
             _ => show(ctx, &image),
         },
         Outcome::List(page) if ctx.method == Action::Show.name() => match page.images.first() {
@@ -496,6 +507,10 @@ mod tests {
             op.unwrap(),
             ImageOp::List(ListQuery {
                 filter: Filter::default(),
+                scope: Some(Filter {
+                    shown: vec![Shown::new("compute_resource_id", "980190962", image::in_compute_resource)],
+                    ..Filter::default()
+                }),
                 sort: None,
                 page: page(PageStart::Offset(0), Some(20)),
                 view: View::Detail,
@@ -519,7 +534,8 @@ mod tests {
     #[test]
     fn os_and_architecture_parents_become_conditions() {
         let q = list("/api/operatingsystems/309172073/images?per_page=5");
-        assert_eq!(q.filter.extra, [(OS_ID.to_owned(), "309172073".to_owned())]);
+        assert!(q.filter.is_empty());
+        assert_eq!(q.scope.unwrap().extra, [(OS_ID.to_owned(), "309172073".to_owned())]);
         let (ctx, op) = decoded("GET", "/api/architectures/7/images/12");
         assert_eq!((ctx.scope, ctx.method), (None, "show"));
         let q = match op.unwrap() {
@@ -527,7 +543,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(q.filter.id, Some(ImageId::new("12")));
-        assert_eq!(q.filter.extra, [(ARCH_ID.to_owned(), "7".to_owned())]);
+        assert_eq!(q.scope.unwrap().extra, [(ARCH_ID.to_owned(), "7".to_owned())]);
         assert_eq!(q.page, page(PageStart::First, Some(1)));
     }
 
@@ -775,6 +791,7 @@ mod tests {
             page: page(start, limit),
             view: View::Detail,
             count: true,
+            scope: Some(Filter::default()),
         })
     }
 

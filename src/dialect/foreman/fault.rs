@@ -178,6 +178,7 @@ fn body_of(err: &GatewayError) -> Value {
         ErrorKind::Internal => wrapped(INTERNAL),
         ErrorKind::Conflict
         | ErrorKind::MethodNotAllowed
+        | ErrorKind::NotAcceptable
         | ErrorKind::PayloadTooLarge
         | ErrorKind::RateLimited { .. }
         | ErrorKind::UpstreamTimeout

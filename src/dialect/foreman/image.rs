@@ -275,6 +275,18 @@ impl Serialize for NumericOrText<'_> {
     }
 }
 
+/// True when the image shows `compute_resource` as its `compute_resource_id`
+/// under that compute resource: its own id is that one, or it has none and
+/// shows the request's (see [`ImageView`]).
+pub(super) fn in_compute_resource(image: &Image, compute_resource: &str) -> bool {
+    match image.extra.get(CR_ID) {
+        Some(Value::String(id)) => id == compute_resource,
+        Some(Value::Number(id)) => id.to_string() == compute_resource,
+        Some(_) => false,
+        None => true,
+    }
+}
+
 /// One image in the `main` view. `scope` is the compute resource of the
 /// request, the default `compute_resource_id` of images that carry none.
 pub(super) struct ImageView<'a> {

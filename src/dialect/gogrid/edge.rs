@@ -4,13 +4,13 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header, request::Parts};
 
 use super::envelope::{Failure, Summary};
-use super::image::{ImageView, key, state_named, type_named};
+use super::image::{ImageView, state_named, type_named};
 use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::reply::reply;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
 use crate::model::{
-    ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey, PageRequest,
-    PageStart, Side, View,
+    ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ListPage, ListQuery, LookupKey, PageRequest, PageStart,
+    Shown, Side, View,
 };
 
 /// API versions GoGrid published; features are not gated by version.
@@ -127,16 +127,18 @@ fn first_of<'q>(params: &'q Query, names: &[&'static str]) -> Option<(&'static s
 }
 
 fn list_op(params: &Query) -> Result<ImageOp, GatewayError> {
+    // isPublic, state and type judge the image as this edge shows it
     let mut filter = Filter::default();
     if let Some(public) = params.get("isPublic") {
-        filter.public = Some(boolean("isPublic", public)?);
+        let public = boolean("isPublic", public)?;
+        filter.shown.push(Shown::new("isPublic", public.to_string(), shows_public));
     }
     if let Some((name, state)) = first_of(params, &["image.state", "state"]) {
-        filter.status = Some(state_filter(name, state)?);
+        filter.shown.push(Shown::new("state", state_filter(name, state)?, shows_state));
     }
     if let Some((name, kind)) = first_of(params, &["image.type", "type"]) {
         let kind = type_named(kind).ok_or_else(|| invalid(name, kind, "expected Web Server or Database Server"))?;
-        filter.extra.push((key::TYPE.to_owned(), kind.name.to_owned()));
+        filter.shown.push(Shown::new("type", kind.name, shows_type));
     }
     if let Some(datacenter) = params.get("datacenter") {
         if datacenter.is_empty() {
@@ -145,7 +147,7 @@ fn list_op(params: &Query) -> Result<ImageOp, GatewayError> {
         filter.zone = Some(datacenter.to_owned());
     }
     let page = page_request(params)?;
-    Ok(ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true }))
+    Ok(ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true, scope: None }))
 }
 
 fn invalid(name: &str, value: &str, hint: &str) -> GatewayError {
@@ -160,12 +162,26 @@ pub(super) fn boolean(name: &str, value: &str) -> Result<bool, GatewayError> {
     }
 }
 
-/// A state name → the canonical status. Saving and Migrating both mean
-/// `Saving`, so either selects both.
-fn state_filter(name: &str, state: &str) -> Result<ImageStatus, GatewayError> {
+/// A state name, in GoGrid's spelling.
+fn state_filter(name: &str, state: &str) -> Result<&'static str, GatewayError> {
     state_named(state)
-        .map(|(_, status)| status)
+        .map(|(choice, _)| choice.name)
         .ok_or_else(|| invalid(name, state, "expected Saving, Available, Deleted, Trash or Migrating"))
+}
+
+/// The image shows `isPublic` as `public` (`true` or `false`).
+fn shows_public(image: &Image, public: &str) -> bool {
+    ImageView::new(image).is_public.to_string() == public
+}
+
+/// The image shows the state option named `state`.
+fn shows_state(image: &Image, state: &str) -> bool {
+    ImageView::new(image).state.name == state
+}
+
+/// The image shows the type option named `kind`.
+fn shows_type(image: &Image, kind: &str) -> bool {
+    ImageView::new(image).kind.name == kind
 }
 
 /// `num_items` (page size) and `page` (0-based, ignored without `num_items`).
@@ -297,7 +313,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::model::{ImageId, ImagePatch, Snapshot, WriteOp};
+    use crate::model::{ImageId, ImagePatch, ImageStatus, Snapshot, WriteOp};
 
     fn parts(method: &str, uri: &str, content_type: Option<&str>) -> Parts {
         let mut builder = http::Request::builder().method(method).uri(uri);
@@ -331,7 +347,7 @@ mod tests {
     }
 
     fn list(filter: Filter, page: PageRequest) -> ImageOp {
-        ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true })
+        ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true, scope: None })
     }
 
     fn body(reply: Reply) -> (StatusCode, String, String) {
@@ -373,10 +389,12 @@ mod tests {
     #[test]
     fn list_filters() {
         let expected = Filter {
-            public: Some(true),
-            status: Some(ImageStatus::Active),
             zone: Some("US-West-1".into()),
-            extra: vec![("gogrid.type".into(), "Web Server".into())],
+            shown: vec![
+                Shown::new("isPublic", "true", shows_public),
+                Shown::new("state", "Available", shows_state),
+                Shown::new("type", "Web Server", shows_type),
+            ],
             ..Filter::default()
         };
         let jclouds = "/api/grid/image/list?v=1.5&isPublic=true&image.state=Available&image.type=Web%20Server&datacenter=US-West-1";
@@ -387,16 +405,30 @@ mod tests {
 
     #[test]
     fn list_state_names() {
-        for (name, status) in [
-            ("Saving", ImageStatus::Saving),
-            ("Migrating", ImageStatus::Saving),
-            ("Available", ImageStatus::Active),
-            ("Deleted", ImageStatus::Deleted),
-            ("TRASH", ImageStatus::Trashed),
-        ] {
-            let filter = Filter { status: Some(status), ..Filter::default() };
+        for (name, state) in
+            [("Saving", "Saving"), ("Migrating", "Migrating"), ("Available", "Available"), ("TRASH", "Trash")]
+        {
+            let filter = Filter { shown: vec![Shown::new("state", state, shows_state)], ..Filter::default() };
             assert_eq!(op(&format!("/api/grid/image/list?v=1.9&state={name}")), list(filter, PageRequest::default()));
         }
+    }
+
+    #[test]
+    fn filters_judge_what_the_image_shows() {
+        let filter = |query: &str| match op(&format!("/api/grid/image/list?v=1.9&{query}")) {
+            ImageOp::List(q) => q.filter,
+            other => panic!("{other:?}"),
+        };
+        // an image that says nothing of its visibility shows isPublic false
+        let foreign = Image { public: None, ..Image::default() };
+        assert!(filter("isPublic=false").matches(&foreign));
+        assert!(!filter("isPublic=true").matches(&foreign));
+        // and shows type Web Server, the default option
+        assert!(filter("type=Web%20Server").matches(&foreign));
+        assert!(!filter("type=Database+Server").matches(&foreign));
+        let trashed = Image { status: ImageStatus::Trashed, ..Image::default() };
+        assert!(filter("state=Trash").matches(&trashed));
+        assert!(!filter("state=Deleted").matches(&trashed));
     }
 
     #[test]

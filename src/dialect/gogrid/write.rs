@@ -58,6 +58,7 @@ fn save(params: &Query) -> Result<WriteOp, GatewayError> {
         name: name.to_owned(),
         description,
         metadata: BTreeMap::new(),
+        uuid_id: false,
     }))
 }
 
@@ -228,6 +229,7 @@ mod tests {
             name: name.into(),
             description: description.map(Into::into),
             metadata: BTreeMap::new(),
+            uuid_id: false,
         })
     }
 

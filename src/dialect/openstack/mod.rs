@@ -224,11 +224,11 @@ impl EdgeCodec for OpenStack {
     }
 
     fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
-        render::outcome(ctx, op, &outcome)
+        render::with_version_headers(ctx, render::outcome(ctx, op, &outcome))
     }
 
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
-        render::error(ctx, err)
+        render::with_version_headers(ctx, render::error(ctx, err))
     }
 }
 

@@ -428,6 +428,7 @@ mod tests {
                 ("gogrid.location".to_owned(), "x".to_owned()),
                 (EXTRA_IMAGE_TYPE.to_owned(), "snapshot".to_owned()),
             ],
+            shown: Vec::new(),
         }
     }
 
@@ -766,6 +767,7 @@ mod tests {
             name: "foo-image".to_owned(),
             description: Some("d".to_owned()),
             metadata: items(&[("meta_var", "meta_val")]),
+            uuid_id: true,
         };
         let (method, uri, headers, body) = sent(WriteOp::Snapshot(snapshot), "p");
         assert_eq!((method, uri.as_str()), (Method::POST, "http://nova:8774/v2.1/p/servers/srv%2F1/action"));
@@ -785,6 +787,7 @@ mod tests {
             name: "n".to_owned(),
             description: Some("ignored".to_owned()),
             metadata: items(&[("description", "kept")]),
+            uuid_id: true,
         };
         assert_eq!(
             sent(WriteOp::Snapshot(snapshot), "").3,
@@ -857,6 +860,7 @@ mod tests {
             name: "foo-image".to_owned(),
             description: None,
             metadata: items(&[("meta_var", "meta_val"), ("description", "d"), ("architecture", "x86_64")]),
+            uuid_id: true,
         })
     }
 
