@@ -22,6 +22,7 @@ mod rate_limits;
 mod request_ids;
 mod retry_budget;
 mod secrets_in_logs;
+mod semantics;
 mod shutdown;
 mod tls;
 mod upstream_failures;

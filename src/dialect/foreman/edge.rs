@@ -12,8 +12,8 @@ use super::image::{self, ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
 use super::write::{self, PathParent};
 use super::{apidoc, json_reply, search};
 use crate::model::{
-    Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Shown, Sort, SortField,
-    View, WriteOp,
+    Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Sort, SortField, View,
+    WriteOp,
 };
 
 /// `Setting[:entries_per_page]`'s default.
@@ -195,15 +195,14 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<Ed
     Ok(EdgeRequest::Op(op))
 }
 
-/// The images under the path's parent: those that show its id as their
-/// compute resource, operating system or architecture.
+/// The images under the path's parent: those of its operating system or
+/// architecture. A compute resource is the backend the request goes to,
+/// so a list under one has no further condition (a show checks what the
+/// image shows, see [`encode`]).
 fn parent_scope(parent: Parent, parent_id: &str) -> Filter {
     let mut scope = Filter::default();
-    match parent {
-        Parent::ComputeResource => {
-            scope.shown.push(Shown::new("compute_resource_id", parent_id, image::in_compute_resource));
-        }
-        _ => scope.extra.push((parent.key().to_owned(), parent_id.to_owned())),
+    if parent != Parent::ComputeResource {
+        scope.extra.push((parent.key().to_owned(), parent_id.to_owned()));
     }
     scope
 }
@@ -507,10 +506,7 @@ mod tests {
             op.unwrap(),
             ImageOp::List(ListQuery {
                 filter: Filter::default(),
-                scope: Some(Filter {
-                    shown: vec![Shown::new("compute_resource_id", "980190962", image::in_compute_resource)],
-                    ..Filter::default()
-                }),
+                scope: Some(Filter::default()),
                 sort: None,
                 page: page(PageStart::Offset(0), Some(20)),
                 view: View::Detail,

@@ -203,14 +203,9 @@ pub fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<EdgeReque
             Ok(EdgeRequest::Local(render::version(ctx, version)))
         }
         Resource::Prefixed { path: None, .. } => Err(no_resource(path)),
-        Resource::Prefixed { prefix, path: Some(api_path), .. } => {
+        Resource::Prefixed { path: Some(api_path), .. } => {
             let call = Call::of(api_path, &parts.method).ok_or_else(|| not_allowed(&parts.method, path))?;
-            // the legacy v2 endpoint ignores microversion headers, as Nova's does
-            let version = if prefix.starts_with("/v2.1") {
-                check_microversion(&parts.headers, call.max_microversion())?
-            } else {
-                Microversion::MIN
-            };
+            let version = check_microversion(&parts.headers, call.max_microversion())?;
             image_op(ctx, parts, body, call, version).map(EdgeRequest::Op)
         }
     }
@@ -999,7 +994,5 @@ mod tests {
             let e = err("GET", "/v2.1/images", &[("OpenStack-API-Version", v)]);
             assert_eq!(e.kind, ErrorKind::NotAcceptable, "{v}");
         }
-        // the legacy v2 endpoint ignores the header, as Nova's does
-        assert!(run("GET", "/v2/p/images", &[("OpenStack-API-Version", "compute 2.105")]).1.is_ok());
     }
 }
