@@ -54,7 +54,7 @@ pub struct ListQuery {
     /// Set when the caller's dialect shows the size of the listing's scope
     /// (Foreman's `total`): the conditions of that scope (the path's parent),
     /// which the total counts before `filter` and paging.
-    pub scope: Option<Filter>,
+    pub scope: Option<Box<Filter>>,
     pub sort: Option<Sort>,
     pub page: PageRequest,
     pub view: View,

@@ -216,7 +216,7 @@ fn show_op(parent: Parent, parent_id: &str, id: ImageId) -> ImageOp {
     }
     let filter = Filter { id: Some(id), ..Filter::default() };
     let page = PageRequest { start: PageStart::First, limit: Some(1) };
-    let scope = Some(parent_scope(parent, parent_id));
+    let scope = Some(Box::new(parent_scope(parent, parent_id)));
     ImageOp::List(ListQuery { filter, scope, sort: None, page, view: View::Detail, count: true })
 }
 
@@ -240,7 +240,7 @@ fn list_query(query: &Query, scope: Filter) -> Result<ListQuery, GatewayError> {
         None => PageStart::First,
     };
     let page = PageRequest { start, limit: per_page };
-    Ok(ListQuery { filter, scope: Some(scope), sort, page, view: View::Detail, count: true })
+    Ok(ListQuery { filter, scope: Some(Box::new(scope)), sort, page, view: View::Detail, count: true })
 }
 
 /// `<field> [ASC|DESC]`, ascending when no direction is given.
@@ -506,7 +506,7 @@ mod tests {
             op.unwrap(),
             ImageOp::List(ListQuery {
                 filter: Filter::default(),
-                scope: Some(Filter::default()),
+                scope: Some(Box::default()),
                 sort: None,
                 page: page(PageStart::Offset(0), Some(20)),
                 view: View::Detail,
@@ -787,7 +787,7 @@ mod tests {
             page: page(start, limit),
             view: View::Detail,
             count: true,
-            scope: Some(Filter::default()),
+            scope: Some(Box::default()),
         })
     }
 
