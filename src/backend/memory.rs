@@ -120,6 +120,9 @@ impl Catalog {
         let mut order = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut images: Vec<Image> = self.images.load().as_ref().clone();
         let change = apply(&mut images, op, OffsetDateTime::now_utc())?;
+        if change.put.is_empty() && change.removed.is_empty() {
+            return Ok(change.outcome);
+        }
         if let Some(store) = &self.store {
             let put: Vec<(u64, &Image)> = change
                 .put
@@ -199,7 +202,12 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<C
         }
         WriteOp::Update { id, patch } => {
             let image = find_mut(images, id)?;
+            let before = image.clone();
             patch.apply(image);
+            if *image == before {
+                // an update that changes nothing writes nothing, and the image keeps its time
+                return Ok(Change { put: Vec::new(), removed: Vec::new(), outcome: Outcome::Image(before) });
+            }
             image.updated = Some(now);
             Ok(Change::put(id, Outcome::Image(image.clone())))
         }
@@ -444,6 +452,22 @@ mod tests {
         let missing = write(&c, WriteOp::DeleteMetadataItem { id: id.clone(), key: "zz".into() }).unwrap_err();
         assert_eq!(missing.kind, ErrorKind::NotFound { resource: "metadata item", id: "zz".into() });
         assert_eq!(write(&c, WriteOp::DeleteMetadataItem { id, key: "a".into() }).unwrap(), Outcome::Done);
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_writes_nothing() {
+        let c = catalog();
+        let before = shown(&c, "980190962").unwrap();
+        let same_name = ImagePatch { name: Some(before.name.clone()), ..ImagePatch::default() };
+        for patch in [ImagePatch::default(), same_name] {
+            let Outcome::Image(after) =
+                write(&c, WriteOp::Update { id: ImageId::new("980190962"), patch }).unwrap()
+            else {
+                panic!()
+            };
+            assert_eq!(after, before);
+            assert_eq!(shown(&c, "980190962").unwrap(), before, "updated_at did not move");
+        }
     }
 
     #[test]
