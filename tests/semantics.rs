@@ -255,3 +255,26 @@ async fn hostway_short_paths_link_to_the_account_uri() {
     let listed = get(&gw.url("/images/detail")).await.json();
     assert_eq!(listed["images"][0]["links"][0]["href"], gw.url("/accounts/demo/flexcloud/images/133/").as_str());
 }
+
+#[tokio::test]
+async fn gogrid_finds_an_image_by_its_unique_name_through_any_upstream() {
+    let catalog = TestGateway::start(Config::default()).await;
+    let system_name = "GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e";
+    let mut fronts = vec![("catalog", catalog)];
+    for upstream in [Dialect::OpenStack, Dialect::Hostway, Dialect::Foreman, Dialect::GoGrid] {
+        let front = in_front_of(upstream, &fronts[0].1).await;
+        fronts.push((upstream.name(), front));
+    }
+    for (backend, gw) in &fronts {
+        let list = get(&gw.url("/api/grid/image/list?api_key=demo&v=1.3&sig=0&format=json")).await.json();
+        let image = images(Dialect::GoGrid, &list).into_iter().find(|i| id_of(&i["id"]) == "250").expect("250 listed");
+        let name = image["name"].as_str().unwrap().to_owned();
+        if *backend == "catalog" {
+            assert_eq!(name, system_name);
+        }
+        let path = format!("/api/grid/image/get?name={name}&api_key=demo&v=1.3&sig=0&format=json");
+        let got = get(&gw.url(&path)).await;
+        assert_eq!(got.status, 200, "{backend} {path}: {}", got.text());
+        assert_eq!(listed(Dialect::GoGrid, &got.json()), ["250"], "{backend} {path}");
+    }
+}

@@ -304,7 +304,7 @@ fn list(images: &[Image], query: &ListQuery) -> Result<Outcome, GatewayError> {
 fn get_many(images: &[Image], get: &GetMany) -> Vec<Image> {
     let mut found: Vec<Image> = Vec::new();
     for value in &get.values {
-        for image in images.iter().filter(|image| lookup_matches(image, get.key, value)) {
+        for image in images.iter().filter(|image| lookup_matches(image, get, value)) {
             if !found.iter().any(|f| f.id == image.id) {
                 found.push(image.clone());
             }
@@ -313,11 +313,15 @@ fn get_many(images: &[Image], get: &GetMany) -> Vec<Image> {
     found
 }
 
-/// Names match the display name or GoGrid's unique system name.
-fn lookup_matches(image: &Image, key: LookupKey, value: &str) -> bool {
+/// Names match the unique name the caller's edge shows, else the display
+/// name or GoGrid's unique system name.
+fn lookup_matches(image: &Image, get: &GetMany, value: &str) -> bool {
     let by_id = image.id.as_str() == value;
-    let by_name = image.name == value || image.extra_str("gogrid.name") == Some(value);
-    match key {
+    let by_name = match get.shown_name {
+        Some(shown) => shown.matches(image, value),
+        None => image.name == value || image.extra_str("gogrid.name") == Some(value),
+    };
+    match get.key {
         LookupKey::Id => by_id,
         LookupKey::Name => by_name,
         LookupKey::IdOrName => by_id || by_name,
@@ -353,12 +357,19 @@ mod tests {
     #[test]
     fn get_many_keeps_the_order_asked_and_skips_unknowns() {
         let c = catalog();
-        let get = GetMany { key: LookupKey::IdOrName, values: vec!["298486374".into(), "x".into(), "centos-1".into()] };
+        let get = GetMany {
+            key: LookupKey::IdOrName,
+            values: vec!["298486374".into(), "x".into(), "centos-1".into()],
+            shown_name: None,
+        };
         let Outcome::Images(found) = c.execute(&ImageOp::GetMany(get)).unwrap() else { panic!() };
         let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["298486374", "980190962"]);
-        let by_system_name =
-            GetMany { key: LookupKey::Name, values: vec!["GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e".into()] };
+        let by_system_name = GetMany {
+            key: LookupKey::Name,
+            values: vec!["GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e".into()],
+            shown_name: None,
+        };
         let Outcome::Images(found) = c.execute(&ImageOp::GetMany(by_system_name)).unwrap() else { panic!() };
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id.as_str(), "250");
@@ -460,8 +471,7 @@ mod tests {
         let before = shown(&c, "980190962").unwrap();
         let same_name = ImagePatch { name: Some(before.name.clone()), ..ImagePatch::default() };
         for patch in [ImagePatch::default(), same_name] {
-            let Outcome::Image(after) =
-                write(&c, WriteOp::Update { id: ImageId::new("980190962"), patch }).unwrap()
+            let Outcome::Image(after) = write(&c, WriteOp::Update { id: ImageId::new("980190962"), patch }).unwrap()
             else {
                 panic!()
             };

@@ -19,7 +19,7 @@ use super::keystone::{KeystoneSession, KeystoneSettings, Token};
 use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
-    PageRequest, PageStart, View, WriteOp, paginate_owned,
+    PageRequest, PageStart, Shown, ShownName, View, WriteOp, paginate_owned,
 };
 
 /// What an upstream backend is and how far it may go.
@@ -257,9 +257,8 @@ impl Exchange<'_> {
                 other => Err(unexpected(&other)),
             };
         }
-        let key = get.key;
         let found: Vec<Vec<Image>> = stream::iter(get.values.iter().cloned())
-            .map(|value: String| async move { self.lookup(key, &value).await })
+            .map(|value: String| async move { self.lookup(get, &value).await })
             .buffered(self.upstream.settings.fanout.max(1))
             .try_collect()
             .await?;
@@ -273,7 +272,8 @@ impl Exchange<'_> {
     }
 
     /// The images one get-many value names; none when it names nothing.
-    async fn lookup(&self, key: LookupKey, value: &str) -> Result<Vec<Image>, GatewayError> {
+    async fn lookup(&self, get: &GetMany, value: &str) -> Result<Vec<Image>, GatewayError> {
+        let key = get.key;
         if matches!(key, LookupKey::Id | LookupKey::IdOrName) {
             match self.call(&UpstreamCall::Show(ImageId::new(value))).await {
                 Ok(Outcome::Image(image)) => return Ok(vec![image]),
@@ -285,8 +285,12 @@ impl Exchange<'_> {
         if key == LookupKey::Id {
             return Ok(Vec::new());
         }
-        let by_name =
-            ListQuery { filter: Filter { name: Some(value.to_owned()), ..Filter::default() }, ..ListQuery::default() };
+        // the name the caller's edge shows, judged here; else the display name
+        let filter = match get.shown_name {
+            Some(ShownName(shows)) => Filter { shown: vec![Shown::new("name", value, shows)], ..Filter::default() },
+            None => Filter { name: Some(value.to_owned()), ..Filter::default() },
+        };
+        let by_name = ListQuery { filter, ..ListQuery::default() };
         Ok(Box::pin(self.list(&by_name)).await?.images)
     }
 }

@@ -38,6 +38,32 @@ pub enum LookupKey {
 pub struct GetMany {
     pub key: LookupKey,
     pub values: Vec<String>,
+    /// How the caller's edge shows an image's unique name, when it has one
+    /// (GoGrid's `GSI-…`): a lookup by name finds the images that show it.
+    pub shown_name: Option<ShownName>,
+}
+
+/// Whether an image, as the caller's edge shows it, has the given unique name.
+#[derive(Clone, Copy)]
+pub struct ShownName(pub fn(&Image, &str) -> bool);
+
+impl ShownName {
+    pub fn matches(&self, image: &Image, name: &str) -> bool {
+        (self.0)(image, name)
+    }
+}
+
+/// An edge has one way to show names: any two compare equal.
+impl PartialEq for ShownName {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ShownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShownName")
+    }
 }
 
 /// Summary lists carry ids and names; detail lists carry whole images.

@@ -841,7 +841,11 @@ mod tests {
             ListPage { images: vec![image("1", "a"), image("2", "b")], total: Some(7), ..ListPage::default() };
         let (_, body) = encoded(&ctx, &all, Outcome::List(outcome));
         assert_eq!((body["per_page"].clone(), body["subtotal"].clone()), (json!(7), json!(2)));
-        let many = ImageOp::GetMany(crate::model::GetMany { key: crate::model::LookupKey::Id, values: vec![] });
+        let many = ImageOp::GetMany(crate::model::GetMany {
+            key: crate::model::LookupKey::Id,
+            values: vec![],
+            shown_name: None,
+        });
         let (_, body) = encoded(&ctx, &many, Outcome::Images(vec![image("1", "a"), image("2", "b")]));
         assert_eq!(
             envelope(&body),

@@ -319,7 +319,7 @@ mod tests {
             let err = encode(&list(Filter::default(), None, start, limit), &target(&BASIC)).unwrap_err();
             assert_eq!(err.kind, ErrorKind::Internal);
         }
-        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] });
+        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()], shown_name: None });
         let err = encode(&many, &target(&BASIC)).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unsupported { operation: "get many images".into(), backend: "foreman" });
         let gogrid = Credentials::GoGrid { api_key: "k".into(), secret: "s".into() };

@@ -10,7 +10,7 @@ use crate::dialect::reply::reply;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ListPage, ListQuery, LookupKey, PageRequest, PageStart,
-    Shown, Side, View,
+    Shown, ShownName, Side, View,
 };
 
 /// API versions GoGrid published; features are not gated by version.
@@ -169,6 +169,11 @@ fn state_filter(name: &str, state: &str) -> Result<&'static str, GatewayError> {
         .ok_or_else(|| invalid(name, state, "expected Saving, Available, Deleted, Trash or Migrating"))
 }
 
+/// The image shows `name` as its unique name.
+fn shows_name(image: &Image, name: &str) -> bool {
+    ImageView::new(image).name == name
+}
+
 /// The image shows `isPublic` as `public` (`true` or `false`).
 fn shows_public(image: &Image, public: &str) -> bool {
     ImageView::new(image).is_public.to_string() == public
@@ -211,7 +216,8 @@ fn get_op(params: &Query) -> Result<ImageOp, GatewayError> {
         return Err(GatewayError::bad_request(format!("empty {name} parameter")));
     }
     let values = values.into_iter().map(str::to_owned).collect();
-    Ok(ImageOp::GetMany(GetMany { key, values }))
+    // names are the unique names this edge shows
+    Ok(ImageOp::GetMany(GetMany { key, values, shown_name: Some(ShownName(shows_name)) }))
 }
 
 // ---------------------------------------------------------------------------
@@ -414,6 +420,18 @@ mod tests {
     }
 
     #[test]
+    fn names_are_the_unique_names_this_edge_shows() {
+        let ImageOp::GetMany(get) = op("/api/grid/image/get?v=1.9&name=GSI-1") else { panic!() };
+        let shows = get.shown_name.expect("a name lookup judges the shown name");
+        let mut saved = Image { name: "nightly".into(), ..Image::default() };
+        saved.extra.insert("gogrid.name".into(), "GSI-1".into());
+        assert!(shows.matches(&saved, "GSI-1"));
+        assert!(!shows.matches(&saved, "nightly"), "friendlyName is not the name");
+        let foreign = Image { name: "fakeimage7".into(), ..Image::default() };
+        assert!(shows.matches(&foreign, "fakeimage7"), "an image without a system name shows its display name");
+    }
+
+    #[test]
     fn filters_judge_what_the_image_shows() {
         let filter = |query: &str| match op(&format!("/api/grid/image/list?v=1.9&{query}")) {
             ImageOp::List(q) => q.filter,
@@ -463,7 +481,11 @@ mod tests {
     #[test]
     fn get_takes_one_kind_of_lookup() {
         let get = |key, values: &[&str]| {
-            ImageOp::GetMany(GetMany { key, values: values.iter().map(|v| v.to_string()).collect() })
+            ImageOp::GetMany(GetMany {
+                key,
+                values: values.iter().map(|v| v.to_string()).collect(),
+                shown_name: Some(ShownName(shows_name)),
+            })
         };
         assert_eq!(op("/api/grid/image/get?v=1.3&id=19283"), get(LookupKey::Id, &["19283"]));
         assert_eq!(
@@ -521,7 +543,11 @@ mod tests {
         assert_eq!(ctx.format, Format::Xml);
         assert_eq!(
             result.unwrap(),
-            ImageOp::GetMany(GetMany { key: LookupKey::IdOrName, values: vec!["1".into(), "abc d".into()] })
+            ImageOp::GetMany(GetMany {
+                key: LookupKey::IdOrName,
+                values: vec!["1".into(), "abc d".into()],
+                shown_name: Some(ShownName(shows_name))
+            })
         );
         let (_, result) = decode_with("POST", "/api/grid/image/list", None, "v=1.9&num_items=2");
         assert_eq!(
@@ -700,7 +726,7 @@ mod tests {
 
     #[test]
     fn empty_gets_are_gogrids_not_found() {
-        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["9".into()] });
+        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["9".into()], shown_name: None });
         let (status, body) = json_body(encode(&ctx("/grid/image/get", Format::Json), &op, Outcome::Images(vec![])));
         assert_eq!((status, body), (StatusCode::BAD_REQUEST, not_found_body("/grid/image/get")));
         let (status, body) =
@@ -710,7 +736,8 @@ mod tests {
 
     #[test]
     fn gets_and_shows_are_whole_lists() {
-        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into(), "2".into()] });
+        let op =
+            ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into(), "2".into()], shown_name: None });
         let (_, body) = json_body(encode(
             &ctx("/grid/image/get", Format::Json),
             &op,
@@ -726,7 +753,7 @@ mod tests {
 
     #[test]
     fn replies_in_xml_and_csv() {
-        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] });
+        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()], shown_name: None });
         let (status, content_type, text) =
             body(encode(&ctx("/grid/image/get", Format::Csv), &op, Outcome::Images(vec![image("1")])));
         assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/csv"));

@@ -235,7 +235,7 @@ fn summary_and_detail_lists() {
     assert_eq!(String::from_utf8(body_of(reply)).unwrap(), detail.to_string());
 
     // get-many never comes from a Hostway request, but renders as a detail list
-    let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["133".into()] });
+    let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["133".into()], shown_name: None });
     let reply = EDGE.encode(&account_ctx(), &op, Outcome::Images(vec![sample_image()]));
     assert_eq!(String::from_utf8(body_of(reply)).unwrap(), detail.to_string());
 
@@ -509,7 +509,7 @@ fn upstream_credentials() {
 
 #[test]
 fn upstream_get_many_is_unsupported() {
-    let call = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] });
+    let call = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()], shown_name: None });
     let credentials = basic();
     let err = UP.encode(&call, &target("1", &credentials)).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unsupported { operation: "get many images".into(), backend: "hostway" });
@@ -607,7 +607,7 @@ fn upstream_success_with_bad_bodies_is_a_protocol_error() {
         let err = upstream(&list_call(Filter::default(), View::Detail), 200, body).unwrap_err();
         assert_eq!(err.kind, ErrorKind::UpstreamProtocol, "{body}");
     }
-    let call = UpstreamCall::GetMany(GetMany { key: LookupKey::Name, values: vec![] });
+    let call = UpstreamCall::GetMany(GetMany { key: LookupKey::Name, values: vec![], shown_name: None });
     assert!(matches!(upstream(&call, 200, "{}").unwrap_err().kind, ErrorKind::Unsupported { .. }));
 }
 

@@ -545,7 +545,8 @@ mod tests {
         let residual =
             list(Filter { zone: Some("z".to_owned()), ..Filter::default() }, View::Detail, PageStart::First, None);
         assert_eq!(encode(&residual, "p").unwrap_err().kind, ErrorKind::Internal);
-        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["a".to_owned()] });
+        let many =
+            UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["a".to_owned()], shown_name: None });
         assert!(matches!(encode(&many, "p").unwrap_err().kind, ErrorKind::Unsupported { backend: "openstack", .. }));
         let sorted = UpstreamCall::List {
             filter: Filter::default(),
