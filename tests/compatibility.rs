@@ -299,7 +299,7 @@ fn edge_writes() -> Vec<EdgeWrite> {
                     r#"{"image": {"name": "n", "username": "root", "uuid": "u"}}"#,
                 )),
             ],
-            holds: |w| matches!(w, WriteOp::Register(image) if image.name == "n"),
+            holds: |w| matches!(w, WriteOp::Register(image, _) if image.name == "n"),
         },
         EdgeWrite {
             name: "rename an image",
@@ -376,7 +376,10 @@ fn upstream_write_table() -> String {
     let rows: Vec<(&str, WriteOp)> = vec![
         ("save an image from a server", WriteOp::Snapshot(snapshot)),
         ("save an image from a server, with metadata", WriteOp::Snapshot(with_metadata)),
-        ("register a template as an image", WriteOp::Register(Image { name: "n".into(), ..Image::default() })),
+        (
+            "register a template as an image",
+            WriteOp::Register(Image { name: "n".into(), ..Image::default() }, Vec::new()),
+        ),
         ("rename an image", WriteOp::Update { id: id(), patch: rename }),
         ("change an image's description", WriteOp::Update { id: id(), patch: describe }),
         ("delete an image", WriteOp::Delete { id: id(), trash: false }),

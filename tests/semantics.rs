@@ -278,3 +278,48 @@ async fn gogrid_finds_an_image_by_its_unique_name_through_any_upstream() {
         assert_eq!(listed(Dialect::GoGrid, &got.json()), ["250"], "{backend} {path}");
     }
 }
+
+#[tokio::test]
+async fn foreman_refuses_a_second_image_of_the_same_name_or_uuid() {
+    let gw = TestGateway::start(Config::default()).await;
+    let create = |body: &'static str| {
+        let url = gw.url("/api/compute_resources/980190962/images");
+        async move { send(Method::POST, &url, &[("content-type", "application/json")], body).await }
+    };
+    let first =
+        create(r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-1", "operatingsystem_id": 1}}"#).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let first = first.json();
+    assert!(first.get("user_data").is_none(), "create adds no field Foreman does not answer: {first}");
+    for (body, field) in [
+        (r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-2", "operatingsystem_id": 1}}"#, "name"),
+        (
+            r#"{"image": {"name": "centos-1", "username": "root", "uuid": "u-3", "operatingsystem_id": 309172073}}"#,
+            "name",
+        ),
+        (r#"{"image": {"name": "other", "username": "root", "uuid": "tpl-1"}}"#, "uuid"),
+        (r#"{"image": {"name": "other", "username": "root", "uuid": "string-of-uuid"}}"#, "uuid"),
+    ] {
+        let got = create(body).await;
+        assert_eq!(got.status, 422, "{body}: {}", got.text());
+        let human = if field == "name" { "Name" } else { "Uuid" };
+        assert_eq!(
+            got.json(),
+            serde_json::json!({"error": {"id": null, "errors": {field: ["has already been taken"]},
+                "full_messages": [format!("{human} has already been taken")]}}),
+            "{body}"
+        );
+    }
+    // the same name under another operating system is another image
+    let other_os =
+        create(r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-4", "operatingsystem_id": 2}}"#).await;
+    assert_eq!(other_os.status, 201, "{}", other_os.text());
+
+    // an update that changes nothing writes nothing
+    let path = gw.url("/api/compute_resources/980190962/images/980190962");
+    let before = get(&path).await.json();
+    let put = send(Method::PUT, &path, &[("content-type", "application/json")], r#"{"image": {}}"#).await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert_eq!(put.json()["updated_at"], before["updated_at"]);
+    assert_eq!(get(&path).await.json(), before);
+}

@@ -194,7 +194,11 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<C
             images.push(image);
             Ok(change)
         }
-        WriteOp::Register(given) => {
+        WriteOp::Register(given, unique) => {
+            if let Some(taken) = unique.iter().find(|u| images.iter().any(|image| u.taken.matches(image))) {
+                let message = format!("{} has already been taken", taken.field);
+                return Err(GatewayError::new(ErrorKind::Conflict, Side::Downstream, message));
+            }
             let image = Image { id: next_id(images), created: Some(now), updated: Some(now), ..given.clone() };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
             images.push(image);
@@ -409,7 +413,7 @@ mod tests {
         assert_eq!(saved.server_id.as_deref(), Some("srv-1"));
         assert_eq!(shown(&c, "980190963").unwrap(), saved);
         let Outcome::Image(registered) =
-            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() })).unwrap()
+            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Vec::new())).unwrap()
         else {
             panic!()
         };

@@ -151,7 +151,9 @@ impl EdgeCtx {
     }
 }
 
-/// A decoded edge request.
+/// A decoded edge request. Built once per request and moved, so its size
+/// does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum EdgeRequest {
     /// An image operation for a backend to carry out.

@@ -28,4 +28,4 @@ pub use image::{Extra, Image, ImageId, ImageStatus};
 pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Shown, ShownName, Sort, SortField, View};
 pub use page::{ListPage, PageRequest, PageStart};
 pub use paginate::{paginate, paginate_owned};
-pub use write::{ImagePatch, Snapshot, WriteOp};
+pub use write::{ImagePatch, Snapshot, Unique, WriteOp};

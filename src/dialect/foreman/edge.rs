@@ -307,7 +307,7 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
     let scope = ctx.scope.as_deref();
     match outcome {
         Outcome::Image(image) => match op {
-            ImageOp::Write(WriteOp::Register(_)) => respond(StatusCode::CREATED, &ImageView { image: &image, scope }),
+            ImageOp::Write(WriteOp::Register(..)) => respond(StatusCode::CREATED, &ImageView { image: &image, scope }),
             ImageOp::Write(WriteOp::Delete { .. }) => respond(StatusCode::OK, &RawRecord { image: &image, scope }),
             // an image of another compute resource is not found under this one
             ImageOp::Show(id) if scope.is_some_and(|cr| !image::in_compute_resource(&image, cr)) => {
@@ -685,13 +685,13 @@ mod tests {
                                   "compute_resource_id": 928692541, "operatingsystem_id": 309172073}}"#;
         let (ctx, op) = written("POST", "/api/v2/compute_resources/980190962/images", JSON, body);
         assert_eq!((ctx.method, ctx.scope.as_deref(), ctx.search), ("create", Some("980190962"), None));
-        let WriteOp::Register(image) = write_op(op) else { panic!("not a register") };
+        let WriteOp::Register(image, _) = write_op(op) else { panic!("not a register") };
         assert_eq!(image.name, "TestImage");
         assert_eq!(image.extra.get(CR_ID), Some(&json!(980190962)));
         assert_eq!(image.extra.get(OS_ID), Some(&json!(309172073)));
         let (ctx, op) = written("POST", "/api/operatingsystems/3/images.json", JSON, body);
         assert_eq!(ctx.scope, None);
-        let WriteOp::Register(image) = write_op(op) else { panic!("not a register") };
+        let WriteOp::Register(image, _) = write_op(op) else { panic!("not a register") };
         assert_eq!(image.extra.get(OS_ID), Some(&json!(3)));
         assert_eq!(image.extra.get(CR_ID), Some(&json!(928692541)));
     }
@@ -745,7 +745,7 @@ mod tests {
             r#"{"image": {"name": "n", "username": "u", "uuid": "x"}}"#,
         );
         let op = op.unwrap();
-        let ImageOp::Write(WriteOp::Register(mut image)) = op.clone() else { panic!("not a register") };
+        let ImageOp::Write(WriteOp::Register(mut image, _)) = op.clone() else { panic!("not a register") };
         image.id = ImageId::new("10");
         image.created = Some(time::macros::datetime!(2019-09-11 14:34:13.271 UTC));
         let (status, body) = encoded(&ctx, &op, Outcome::Image(image.clone()));

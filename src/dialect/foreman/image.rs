@@ -287,6 +287,16 @@ pub(super) fn in_compute_resource(image: &Image, compute_resource: &str) -> bool
     }
 }
 
+/// True when the image shows `uuid` as its `uuid`: its template's, else its own id.
+pub(super) fn shows_uuid(image: &Image, uuid: &str) -> bool {
+    match image.extra.get(UUID) {
+        Some(Value::String(shown)) => shown == uuid,
+        Some(Value::Number(shown)) => shown.to_string() == uuid,
+        Some(_) => false,
+        None => image.id.as_str() == uuid,
+    }
+}
+
 /// One image in the `main` view. `scope` is the compute resource of the
 /// request, the default `compute_resource_id` of images that carry none.
 pub(super) struct ImageView<'a> {

@@ -139,7 +139,7 @@ fn write(url: &mut String, op: &WriteOp) -> Result<(Method, Option<Value>), Gate
             push_image(url, id);
             Ok((Method::GET, None))
         }
-        WriteOp::Register(_) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
+        WriteOp::Register(..) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
             Err(GatewayError::unsupported(op.name(), BACKEND))
         }
     }
@@ -269,7 +269,7 @@ fn written(op: &WriteOp, headers: &HeaderMap, body: &[u8]) -> Result<Outcome, Ga
             let show: ShowBody = serde_json::from_str(text(body)?).map_err(unreadable)?;
             Ok(Outcome::Image(show.image.0))
         }
-        WriteOp::Register(_) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
+        WriteOp::Register(..) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
             Err(GatewayError::unsupported(op.name(), BACKEND))
         }
     }
@@ -803,7 +803,7 @@ mod tests {
     #[test]
     fn writes_nova_cannot_express_are_unsupported() {
         for op in [
-            WriteOp::Register(Image::default()),
+            WriteOp::Register(Image::default(), Vec::new()),
             WriteOp::Update {
                 id: ImageId::new("i"),
                 patch: ImagePatch { name: Some("n".into()), ..Default::default() },
