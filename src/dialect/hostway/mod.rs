@@ -22,8 +22,8 @@
 //! | query       | canonical filter                                   |
 //! |-------------|----------------------------------------------------|
 //! | `name`      | `name` (exact)                                     |
-//! | `status`    | `status`: `ACTIVE`, `SAVING`, `DELETED` (also `ERROR`, `UNKNOWN`, which this edge renders) |
-//! | `type`      | `public`: `BASE` → `true` (the provider's base images, visible to all), `SERVER` → `false` (images saved from the customer's servers); an inference, the docs do not say it |
+//! | `status`    | `shown status`: the word this edge renders, `ACTIVE`, `SAVING`, `DELETED` (also `ERROR`, `UNKNOWN`); a trashed image shows `DELETED` |
+//! | `type`      | `shown type`: `BASE` for public images (the provider's base images, visible to all), `SERVER` for the others (images saved from the customer's servers, and images that say neither); an inference, the docs do not say it |
 //! | `zone`      | `zone`                                             |
 //!
 //! Other parameters are ignored; a bad `status` or `type` is a 400.
