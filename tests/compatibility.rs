@@ -415,6 +415,24 @@ fn upstream_write_table() -> String {
     out
 }
 
+/// Per cross pair, the fields of the edge's contract the upstream dialect
+/// cannot fill and what the edge shows instead, from the contracts.
+fn lost_field_table() -> String {
+    let mut out =
+        String::from("| edge | upstream | fields that cannot cross: what the edge shows instead |\n|---|---|---|\n");
+    for edge in Dialect::ALL {
+        for upstream in Dialect::ALL.into_iter().filter(|u| *u != edge) {
+            let lost: Vec<String> = dragoman::dialect::contract::of(edge)
+                .lost_from(upstream)
+                .map(|f| format!("`{}`: {}", f.name, f.default))
+                .collect();
+            let cell = if lost.is_empty() { "—".to_owned() } else { lost.join("; ") };
+            out.push_str(&format!("| {edge} | {upstream} | {cell} |\n"));
+        }
+    }
+    out
+}
+
 /// The text between `<!-- begin NAME -->` and `<!-- end NAME -->`.
 fn section<'a>(doc: &'a str, name: &str) -> &'a str {
     let begin = format!("<!-- begin {name} -->\n");
@@ -432,6 +450,7 @@ fn the_compatibility_tables_match_the_code() {
         ("upstream", upstream_table()),
         ("edge-writes", edge_write_table()),
         ("upstream-writes", upstream_write_table()),
+        ("lost-fields", lost_field_table()),
     ];
     if std::env::var_os("DRAGOMAN_PRINT_TABLES").is_some() {
         for (name, table) in &tables {

@@ -190,8 +190,20 @@ async fn foreman_totals_count_the_scope_and_subtotals_the_search() {
     for (backend, gw) in &fronts {
         let (total, subtotal, ids) = foreman_index(gw, search).await;
         assert_eq!((total, subtotal, ids), (5.into(), 1.into(), vec!["980190962".to_owned()]), "{backend} {search}");
+        // every operating system an image shows scopes exactly the images that show it
+        let all = get(&gw.url("/api/compute_resources/980190962/images?per_page=all")).await.json();
+        let all = images(Dialect::Foreman, &all);
+        let mut systems: Vec<String> = all.iter().map(|i| id_of(&i["operatingsystem_id"])).collect();
+        systems.sort();
+        systems.dedup();
+        for os in systems {
+            let want: Vec<String> =
+                all.iter().filter(|i| id_of(&i["operatingsystem_id"]) == os).map(|i| id_of(&i["id"])).collect();
+            let (total, subtotal, ids) = foreman_index(gw, &format!("/api/operatingsystems/{os}/images")).await;
+            assert_eq!((total, subtotal), (want.len().into(), want.len().into()), "{backend} os {os}");
+            assert_eq!(ids, want, "{backend} os {os}");
+        }
         if *backend == "catalog" {
-            // the operating system is a Foreman fact: only Foreman bodies carry it
             let (total, subtotal, ids) = foreman_index(gw, nested).await;
             assert_eq!((total, subtotal), (2.into(), 2.into()), "{backend} {nested}");
             assert_eq!(ids, ["980190962", "298486374"], "{backend} {nested}");

@@ -3,12 +3,15 @@
 //! [`EdgeCodec`] and [`UpstreamCodec`]. The closed [`Dialect`] enum picks one;
 //! a forgotten match arm is a compile error.
 //!
-//! Adding a dialect is one module implementing both traits, one enum arm,
-//! its fixtures and one row in the matrix tests.
+//! Adding a dialect is one module implementing both traits and keeping its
+//! contract (`contract.rs`), one enum arm, its fixtures and one row in the
+//! matrix and conformance tests.
 
+pub mod contract;
 pub mod foreman;
 pub mod gogrid;
 pub mod hostway;
+pub mod ids;
 mod json_out;
 pub mod openstack;
 mod query;
@@ -126,6 +129,9 @@ pub struct EdgeCtx {
     /// The API version the reply answers in, for a dialect that names it in
     /// its reply headers (OpenStack's compute microversion on `/v2.1`).
     pub version: Option<String>,
+    /// The client the caller authenticated as: GoGrid shows it as the owner
+    /// of private images whose upstream names none.
+    pub caller: Option<String>,
 }
 
 /// A part of an image a reply may show on its own.
@@ -147,6 +153,7 @@ impl EdgeCtx {
             search: None,
             item: None,
             version: None,
+            caller: None,
         }
     }
 }

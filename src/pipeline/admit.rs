@@ -139,6 +139,7 @@ impl Gateway {
         };
         let who = Who::Client(caller.client.name.as_str().into());
         edge.caller_account(&mut ctx, &caller.client.tenant.account);
+        ctx.caller = Some(caller.client.name.clone());
         let work = match decoded {
             Ok(EdgeRequest::Op(op)) => match caller.authorize(ctx.dialect, ctx.scope.as_deref(), &op) {
                 Ok(()) => Work::Op { op, caller },

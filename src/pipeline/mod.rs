@@ -1,6 +1,7 @@
 //! The request pipeline, assembled in one place.
 
 mod admit;
+mod ids;
 mod rate;
 mod routes;
 mod shed;
@@ -39,6 +40,7 @@ impl Gateway {
             rate: RateLimits::new(&config.rate_limit),
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
             connections: ConnectionLimits::from_config(&config.server),
+            ids: ids::IdResolver::default(),
         })
     }
 }

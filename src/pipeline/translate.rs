@@ -8,9 +8,10 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::admit::{Admitted, Face, Work};
+use super::ids::IdResolver;
 use super::rate::RateLimits;
 use super::routes::RouteTable;
-use crate::dialect::{EdgeCodec, EdgeCtx, Outcome, Reply};
+use crate::dialect::{EdgeCodec, EdgeCtx, Outcome, Reply, ids::integer_ids};
 use crate::identity::{Caller, Identity, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 use crate::server::ConnectionLimits;
@@ -28,6 +29,8 @@ pub struct Gateway {
     pub in_flight: Arc<Semaphore>,
     /// What the listener allows each connection.
     pub connections: ConnectionLimits,
+    /// The upstream ids behind the integer ids the GoGrid and Foreman edges show.
+    pub ids: IdResolver,
 }
 
 impl Gateway {
@@ -54,9 +57,14 @@ impl Gateway {
         let Some(backend) = backend else {
             return self.error(ctx, GatewayError::internal("the client's backend does not exist"));
         };
+        let scope = tenant.upstream_scope.as_deref();
+        let integers = integer_ids(ctx.dialect);
         // boxed: an upstream exchange is kilobytes of state, better not moved
         // with every future that wraps it
-        let execution = Box::pin(backend.execute(op, tenant.upstream_scope.as_deref()));
+        let execution = Box::pin(async move {
+            let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
+            backend.execute(resolved.as_ref().unwrap_or(op), scope).await
+        });
         let outcome: Result<Outcome, GatewayError> = match tokio::time::timeout(self.request_timeout, execution).await {
             Ok(outcome) => outcome,
             Err(_) => Err(GatewayError::new(
@@ -66,7 +74,12 @@ impl Gateway {
             )),
         };
         match outcome {
-            Ok(outcome) => edge.encode(ctx, op, outcome),
+            Ok(outcome) => {
+                if integers {
+                    self.ids.note(&outcome);
+                }
+                edge.encode(ctx, op, outcome)
+            }
             Err(e) => self.error(ctx, e),
         }
     }

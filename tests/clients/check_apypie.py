@@ -53,6 +53,21 @@ def list_in_one_huge_page():
     equal(ids(i["id"] for i in api.list("images", params=CR)), IDS, "ids")
 
 
+FIELDS = ("operatingsystem_id", "operatingsystem_name", "compute_resource_id", "compute_resource_name",
+          "architecture_id", "architecture_name", "uuid", "username", "created_at", "updated_at")
+
+
+@checks
+def every_field_with_its_type():
+    # FAM compares ids as integers; hammer shows a reference only with both id and name
+    for image in api.list("images", params=CR) + [api.show("images", i, params=CR) for i in IDS]:
+        where = f"image {image.get('id')}"
+        for key in ("id", "operatingsystem_id", "compute_resource_id", "architecture_id"):
+            expect(isinstance(image[key], int), f"{where}: {key} {image[key]!r}")
+        nulls = [key for key in FIELDS if image.get(key) is None]
+        equal(nulls, [], f"{where}: null fields")
+
+
 @checks
 def paging():
     page = api.resource_action("images", "index", {**CR, "per_page": 2, "page": 2})

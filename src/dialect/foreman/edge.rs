@@ -12,8 +12,8 @@ use super::image::{self, ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
 use super::write::{self, PathParent};
 use super::{apidoc, json_reply, search};
 use crate::model::{
-    Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Sort, SortField, View,
-    WriteOp,
+    Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Shown, Sort, SortField,
+    View, WriteOp,
 };
 
 /// `Setting[:entries_per_page]`'s default.
@@ -200,11 +200,12 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<Ed
 /// so a list under one has no further condition (a show checks what the
 /// image shows, see [`encode`]).
 fn parent_scope(parent: Parent, parent_id: &str) -> Filter {
-    let mut scope = Filter::default();
-    if parent != Parent::ComputeResource {
-        scope.extra.push((parent.key().to_owned(), parent_id.to_owned()));
-    }
-    scope
+    let shown = match parent {
+        Parent::ComputeResource => return Filter::default(),
+        Parent::OperatingSystem => Shown::new("operatingsystem_id", parent_id, image::shows_operatingsystem),
+        Parent::Architecture => Shown::new("architecture_id", parent_id, image::shows_architecture),
+    };
+    Filter { shown: vec![shown], ..Filter::default() }
 }
 
 /// A show: under a compute resource, the image itself (the reply checks
@@ -420,7 +421,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::super::Foreman;
-    use super::super::image::{CR_NAME, USER_DATA, USERNAME};
+    use super::super::image::{CR_NAME, USER_DATA};
     use super::super::tests::body_json;
     use super::*;
     use crate::dialect::EdgeCodec;
@@ -531,7 +532,8 @@ mod tests {
     fn os_and_architecture_parents_become_conditions() {
         let q = list("/api/operatingsystems/309172073/images?per_page=5");
         assert!(q.filter.is_empty());
-        assert_eq!(q.scope.unwrap().extra, [(OS_ID.to_owned(), "309172073".to_owned())]);
+        let os = Shown::new("operatingsystem_id", "309172073", image::shows_operatingsystem);
+        assert_eq!(q.scope.unwrap().shown, [os]);
         let (ctx, op) = decoded("GET", "/api/architectures/7/images/12");
         assert_eq!((ctx.scope, ctx.method), (None, "show"));
         let q = match op.unwrap() {
@@ -539,7 +541,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(q.filter.id, Some(ImageId::new("12")));
-        assert_eq!(q.scope.unwrap().extra, [(ARCH_ID.to_owned(), "7".to_owned())]);
+        assert_eq!(q.scope.unwrap().shown, [Shown::new("architecture_id", "7", image::shows_architecture)]);
         assert_eq!(q.page, page(PageStart::First, Some(1)));
     }
 
@@ -552,7 +554,7 @@ mod tests {
         let ImageOp::List(q) = op.unwrap() else { panic!() };
         assert_eq!(ctx.search.as_deref(), Some("name ~ cent and username=root"));
         assert_eq!(q.filter.name_like.as_deref(), Some("cent"));
-        assert_eq!(q.filter.extra, [(USERNAME.to_owned(), "root".to_owned())]);
+        assert_eq!(q.filter.shown, [Shown::new("username", "root", image::shows_username)]);
         assert_eq!(q.sort, Some(Sort { field: SortField::Name, descending: true }));
         assert_eq!(q.page, page(PageStart::Offset(20), Some(10)));
         let q = list("/api/compute_resources/1/images?per_page=all&page=4&order=id");
@@ -762,10 +764,13 @@ mod tests {
         assert_eq!(status, 200);
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
-            concat!(
-                r#"{"id":10,"operatingsystem_id":null,"compute_resource_id":9,"architecture_id":null,"uuid":"x","#,
-                r#""username":"u","name":"n","created_at":"2019-09-11T14:34:13.271Z","updated_at":null,"#,
-                r#""iam_role":null,"user_data":false,"password":null}"#
+            format!(
+                concat!(
+                    r#"{{"id":10,"operatingsystem_id":{},"compute_resource_id":9,"architecture_id":1,"uuid":"x","#,
+                    r#""username":"u","name":"n","created_at":"2019-09-11T14:34:13.271Z","#,
+                    r#""updated_at":"2019-09-11T14:34:13.271Z","iam_role":null,"user_data":false,"password":null}}"#
+                ),
+                crate::dialect::ids::derived("Unknown")
             )
         );
     }
@@ -818,7 +823,7 @@ mod tests {
                    "sort": {"by": "operatingsystem", "order": "DESC"}})
         );
         assert_eq!(body["results"][0]["id"], json!(1));
-        assert_eq!(body["results"][1]["id"], json!("x"));
+        assert_eq!(body["results"][1]["id"], json!(crate::dialect::ids::derived("x")));
         assert_eq!(body["results"][1]["compute_resource_id"], json!(5));
     }
 

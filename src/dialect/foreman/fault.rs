@@ -6,8 +6,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
 use super::super::{EdgeCtx, Reply, UpstreamCall, error_from_status};
-use super::image::NumericOrText;
 use super::json_reply;
+use crate::dialect::ids;
 use crate::model::{ErrorKind, GatewayError, Side};
 
 /// `class` of a search or order Foreman cannot run.
@@ -92,7 +92,7 @@ pub(super) fn unprocessable(id: Option<&str>, blank: &[(&str, &str)]) -> Gateway
         blank.iter().map(|(field, _)| ((*field).to_owned(), json!(["can't be blank"]))).collect();
     let full_messages: Vec<String> = blank.iter().map(|(_, human)| format!("{human} can't be blank")).collect();
     let message = format!("invalid image: {}", full_messages.join("; "));
-    let body = json!({ "error": { "id": id.map(NumericOrText), "errors": errors, "full_messages": full_messages } });
+    let body = json!({ "error": { "id": id.map(ids::integer_id), "errors": errors, "full_messages": full_messages } });
     let fault = ForemanFault { kind: ErrorKind::BadRequest, status: StatusCode::UNPROCESSABLE_ENTITY, body };
     GatewayError::bad_request(message).with_cause(fault)
 }

@@ -160,6 +160,7 @@
 //! a 404 to an update names its image.
 
 mod apidoc;
+pub mod contract;
 mod edge;
 mod fault;
 mod image;

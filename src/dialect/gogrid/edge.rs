@@ -171,22 +171,22 @@ fn state_filter(name: &str, state: &str) -> Result<&'static str, GatewayError> {
 
 /// The image shows `name` as its unique name.
 fn shows_name(image: &Image, name: &str) -> bool {
-    ImageView::new(image).name == name
+    ImageView::new(image, None).name == name
 }
 
 /// The image shows `isPublic` as `public` (`true` or `false`).
 fn shows_public(image: &Image, public: &str) -> bool {
-    ImageView::new(image).is_public.to_string() == public
+    ImageView::new(image, None).is_public.to_string() == public
 }
 
 /// The image shows the state option named `state`.
 fn shows_state(image: &Image, state: &str) -> bool {
-    ImageView::new(image).state.name == state
+    ImageView::new(image, None).state.name == state
 }
 
 /// The image shows the type option named `kind`.
 fn shows_type(image: &Image, kind: &str) -> bool {
-    ImageView::new(image).kind.name == kind
+    ImageView::new(image, None).kind.name == kind
 }
 
 /// `num_items` (page size) and `page` (0-based, ignored without `num_items`).
@@ -262,12 +262,13 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
     if images.is_empty() && !matches!(op, ImageOp::List(_)) {
         return failure(ctx.format, method, &Failure::no_object_found());
     }
-    success(ctx.format, method, summary, images)
+    success(ctx, method, summary, images)
 }
 
-fn success(format: Format, method: &'static str, summary: Summary, images: &[Image]) -> Reply {
+fn success(ctx: &EdgeCtx, method: &'static str, summary: Summary, images: &[Image]) -> Reply {
+    let format = ctx.format;
     let object = ApiMethod::named(method).map_or("image", ApiMethod::object);
-    let views: Vec<ImageView<'_>> = images.iter().map(ImageView::new).collect();
+    let views: Vec<ImageView<'_>> = images.iter().map(|image| ImageView::new(image, ctx.caller.as_deref())).collect();
     let body = match format {
         Format::Json => Ok(json::success(method, object, summary, &views)),
         Format::Xml => Ok(xml::success(method, object, summary, &views)),
@@ -748,7 +749,7 @@ mod tests {
         let show = ImageOp::Show(ImageId::new("abc"));
         let (_, body) = json_body(encode(&ctx("", Format::Json), &show, Outcome::Image(image("abc"))));
         assert_eq!(body["method"], json!("/grid/image/get"));
-        assert_eq!(body["list"][0]["id"], json!("abc"));
+        assert_eq!(body["list"][0]["id"], json!(crate::dialect::ids::derived("abc")));
     }
 
     #[test]

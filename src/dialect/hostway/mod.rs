@@ -95,6 +95,7 @@
 //! (`ACTIVE`/`SAVING`/`DELETED`), `type` and `zone` filter natively; the rest
 //! is left to the gateway.
 
+pub mod contract;
 mod errors;
 mod paths;
 mod wire;

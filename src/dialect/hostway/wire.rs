@@ -275,7 +275,7 @@ fn write_image(out: &mut Vec<u8>, image: &Image, links: &[u8], shape: Shape) {
     out.push(b']');
     if shape == Shape::Detail {
         out.extend_from_slice(b",\"created\":");
-        match image.created.and_then(Timestamp::new) {
+        match image.created.or(image.updated).and_then(Timestamp::new) {
             Some(t) => json_out::string(out, t.as_str()),
             None => out.extend_from_slice(b"null"),
         }

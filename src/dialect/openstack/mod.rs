@@ -188,6 +188,7 @@
 
 mod body;
 mod clock;
+pub mod contract;
 mod edge;
 mod render;
 mod upstream;

@@ -203,6 +203,7 @@ impl<'a> Metadata<'a> {
             ("description", image.description.as_deref()),
             // Nova marks what createImage saves from a server as a snapshot
             ("image_type", image.extra_str(EXTRA_IMAGE_TYPE).or(image.server_id.as_ref().map(|_| "snapshot"))),
+            ("os_distro", image.os.as_deref()),
         ]
         .into_iter()
         .filter_map(|(key, value)| value.map(|v| (key, v)))
@@ -527,7 +528,7 @@ mod tests {
                 {"href": "http://gw/proj/images/42", "rel": "bookmark"},
             ],
             // saved from a server: a snapshot, as Nova marks one
-            "metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot"},
+            "metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3"},
             "minDisk": 0,
             "minRam": 512,
             "name": "CentOS 5.3 (32-bit)",
@@ -537,7 +538,7 @@ mod tests {
                 {"href": "http://gw/proj/servers/srv-9", "rel": "bookmark"},
             ]},
             "status": "ACTIVE",
-            "updated": null,
+            "updated": "2009-04-01T12:00:00Z",
         }});
         assert_eq!(got, want);
     }
@@ -569,7 +570,7 @@ mod tests {
             ]
         );
         let meta: Vec<&str> = parsed["image"]["metadata"].as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(meta, ["architecture", "auto_disk_config", "description", "image_type"]);
+        assert_eq!(meta, ["architecture", "auto_disk_config", "description", "image_type", "os_distro"]);
     }
 
     #[test]
@@ -582,7 +583,7 @@ mod tests {
         c.item = Some(Item::Metadata);
         assert_eq!(
             show(&c, image),
-            json!({"metadata": {"architecture": "x86_64", "description": "a base image", "image_type": "snapshot", "zzz": 1}})
+            json!({"metadata": {"architecture": "x86_64", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3", "zzz": 1}})
         );
     }
 
@@ -902,7 +903,7 @@ mod tests {
         c.item = Some(Item::Metadata);
         assert_eq!(
             body(write(&c, set, Outcome::Image(foreign()))),
-            json!({"metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot"}})
+            json!({"metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3"}})
         );
     }
 

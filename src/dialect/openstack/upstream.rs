@@ -302,10 +302,17 @@ fn last_segment(location: &str) -> Option<String> {
 /// The image a snapshot starts as: what was asked, saving.
 fn saved_image(snapshot: &Snapshot, id: ImageId) -> Image {
     let text = |key: &str| snapshot.metadata.get(key).and_then(Value::as_str).map(str::to_owned);
+    // Glance stamps a new image at insert, which was just now; Nova's
+    // seconds
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
     Image {
         id,
         name: snapshot.name.clone(),
         status: ImageStatus::Saving,
+        created: Some(now),
+        updated: Some(now),
+        os: text("os_distro"),
         description: snapshot.description.clone().or_else(|| text("description")),
         architecture: text("architecture"),
         server_id: Some(snapshot.server_id.clone()),
@@ -868,9 +875,12 @@ mod tests {
     #[test]
     fn a_saved_image_is_named_by_its_location() {
         let location = "http://glance:9292/v2/images/0e7761dd-ee98-41f0-ba35-05994e446431";
-        let Outcome::Image(image) = written(snapshot_op(), 202, &[("location", location)], "").unwrap() else {
+        let Outcome::Image(mut image) = written(snapshot_op(), 202, &[("location", location)], "").unwrap() else {
             panic!("an image")
         };
+        // stamped now, to the second, as Glance stamps a new image
+        assert!(image.created.is_some_and(|t| t.nanosecond() == 0) && image.created == image.updated);
+        (image.created, image.updated) = (None, None);
         assert_eq!(
             image,
             Image {
