@@ -168,6 +168,15 @@ async fn create_image_makes_a_uuid_snapshot_that_type_snapshot_finds() {
     assert_eq!(listed(Dialect::OpenStack, &snapshots), [id]);
 }
 
+fn base() -> &'static str {
+    "/api/compute_resources/980190962/images"
+}
+
+/// Every image of a Foreman index, as shown.
+async fn all_images(gw: &TestGateway) -> Vec<Value> {
+    images(Dialect::Foreman, &get(&gw.url(&format!("{}?per_page=all", base()))).await.json())
+}
+
 /// `(total, subtotal, ids)` of a Foreman index.
 async fn foreman_index(gw: &TestGateway, path: &str) -> (Value, Value, Vec<String>) {
     let got = get(&gw.url(path)).await;
@@ -190,9 +199,16 @@ async fn foreman_totals_count_the_scope_and_subtotals_the_search() {
     for (backend, gw) in &fronts {
         let (total, subtotal, ids) = foreman_index(gw, search).await;
         assert_eq!((total, subtotal, ids), (5.into(), 1.into(), vec!["980190962".to_owned()]), "{backend} {search}");
+        // every id an image shows finds it, in a search and under its operating system
+        for image in &all_images(gw).await {
+            let (id, os) = (id_of(&image["id"]), id_of(&image["operatingsystem_id"]));
+            let (_, subtotal, ids) = foreman_index(gw, &format!("{}?search=id%20%3D%20{id}", base())).await;
+            assert_eq!((subtotal, ids), (1.into(), vec![id.clone()]), "{backend} id = {id}");
+            let shown = get(&gw.url(&format!("/api/operatingsystems/{os}/images/{id}"))).await;
+            assert_eq!(shown.status, 200, "{backend} image {id} of os {os}: {}", shown.text());
+        }
         // every operating system an image shows scopes exactly the images that show it
-        let all = get(&gw.url("/api/compute_resources/980190962/images?per_page=all")).await.json();
-        let all = images(Dialect::Foreman, &all);
+        let all = all_images(gw).await;
         let mut systems: Vec<String> = all.iter().map(|i| id_of(&i["operatingsystem_id"])).collect();
         systems.sort();
         systems.dedup();

@@ -215,7 +215,8 @@ fn show_op(parent: Parent, parent_id: &str, id: ImageId) -> ImageOp {
     if parent == Parent::ComputeResource {
         return ImageOp::Show(id);
     }
-    let filter = Filter { id: Some(id), ..Filter::default() };
+    // the id the image shows: its own, or the integer derived from it
+    let filter = Filter { shown: vec![Shown::new("id", id.0, image::shows_id)], ..Filter::default() };
     let page = PageRequest { start: PageStart::First, limit: Some(1) };
     let scope = Some(Box::new(parent_scope(parent, parent_id)));
     ImageOp::List(ListQuery { filter, scope, sort: None, page, view: View::Detail, count: true })
@@ -335,7 +336,7 @@ fn show(ctx: &EdgeCtx, image: &Image) -> Reply {
 fn shown_id(op: &ImageOp) -> &str {
     match op {
         ImageOp::Show(id) => id.as_str(),
-        ImageOp::List(q) => q.filter.id.as_ref().map_or("", ImageId::as_str),
+        ImageOp::List(q) => q.filter.shown.iter().find(|c| c.field == "id").map_or("", |c| c.value.as_str()),
         ImageOp::GetMany(_) => "",
         ImageOp::Write(write) => write.image_id().map_or("", ImageId::as_str),
     }
@@ -540,7 +541,7 @@ mod tests {
             ImageOp::List(q) => q,
             other => panic!("{other:?}"),
         };
-        assert_eq!(q.filter.id, Some(ImageId::new("12")));
+        assert_eq!(q.filter.shown, [Shown::new("id", "12", image::shows_id)]);
         assert_eq!(q.scope.unwrap().shown, [Shown::new("architecture_id", "7", image::shows_architecture)]);
         assert_eq!(q.page, page(PageStart::First, Some(1)));
     }

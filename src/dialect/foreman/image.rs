@@ -319,6 +319,12 @@ pub(super) fn in_compute_resource(image: &Image, compute_resource: &str) -> bool
     same_text(&shown, compute_resource) || same_text(&shown, &ids::integer_id(compute_resource).to_string())
 }
 
+/// True when the image shows `id` as its `id`: its own when an integer,
+/// else the integer derived from it.
+pub(super) fn shows_id(image: &Image, id: &str) -> bool {
+    ids::integer_id(image.id.as_str()).to_string() == id
+}
+
 /// True when the image shows `id` as its `operatingsystem_id`.
 pub(super) fn shows_operatingsystem(image: &Image, id: &str) -> bool {
     same_text(&Filled::of(image, None).os_id, id)

@@ -11,9 +11,10 @@ use std::borrow::Cow;
 
 use super::fault::{QUERY_NOT_SUPPORTED, param_error};
 use super::image::{
-    ARCH_ID, CR_NAME, OS_ID, USER_DATA, USERNAME, is_decimal, shows_architecture, shows_operatingsystem, shows_username,
+    ARCH_ID, CR_NAME, OS_ID, USER_DATA, USERNAME, is_decimal, shows_architecture, shows_id, shows_operatingsystem,
+    shows_username,
 };
-use crate::model::{Filter, GatewayError, ImageId, Shown};
+use crate::model::{Filter, GatewayError, Shown};
 
 /// Search fields that compare an extra exactly, and the extra they compare.
 /// `architecture` and `operatingsystem` are ids in Foreman; `compute_resource`
@@ -73,7 +74,11 @@ pub(super) fn parse_into(search: &str, filter: &mut Filter) -> Result<(), Gatewa
 
 fn apply(filter: &mut Filter, field: &str, op: &Token<'_>, value: String) -> Result<(), GatewayError> {
     match (field, op) {
-        ("id", Token::Eq) => set_once(&mut filter.id, ImageId(value), "id"),
+        // the id the image shows: its own, or the integer derived from it
+        ("id", Token::Eq) => {
+            filter.shown.push(Shown::new("id", value, shows_id));
+            Ok(())
+        }
         ("name", Token::Eq) => set_once(&mut filter.name, value, "name"),
         ("name", Token::Like) => set_once(&mut filter.name_like, value, "name"),
         (field, op) => match EXTRA_FIELDS.iter().find(|(name, _)| *name == field) {
@@ -271,10 +276,11 @@ mod tests {
     #[test]
     fn fields_map_onto_the_filter() {
         let filter = parsed(r#"id = 5 and name = "centos 1" && username=root architecture = 2 & operatingsystem == 3"#);
-        assert_eq!(filter.id, Some(ImageId::new("5")));
+        assert_eq!(filter.shown[0], Shown::new("id", "5", shows_id));
         assert_eq!(filter.name.as_deref(), Some("centos 1"));
         assert!(filter.extra.is_empty());
         let shown = [
+            Shown::new("id", "5", shows_id),
             Shown::new("username", "root", shows_username),
             Shown::new("architecture_id", "2", shows_architecture),
             Shown::new("operatingsystem_id", "3", shows_operatingsystem),
@@ -319,7 +325,7 @@ mod tests {
     #[test]
     fn built_searches_quote_every_value() {
         let filter = Filter {
-            id: Some(ImageId::new("5")),
+            id: Some(crate::model::ImageId::new("5")),
             name: Some(r#"a "b" \c"#.into()),
             name_like: Some("cent".into()),
             extra: extra(&[(OS_ID, "3"), (USER_DATA, "false"), ("foreman.uuid", "x")]),
