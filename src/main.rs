@@ -2,7 +2,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use dragoman::cli::{Cli, Command};
+use dragoman::banner::Callers;
+use dragoman::cli::{Cli, Command, TokenKeysCommand};
 use dragoman::config::Config;
 use dragoman::pipeline::Gateway;
 use dragoman::server::Server;
@@ -34,6 +35,21 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Translate(args)) = &cli.command {
+        return translate(args);
+    }
+    if let Some(Command::TokenKeys(TokenKeysCommand::Rotate { dir, max_active_keys })) = &cli.command {
+        return match dragoman::identity::keys::rotate(dir, *max_active_keys) {
+            Ok(rotated) => {
+                println!("{}: primary key {}, keys {:?} (0 is staged)", dir.display(), rotated.primary, rotated.keys);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("dragoman: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match cli.config() {
         Ok(config) => config,
         Err(e) => {
@@ -42,6 +58,28 @@ fn main() -> ExitCode {
         }
     };
     single_threaded_runtime().block_on(run(config))
+}
+
+/// `dragoman translate`: stdin to stdout, offline.
+fn translate(args: &dragoman::cli::TranslateArgs) -> ExitCode {
+    use std::io::Read;
+    let mut input = Vec::new();
+    // as much as the gateway reads of an upstream reply, and no more
+    let limit = dragoman::config::UpstreamConfig::new("stdin", args.from, "").max_reply_bytes as u64;
+    if let Err(e) = std::io::stdin().take(limit).read_to_end(&mut input) {
+        eprintln!("dragoman translate: reading stdin: {e}");
+        return ExitCode::FAILURE;
+    }
+    match args.run(&input) {
+        Ok(out) => match std::io::stdout().write_all(&out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        },
+        Err(e) => {
+            eprintln!("dragoman translate: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// One worker's runtime: each worker thread runs its own, nginx-style, so a
@@ -66,8 +104,22 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let routes = gateway.routes.describe();
-    let demo = gateway.identity.demo;
+    for (name, keystone) in gateway.routes.keystone_sessions() {
+        if let Err(e) = keystone.token().await {
+            eprintln!(
+                "dragoman: upstream {name:?}: {} gives no token: {e}; check its URL (OS_AUTH_URL or auth_url) and \
+                 credentials (OS_CLOUD, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, … or the [upstream.credentials] table)",
+                keystone.describe()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    let destinations = gateway.routes.describe(&config.clients);
+    let callers = match (gateway.identity.demo, config.demo_anywhere) {
+        (false, _) => Callers::Declared,
+        (true, false) => Callers::Demo,
+        (true, true) => Callers::DemoAnywhere,
+    };
     let server = match Server::bind(config.server.listen, gateway).await {
         Ok(server) => server,
         Err(e) => {
@@ -85,7 +137,7 @@ async fn run(config: Config) -> ExitCode {
     };
     let addr = server.local_addr().unwrap_or(config.server.listen);
     // a closed stdout must not stop the gateway
-    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &routes, demo));
+    let _ = writeln!(std::io::stdout(), "{}", dragoman::banner::text(addr, server.is_tls(), &destinations, callers));
     // this thread is the first worker; the signal stops every one
     server
         .serve(async move {

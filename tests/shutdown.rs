@@ -53,7 +53,7 @@ password = "demo"
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
-        let addr = first.trim().strip_prefix("dragoman listening on http://").unwrap_or_else(|| panic!("{first}"));
+        let addr = first.trim().strip_prefix("# dragoman listening on http://").unwrap_or_else(|| panic!("{first}"));
         let addr: std::net::SocketAddr = addr.parse().unwrap();
 
         let in_flight =

@@ -203,7 +203,13 @@ impl HttpClient {
 
 fn connect_error(e: hyper_util::client::legacy::Error) -> GatewayError {
     let kind = if e.is_connect() { ErrorKind::UpstreamUnavailable } else { ErrorKind::UpstreamProtocol };
-    let mut err = GatewayError::new(kind, Side::Upstream, format!("upstream request failed: {e:?}"));
+    let mut why = String::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        why.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    let mut err = GatewayError::new(kind, Side::Upstream, format!("upstream request failed: {e}{why}"));
     // a request that never reached the upstream may be sent again
     err.retryable = e.is_connect();
     err.with_cause(e)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 pub use client::{ClientSettings, HttpClient, RetryBudgetSettings, RetryStats};
 pub use keystone::{KeystoneAuth, KeystoneSession, KeystoneSettings};
 pub use memory::Catalog;
-pub use upstream::{Upstream, UpstreamSettings};
+pub use upstream::{Upstream, UpstreamSettings, first_call};
 
 use crate::dialect::Outcome;
 use crate::model::{GatewayError, ImageOp};

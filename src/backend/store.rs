@@ -25,8 +25,14 @@ pub struct Store {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self, GatewayError> {
-        let db =
-            Database::create(path).map_err(|e| storage(format!("cannot open catalog file {}", path.display()), e))?;
+        let db = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => GatewayError::internal(format!(
+                "catalog file {} is in use by another process: the durable catalog is single-node, \
+                 so each process needs a file of its own",
+                path.display()
+            )),
+            e => storage(format!("cannot open catalog file {}", path.display()), e),
+        })?;
         let txn = db.begin_write().map_err(|e| storage("cannot start a write", e))?;
         txn.open_table(IMAGES).map_err(|e| storage("cannot open the images table", e))?;
         txn.commit().map_err(|e| storage("cannot commit", e))?;

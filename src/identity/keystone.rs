@@ -4,6 +4,8 @@
 //! domain by name or id) answered `201` with `X-Subject-Token`, an
 //! `expires_at` and a catalog whose `compute` endpoint (`nova`) points back
 //! at the gateway's own OpenStack edge (`{origin}/v2.1/{project}`).
+//! Its tokens are stateless (see [`super::tokens`]): any replica sharing the
+//! key repository validates them.
 //!
 //! | request                  | answer                                                   |
 //! |--------------------------|----------------------------------------------------------|
@@ -142,7 +144,7 @@ fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Resul
         None => None,
     };
     let scoped = project.is_some();
-    let (id, issued) = identity.tokens.issue(Arc::clone(&client));
+    let (id, issued) = identity.tokens.issue(Arc::clone(&client), scoped.then(|| client.tenant.project.clone()));
     let mut token = json!({
         "methods": ["password"],
         "user": {"domain": domain_of(&client), "id": client.name, "name": client.user, "password_expires_at": null},

@@ -1,6 +1,7 @@
 //! The request pipeline, assembled in one place.
 
 mod admit;
+mod fallback;
 mod ids;
 mod rate;
 mod routes;
@@ -19,11 +20,12 @@ use http::Request;
 use tokio::sync::Semaphore;
 
 pub use admit::{Admitted, Face, Work};
-pub use rate::{Class, RateLimits, Who};
+pub use fallback::FallbackServed;
+pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
 pub use translate::Gateway;
 
-use crate::config::Config;
+use crate::config::{Config, RateLimitConfig};
 use crate::dialect::Reply;
 use crate::model::{ErrorKind, GatewayError, Side};
 use crate::server::ConnectionLimits;
@@ -31,18 +33,31 @@ use stage::{innermost, run, stage};
 
 impl Gateway {
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
+        if config.rate_limit.store.is_some() && config.identity.token_keys.is_none() {
+            // a shared store says there are replicas: their tokens would not be
+            tracing::warn!("rate_limit.store without identity.token_keys: tokens are valid at this process only");
+        }
         Ok(Self {
             routes: RouteTable::from_config(config)?,
             identity: config.identity().map_err(|e| GatewayError::internal(e.to_string()))?,
             region: config.identity.region.clone(),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             max_body: config.server.max_body_bytes,
-            rate: RateLimits::new(&config.rate_limit),
+            rate: rate_limits(&config.rate_limit)?,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
             connections: ConnectionLimits::from_config(&config.server),
             ids: ids::IdResolver::default(),
         })
     }
+}
+
+/// The quotas, shared through the store when one is configured.
+fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
+    let local = RateLimits::new(config);
+    let Some(url) = &config.store else { return Ok(local) };
+    let timeout = Duration::from_millis(config.store_timeout_ms.max(1));
+    let shared = SharedQuotas::connect(url, timeout, config).map_err(GatewayError::internal)?;
+    Ok(local.shared_by(shared))
 }
 
 /// The service one connection from `peer` serves, as a tower stack. The
@@ -76,7 +91,7 @@ where
             async move {
                 let wait = match &admitted.work {
                     Work::Penalized(wait) => Some(*wait),
-                    _ => gateway.rate.check(&admitted.who, admitted.class).err(),
+                    _ => gateway.rate.charge(admitted.peer, &admitted.who, admitted.class).await.err(),
                 };
                 match wait {
                     Some(wait) => {

@@ -35,6 +35,8 @@ pub async fn tag<B: Send + 'static>(next: Next<Request<B>>, req: Request<B>) -> 
         method = %method,
         path,
         status = reply.status().as_u16(),
+        // the route's fallback served it (a migration's read-through)
+        fallback = reply.extensions().get::<super::FallbackServed>().map(|f| f.0.as_str()),
         micros = started.elapsed().as_micros() as u64,
         "request"
     );

@@ -8,10 +8,11 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::admit::{Admitted, Face, Work};
+use super::fallback::{FallbackServed, read_through, wanted};
 use super::ids::IdResolver;
 use super::rate::RateLimits;
 use super::routes::RouteTable;
-use crate::dialect::{EdgeCodec, EdgeCtx, Outcome, Reply, ids::integer_ids};
+use crate::dialect::{EdgeCodec, EdgeCtx, Reply, ids::integer_ids};
 use crate::identity::{Caller, Identity, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 use crate::server::ConnectionLimits;
@@ -50,9 +51,13 @@ impl Gateway {
     async fn answer(&self, ctx: &EdgeCtx, op: &ImageOp, caller: &Caller) -> Reply {
         let edge: &dyn EdgeCodec = ctx.dialect.edge();
         let tenant = &caller.client.tenant;
-        let backend = match tenant.backend.as_deref() {
-            Some(name) => self.routes.named(name),
-            None => Some(self.routes.backend(ctx.dialect, ctx.scope.as_deref())),
+        // a client's own backend has no route, so no fallback
+        let (backend, fallback) = match tenant.backend.as_deref() {
+            Some(name) => (self.routes.named(name), None),
+            None => {
+                let scope = ctx.scope.as_deref();
+                (Some(self.routes.backend(ctx.dialect, scope)), self.routes.fallback(ctx.dialect, scope))
+            }
         };
         let Some(backend) = backend else {
             return self.error(ctx, GatewayError::internal("the client's backend does not exist"));
@@ -61,19 +66,30 @@ impl Gateway {
         let integers = integer_ids(ctx.dialect);
         // boxed: an upstream exchange is kilobytes of state, better not moved
         // with every future that wraps it
-        let execution = Box::pin(async move {
+        let execution = Box::pin(async {
             let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
-            backend.execute(resolved.as_ref().unwrap_or(op), scope).await
+            let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
+            match &fallback {
+                Some(fallback) if wanted(&outcome, op) => {
+                    // the fallback's own upstream ids behind the integers the edge shows
+                    let resolved = if integers { self.ids.resolve(op, fallback.backend, None).await } else { None };
+                    read_through(outcome, resolved.as_ref().unwrap_or(op), fallback).await
+                }
+                _ => (outcome, false),
+            }
         });
-        let outcome: Result<Outcome, GatewayError> = match tokio::time::timeout(self.request_timeout, execution).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(GatewayError::new(
-                ErrorKind::UpstreamTimeout,
-                Side::Upstream,
-                format!("{} did not finish within {:?}", op.name(), self.request_timeout),
-            )),
+        let (outcome, fell_back) = match tokio::time::timeout(self.request_timeout, execution).await {
+            Ok(answer) => answer,
+            Err(_) => (
+                Err(GatewayError::new(
+                    ErrorKind::UpstreamTimeout,
+                    Side::Upstream,
+                    format!("{} did not finish within {:?}", op.name(), self.request_timeout),
+                )),
+                false,
+            ),
         };
-        match outcome {
+        let mut reply = match outcome {
             Ok(outcome) => {
                 if integers {
                     self.ids.note(&outcome);
@@ -81,7 +97,11 @@ impl Gateway {
                 edge.encode(ctx, op, outcome)
             }
             Err(e) => self.error(ctx, e),
+        };
+        if let Some(fallback) = fallback.filter(|_| fell_back) {
+            reply.extensions_mut().insert(FallbackServed(fallback.name.to_owned()));
         }
+        reply
     }
 
     pub(super) fn error(&self, ctx: &EdgeCtx, err: GatewayError) -> Reply {

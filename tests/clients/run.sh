@@ -80,8 +80,8 @@ start() {
     PIDS+=($!)
     for _ in $(seq 100); do
         line=$(head -n1 "$log.out")
-        if [[ $line == "dragoman listening on "* ]]; then
-            url=${line#dragoman listening on }
+        if [[ $line == "# dragoman listening on "* ]]; then
+            url=${line#"# dragoman listening on "}
             return 0
         fi
         sleep 0.1

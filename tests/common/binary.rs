@@ -16,6 +16,12 @@ impl Binary {
     /// Starts the binary with `args` and `env`, and reads where it listens
     /// from the first line it prints. `logs` keeps its stderr for [`Binary::logs`].
     pub fn start(args: &[&str], env: &[(&str, &str)], logs: bool) -> Binary {
+        let (binary, _) = Binary::start_with_banner(args, env, logs);
+        binary
+    }
+
+    /// Starts the binary, and returns its whole start-up banner too.
+    pub fn start_with_banner(args: &[&str], env: &[(&str, &str)], logs: bool) -> (Binary, Vec<String>) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dragoman"))
             .args(args)
             .envs(env.iter().copied())
@@ -24,10 +30,24 @@ impl Binary {
             .spawn()
             .expect("the binary starts");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        let addr = first.trim().strip_prefix("dragoman listening on http://").unwrap_or_else(|| panic!("{first}"));
-        Binary { base: format!("http://{addr}"), child, _stdout: stdout }
+        let mut banner = Vec::new();
+        loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            let line = line.trim_end_matches('\n').to_owned();
+            // the banner ends with its clients, or with its last request to try
+            let last =
+                line == "# clients: as declared in the configuration" || line.starts_with("curl -H \"X-Auth-Token");
+            banner.push(line);
+            if last {
+                break;
+            }
+        }
+        let first = banner.first().cloned().unwrap_or_default();
+        let addr = first.trim().strip_prefix("# dragoman listening on http://").unwrap_or_else(|| panic!("{first}"));
+        (Binary { base: format!("http://{addr}"), child, _stdout: stdout }, banner)
     }
 
     /// Starts the binary with a configuration file.

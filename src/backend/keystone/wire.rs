@@ -41,6 +41,10 @@ pub(super) fn auth_body(method: &KeystoneAuth) -> Value {
                 "application_credential": {"id": id, "secret": secret},
             },
         }}),
+        KeystoneAuth::Token { token, project, project_domain } => json!({"auth": {
+            "identity": {"methods": ["token"], "token": {"id": token}},
+            "scope": {"project": reference(project, project_domain.as_ref())},
+        }}),
     }
 }
 
@@ -240,6 +244,22 @@ fn is_version(segment: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_exchanged_for_one_of_the_project_as_keystone_documents() {
+        let method = KeystoneAuth::Token {
+            token: "t0k".into(),
+            project: NameOrId::Name("images".into()),
+            project_domain: Some(NameOrId::Id("default".into())),
+        };
+        assert_eq!(
+            auth_body(&method),
+            json!({"auth": {
+                "identity": {"methods": ["token"], "token": {"id": "t0k"}},
+                "scope": {"project": {"name": "images", "domain": {"id": "default"}}},
+            }})
+        );
+    }
 
     #[test]
     fn versioned_endpoints_split_into_root_and_project() {

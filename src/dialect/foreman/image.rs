@@ -311,6 +311,15 @@ impl<'a> Filled<'a> {
     }
 }
 
+/// The compute resource an image names as its own, when it names one: a
+/// show under another compute resource is not found.
+pub fn own_compute_resource(image: &Image) -> Option<String> {
+    image.extra.get(CR_ID).filter(|v| !v.is_null()).map(|v| match v {
+        Value::String(id) => id.clone(),
+        other => other.to_string(),
+    })
+}
+
 /// True when the image shows `compute_resource` as its `compute_resource_id`
 /// under that compute resource: its own id is that one, or it has none and
 /// shows the request's (see [`ImageView`]).
