@@ -28,6 +28,7 @@ mod replicas;
 mod request_ids;
 mod retry_budget;
 mod secrets_in_logs;
+mod semantics;
 mod shutdown;
 mod tls;
 mod translate;

@@ -125,6 +125,9 @@ impl Catalog {
         let mut order = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut images: Vec<Image> = self.images.load().as_ref().clone();
         let change = apply(&mut images, op, OffsetDateTime::now_utc())?;
+        if change.put.is_empty() && change.removed.is_empty() {
+            return Ok(change.outcome);
+        }
         if let Some(store) = &self.store {
             let put: Vec<(u64, &Image)> = change
                 .put
@@ -179,8 +182,9 @@ fn next_id(images: &[Image]) -> ImageId {
 fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<Change, GatewayError> {
     match op {
         WriteOp::Snapshot(snapshot) => {
+            let id = if snapshot.uuid_id { ImageId::new(uuid::Uuid::new_v4().to_string()) } else { next_id(images) };
             let image = Image {
-                id: next_id(images),
+                id,
                 name: snapshot.name.clone(),
                 status: ImageStatus::Active,
                 created: Some(now),
@@ -195,7 +199,11 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<C
             images.push(image);
             Ok(change)
         }
-        WriteOp::Register(given) => {
+        WriteOp::Register(given, unique) => {
+            if let Some(taken) = unique.iter().find(|u| images.iter().any(|image| u.taken.matches(image))) {
+                let message = format!("{} has already been taken", taken.field);
+                return Err(GatewayError::new(ErrorKind::Conflict, Side::Downstream, message));
+            }
             let image = Image { id: next_id(images), created: Some(now), updated: Some(now), ..given.clone() };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
             images.push(image);
@@ -203,7 +211,12 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<C
         }
         WriteOp::Update { id, patch } => {
             let image = find_mut(images, id)?;
+            let before = image.clone();
             patch.apply(image);
+            if *image == before {
+                // an update that changes nothing writes nothing, and the image keeps its time
+                return Ok(Change { put: Vec::new(), removed: Vec::new(), outcome: Outcome::Image(before) });
+            }
             image.updated = Some(now);
             Ok(Change::put(id, Outcome::Image(image.clone())))
         }
@@ -300,7 +313,7 @@ fn list(images: &[Image], query: &ListQuery) -> Result<Outcome, GatewayError> {
 fn get_many(images: &[Image], get: &GetMany) -> Vec<Image> {
     let mut found: Vec<Image> = Vec::new();
     for value in &get.values {
-        for image in images.iter().filter(|image| lookup_matches(image, get.key, value)) {
+        for image in images.iter().filter(|image| lookup_matches(image, get, value)) {
             if !found.iter().any(|f| f.id == image.id) {
                 found.push(image.clone());
             }
@@ -309,11 +322,15 @@ fn get_many(images: &[Image], get: &GetMany) -> Vec<Image> {
     found
 }
 
-/// Names match the display name or GoGrid's unique system name.
-fn lookup_matches(image: &Image, key: LookupKey, value: &str) -> bool {
+/// Names match the unique name the caller's edge shows, else the display
+/// name or GoGrid's unique system name.
+fn lookup_matches(image: &Image, get: &GetMany, value: &str) -> bool {
     let by_id = image.id.as_str() == value;
-    let by_name = image.name == value || image.extra_str("gogrid.name") == Some(value);
-    match key {
+    let by_name = match get.shown_name {
+        Some(shown) => shown.matches(image, value),
+        None => image.name == value || image.extra_str("gogrid.name") == Some(value),
+    };
+    match get.key {
         LookupKey::Id => by_id,
         LookupKey::Name => by_name,
         LookupKey::IdOrName => by_id || by_name,
@@ -349,12 +366,19 @@ mod tests {
     #[test]
     fn get_many_keeps_the_order_asked_and_skips_unknowns() {
         let c = catalog();
-        let get = GetMany { key: LookupKey::IdOrName, values: vec!["298486374".into(), "x".into(), "centos-1".into()] };
+        let get = GetMany {
+            key: LookupKey::IdOrName,
+            values: vec!["298486374".into(), "x".into(), "centos-1".into()],
+            shown_name: None,
+        };
         let Outcome::Images(found) = c.execute(&ImageOp::GetMany(get)).unwrap() else { panic!() };
         let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["298486374", "980190962"]);
-        let by_system_name =
-            GetMany { key: LookupKey::Name, values: vec!["GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e".into()] };
+        let by_system_name = GetMany {
+            key: LookupKey::Name,
+            values: vec!["GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e".into()],
+            shown_name: None,
+        };
         let Outcome::Images(found) = c.execute(&ImageOp::GetMany(by_system_name)).unwrap() else { panic!() };
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id.as_str(), "250");
@@ -394,12 +418,22 @@ mod tests {
         assert_eq!(saved.server_id.as_deref(), Some("srv-1"));
         assert_eq!(shown(&c, "980190963").unwrap(), saved);
         let Outcome::Image(registered) =
-            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() })).unwrap()
+            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Vec::new())).unwrap()
         else {
             panic!()
         };
         assert_eq!(registered.id.as_str(), "980190964");
         assert!(registered.created.is_some());
+    }
+
+    #[test]
+    fn a_snapshot_named_by_uuid_gets_a_fresh_uuid() {
+        let c = catalog();
+        let snapshot = Snapshot { server_id: "s".into(), name: "n".into(), uuid_id: true, ..Snapshot::default() };
+        let Outcome::Image(saved) = write(&c, WriteOp::Snapshot(snapshot)).unwrap() else { panic!() };
+        let id = uuid::Uuid::parse_str(saved.id.as_str()).expect("a uuid");
+        assert_eq!(id.get_version_num(), 4);
+        assert_eq!(shown(&c, saved.id.as_str()).unwrap(), saved);
     }
 
     #[test]
@@ -438,6 +472,21 @@ mod tests {
         let missing = write(&c, WriteOp::DeleteMetadataItem { id: id.clone(), key: "zz".into() }).unwrap_err();
         assert_eq!(missing.kind, ErrorKind::NotFound { resource: "metadata item", id: "zz".into() });
         assert_eq!(write(&c, WriteOp::DeleteMetadataItem { id, key: "a".into() }).unwrap(), Outcome::Done);
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_writes_nothing() {
+        let c = catalog();
+        let before = shown(&c, "980190962").unwrap();
+        let same_name = ImagePatch { name: Some(before.name.clone()), ..ImagePatch::default() };
+        for patch in [ImagePatch::default(), same_name] {
+            let Outcome::Image(after) = write(&c, WriteOp::Update { id: ImageId::new("980190962"), patch }).unwrap()
+            else {
+                panic!()
+            };
+            assert_eq!(after, before);
+            assert_eq!(shown(&c, "980190962").unwrap(), before, "updated_at did not move");
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::dialect::{
 use crate::metrics::{UpstreamErrorLabels, metrics};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
-    PageRequest, PageStart, Sort, View, WriteOp, paginate_owned,
+    PageRequest, PageStart, Shown, ShownName, Sort, View, WriteOp, paginate_owned,
 };
 
 /// What an upstream backend is and how far it may go.
@@ -246,7 +246,12 @@ impl Exchange<'_> {
             return expect_list(self.call(&call).await?);
         }
         let caps = codec.capabilities();
-        let (native, residual) = codec.split_filter(&query.filter);
+        let (native, residual) = match counted_scope(query) {
+            // the size of the scope counts the images the filter leaves out:
+            // walk the whole scope, then filter and count here
+            Some(scope) => (codec.split_filter(scope).0, query.filter.clone()),
+            None => codec.split_filter(&query.filter),
+        };
         let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
         let all = self.walk(native, upstream_sorts).await?;
         paginate_owned(all, query, &residual)
@@ -289,9 +294,8 @@ impl Exchange<'_> {
                 other => Err(unexpected(&other)),
             };
         }
-        let key = get.key;
         let found: Vec<Vec<Image>> = stream::iter(get.values.iter().cloned())
-            .map(|value: String| async move { self.lookup(key, &value).await })
+            .map(|value: String| async move { self.lookup(get, &value).await })
             .buffered(self.upstream.settings.fanout.max(1))
             .try_collect()
             .await?;
@@ -305,7 +309,8 @@ impl Exchange<'_> {
     }
 
     /// The images one get-many value names; none when it names nothing.
-    async fn lookup(&self, key: LookupKey, value: &str) -> Result<Vec<Image>, GatewayError> {
+    async fn lookup(&self, get: &GetMany, value: &str) -> Result<Vec<Image>, GatewayError> {
+        let key = get.key;
         if matches!(key, LookupKey::Id | LookupKey::IdOrName) {
             match self.call(&UpstreamCall::Show(ImageId::new(value))).await {
                 Ok(Outcome::Image(image)) => return Ok(vec![image]),
@@ -317,8 +322,7 @@ impl Exchange<'_> {
         if key == LookupKey::Id {
             return Ok(Vec::new());
         }
-        let by_name =
-            ListQuery { filter: Filter { name: Some(value.to_owned()), ..Filter::default() }, ..ListQuery::default() };
+        let by_name = ListQuery { filter: name_filter(get, value), ..ListQuery::default() };
         Ok(Box::pin(self.list(&by_name)).await?.images)
     }
 }
@@ -326,6 +330,9 @@ impl Exchange<'_> {
 /// The list as one upstream call, when the upstream can filter, sort, count
 /// and page it itself.
 fn direct_list_call(codec: &dyn UpstreamCodec, query: &ListQuery) -> Option<UpstreamCall> {
+    if counted_scope(query).is_some() {
+        return None;
+    }
     let caps = codec.capabilities();
     let (native, residual) = codec.split_filter(&query.filter);
     let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
@@ -336,6 +343,21 @@ fn direct_list_call(codec: &dyn UpstreamCodec, query: &ListQuery) -> Option<Upst
     }
     let (start, limit) = direct_page(caps, &query.page)?;
     Some(UpstreamCall::List { filter: native, sort: query.sort, view: query.view, start, limit: Some(limit) })
+}
+
+/// The scope whose size the reply shows (Foreman's `total`), when counting
+/// it needs the images the filter leaves out or the scope's own conditions.
+fn counted_scope(query: &ListQuery) -> Option<&Filter> {
+    query.scope.as_deref().filter(|scope| !scope.is_empty() || !query.filter.is_empty())
+}
+
+/// What a lookup by name lists: the images whose name, as the caller's edge
+/// shows it, is `name` (judged here); else those of that display name.
+fn name_filter(get: &GetMany, name: &str) -> Filter {
+    match get.shown_name {
+        Some(ShownName(shows)) => Filter { shown: vec![Shown::new("name", name, shows)], ..Filter::default() },
+        None => Filter { name: Some(name.to_owned()), ..Filter::default() },
+    }
 }
 
 /// The page as the upstream can ask for it in one call, if it can.
@@ -376,14 +398,14 @@ pub fn first_call(codec: &dyn UpstreamCodec, op: &ImageOp) -> UpstreamCall {
         ImageOp::GetMany(get) => {
             let value = get.values.first().cloned().unwrap_or_default();
             if get.key == LookupKey::Name {
-                let (native, _) = codec.split_filter(&Filter { name: Some(value), ..Filter::default() });
+                let (native, _) = codec.split_filter(&name_filter(get, &value));
                 walk_call(caps, native, None, first_page(caps.paging), caps.max_page)
             } else {
                 UpstreamCall::Show(ImageId::new(value))
             }
         }
         ImageOp::List(query) => direct_list_call(codec, query).unwrap_or_else(|| {
-            let (native, _) = codec.split_filter(&query.filter);
+            let (native, _) = codec.split_filter(counted_scope(query).unwrap_or(&query.filter));
             let sort = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
             walk_call(caps, native, sort, first_page(caps.paging), caps.max_page)
         }),

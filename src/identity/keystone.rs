@@ -22,7 +22,8 @@ use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use time::format_description::FormatItem;
+use time::macros::format_description;
 
 use super::{Client, Identity};
 use crate::dialect::{Reply, json_reply};
@@ -144,13 +145,12 @@ fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Resul
     };
     let scoped = project.is_some();
     let (id, issued) = identity.tokens.issue(Arc::clone(&client), scoped.then(|| client.tenant.project.clone()));
-    let timestamp = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mut token = json!({
         "methods": ["password"],
         "user": {"domain": domain_of(&client), "id": client.name, "name": client.user, "password_expires_at": null},
         "audit_ids": [uuid::Uuid::new_v4().simple().to_string()],
-        "expires_at": timestamp(issued.expires_at),
-        "issued_at": timestamp(issued.issued_at),
+        "expires_at": keystone_time(issued.expires_at),
+        "issued_at": keystone_time(issued.issued_at),
     });
     if scoped {
         let project_id = &client.tenant.project;
@@ -191,4 +191,12 @@ fn catalog(origin: &str, region: &str, project: &str) -> Value {
         {"endpoints": endpoints(format!("{origin}/v2.1/{project}")), "type": "compute", "id": "compute", "name": "nova"},
         {"endpoints": endpoints(format!("{origin}/v3")), "type": "identity", "id": "identity", "name": "keystone"}
     ])
+}
+/// Keystone's token times: UTC with exactly six fractional digits
+/// (`2015-11-07T02:58:43.578887Z`).
+const KEYSTONE_TIME: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+fn keystone_time(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(KEYSTONE_TIME).unwrap_or_default()
 }

@@ -25,7 +25,7 @@ mod write;
 
 pub use error::{ErrorKind, GatewayError, Side};
 pub use image::{Extra, Image, ImageId, ImageStatus};
-pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Sort, SortField, View};
+pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Shown, ShownName, Sort, SortField, View};
 pub use page::{ListPage, PageRequest, PageStart};
 pub use paginate::{paginate, paginate_owned};
-pub use write::{ImagePatch, Snapshot, WriteOp};
+pub use write::{ImagePatch, Snapshot, Unique, WriteOp};
