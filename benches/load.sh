@@ -19,12 +19,18 @@
 #
 #   wrk ──► nginx "baseline proxy" ──┐
 #                                    ├──► nginx "upstream" (recorded bodies)
-#   wrk ──► dragoman ────────────────┘
+#   wrk ──► dragoman ────────────────┤
+#                                    │
+#   wrk ──► nginx "balancer" ──► dragoman replica A ─┤  (shared token keys,
+#                           └──► dragoman replica B ─┘   quotas in one redis-server)
 #
 # For each scenario wrk drives one proxy for a fixed time; the CPU that proxy
 # consumed (utime+stime of its processes, from /proc) divided by the requests
 # wrk completed is its CPU cost per request. The upstream's and wrk's CPU are
-# not counted for either proxy. See docs/PERFORMANCE.md.
+# not counted for either proxy. The two-replica row counts both replicas and
+# Redis (not the balancer): every request there is charged in Redis (a global
+# quota that is never reached), so the row shows what sharing quotas costs.
+# See docs/PERFORMANCE.md.
 #
 # It is a measurement, not a test: it exits 0 whether or not the targets are
 # met, and non-zero only when it cannot measure (tools, build, start-up).
@@ -52,6 +58,11 @@ SOAK_SAMPLE=${SOAK_SAMPLE:-10}      # seconds between RSS samples in soak mode
 UPSTREAM_PORT=${UPSTREAM_PORT:-18180}
 NGINX_PORT=${NGINX_PORT:-18181}
 DRAGOMAN_PORT=${DRAGOMAN_PORT:-18182}
+REPLICAS=${REPLICAS:-1}             # 1: also measure two replicas sharing one Redis; 0: skip
+BALANCER_PORT=${BALANCER_PORT:-18183}
+REPLICA_PORTS=("${REPLICA_A_PORT:-18184}" "${REPLICA_B_PORT:-18185}")
+REDIS_PORT=${REDIS_PORT:-18186}
+ADMIN_PORT=${ADMIN_PORT:-18187}     # dragoman's admin listener (/metrics)
 # The targets. Showing one image may cost no more CPU than nginx copying it:
 # the nginx number measured in the same run is the bar (SHOW_REFERENCE_US is
 # what it was on the reference machine, printed for comparison). A list may
@@ -72,6 +83,7 @@ NGINX_PID=""      # the baseline proxy's master
 WRK_PID=""        # the wrk running now, if any
 RECORD=""         # what measure_once measured
 DRAGOMAN_PID=""
+REPLICA_PIDS=""   # both replicas and redis-server, comma-separated
 
 # ---------------------------------------------------------------- plumbing
 
@@ -106,7 +118,9 @@ trap 'exit 130' INT TERM
 # starting any service, so only our loopback instances ever run.
 install_tools() {
     local missing=() cmd
-    for cmd in nginx wrk curl jq; do
+    local tools=(nginx wrk curl jq)
+    if [[ $REPLICAS == 1 ]]; then tools+=(redis-server); fi
+    for cmd in "${tools[@]}"; do
         command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
     done
     ((${#missing[@]} == 0)) && return
@@ -173,11 +187,12 @@ process_tree() {
     done
 }
 
-# CPU clock ticks consumed so far by a process tree: "user system". For a
-# multi-threaded process /proc/PID/stat already sums all its threads.
+# CPU clock ticks consumed so far by process trees (comma-separated roots):
+# "user system". For a multi-threaded process /proc/PID/stat already sums
+# all its threads.
 cpu_ticks() {
-    local user=0 system=0 pid stat fields
-    for pid in $(process_tree "$1"); do
+    local user=0 system=0 pid root stat fields
+    for pid in $(for root in ${1//,/ }; do process_tree "$root"; done); do
         stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
         # the fields after "pid (comm) ": the name may hold spaces, so cut at the last ')'
         read -r -a fields <<<"${stat##*) }"
@@ -363,6 +378,34 @@ $(nginx_http_common proxy)
 EOF
 }
 
+# Spreads requests over the two replicas, as a Service would.
+write_balancer_conf() {
+    cat <<EOF
+$(nginx_main balancer 1)
+http {
+$(nginx_http_common balancer)
+    access_log off;
+    upstream replicas {
+        server $HOST:${REPLICA_PORTS[0]};
+        server $HOST:${REPLICA_PORTS[1]};
+        keepalive 32;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen $HOST:$BALANCER_PORT;
+        location / {
+            proxy_pass http://replicas;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffer_size 16k;
+            proxy_buffers 128 16k;
+            proxy_max_temp_file_size 0;
+        }
+    }
+}
+EOF
+}
+
 start_nginx() {
     local name=$1 port=$2 port_var=$3
     port_free "$port" || die "port $port is in use (set $port_var)"
@@ -394,8 +437,42 @@ start_dragoman() {
     local env=("${DRAGOMAN_ENV[@]}" RUST_LOG=dragoman=warn)
     if [[ $PROXY_LOGS == 1 ]]; then env+=(RUST_LOG=dragoman=info); fi
     start env "${env[@]}" "$DRAGOMAN_BIN" --workers "$DRAGOMAN_WORKERS" \
-        --listen "$HOST:$DRAGOMAN_PORT" --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" \
+        --listen "$HOST:$DRAGOMAN_PORT" --admin-listen "$HOST:$ADMIN_PORT" --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" \
         >"$WORK/dragoman.out" 2>"$WORK/dragoman.log"
+}
+
+# Two replicas sharing a key repository and one redis-server, each in front
+# of the same upstream, behind the balancer nginx.
+start_replicas() {
+    local port i pids=()
+    for port in "$REDIS_PORT" "$BALANCER_PORT" "${REPLICA_PORTS[@]}"; do
+        port_free "$port" || die "port $port is in use (set REDIS_PORT, BALANCER_PORT, REPLICA_A_PORT, REPLICA_B_PORT)"
+    done
+    start redis-server --port "$REDIS_PORT" --bind "$HOST" --save '' --appendonly no --logfile "$WORK/redis.log"
+    pids+=("${STARTED_PIDS[-1]}")
+    "$DRAGOMAN_BIN" token-keys rotate "$WORK/keys" >/dev/null
+    cat >"$WORK/replica.toml" <<EOF
+[identity]
+token_keys = "$WORK/keys"
+
+[rate_limit]
+store = "redis://$HOST:$REDIS_PORT"
+# on, never reached: every request is charged in Redis
+global = { requests = 1000000000 }
+EOF
+    for i in 0 1; do
+        start env "${DRAGOMAN_ENV[@]}" RUST_LOG=dragoman=warn "$DRAGOMAN_BIN" --config "$WORK/replica.toml" \
+            --workers "$DRAGOMAN_WORKERS" --listen "$HOST:${REPLICA_PORTS[i]}" --admin-listen "$HOST:0" \
+            --upstream "$UPSTREAM_DIALECT=http://$HOST:$UPSTREAM_PORT" >"$WORK/replica-$i.out" 2>"$WORK/replica-$i.log"
+        pids+=("${STARTED_PIDS[-1]}")
+        wait_for "http://$HOST:${REPLICA_PORTS[i]}/" "replica $i" "$WORK/replica-$i.log"
+    done
+    REPLICA_PIDS=$(
+        IFS=,
+        echo "${pids[*]}"
+    )
+    start_nginx balancer "$BALANCER_PORT" BALANCER_PORT
+    wait_for "http://$HOST:$BALANCER_PORT/" "the balancer nginx" "$WORK/balancer-error.log"
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -412,6 +489,9 @@ list|nginx|$NGINX_PORT|$UP_LIST_PATH
 list|dragoman hostway edge|$DRAGOMAN_PORT|/accounts/demo/flexcloud/images/detail
 list|dragoman openstack edge|$DRAGOMAN_PORT|/v2/demo/images/detail?limit=$LIST_SIZE
 EOF
+    if [[ $REPLICAS == 1 ]]; then
+        echo "show|2 replicas+redis hostway|$BALANCER_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID"
+    fi
 }
 
 # Checks one url before loading it. Prints "status bytes images": the images
@@ -433,6 +513,7 @@ load_scenarios() {
         url="http://$HOST:$port$path"
         pid=$DRAGOMAN_PID
         if [[ $proxy == nginx ]]; then pid=$NGINX_PID; fi
+        if [[ $proxy == "2 replicas"* ]]; then pid=$REPLICA_PIDS; fi
         read -r status bytes images < <(probe "$url")
         if [[ $status != 200 ]]; then
             say "$scenario via $proxy: HTTP $status on $path, not measured"
@@ -489,7 +570,8 @@ report() {
     echo "wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s runs after ${WARMUP}s warm-up, median of $REPEAT;" \
         "nginx $NGINX_WORKERS worker(s), dragoman $( ((DRAGOMAN_WORKERS)) && echo "$DRAGOMAN_WORKERS" || nproc) worker thread(s); per-request logs $([[ $PROXY_LOGS == 1 ]] && echo on || echo off)"
     echo "CPU = the proxy's own utime+stime / requests completed (user: the process's own code; system: the kernel's"
-    echo "work for it, mostly TCP on loopback); the upstream nginx and wrk are not counted"
+    echo "work for it, mostly TCP on loopback); the upstream nginx and wrk are not counted; \"2 replicas\" counts"
+    echo "both replicas and redis-server, not the balancer nginx in front of them"
     echo
     # the µ in a header takes two bytes, hence the wider fields there
     printf '%-5s %-24s %7s %7s %11s %-19s %-17s %9s %7s %7s %6s %6s  %s\n' \
@@ -584,6 +666,10 @@ EOF
     DRAGOMAN_PID=${STARTED_PIDS[-1]}
     wait_for "http://$HOST:$DRAGOMAN_PORT/" "dragoman" "$WORK/dragoman.log"
     AUTH_HEADERS+=(-H "X-Auth-Token: $(demo_token)")
+    if [[ $REPLICAS == 1 ]]; then
+        say "two replicas sharing one redis-server on $HOST:$REDIS_PORT, behind nginx on $HOST:$BALANCER_PORT"
+        start_replicas
+    fi
     local check="http://$HOST:$DRAGOMAN_PORT/accounts/demo/flexcloud/images/$IMAGE_ID" status
     status=$(curl -s "${AUTH_HEADERS[@]}" -o "$WORK/check.body" -w '%{http_code}' "$check")
     [[ $status == 200 ]] ||

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::backend::keystone::NameOrId;
 use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
 use crate::dialect::{Credentials, Dialect, Format};
-use crate::identity::{Client, Hashed, Identity, Secret, Tenant};
+use crate::identity::{Client, Hashed, Identity, Secret, Tenant, TokenKeys, Tokens};
 use crate::request_id::{OPENSTACK_UPSTREAM_HEADERS, UPSTREAM_HEADERS};
 
 /// The name routes use for the embedded catalog.
@@ -38,6 +38,14 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// `--demo`: the demo client is accepted on any listen address, not
+    /// only on loopback. Never from a file.
+    #[serde(skip)]
+    pub demo_anywhere: bool,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub log: LogConfig,
 }
 
 /// What one request, and each upstream reply, may expand into (`[limits]`).
@@ -91,6 +99,47 @@ impl LimitsConfig {
     }
 }
 
+/// The admin listener: `/metrics`, `/livez`, `/readyz`, apart from the edge,
+/// outside its quotas and authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Address the admin listener listens on; never the edge's.
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9901)) }
+    }
+}
+
+/// The log on stderr.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` (one human-readable line per event) or `json` (one JSON object per line).
+    pub format: LogFormat,
+    /// Which events are logged, in `RUST_LOG` syntax; `RUST_LOG` wins when set.
+    pub filter: String,
+    /// One line per request (target `dragoman::access`): who, what, where, how it went.
+    pub access: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, filter: "dragoman=info".into(), access: true }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
@@ -117,6 +166,10 @@ pub struct ServerConfig {
     pub max_connections_per_address: usize,
     /// On SIGTERM or Ctrl-C, how long in-flight requests may take to finish, in seconds.
     pub shutdown_grace_secs: u64,
+    /// On SIGTERM, how long `/readyz` fails while the edge still serves,
+    /// before the listener closes, in seconds: time for load balancers and
+    /// Kubernetes endpoints to stop sending new requests.
+    pub shutdown_drain_delay_secs: u64,
     /// Serve HTTPS instead of plain HTTP; plain HTTP when absent.
     pub tls: Option<EdgeTlsConfig>,
 }
@@ -167,6 +220,7 @@ impl Default for ServerConfig {
             max_in_flight: 1024,
             max_connections_per_address: 256,
             shutdown_grace_secs: 30,
+            shutdown_drain_delay_secs: 5,
             tls: None,
         }
     }
@@ -193,6 +247,11 @@ pub struct RateLimitConfig {
     /// Most source addresses tracked at once per quota; addresses past it
     /// share one bucket until idle ones are pruned.
     pub max_addresses: usize,
+    /// `redis://HOST:PORT`: every quota shared by the replicas using it.
+    pub store: Option<String>,
+    /// Longest wait for the store on a request, in milliseconds; past it the
+    /// request is charged on the local quotas.
+    pub store_timeout_ms: u64,
 }
 
 impl Default for RateLimitConfig {
@@ -205,6 +264,8 @@ impl Default for RateLimitConfig {
             tokens: QuotaConfig { requests: 5, per_secs: 1, burst: Some(20) },
             address: QuotaConfig { requests: 20, per_secs: 1, burst: Some(100) },
             max_addresses: 100_000,
+            store: None,
+            store_timeout_ms: 50,
         }
     }
 }
@@ -224,10 +285,16 @@ impl QuotaConfig {
 
     /// The governor quota, or `None` when off.
     pub fn quota(&self) -> Option<governor::Quota> {
-        let requests = std::num::NonZeroU32::new(self.requests)?;
-        let burst = self.burst.and_then(std::num::NonZeroU32::new).unwrap_or(requests);
-        let period = Duration::from_secs(self.per_secs.max(1)) / requests.get();
+        let (period, burst) = self.gcra()?;
+        let burst = std::num::NonZeroU32::new(burst)?;
         governor::Quota::with_period(period).map(|q| q.allow_burst(burst))
+    }
+
+    /// GCRA's emission interval and burst, or `None` when off.
+    pub fn gcra(&self) -> Option<(Duration, u32)> {
+        let requests = std::num::NonZeroU32::new(self.requests)?;
+        let burst = self.burst.filter(|b| *b > 0).unwrap_or(requests.get());
+        Some((Duration::from_secs(self.per_secs.max(1)) / requests.get(), burst))
     }
 }
 
@@ -251,11 +318,14 @@ pub struct IdentityConfig {
     pub token_lifetime_secs: u64,
     /// The region of the endpoints in the gateway's Keystone catalog.
     pub region: String,
+    /// The key repository (Keystone's Fernet layout) that signs and checks
+    /// tokens; without it, a key made at start.
+    pub token_keys: Option<PathBuf>,
 }
 
 impl Default for IdentityConfig {
     fn default() -> Self {
-        Self { gogrid_window_secs: 300, token_lifetime_secs: 3600, region: "RegionOne".into() }
+        Self { gogrid_window_secs: 300, token_lifetime_secs: 3600, region: "RegionOne".into(), token_keys: None }
     }
 }
 
@@ -405,6 +475,8 @@ pub struct CredentialsConfig {
     /// OpenStack: Keystone's URL; with it the token comes from Keystone
     /// (password or application credential) instead of `token`.
     pub auth_url: Option<String>,
+    /// Keystone: the user by id instead of by name (`user`).
+    pub user_id: Option<String>,
     pub user_domain_name: Option<String>,
     pub user_domain_id: Option<String>,
     pub project_name: Option<String>,
@@ -430,6 +502,11 @@ pub struct RouteConfig {
     pub scope: Option<String>,
     /// An upstream's name, or `memory`.
     pub backend: String,
+    /// During a migration, the backend (an upstream's name, or `memory`)
+    /// asked for the images `backend` does not have: a show or get-many
+    /// that `backend` answers not-found is read through it. Lists stay on
+    /// `backend` (docs/MIGRATION.md).
+    pub fallback: Option<String>,
 }
 
 /// What is wrong with a configuration, and where.
@@ -495,16 +572,23 @@ impl Config {
             if up.walk_limit == 0 || up.fanout == 0 {
                 return invalid(format!("{at}: walk_limit and fanout must be at least 1"));
             }
-            up.credentials().map_err(|e| ConfigError::Invalid(format!("{at}: credentials: {e}")))?;
         }
         self.validate_limits()?;
+        if self.admin.listen == self.server.listen && self.server.listen.port() != 0 {
+            return invalid(format!(
+                "admin.listen {}: the admin listener cannot share the edge's address",
+                self.admin.listen
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.filter)
+            .map_err(|e| ConfigError::Invalid(format!("log.filter {:?}: {e}", self.log.filter)))?;
         if let Some(tls) = &self.server.tls {
             crate::tls::EdgeTls::from_config(tls).map_err(|e| ConfigError::Invalid(format!("server.tls: {e}")))?;
         }
         let known = |name: &str| name == MEMORY || names.contains(name);
-        if self.clients.is_empty() && !self.server.listen.ip().is_loopback() {
+        if self.clients.is_empty() && !self.server.listen.ip().is_loopback() && !self.demo_anywhere {
             return invalid(format!(
-                "server.listen {}: the demo credentials serve only on a loopback address; declare [[client]] entries to listen elsewhere",
+                "server.listen {}: the demo credentials serve only on a loopback address; declare [[client]] entries to listen elsewhere (or run --demo to try it out)",
                 self.server.listen
             ));
         }
@@ -533,6 +617,15 @@ impl Config {
         for (i, route) in self.routes.iter().enumerate() {
             if !known(&route.backend) {
                 return invalid(format!("route[{i}].backend: no upstream named {:?}", route.backend));
+            }
+            match route.fallback.as_deref() {
+                Some(fallback) if !known(fallback) => {
+                    return invalid(format!("route[{i}].fallback: no upstream named {fallback:?}"));
+                }
+                Some(fallback) if fallback == route.backend => {
+                    return invalid(format!("route[{i}].fallback: must not be the route's backend"));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -593,6 +686,16 @@ impl Config {
                 return invalid(format!("rate_limit.{key}: per_secs and burst must be at least 1"));
             }
         }
+        if let Some(store) = &r.store {
+            // the URL may carry a password: not repeated
+            if !store.starts_with("redis://") || url::Url::parse(store).is_err() {
+                return invalid("rate_limit.store: must be a redis://HOST:PORT URL".into());
+            }
+        }
+        if r.store_timeout_ms == 0 || r.store_timeout_ms > 10_000 {
+            return invalid("rate_limit.store_timeout_ms: must be from 1 to 10000".into());
+        }
+        self.token_keys()?;
         Ok(())
     }
 }
@@ -668,6 +771,16 @@ impl ClientConfig {
 
 impl Config {
     /// The edges' identity: the declared clients, or the demo client.
+    /// The keys of the gateway's tokens: the repository's, or one made now.
+    fn token_keys(&self) -> Result<TokenKeys, ConfigError> {
+        match &self.identity.token_keys {
+            Some(dir) => {
+                TokenKeys::from_repository(dir).map_err(|e| ConfigError::Invalid(format!("identity.token_keys: {e}")))
+            }
+            None => Ok(TokenKeys::ephemeral()),
+        }
+    }
+
     pub fn identity(&self) -> Result<Identity, ConfigError> {
         let demo = self.clients.is_empty();
         let clients = if demo {
@@ -680,12 +793,8 @@ impl Config {
                 .collect::<Result<_, _>>()?
         };
         let id = &self.identity;
-        Ok(Identity::new(
-            clients,
-            Duration::from_secs(id.gogrid_window_secs),
-            Duration::from_secs(id.token_lifetime_secs),
-            demo,
-        ))
+        let tokens = Tokens::new(self.token_keys()?, Duration::from_secs(id.token_lifetime_secs));
+        Ok(Identity::new(clients, Duration::from_secs(id.gogrid_window_secs), tokens, demo))
     }
 }
 
@@ -706,14 +815,16 @@ impl UpstreamConfig {
         let password = secret(&c.password, &c.password_env, "password")?;
         let token = secret(&c.token, &c.token_env, "token")?;
         let api_secret = secret(&c.secret, &c.secret_env, "secret")?;
-        let need = |what: &str| format!("a {} upstream needs {what}", self.dialect);
+        let article = if self.dialect == Dialect::OpenStack { "an" } else { "a" };
+        let need = |what: &str| format!("{article} {} upstream needs {what}", self.dialect);
         match self.dialect {
             Dialect::Hostway | Dialect::Foreman => match (&c.user, password) {
                 (Some(user), Some(password)) => Ok(Credentials::Basic { user: user.clone(), password }),
-                (None, None) => Ok(Credentials::None),
                 _ => Err(need("both user and password")),
             },
-            Dialect::OpenStack => Ok(token.map_or(Credentials::None, Credentials::Token)),
+            Dialect::OpenStack => {
+                token.map(Credentials::Token).ok_or_else(|| need("a token, or auth_url and keystone credentials"))
+            }
             Dialect::GoGrid => match (&c.api_key, api_secret) {
                 (Some(api_key), Some(secret)) => Ok(Credentials::GoGrid { api_key: api_key.clone(), secret }),
                 _ => Err(need("api_key and secret")),
@@ -751,6 +862,7 @@ impl UpstreamConfig {
                 Dialect::OpenStack => &OPENSTACK_UPSTREAM_HEADERS,
                 _ => &UPSTREAM_HEADERS,
             },
+            name: self.name.as_str().into(),
             ..ClientSettings::default()
         }
     }
@@ -779,16 +891,25 @@ impl UpstreamConfig {
                 return Err("application_credential_id and application_credential_secret go together".into());
             }
             (None, None) => {
-                let password = resolve_secret("password", &c.password, &c.password_env, &None)?
-                    .ok_or("keystone password authentication needs user and password")?;
-                KeystoneAuth::Password {
-                    user: NameOrId::Name(c.user.clone().ok_or("keystone password authentication needs user")?),
-                    user_domain: named(&c.user_domain_id, &c.user_domain_name).or(Some(NameOrId::Id("default".into()))),
-                    password,
-                    project: named(&c.project_id, &c.project_name)
-                        .ok_or("keystone needs project_id or project_name")?,
-                    project_domain: named(&c.project_domain_id, &c.project_domain_name)
-                        .or(Some(NameOrId::Id("default".into()))),
+                let project =
+                    named(&c.project_id, &c.project_name).ok_or("keystone needs project_id or project_name")?;
+                let project_domain =
+                    named(&c.project_domain_id, &c.project_domain_name).or(Some(NameOrId::Id("default".into())));
+                let password = resolve_secret("password", &c.password, &c.password_env, &None)?;
+                let token = resolve_secret("token", &c.token, &c.token_env, &None)?;
+                match (password, token) {
+                    (Some(password), _) => KeystoneAuth::Password {
+                        user: named(&c.user_id, &c.user).ok_or("keystone password authentication needs user")?,
+                        user_domain: named(&c.user_domain_id, &c.user_domain_name)
+                            .or(Some(NameOrId::Id("default".into()))),
+                        password,
+                        project,
+                        project_domain,
+                    },
+                    (None, Some(token)) => KeystoneAuth::Token { token, project, project_domain },
+                    (None, None) => {
+                        return Err("keystone needs user and password, a token, or an application credential".into());
+                    }
                 }
             }
         };
@@ -804,7 +925,11 @@ impl UpstreamConfig {
     pub fn settings(&self) -> Result<UpstreamSettings, String> {
         let keystone = self.keystone()?;
         if self.url.is_empty() && keystone.is_none() {
-            return Err("url is needed unless keystone's catalog gives the endpoint".into());
+            return Err(match self.dialect {
+                Dialect::OpenStack => "url is needed unless auth_url is given (keystone's catalog then gives it)",
+                _ => "url is needed",
+            }
+            .into());
         }
         Ok(UpstreamSettings {
             dialect: self.dialect,
@@ -848,6 +973,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_quota_store_must_be_a_redis_url_and_its_timeout_bounded() {
+        let ok = Config::parse("[rate_limit]\nstore = \"redis://127.0.0.1:6379\"\nstore_timeout_ms = 20").unwrap();
+        assert_eq!(ok.rate_limit.store.as_deref(), Some("redis://127.0.0.1:6379"));
+        let err = Config::parse("[rate_limit]\nstore = \"http://user:hunter2@cache:6379\"").unwrap_err().to_string();
+        assert!(err.contains("rate_limit.store") && !err.contains("hunter2"), "{err}");
+        let err = Config::parse("[rate_limit]\nstore_timeout_ms = 0").unwrap_err().to_string();
+        assert!(err.contains("store_timeout_ms"), "{err}");
+    }
+
+    #[test]
     fn empty_file_serves_the_memory_catalog_on_loopback() {
         let config = Config::parse("").unwrap();
         assert_eq!(config, Config::default());
@@ -866,6 +1001,24 @@ mod tests {
     fn routes_must_name_a_known_backend() {
         let err = Config::parse("[[route]]\nedge = \"hostway\"\nbackend = \"nova\"\n").unwrap_err().to_string();
         assert_eq!(err, "route[0].backend: no upstream named \"nova\"");
+    }
+
+    #[test]
+    fn a_fallback_must_name_another_known_backend() {
+        let route = "[[route]]\nedge = \"hostway\"\nbackend = \"memory\"\n";
+        let err = Config::parse(&format!("{route}fallback = \"old\"\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].fallback: no upstream named \"old\"");
+        let err = Config::parse(&format!("{route}fallback = \"memory\"\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].fallback: must not be the route's backend");
+    }
+
+    #[test]
+    fn basic_upstreams_without_credentials_are_refused() {
+        for dialect in ["hostway", "foreman"] {
+            let text = format!("[[upstream]]\nname = \"u\"\ndialect = \"{dialect}\"\nurl = \"http://127.0.0.1:9\"\n");
+            let err = Config::parse(&text).unwrap_err().to_string();
+            assert_eq!(err, format!("upstream[0] (\"u\"): a {dialect} upstream needs both user and password"));
+        }
     }
 
     #[test]
@@ -895,11 +1048,19 @@ mod tests {
 
     #[test]
     fn https_upstreams_are_accepted_and_other_schemes_refused() {
-        let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"https://nova:8774\"\n";
-        Config::parse(text).unwrap();
-        let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"ftp://nova:8774\"\n";
-        let err = Config::parse(text).unwrap_err().to_string();
+        let token = "[upstream.credentials]\ntoken = \"t\"\n";
+        let text =
+            format!("[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"https://nova:8774\"\n{token}");
+        Config::parse(&text).unwrap();
+        let text = format!("[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"ftp://nova:8774\"\n{token}");
+        let err = Config::parse(&text).unwrap_err().to_string();
         assert!(err.contains("only http:// and https:// upstreams"), "{err}");
+        let text = "[[upstream]]\nname = \"os\"\ndialect = \"openstack\"\nurl = \"https://nova:8774\"\n";
+        let err = Config::parse(text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "upstream[0] (\"os\"): an openstack upstream needs a token, or auth_url and keystone credentials"
+        );
     }
 
     #[test]
@@ -907,8 +1068,23 @@ mod tests {
         let text = "[server.tls]\ncert = \"/nonexistent/cert.pem\"\nkey = \"/nonexistent/key.pem\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
         assert!(err.starts_with("server.tls: /nonexistent/cert.pem"), "{err}");
-        let text = "[[upstream]]\nname = \"h\"\ndialect = \"hostway\"\nurl = \"https://h\"\nclient_cert = \"/x.pem\"\n";
+        let text = "[[upstream]]\nname = \"h\"\ndialect = \"hostway\"\nurl = \"https://h\"\nclient_cert = \"/x.pem\"\n\
+                    [upstream.credentials]\nuser = \"u\"\npassword = \"p\"\n";
         let err = Config::parse(text).unwrap_err().to_string();
         assert!(err.contains("client_cert and client_key go together"), "{err}");
+    }
+
+    #[test]
+    fn the_admin_listener_is_never_the_edge_s_and_the_log_filter_must_parse() {
+        let err = Config::parse("[server]\nlisten = \"127.0.0.1:9000\"\n[admin]\nlisten = \"127.0.0.1:9000\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "admin.listen 127.0.0.1:9000: the admin listener cannot share the edge's address");
+        let config = Config::parse("[admin]\nlisten = \"127.0.0.1:9000\"\n[log]\nformat = \"json\"\n").unwrap();
+        assert_eq!((config.admin.listen.port(), config.log.format), (9000, LogFormat::Json));
+        let err = Config::parse("[log]\nfilter = \"dragoman=loud\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("log.filter \"dragoman=loud\": "), "{err}");
+        let err = Config::parse("[log]\nformat = \"xml\"\n").unwrap_err().to_string();
+        assert!(err.contains("unknown variant `xml`"), "{err}");
     }
 }

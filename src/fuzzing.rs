@@ -86,7 +86,7 @@ pub fn upstream_reply(dialect: Dialect, data: &[u8]) {
             start: PageStart::First,
             limit: None,
         },
-        UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] }),
+        UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()], shown_name: None }),
     ];
     let bounds = crate::config::LimitsConfig::default().reply_bounds();
     if bounds.check(data).is_err() {
@@ -103,7 +103,7 @@ pub fn upstream_reply(dialect: Dialect, data: &[u8]) {
 fn render_everywhere(outcome: Outcome) {
     let op = match &outcome {
         Outcome::List(_) => ImageOp::List(ListQuery::default()),
-        Outcome::Images(_) => ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec![] }),
+        Outcome::Images(_) => ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec![], shown_name: None }),
         _ => ImageOp::Show(ImageId::new("1")),
     };
     for edge in Dialect::ALL {
@@ -123,8 +123,9 @@ fn render_everywhere(outcome: Outcome) {
 /// A body at the gateway's own Keystone (`POST /v3/auth/tokens`): a 201,
 /// or a refusal in Keystone's shape naming no internal type.
 pub fn keystone_body(data: &[u8]) {
-    let identity =
-        Identity::new(Vec::new(), std::time::Duration::from_secs(300), std::time::Duration::from_secs(60), true);
+    let tokens =
+        crate::identity::Tokens::new(crate::identity::TokenKeys::ephemeral(), std::time::Duration::from_secs(60));
+    let identity = Identity::new(Vec::new(), std::time::Duration::from_secs(300), tokens, true);
     let (parts, ()) = http::Request::builder()
         .method(Method::POST)
         .uri("/v3/auth/tokens")

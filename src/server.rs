@@ -39,6 +39,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::config::{EdgeTlsConfig, ServerConfig};
+use crate::live::Live;
+use crate::metrics::metrics;
 use crate::pipeline::{Gateway, service};
 use crate::tls::EdgeTls;
 
@@ -89,9 +91,8 @@ pub struct Worker {
 
 /// What every accept loop of one listening socket shares.
 struct Shared {
-    gateway: Arc<Gateway>,
+    live: Arc<Live>,
     open: Arc<DashMap<IpAddr, usize>>,
-    tls: Option<EdgeTls>,
 }
 
 impl Server {
@@ -105,13 +106,18 @@ impl Server {
             ),
             None => None,
         };
-        let shared = Shared { gateway: Arc::new(gateway), open: Arc::default(), tls };
+        let shared = Shared { live: Arc::new(Live::new(gateway, tls)), open: Arc::default() };
         Ok(Self { listener: TcpListener::bind(addr).await?, shared: Arc::new(shared) })
+    }
+
+    /// The running state its loops serve, to reload or drain it.
+    pub fn live(&self) -> Arc<Live> {
+        self.shared.live.clone()
     }
 
     /// Whether it serves HTTPS.
     pub fn is_tls(&self) -> bool {
-        self.shared.tls.is_some()
+        self.shared.live.tls.is_some()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -129,7 +135,7 @@ impl Server {
     /// Serves until `shutdown` resolves, then drains: see the module docs.
     /// This loop also reloads the TLS certificate, for every loop.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
-        let reloading = self.shared.tls.as_ref().map(EdgeTls::watch);
+        let reloading = self.shared.live.tls.is_some().then(|| watch_tls(self.shared.live.clone()));
         self.shared.serve(self.listener, shutdown).await;
         if let Some(reloading) = reloading {
             reloading.abort();
@@ -149,7 +155,7 @@ impl Worker {
 
 impl Shared {
     async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
-        let limits = self.gateway.connections.clone();
+        let limits = self.live.gateway().connections.clone();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -178,9 +184,9 @@ impl Shared {
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let secure = self.tls.is_some();
+            let secure = self.live.tls.is_some();
             let svc = TowerToHyperService::new(tower::ServiceExt::map_request(
-                service(self.gateway.clone(), peer.ip()),
+                service(self.live.clone(), peer.ip()),
                 move |mut req: http::Request<hyper::body::Incoming>| {
                     if secure {
                         req.extensions_mut().insert(Tls);
@@ -190,7 +196,7 @@ impl Shared {
             ));
             let watcher = graceful.watcher();
             let builder = builder.clone();
-            let acceptor = self.tls.as_ref().map(EdgeTls::acceptor);
+            let acceptor = self.live.tls.as_ref().map(|tls| tls.load().acceptor());
             let handshake_timeout = limits.header_read_timeout;
             tokio::spawn(async move {
                 let _slot = slot;
@@ -229,6 +235,18 @@ impl Shared {
     }
 }
 
+/// Looks at the edge's certificate files, and client CA bundle, every
+/// `reload_secs`, whichever TLS settings a reload swapped in.
+fn watch_tls(live: Arc<Live>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Some(tls) = live.tls.as_ref().map(|tls| tls.load_full()) else { return };
+            tokio::time::sleep(tls.reload_every).await;
+            let _ = tokio::task::spawn_blocking(move || tls.reload()).await;
+        }
+    })
+}
+
 /// One open connection of an address; the count drops with it.
 struct Slot {
     open: Arc<DashMap<IpAddr, usize>>,
@@ -243,12 +261,14 @@ impl Slot {
             return None;
         }
         *count += 1;
+        metrics().open_connections.inc();
         Some(Slot { open: open.clone(), ip })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        metrics().open_connections.dec();
         // the last connection of an address forgets it, so the map holds only open ones
         self.open.remove_if_mut(&self.ip, |_, count| {
             *count -= 1;

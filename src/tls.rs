@@ -114,6 +114,7 @@ impl CertStore {
         match loaded {
             Ok(certified) => {
                 self.current.store(Arc::new(certified));
+                count_reload(true);
                 *self.reported.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 tracing::info!(cert = %self.cert.display(), "TLS certificate reloaded");
                 true
@@ -128,10 +129,16 @@ impl CertStore {
     fn report(&self, error: String) {
         let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
         if reported.as_deref() != Some(error.as_str()) {
+            count_reload(false);
             tracing::warn!(%error, "TLS certificate not reloaded: the current one keeps serving");
             *reported = Some(error);
         }
     }
+}
+
+/// Counts a reload of the edge's TLS files in `dragoman_tls_reloads_total`.
+fn count_reload(ok: bool) {
+    crate::metrics::metrics().tls_reloads.get_or_create(crate::metrics::ResultLabels::of(ok)).inc();
 }
 
 fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
@@ -178,24 +185,8 @@ impl EdgeTls {
         tokio_rustls::TlsAcceptor::from(self.config.load_full())
     }
 
-    /// Looks at the certificate files, and the client CA bundle, every
-    /// `reload_every`, until dropped.
-    pub fn watch(&self) -> tokio::task::JoinHandle<()> {
-        let tls = self.clone();
-        let every = self.reload_every;
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let tls = tls.clone();
-                let _ = tokio::task::spawn_blocking(move || tls.reload()).await;
-            }
-        })
-    }
-
-    fn reload(&self) {
+    /// Reads the certificate files, and the client CA bundle, again.
+    pub fn reload(&self) {
         self.certs.reload();
         let Some(cas) = &self.client_cas else { return };
         if !cas.reload() {
@@ -265,9 +256,11 @@ impl ClientCas {
         match loaded {
             Ok(roots) => {
                 self.current.store(Arc::new(roots));
+                count_reload(true);
                 true
             }
             Err(error) => {
+                count_reload(false);
                 tracing::warn!(%error, "TLS client CA not reloaded: the current one keeps verifying");
                 false
             }

@@ -131,3 +131,26 @@ fn check_config_says_what_is_wrong_and_where() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn version_names_the_commit_and_completions_are_printed_for_a_shell() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dragoman")).arg("--version").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let commit = said
+        .trim()
+        .strip_prefix(concat!("dragoman ", env!("CARGO_PKG_VERSION"), " (commit "))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{said}"));
+    // built from a checkout: one of its commits; elsewhere, unknown
+    let kind = Command::new("git").args(["cat-file", "-t", commit]).current_dir(env!("CARGO_MANIFEST_DIR")).output();
+    match kind {
+        Ok(kind) if kind.status.success() => assert_eq!(String::from_utf8_lossy(&kind.stdout).trim(), "commit"),
+        _ => assert_eq!(commit, "unknown"),
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dragoman")).args(["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(script.contains("complete -F _dragoman") && script.contains("--admin-listen"), "{script}");
+    let out = Command::new(env!("CARGO_BIN_EXE_dragoman")).args(["completions", "tcsh"]).output().unwrap();
+    assert!(!out.status.success(), "an unknown shell is refused");
+}

@@ -1,6 +1,6 @@
 //! The documented example configuration loads, and says what the defaults are.
 
-use dragoman::config::{Config, MEMORY, QuotaConfig, RateLimitConfig, ServerConfig};
+use dragoman::config::{AdminConfig, Config, LogConfig, MEMORY, QuotaConfig, RateLimitConfig, ServerConfig};
 use dragoman::dialect::Dialect;
 
 #[test]
@@ -35,7 +35,11 @@ fn the_example_file_documents_the_protections_at_their_defaults() {
     assert_eq!(server.max_in_flight, 1024);
     assert_eq!(server.max_connections_per_address, 256);
     assert_eq!(server.shutdown_grace_secs, 30);
+    assert_eq!(server.shutdown_drain_delay_secs, 5);
     assert_eq!(*server, ServerConfig::default(), "the example shows the defaults");
+    assert_eq!(config.admin, AdminConfig::default(), "the example shows the defaults");
+    assert_eq!(config.admin.listen.to_string(), "127.0.0.1:9901");
+    assert_eq!(config.log, LogConfig::default(), "the example shows the defaults");
     let limits = &config.rate_limit;
     assert_eq!(*limits, RateLimitConfig::default(), "the example shows the defaults");
     for off in [limits.global, limits.client, limits.reads, limits.writes] {

@@ -174,6 +174,8 @@ fn libcloud_rackspace_image_round_trips_but_for_string_minimums() {
     let mut want = fixture("libcloud__images_13.json");
     want["image"]["minDisk"] = Value::from(5);
     want["image"]["minRam"] = Value::from(256);
+    // the schema requires the size; Nova's own value for an unknown one
+    want["image"]["OS-EXT-IMG-SIZE:size"] = Value::from(0);
     assert_eq!(got, want);
 }
 
@@ -190,6 +192,9 @@ fn seed_sample_round_trips_but_for_disk_config() {
     );
     assert_eq!(got["image"]["OS-DCF:diskConfig"], "AUTO");
     got["image"].as_object_mut().unwrap().remove("OS-DCF:diskConfig");
+    // the sample predates the size, which the schema now requires
+    assert_eq!(got["image"]["OS-EXT-IMG-SIZE:size"], 0);
+    got["image"].as_object_mut().unwrap().remove("OS-EXT-IMG-SIZE:size");
     assert_eq!(got, fixture("seed__image-get-sample.json"));
 }
 
@@ -415,6 +420,7 @@ fn create_image_sample_is_a_snapshot() {
         name: "foo-image".to_owned(),
         description: None,
         metadata: items(&fixture("server-action-create-image.json")["createImage"]["metadata"]),
+        uuid_id: true,
     };
     assert_eq!(op, WriteOp::Snapshot(want));
     assert_eq!(c.prefix, NOVA_PREFIX);

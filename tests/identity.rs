@@ -114,7 +114,12 @@ async fn keystone_issues_tokens_the_openstack_edge_accepts() {
         assert_eq!(got.status, 201, "{}", got.text());
         let token = got.headers["x-subject-token"].to_str().unwrap().to_owned();
         let body = got.json();
-        assert!(body["token"]["expires_at"].is_string());
+        // Keystone's format: UTC, six fractional digits (`2015-11-07T02:58:43.578887Z`)
+        for key in ["expires_at", "issued_at"] {
+            let at = body["token"][key].as_str().unwrap();
+            let fraction = at.strip_suffix('Z').and_then(|t| t.split_once('.')).map(|(_, f)| f);
+            assert!(fraction.is_some_and(|f| f.len() == 6 && f.bytes().all(|b| b.is_ascii_digit())), "{key}: {at}");
+        }
         assert_eq!(body["token"]["project"]["id"], "demo");
         let compute = body["token"]["catalog"].as_array().unwrap().iter().find(|s| s["type"] == "compute").unwrap();
         assert_eq!(compute["name"], "nova");

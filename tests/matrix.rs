@@ -3,7 +3,7 @@
 //! replaying recorded Y bodies yields the expected upstream request and the
 //! expected X reply — for show, list, paging, get-many and not-found.
 
-use crate::common::dialects::{assert_not_found, get_many_path, list_path, listed, page_path, show_path, shown};
+use crate::common::dialects::{assert_not_found, get_many_path, id_at, list_path, listed, page_path, show_path, shown};
 use crate::common::{Canned, FakeUpstream, Seen, TestGateway, UPSTREAM_BASIC, fixture, get, upstream_basic};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
@@ -11,15 +11,15 @@ use http::Method;
 
 /// A fake upstream of one dialect, its recorded bodies, and what the gateway
 /// must send it.
-struct Upstream {
-    dialect: Dialect,
+pub(crate) struct Upstream {
+    pub dialect: Dialect,
     scope: &'static str,
     /// The image its recorded show body describes.
-    show_id: &'static str,
+    pub show_id: &'static str,
     show_name: &'static str,
     /// The ids its recorded list body holds, in order.
     list_ids: &'static [&'static str],
-    canned: fn() -> Vec<Canned>,
+    pub canned: fn() -> Vec<Canned>,
     credentials: fn() -> CredentialsConfig,
     /// Checks the request a show of `id` was sent as.
     expect_show: fn(&Seen, &str),
@@ -54,7 +54,7 @@ fn reply(matches: impl Fn(&str) -> bool + Send + Sync + 'static, status: u16, bo
     }
 }
 
-fn hostway() -> Upstream {
+pub(crate) fn hostway() -> Upstream {
     Upstream {
         dialect: Dialect::Hostway,
         scope: "acct-7",
@@ -92,7 +92,7 @@ fn hostway() -> Upstream {
     }
 }
 
-fn openstack() -> Upstream {
+pub(crate) fn openstack() -> Upstream {
     Upstream {
         dialect: Dialect::OpenStack,
         scope: "proj-7",
@@ -146,7 +146,7 @@ fn openstack() -> Upstream {
     }
 }
 
-fn gogrid() -> Upstream {
+pub(crate) fn gogrid() -> Upstream {
     Upstream {
         dialect: Dialect::GoGrid,
         scope: "",
@@ -194,7 +194,7 @@ fn expect_gogrid_auth(seen: &Seen) {
     assert!(param(seen, "v").is_some_and(|v| v.starts_with("1.")), "{}", seen.target);
 }
 
-fn foreman() -> Upstream {
+pub(crate) fn foreman() -> Upstream {
     Upstream {
         dialect: Dialect::Foreman,
         scope: "7",
@@ -235,7 +235,7 @@ fn foreman() -> Upstream {
 }
 
 /// A gateway whose every edge goes to `fake`.
-async fn gateway_in_front_of(up: &Upstream, fake: &FakeUpstream) -> TestGateway {
+pub(crate) async fn gateway_in_front_of(up: &Upstream, fake: &FakeUpstream) -> TestGateway {
     let mut config = Config::default();
     let mut upstream = UpstreamConfig::new("fake", up.dialect, &fake.url());
     upstream.scope = up.scope.into();
@@ -262,7 +262,8 @@ async fn run_matrix(up: Upstream) {
         // show
         let (got, seen) = requests_during(&fake, get(&gw.url(&show_path(edge, up.show_id)))).await;
         assert_eq!(got.status, 200, "{pair} show: {}", got.text());
-        assert_eq!(shown(edge, &got.json()), (up.show_id.to_owned(), up.show_name.to_owned()), "{pair} show");
+        let shown_id = id_at(edge, Some(up.dialect), up.show_id);
+        assert_eq!(shown(edge, &got.json()), (shown_id.clone(), up.show_name.to_owned()), "{pair} show");
         assert_eq!(seen.len(), 1, "{pair} show sends one request: {seen:?}");
         (up.expect_show)(&seen[0], up.show_id);
 
@@ -274,7 +275,8 @@ async fn run_matrix(up: Upstream) {
         // list everything
         let (got, seen) = requests_during(&fake, get(&gw.url(&list_path(edge)))).await;
         assert_eq!(got.status, 200, "{pair} list: {}", got.text());
-        assert_eq!(listed(edge, &got.json()), up.list_ids, "{pair} list");
+        let list_ids: Vec<String> = up.list_ids.iter().map(|id| id_at(edge, Some(up.dialect), id)).collect();
+        assert_eq!(listed(edge, &got.json()), list_ids, "{pair} list");
         assert_eq!(seen.len(), 1, "{pair} list of a short catalog is one request: {seen:?}");
         (up.expect_list)(&seen[0], None, counts);
 
@@ -283,7 +285,7 @@ async fn run_matrix(up: Upstream) {
             let (got, seen) = requests_during(&fake, get(&gw.url(&page))).await;
             assert_eq!(got.status, 200, "{pair} page: {}", got.text());
             let ids = listed(edge, &got.json());
-            assert_eq!(ids[..2], up.list_ids[..2], "{pair} page");
+            assert_eq!(ids[..2], list_ids[..2], "{pair} page");
             (up.expect_list)(&seen[0], Some(2), counts);
         }
 
@@ -291,7 +293,7 @@ async fn run_matrix(up: Upstream) {
         if edge == Dialect::GoGrid {
             let (got, seen) = requests_during(&fake, get(&gw.url(&get_many_path(&[up.show_id, "missing-1"])))).await;
             assert_eq!(got.status, 200, "{pair} get many: {}", got.text());
-            assert_eq!(listed(edge, &got.json()), [up.show_id], "{pair} get many");
+            assert_eq!(listed(edge, &got.json()), [shown_id], "{pair} get many");
             if up.dialect == Dialect::GoGrid {
                 assert_eq!(seen.len(), 1, "{pair} get many is one call: {seen:?}");
             } else {

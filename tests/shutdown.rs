@@ -45,6 +45,7 @@ password = "demo"
             .arg("--config")
             .arg(&config)
             .env("RUST_LOG", "dragoman=info")
+            .env("DRAGOMAN_ADMIN_LISTEN", "127.0.0.1:0")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -53,7 +54,7 @@ password = "demo"
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
-        let addr = first.trim().strip_prefix("dragoman listening on http://").unwrap_or_else(|| panic!("{first}"));
+        let addr = first.trim().strip_prefix("# dragoman listening on http://").unwrap_or_else(|| panic!("{first}"));
         let addr: std::net::SocketAddr = addr.parse().unwrap();
 
         let in_flight =

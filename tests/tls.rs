@@ -12,6 +12,8 @@ use crate::common::TestGateway;
 use bytes::Bytes;
 use dragoman::config::{Config, EdgeTlsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
+use dragoman::pipeline::Gateway;
+use dragoman::server::Server;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -407,4 +409,45 @@ fn tls_files_that_do_not_load_refuse_the_configuration() {
     let text = format!("[server.tls]\ncert = {:?}\nkey = {:?}\nreload_secs = 2\n", cert.display(), key.display());
     let config = Config::parse(&text).unwrap();
     assert_eq!(config.server.tls.unwrap().reload_secs, 2);
+}
+
+#[tokio::test]
+async fn a_reload_naming_other_certificate_files_serves_them_from_the_next_handshake() {
+    bounded(async {
+        let dir = dir("live-reload");
+        let ca = Ca::new("live reload CA");
+        let (first, second) = (ca.server("first"), ca.server("second"));
+        let tls = |name: &str, pair: &Pair| EdgeTlsConfig {
+            cert: write(&dir.join(name), "server.pem", &pair.cert),
+            key: write(&dir.join(name), "server.key", &pair.key),
+            client_ca: None,
+            reload_secs: 60,
+        };
+        let mut config = Config::default();
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        config.server.tls = Some(tls("first", &first));
+        let server = Server::bind(config.server.listen, Gateway::from_config(&config).unwrap()).await.unwrap();
+        let (addr, live) = (server.local_addr().unwrap(), server.live());
+        tokio::spawn(server.serve(std::future::pending()));
+        let stream = connect(addr, &ca.pem, None, &[b"http/1.1"]).await.unwrap();
+        assert_eq!(presented(&stream), der(&first.cert));
+        let mut open = H1::open(stream).await;
+
+        let mut next = config.clone();
+        next.server.tls = Some(tls("second", &second));
+        assert_eq!(live.reload(&config, &next).unwrap(), Vec::<&str>::new());
+        let stream = connect(addr, &ca.pem, None, &[b"http/1.1"]).await.unwrap();
+        assert_eq!(presented(&stream), der(&second.cert), "the next handshake");
+        assert_eq!(H1::open(stream).await.show().await.unwrap().0, 200);
+        assert_eq!(open.show().await.unwrap().0, 200, "the connection opened before still serves");
+
+        // files that do not load: nothing changes
+        let mut broken = next.clone();
+        broken.server.tls = Some(EdgeTlsConfig { cert: dir.join("nowhere.pem"), ..tls("third", &first) });
+        let err = live.reload(&next, &broken).unwrap_err();
+        assert!(err.starts_with("server.tls: "), "{err}");
+        let stream = connect(addr, &ca.pem, None, &[b"http/1.1"]).await.unwrap();
+        assert_eq!(presented(&stream), der(&second.cert));
+    })
+    .await;
 }

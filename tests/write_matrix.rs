@@ -705,7 +705,8 @@ fn gogrid_image_replied(got: &Got, written: &Written, _: &TestGateway, what: &st
     assert_eq!(got.status, 200, "{what}: {}", got.text());
     let body = got.json();
     assert_eq!(body["status"], "success", "{what}: {body}");
-    assert_eq!(shown(Dialect::GoGrid, &body), (id.to_string(), name.to_string()), "{what}");
+    let id = dragoman::dialect::ids::integer_id(id).to_string();
+    assert_eq!(shown(Dialect::GoGrid, &body), (id, name.to_string()), "{what}");
     let state = match status {
         ImageStatus::Saving => "Saving",
         ImageStatus::Active => "Available",
@@ -784,7 +785,8 @@ fn foreman_destroyed(got: &Got, written: &Written, _: &TestGateway, what: &str) 
 
 fn assert_foreman_image(got: &Got, written: &Written, what: &str) {
     let Written::Image { id, name, .. } = written else { panic!("{what}: {written:?}") };
-    assert_eq!(shown(Dialect::Foreman, &got.json()), (id.to_string(), name.to_string()), "{what}");
+    let id = dragoman::dialect::ids::integer_id(id).to_string();
+    assert_eq!(shown(Dialect::Foreman, &got.json()), (id, name.to_string()), "{what}");
 }
 
 // ---------------------------------------------------------------------------

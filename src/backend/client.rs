@@ -14,9 +14,9 @@
 //! retries stay a bounded share of the traffic and cannot multiply the load
 //! on an upstream that is already failing.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -27,6 +27,10 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use thread_local::ThreadLocal;
 use tower::retry::budget::{Budget, TpsBudget};
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::histogram::Histogram;
+
+use crate::metrics::{UpstreamErrorLabels, UpstreamLabels, metrics};
 use crate::model::{ErrorKind, GatewayError, Side};
 
 /// Timeouts and bounds of the upstream client.
@@ -45,6 +49,8 @@ pub struct ClientSettings {
     /// TLS for `https://` upstreams; the webpki roots and no client
     /// certificate when absent.
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// The upstream's name, in metrics.
+    pub name: Arc<str>,
 }
 
 /// How many retries the upstream's traffic allows.
@@ -89,6 +95,7 @@ impl Default for ClientSettings {
             retry_budget: RetryBudgetSettings::default(),
             request_id_headers: &crate::request_id::UPSTREAM_HEADERS,
             tls: None,
+            name: "upstream".into(),
         }
     }
 }
@@ -109,6 +116,74 @@ pub struct HttpClient {
     connector: HttpsConnector<HttpConnector>,
     settings: ClientSettings,
     budget: Arc<RetryBudget>,
+    metrics: Arc<CallMetrics>,
+}
+
+/// The upstream's metric handles, resolved once, and when it last answered.
+struct CallMetrics {
+    duration: Histogram,
+    connect: Counter,
+    timeout: Counter,
+    too_large: Counter,
+    server_error: Counter,
+    retries: Counter,
+    /// When a reply last came, in milliseconds since [`epoch`]; 0 for never.
+    last_answer_ms: AtomicU64,
+    /// When a call last got no reply (refused, timed out), likewise.
+    last_failure_ms: AtomicU64,
+}
+
+impl CallMetrics {
+    fn new(upstream: &Arc<str>) -> Self {
+        let m = metrics();
+        let error =
+            |kind| m.upstream_errors.get_or_create_owned(&UpstreamErrorLabels { upstream: upstream.clone(), kind });
+        let labels = UpstreamLabels { upstream: upstream.clone() };
+        Self {
+            duration: m.upstream_duration.get_or_create_owned(&labels),
+            connect: error("connect"),
+            timeout: error("timeout"),
+            too_large: error("reply_too_large"),
+            server_error: error("5xx"),
+            retries: m.upstream_retries.get_or_create_owned(&labels),
+            last_answer_ms: AtomicU64::new(0),
+            last_failure_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn record(&self, outcome: &Result<UpstreamReply, GatewayError>, took: Duration) {
+        self.duration.observe(took.as_secs_f64());
+        crate::access::upstream_call(outcome.as_ref().ok().map(|r| r.status.as_u16()), took);
+        match outcome {
+            Ok(reply) => {
+                self.last_answer_ms.store(since_epoch_ms().max(1), Ordering::Relaxed);
+                if reply.status.is_server_error() {
+                    self.server_error.inc();
+                }
+            }
+            Err(e) => {
+                let failed = match e.kind {
+                    ErrorKind::UpstreamTimeout => Some(&self.timeout),
+                    ErrorKind::UpstreamUnavailable => Some(&self.connect),
+                    _ => None,
+                };
+                if let Some(counter) = failed {
+                    counter.inc();
+                    self.last_failure_ms.store(since_epoch_ms().max(1), Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// The instant the process first asked, for "how long ago".
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn since_epoch_ms() -> u64 {
+    epoch().elapsed().as_millis() as u64
 }
 
 impl HttpClient {
@@ -133,7 +208,22 @@ impl HttpClient {
             retried: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         });
-        Self { pools: Arc::new(ThreadLocal::new()), connector, settings, budget }
+        let metrics = Arc::new(CallMetrics::new(&settings.name));
+        epoch();
+        Self { pools: Arc::new(ThreadLocal::new()), connector, settings, budget, metrics }
+    }
+
+    /// The upstream's name.
+    pub fn name(&self) -> &Arc<str> {
+        &self.settings.name
+    }
+
+    /// Whether the upstream answered something within `window`, and no
+    /// call went unanswered since.
+    pub fn answered_within(&self, window: Duration) -> bool {
+        let answer = self.metrics.last_answer_ms.load(Ordering::Relaxed);
+        let failure = self.metrics.last_failure_ms.load(Ordering::Relaxed);
+        answer > 0 && answer >= failure && since_epoch_ms().saturating_sub(answer) < window.as_millis() as u64
     }
 
     /// This thread's pool.
@@ -166,6 +256,7 @@ impl HttpClient {
             return None;
         }
         self.budget.retried.fetch_add(1, Ordering::Relaxed);
+        self.metrics.retries.inc();
         tracing::debug!(error = %failure, "retrying a read that did not reach the upstream");
         Some(self.exchange(request).await)
     }
@@ -187,23 +278,35 @@ impl HttpClient {
             let response = self.pool().request(request).await.map_err(connect_error)?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, self.settings.max_body).collect().await.map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    self.metrics.too_large.inc();
+                }
                 GatewayError::new(ErrorKind::UpstreamProtocol, Side::Upstream, format!("reading upstream reply: {e}"))
             })?;
             Ok(UpstreamReply { status: parts.status, headers: parts.headers, body: body.to_bytes() })
         };
-        tokio::time::timeout(self.settings.request_timeout, exchange).await.unwrap_or_else(|_| {
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(self.settings.request_timeout, exchange).await.unwrap_or_else(|_| {
             Err(GatewayError::new(
                 ErrorKind::UpstreamTimeout,
                 Side::Upstream,
                 format!("upstream did not answer within {:?}", self.settings.request_timeout),
             ))
-        })
+        });
+        self.metrics.record(&outcome, started.elapsed());
+        outcome
     }
 }
 
 fn connect_error(e: hyper_util::client::legacy::Error) -> GatewayError {
     let kind = if e.is_connect() { ErrorKind::UpstreamUnavailable } else { ErrorKind::UpstreamProtocol };
-    let mut err = GatewayError::new(kind, Side::Upstream, format!("upstream request failed: {e:?}"));
+    let mut why = String::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        why.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    let mut err = GatewayError::new(kind, Side::Upstream, format!("upstream request failed: {e}{why}"));
     // a request that never reached the upstream may be sent again
     err.retryable = e.is_connect();
     err.with_cause(e)

@@ -143,7 +143,12 @@ impl Catalog {
             ImageOp::Show(id) => find(&images, id).map(|image| Outcome::Image(image.clone())),
             ImageOp::GetMany(get) => Ok(Outcome::Images(get_many(&images, get))),
             ImageOp::List(query) => list(&images, query),
-            ImageOp::Write(write) => self.write(write),
+            ImageOp::Write(write) => {
+                let written = self.write(write);
+                let labels = crate::metrics::ResultLabels::of(written.is_ok());
+                crate::metrics::metrics().catalog_writes.get_or_create(labels).inc();
+                written
+            }
         }
     }
 
@@ -161,7 +166,7 @@ impl Catalog {
     /// then makes it visible: a failure leaves no half-state behind.
     fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
         let mut order = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let creates = matches!(op, WriteOp::Snapshot(_) | WriteOp::Register(_));
+        let creates = matches!(op, WriteOp::Snapshot(_) | WriteOp::Register(..));
         if creates && self.len() >= self.max_images {
             return Err(GatewayError::new(
                 ErrorKind::Conflict,
@@ -177,6 +182,9 @@ impl Catalog {
         }
         if creates {
             order.next_id += 1;
+        }
+        if change.put.is_empty() && change.removed.is_empty() {
+            return Ok(change.outcome);
         }
         if let Some(store) = &self.store {
             let put: Vec<(u64, &Image)> = change
@@ -245,8 +253,9 @@ fn apply(
 ) -> Result<Change, GatewayError> {
     match op {
         WriteOp::Snapshot(snapshot) => {
+            let id = if snapshot.uuid_id { ImageId::new(uuid::Uuid::new_v4().to_string()) } else { new_id };
             let image = Image {
-                id: new_id,
+                id,
                 name: snapshot.name.clone(),
                 status: ImageStatus::Active,
                 created: Some(now),
@@ -261,7 +270,11 @@ fn apply(
             images.push(Arc::new(image));
             Ok(change)
         }
-        WriteOp::Register(given) => {
+        WriteOp::Register(given, unique) => {
+            if let Some(taken) = unique.iter().find(|u| images.iter().any(|image| u.taken.matches(image))) {
+                let message = format!("{} has already been taken", taken.field);
+                return Err(GatewayError::new(ErrorKind::Conflict, Side::Downstream, message));
+            }
             let image = Image { id: new_id, created: Some(now), updated: Some(now), ..given.clone() };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
             images.push(Arc::new(image));
@@ -269,7 +282,12 @@ fn apply(
         }
         WriteOp::Update { id, patch } => {
             let image = find_mut(images, id)?;
+            let before = image.clone();
             patch.apply(image);
+            if *image == before {
+                // an update that changes nothing writes nothing, and the image keeps its time
+                return Ok(Change { put: Vec::new(), removed: Vec::new(), outcome: Outcome::Image(before) });
+            }
             image.updated = Some(now);
             Ok(Change::put(id, Outcome::Image(image.clone())))
         }
@@ -367,7 +385,7 @@ fn list(images: &[Arc<Image>], query: &ListQuery) -> Result<Outcome, GatewayErro
 fn get_many(images: &[Arc<Image>], get: &GetMany) -> Vec<Image> {
     let mut found: Vec<Image> = Vec::new();
     for value in &get.values {
-        for image in images.iter().filter(|image| lookup_matches(image, get.key, value)) {
+        for image in images.iter().filter(|image| lookup_matches(image, get, value)) {
             if !found.iter().any(|f| f.id == image.id) {
                 found.push(Image::clone(image));
             }
@@ -376,11 +394,15 @@ fn get_many(images: &[Arc<Image>], get: &GetMany) -> Vec<Image> {
     found
 }
 
-/// Names match the display name or GoGrid's unique system name.
-fn lookup_matches(image: &Image, key: LookupKey, value: &str) -> bool {
+/// Names match the unique name the caller's edge shows, else the display
+/// name or GoGrid's unique system name.
+fn lookup_matches(image: &Image, get: &GetMany, value: &str) -> bool {
     let by_id = image.id.as_str() == value;
-    let by_name = image.name == value || image.extra_str("gogrid.name") == Some(value);
-    match key {
+    let by_name = match get.shown_name {
+        Some(shown) => shown.matches(image, value),
+        None => image.name == value || image.extra_str("gogrid.name") == Some(value),
+    };
+    match get.key {
         LookupKey::Id => by_id,
         LookupKey::Name => by_name,
         LookupKey::IdOrName => by_id || by_name,
@@ -416,12 +438,19 @@ mod tests {
     #[test]
     fn get_many_keeps_the_order_asked_and_skips_unknowns() {
         let c = catalog();
-        let get = GetMany { key: LookupKey::IdOrName, values: vec!["298486374".into(), "x".into(), "centos-1".into()] };
+        let get = GetMany {
+            key: LookupKey::IdOrName,
+            values: vec!["298486374".into(), "x".into(), "centos-1".into()],
+            shown_name: None,
+        };
         let Outcome::Images(found) = c.execute(&ImageOp::GetMany(get)).unwrap() else { panic!() };
         let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["298486374", "980190962"]);
-        let by_system_name =
-            GetMany { key: LookupKey::Name, values: vec!["GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e".into()] };
+        let by_system_name = GetMany {
+            key: LookupKey::Name,
+            values: vec!["GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e".into()],
+            shown_name: None,
+        };
         let Outcome::Images(found) = c.execute(&ImageOp::GetMany(by_system_name)).unwrap() else { panic!() };
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id.as_str(), "250");
@@ -461,7 +490,7 @@ mod tests {
         assert_eq!(saved.server_id.as_deref(), Some("srv-1"));
         assert_eq!(shown(&c, "980190963").unwrap(), saved);
         let Outcome::Image(registered) =
-            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() })).unwrap()
+            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Vec::new())).unwrap()
         else {
             panic!()
         };
@@ -472,7 +501,7 @@ mod tests {
     #[test]
     fn a_deleted_id_is_never_given_again() {
         let c = catalog();
-        let register = || WriteOp::Register(Image { name: "tpl".into(), ..Image::default() });
+        let register = || WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Vec::new());
         let Outcome::Image(first) = write(&c, register()).unwrap() else { panic!() };
         write(&c, WriteOp::Delete { id: first.id.clone(), trash: false }).unwrap();
         let Outcome::Image(second) = write(&c, register()).unwrap() else { panic!() };
@@ -482,13 +511,23 @@ mod tests {
     #[test]
     fn creates_past_the_image_bound_and_images_past_the_size_bound_are_refused() {
         let c = catalog().with_bounds(catalog().len() + 1, 4096);
-        let named = |name: String| WriteOp::Register(Image { name, ..Image::default() });
+        let named = |name: String| WriteOp::Register(Image { name, ..Image::default() }, Vec::new());
         let err = write(&c, named("n".repeat(5000))).unwrap_err();
         assert_eq!(err.kind, ErrorKind::PayloadTooLarge, "{err}");
         assert_eq!(c.len(), catalog().len(), "nothing was added");
         write(&c, named("fits".into())).unwrap();
         let err = write(&c, named("one too many".into())).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+    }
+
+    #[test]
+    fn a_snapshot_named_by_uuid_gets_a_fresh_uuid() {
+        let c = catalog();
+        let snapshot = Snapshot { server_id: "s".into(), name: "n".into(), uuid_id: true, ..Snapshot::default() };
+        let Outcome::Image(saved) = write(&c, WriteOp::Snapshot(snapshot)).unwrap() else { panic!() };
+        let id = uuid::Uuid::parse_str(saved.id.as_str()).expect("a uuid");
+        assert_eq!(id.get_version_num(), 4);
+        assert_eq!(shown(&c, saved.id.as_str()).unwrap(), saved);
     }
 
     #[test]
@@ -527,6 +566,21 @@ mod tests {
         let missing = write(&c, WriteOp::DeleteMetadataItem { id: id.clone(), key: "zz".into() }).unwrap_err();
         assert_eq!(missing.kind, ErrorKind::NotFound { resource: "metadata item", id: "zz".into() });
         assert_eq!(write(&c, WriteOp::DeleteMetadataItem { id, key: "a".into() }).unwrap(), Outcome::Done);
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_writes_nothing() {
+        let c = catalog();
+        let before = shown(&c, "980190962").unwrap();
+        let same_name = ImagePatch { name: Some(before.name.clone()), ..ImagePatch::default() };
+        for patch in [ImagePatch::default(), same_name] {
+            let Outcome::Image(after) = write(&c, WriteOp::Update { id: ImageId::new("980190962"), patch }).unwrap()
+            else {
+                panic!()
+            };
+            assert_eq!(after, before);
+            assert_eq!(shown(&c, "980190962").unwrap(), before, "updated_at did not move");
+        }
     }
 
     #[test]

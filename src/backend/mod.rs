@@ -14,7 +14,7 @@ pub use client::{ClientSettings, HttpClient, RetryBudgetSettings, RetryStats};
 pub use keystone::{KeystoneAuth, KeystoneSession, KeystoneSettings};
 pub use memory::Catalog;
 pub use shape::{PastBound, ReplyBounds};
-pub use upstream::{Upstream, UpstreamSettings};
+pub use upstream::{Upstream, UpstreamSettings, first_call};
 
 use crate::dialect::Outcome;
 use crate::model::{GatewayError, ImageOp};
@@ -40,6 +40,15 @@ impl Backend {
             }
             Backend::Memory(catalog) => catalog.execute(op),
             Backend::Upstream(upstream) => upstream.execute(op, scope).await,
+        }
+    }
+
+    /// The name routes and metrics know it by: an upstream's, or `memory`.
+    pub fn name(&self) -> &Arc<str> {
+        static MEMORY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| crate::config::MEMORY.into());
+        match self {
+            Backend::Memory(_) => &MEMORY,
+            Backend::Upstream(upstream) => upstream.name(),
         }
     }
 

@@ -37,7 +37,7 @@ impl Store {
         let created = !path.exists();
         let db = without_panics(&format!("catalog file {at}"), || {
             let db = if created { Database::create(path) } else { Database::open(path) };
-            let db = db.map_err(|e| storage(format!("cannot open catalog file {at}"), e))?;
+            let db = db.map_err(|e| open_error(path, e))?;
             if created {
                 let txn = db.begin_write().map_err(|e| storage("cannot start a write", e))?;
                 txn.open_table(IMAGES).map_err(|e| storage("cannot create the images table", e))?;
@@ -104,6 +104,20 @@ impl Store {
             meta.insert(NEXT_ID, next_id).map_err(|e| storage("cannot store the next id", e))?;
         }
         txn.commit().map_err(|e| storage("cannot commit", e))
+    }
+}
+
+/// Why a catalog file did not open: in use by another process (each
+/// process needs a file of its own), or redb's reason.
+fn open_error(path: &Path, e: redb::DatabaseError) -> GatewayError {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => GatewayError::internal(format!(
+            "catalog file {} is in use by another process: the durable catalog is single-node, \
+             so each process needs a file of its own",
+            path.display()
+        ))
+        .with_cause(e),
+        e => storage(format!("cannot open catalog file {}", path.display()), e),
     }
 }
 

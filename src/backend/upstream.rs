@@ -10,18 +10,25 @@
 //! A walk stops with a not-implemented error past `walk_limit` images rather
 //! than answer with a partial count.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use prometheus_client::metrics::counter::Counter;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::client::{HttpClient, UpstreamReply};
 use super::keystone::{KeystoneSession, KeystoneSettings, Token};
 use super::shape::ReplyBounds;
-use crate::dialect::{Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec};
+use crate::dialect::{
+    Capabilities, Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec,
+};
+use crate::metrics::{UpstreamErrorLabels, metrics};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey,
-    PageRequest, PageStart, View, WriteOp, paginate_owned,
+    PageRequest, PageStart, Shown, ShownName, Sort, View, WriteOp, paginate_owned,
 };
 
 /// What an upstream backend is and how far it may go.
@@ -53,7 +60,13 @@ pub struct Upstream {
     codec: &'static dyn UpstreamCodec,
     client: HttpClient,
     keystone: Option<KeystoneSession>,
+    decode_errors: Counter,
 }
+
+/// An upstream that answered this recently is ready without a probe.
+const ANSWERED_RECENTLY: Duration = Duration::from_secs(10);
+/// How long a readiness probe waits for any answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Upstream {
     pub fn new(settings: UpstreamSettings, client: HttpClient) -> Result<Self, String> {
@@ -61,12 +74,53 @@ impl Upstream {
             Some(keystone) => Some(KeystoneSession::new(keystone.clone(), client.clone())?),
             None => None,
         };
-        Ok(Self { codec: settings.dialect.upstream(), settings, client, keystone })
+        let decode_errors = metrics()
+            .upstream_errors
+            .get_or_create_owned(&UpstreamErrorLabels { upstream: client.name().clone(), kind: "decode" });
+        Ok(Self { codec: settings.dialect.upstream(), settings, client, keystone, decode_errors })
+    }
+
+    /// The upstream's name.
+    pub fn name(&self) -> &Arc<str> {
+        self.client.name()
+    }
+
+    /// Whether the upstream can serve: with a Keystone session, a token can
+    /// be had; and it answered within the last seconds (no call unanswered
+    /// since), or answers a probe
+    /// (`GET` of its root URL: any HTTP reply will do). The error says which
+    /// check failed.
+    pub async fn ready(&self) -> Result<(), String> {
+        if let Some(keystone) = &self.keystone {
+            keystone.token().await.map_err(|e| format!("no keystone token: {e}"))?;
+        }
+        if self.client.answered_within(ANSWERED_RECENTLY) || self.settings.base.is_empty() {
+            return Ok(());
+        }
+        let probe = http::Request::get(format!("{}/", self.settings.base))
+            .body(Bytes::new())
+            .map_err(|e| format!("probe: {e}"))?;
+        match tokio::time::timeout(PROBE_TIMEOUT, self.client.send(probe)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("does not answer: {e}")),
+            Err(_) => Err(format!("does not answer within {PROBE_TIMEOUT:?}")),
+        }
     }
 
     pub fn describe(&self) -> String {
-        let base = if self.settings.base.is_empty() { "the keystone catalog's endpoint" } else { &self.settings.base };
-        format!("{} upstream at {base} (scope {:?})", self.settings.dialect, self.settings.scope)
+        let s = &self.settings;
+        let base = if s.base.is_empty() { "the compute endpoint of keystone's catalog" } else { &s.base };
+        let scope = match (&self.keystone, s.scope.as_str()) {
+            (Some(keystone), "") => format!("the project of the token from {}", keystone.describe()),
+            (Some(keystone), scope) => format!("scope {scope:?}, token from {}", keystone.describe()),
+            (None, scope) => format!("scope {scope:?}"),
+        };
+        format!("{} upstream at {base} ({scope})", s.dialect)
+    }
+
+    /// The Keystone session, if the upstream takes its tokens from one.
+    pub fn keystone(&self) -> Option<&KeystoneSession> {
+        self.keystone.as_ref()
     }
 
     /// Carries out `op`; `scope` replaces the configured one for this request.
@@ -153,10 +207,16 @@ impl Exchange<'_> {
                 }
             }
         };
-        up.settings.reply.check(&reply.body).map_err(|past| {
-            GatewayError::upstream_protocol(format!("the upstream reply holds {past}")).with_cause(past)
-        })?;
-        up.codec.decode(call, reply.status, &reply.headers, &reply.body)
+        let decoded = up.settings.reply.check(&reply.body).map_or_else(
+            |past| Err(GatewayError::upstream_protocol(format!("the upstream reply holds {past}")).with_cause(past)),
+            |()| up.codec.decode(call, reply.status, &reply.headers, &reply.body),
+        );
+        if let Err(e) = &decoded
+            && e.kind == ErrorKind::UpstreamProtocol
+        {
+            up.decode_errors.inc();
+        }
+        decoded
     }
 
     /// Counts one more call, refused past the bound of calls per request.
@@ -206,32 +266,20 @@ impl Exchange<'_> {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<ListPage, GatewayError> {
-        let caps = self.upstream.codec.capabilities();
-        let (native, residual) = self.upstream.codec.split_filter(&query.filter);
-        let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
-        let sorts_here = query.sort.is_some() && upstream_sorts.is_none();
-        let counts_here = query.count && !caps.reports_total;
-        let direct = residual.is_empty() && !sorts_here && !counts_here;
-        if let Some((start, limit)) = self.direct_page(&query.page).filter(|_| direct) {
-            let sort = query.sort;
-            let call = UpstreamCall::List { filter: native, sort, view: query.view, start, limit: Some(limit) };
+        let codec = self.upstream.codec;
+        if let Some(call) = direct_list_call(codec, query) {
             return expect_list(self.call(&call).await?);
         }
+        let caps = codec.capabilities();
+        let (native, residual) = match counted_scope(query) {
+            // the size of the scope counts the images the filter leaves out:
+            // walk the whole scope, then filter and count here
+            Some(scope) => (codec.split_filter(scope).0, query.filter.clone()),
+            None => codec.split_filter(&query.filter),
+        };
+        let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
         let all = self.walk(native, upstream_sorts).await?;
         paginate_owned(all, query, &residual)
-    }
-
-    /// The page as the upstream can ask for it in one call, if it can.
-    fn direct_page(&self, page: &PageRequest) -> Option<(PageStart, usize)> {
-        let caps = self.upstream.codec.capabilities();
-        let limit = page.limit.filter(|&l| l > 0 && l <= caps.max_page)?;
-        match (caps.paging, &page.start) {
-            (Paging::Marker, PageStart::First | PageStart::Offset(0)) => Some((PageStart::First, limit)),
-            (Paging::Marker, PageStart::After(marker)) => Some((PageStart::After(marker.clone()), limit)),
-            (Paging::PageNumber, PageStart::First) => Some((PageStart::Offset(0), limit)),
-            (Paging::PageNumber, PageStart::Offset(n)) if n % limit == 0 => Some((PageStart::Offset(*n), limit)),
-            _ => None,
-        }
     }
 
     /// Every image the upstream lists for `filter`, page after page, up to the walk limit.
@@ -240,13 +288,9 @@ impl Exchange<'_> {
         let page_size = caps.max_page.min(self.upstream.settings.walk_limit.max(1));
         let mut all: Vec<Image> = Vec::new();
         let mut pages = 0;
-        let mut start = match caps.paging {
-            Paging::PageNumber => PageStart::Offset(0),
-            _ => PageStart::First,
-        };
+        let mut start = first_page(caps.paging);
         loop {
-            let limit = (caps.paging != Paging::None).then_some(page_size);
-            let call = UpstreamCall::List { filter: filter.clone(), sort, view: View::Detail, start, limit };
+            let call = walk_call(caps, filter.clone(), sort, start, page_size);
             let page = expect_list(self.call(&call).await?)?;
             let fetched = page.images.len();
             all.extend(page.images);
@@ -275,9 +319,8 @@ impl Exchange<'_> {
                 other => Err(unexpected(&other)),
             };
         }
-        let key = get.key;
         let found: Vec<Vec<Image>> = stream::iter(get.values.iter().cloned())
-            .map(|value: String| async move { self.lookup(key, &value).await })
+            .map(|value: String| async move { self.lookup(get, &value).await })
             .buffered(self.upstream.settings.fanout.max(1))
             .try_collect()
             .await?;
@@ -291,7 +334,8 @@ impl Exchange<'_> {
     }
 
     /// The images one get-many value names; none when it names nothing.
-    async fn lookup(&self, key: LookupKey, value: &str) -> Result<Vec<Image>, GatewayError> {
+    async fn lookup(&self, get: &GetMany, value: &str) -> Result<Vec<Image>, GatewayError> {
+        let key = get.key;
         // a value that cannot be an id is never sent as one
         if matches!(key, LookupKey::Id | LookupKey::IdOrName) && crate::model::is_valid_id(value) {
             match self.call(&UpstreamCall::Show(ImageId::new(value))).await {
@@ -304,9 +348,94 @@ impl Exchange<'_> {
         if key == LookupKey::Id {
             return Ok(Vec::new());
         }
-        let by_name =
-            ListQuery { filter: Filter { name: Some(value.to_owned()), ..Filter::default() }, ..ListQuery::default() };
+        let by_name = ListQuery { filter: name_filter(get, value), ..ListQuery::default() };
         Ok(Box::pin(self.list(&by_name)).await?.images)
+    }
+}
+
+/// The list as one upstream call, when the upstream can filter, sort, count
+/// and page it itself.
+fn direct_list_call(codec: &dyn UpstreamCodec, query: &ListQuery) -> Option<UpstreamCall> {
+    if counted_scope(query).is_some() {
+        return None;
+    }
+    let caps = codec.capabilities();
+    let (native, residual) = codec.split_filter(&query.filter);
+    let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
+    let sorts_here = query.sort.is_some() && upstream_sorts.is_none();
+    let counts_here = query.count && !caps.reports_total;
+    if !residual.is_empty() || sorts_here || counts_here {
+        return None;
+    }
+    let (start, limit) = direct_page(caps, &query.page)?;
+    Some(UpstreamCall::List { filter: native, sort: query.sort, view: query.view, start, limit: Some(limit) })
+}
+
+/// The scope whose size the reply shows (Foreman's `total`), when counting
+/// it needs the images the filter leaves out or the scope's own conditions.
+fn counted_scope(query: &ListQuery) -> Option<&Filter> {
+    query.scope.as_deref().filter(|scope| !scope.is_empty() || !query.filter.is_empty())
+}
+
+/// What a lookup by name lists: the images whose name, as the caller's edge
+/// shows it, is `name` (judged here); else those of that display name.
+fn name_filter(get: &GetMany, name: &str) -> Filter {
+    match get.shown_name {
+        Some(ShownName(shows)) => Filter { shown: vec![Shown::new("name", name, shows)], ..Filter::default() },
+        None => Filter { name: Some(name.to_owned()), ..Filter::default() },
+    }
+}
+
+/// The page as the upstream can ask for it in one call, if it can.
+fn direct_page(caps: Capabilities, page: &PageRequest) -> Option<(PageStart, usize)> {
+    let limit = page.limit.filter(|&l| l > 0 && l <= caps.max_page)?;
+    match (caps.paging, &page.start) {
+        (Paging::Marker, PageStart::First | PageStart::Offset(0)) => Some((PageStart::First, limit)),
+        (Paging::Marker, PageStart::After(marker)) => Some((PageStart::After(marker.clone()), limit)),
+        (Paging::PageNumber, PageStart::First) => Some((PageStart::Offset(0), limit)),
+        (Paging::PageNumber, PageStart::Offset(n)) if n % limit == 0 => Some((PageStart::Offset(*n), limit)),
+        _ => None,
+    }
+}
+
+/// Where a walk of every page starts.
+fn first_page(paging: Paging) -> PageStart {
+    match paging {
+        Paging::PageNumber => PageStart::Offset(0),
+        _ => PageStart::First,
+    }
+}
+
+/// One page of a walk.
+fn walk_call(caps: Capabilities, filter: Filter, sort: Option<Sort>, start: PageStart, size: usize) -> UpstreamCall {
+    let limit = (caps.paging != Paging::None).then_some(size);
+    UpstreamCall::List { filter, sort, view: View::Detail, start, limit }
+}
+
+/// The first upstream call `op` makes on an upstream of `codec`'s dialect:
+/// all of it when the upstream expresses it in one call; else the first
+/// show of a fan-out or the first page of a walk. A delete's is the delete
+/// itself (it reads the image first, to show what was deleted).
+pub fn first_call(codec: &dyn UpstreamCodec, op: &ImageOp) -> UpstreamCall {
+    let caps = codec.capabilities();
+    match op {
+        ImageOp::Show(id) => UpstreamCall::Show(id.clone()),
+        ImageOp::GetMany(get) if caps.get_many => UpstreamCall::GetMany(get.clone()),
+        ImageOp::GetMany(get) => {
+            let value = get.values.first().cloned().unwrap_or_default();
+            if get.key == LookupKey::Name {
+                let (native, _) = codec.split_filter(&name_filter(get, &value));
+                walk_call(caps, native, None, first_page(caps.paging), caps.max_page)
+            } else {
+                UpstreamCall::Show(ImageId::new(value))
+            }
+        }
+        ImageOp::List(query) => direct_list_call(codec, query).unwrap_or_else(|| {
+            let (native, _) = codec.split_filter(counted_scope(query).unwrap_or(&query.filter));
+            let sort = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
+            walk_call(caps, native, sort, first_page(caps.paging), caps.max_page)
+        }),
+        ImageOp::Write(write) => UpstreamCall::Write(write.clone()),
     }
 }
 

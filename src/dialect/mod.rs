@@ -3,12 +3,15 @@
 //! [`EdgeCodec`] and [`UpstreamCodec`]. The closed [`Dialect`] enum picks one;
 //! a forgotten match arm is a compile error.
 //!
-//! Adding a dialect is one module implementing both traits, one enum arm,
-//! its fixtures and one row in the matrix tests.
+//! Adding a dialect is one module implementing both traits and keeping its
+//! contract (`contract.rs`), one enum arm, its fixtures and one row in the
+//! matrix and conformance tests.
 
+pub mod contract;
 pub mod foreman;
 pub mod gogrid;
 pub mod hostway;
+pub mod ids;
 mod json_out;
 pub mod openstack;
 mod query;
@@ -123,6 +126,12 @@ pub struct EdgeCtx {
     /// A part of the image the reply shows instead of the whole image
     /// (OpenStack `metadata`, or one metadata key).
     pub item: Option<Item>,
+    /// The API version the reply answers in, for a dialect that names it in
+    /// its reply headers (OpenStack's compute microversion on `/v2.1`).
+    pub version: Option<String>,
+    /// The client the caller authenticated as: GoGrid shows it as the owner
+    /// of private images whose upstream names none.
+    pub caller: Option<String>,
 }
 
 /// A part of an image a reply may show on its own.
@@ -143,11 +152,15 @@ impl EdgeCtx {
             method: "",
             search: None,
             item: None,
+            version: None,
+            caller: None,
         }
     }
 }
 
-/// A decoded edge request.
+/// A decoded edge request. Built once per request and moved, so its size
+/// does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum EdgeRequest {
     /// An image operation for a backend to carry out.
@@ -183,6 +196,9 @@ pub trait EdgeCodec: Send + Sync {
     fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply;
     /// Renders an error in this dialect's status and body shape.
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply;
+    /// Learns the authenticated caller's own account, for a path that names
+    /// none (Hostway's short `/images` paths link to the account's URI).
+    fn caller_account(&self, _ctx: &mut EdgeCtx, _account: &str) {}
 }
 
 /// How an upstream pages its lists.
@@ -306,6 +322,7 @@ pub fn error_from_status(call: &UpstreamCall, status: StatusCode, headers: &Head
             _ => ErrorKind::NotFound { resource: "image", id: String::new() },
         },
         405 => ErrorKind::MethodNotAllowed,
+        406 => ErrorKind::NotAcceptable,
         409 => ErrorKind::Conflict,
         413 | 429 => ErrorKind::RateLimited { retry_after: retry_after(headers) },
         415 => ErrorKind::UnsupportedMediaType,

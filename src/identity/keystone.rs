@@ -4,6 +4,8 @@
 //! domain by name or id) answered `201` with `X-Subject-Token`, an
 //! `expires_at` and a catalog whose `compute` endpoint (`nova`) points back
 //! at the gateway's own OpenStack edge (`{origin}/v2.1/{project}`).
+//! Its tokens are stateless (see [`super::tokens`]): any replica sharing the
+//! key repository validates them.
 //!
 //! | request                  | answer                                                   |
 //! |--------------------------|----------------------------------------------------------|
@@ -20,7 +22,8 @@ use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use time::format_description::FormatItem;
+use time::macros::format_description;
 
 use super::{Client, Identity};
 use crate::dialect::{Reply, json_reply};
@@ -140,14 +143,13 @@ fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Resul
         None => None,
     };
     let scoped = project.is_some();
-    let (id, issued) = identity.tokens.issue(Arc::clone(&client), scoped);
-    let timestamp = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let (id, issued) = identity.tokens.issue(Arc::clone(&client), scoped.then(|| client.tenant.project.clone()));
     let mut token = json!({
         "methods": ["password"],
         "user": {"domain": domain_of(&client), "id": client.name, "name": client.user, "password_expires_at": null},
         "audit_ids": [uuid::Uuid::new_v4().simple().to_string()],
-        "expires_at": timestamp(issued.expires_at),
-        "issued_at": timestamp(issued.issued_at),
+        "expires_at": keystone_time(issued.expires_at),
+        "issued_at": keystone_time(issued.issued_at),
     });
     if scoped {
         let project_id = &client.tenant.project;
@@ -200,4 +202,12 @@ fn catalog(origin: &str, region: &str, project: &str) -> Value {
         {"endpoints": endpoints(format!("{origin}/v2.1/{project}")), "type": "compute", "id": "compute", "name": "nova"},
         {"endpoints": endpoints(format!("{origin}/v3")), "type": "identity", "id": "identity", "name": "keystone"}
     ])
+}
+/// Keystone's token times: UTC with exactly six fractional digits
+/// (`2015-11-07T02:58:43.578887Z`).
+const KEYSTONE_TIME: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+fn keystone_time(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(KEYSTONE_TIME).unwrap_or_default()
 }

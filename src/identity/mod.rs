@@ -17,11 +17,13 @@
 //! argon2 hash; none is ever logged: every type holding one redacts it.
 
 mod clients;
+pub mod keys;
 pub mod keystone;
 mod secret;
 mod tokens;
 
 pub use clients::{Client, Tenant};
+pub use keys::TokenKeys;
 pub use secret::{Hashed, Secret, constant_time_eq};
 pub use tokens::{IssuedToken, Tokens};
 
@@ -52,13 +54,18 @@ pub struct Caller {
 }
 
 impl Identity {
-    pub fn new(clients: Vec<Client>, gogrid_window: Duration, token_lifetime: Duration, demo: bool) -> Self {
+    pub fn new(clients: Vec<Client>, gogrid_window: Duration, tokens: Tokens, demo: bool) -> Self {
         Self {
             clients: clients.into_iter().map(Arc::new).collect(),
-            tokens: Tokens::new(token_lifetime),
+            tokens,
             gogrid_window: gogrid_window.as_secs() as i64,
             demo,
         }
+    }
+
+    /// Takes over the tokens `old` issued, for a reload.
+    pub fn keep_tokens_of(&mut self, old: &Identity) {
+        self.tokens.keep(&old.tokens);
     }
 
     /// The caller of an edge request, or the edge's refusal.
@@ -121,10 +128,15 @@ impl Identity {
         let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).ok_or_else(|| unauthorized(""))?;
         // an unscoped token authenticates to Keystone only, as Nova refuses it
         self.tokens
-            .validate(token)
-            .filter(|issued| issued.scoped)
+            .validate(token, |name| self.client(name))
+            .filter(|issued| issued.project.is_some())
             .map(|issued| issued.client)
             .ok_or_else(|| unauthorized(""))
+    }
+
+    /// The client of this name.
+    fn client(&self, name: &str) -> Option<Arc<Client>> {
+        self.clients.iter().find(|c| c.name == name).cloned()
     }
 }
 

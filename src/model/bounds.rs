@@ -109,7 +109,7 @@ impl RequestBounds {
                 self.optional("description", snapshot.description.as_deref())?;
                 self.items(&snapshot.metadata)
             }
-            WriteOp::Register(image) => self.image(image),
+            WriteOp::Register(image, _) => self.image(image),
             WriteOp::Update { patch, .. } => {
                 self.optional("name", patch.name.as_deref())?;
                 self.optional("description", patch.description.as_deref())?;
@@ -229,7 +229,7 @@ mod tests {
     fn a_get_many_past_the_bound_is_refused_and_impossible_ids_are_dropped() {
         let bounds = RequestBounds { max_ids: 2, ..RequestBounds::default() };
         let values = vec!["1".to_owned(), "../x".to_owned(), "2".to_owned()];
-        let mut op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values });
+        let mut op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values, shown_name: None });
         assert_eq!(bounds.check(&mut op).unwrap_err().kind, ErrorKind::BadRequest);
         let bounds = RequestBounds { max_ids: 3, ..bounds };
         bounds.check(&mut op).unwrap();

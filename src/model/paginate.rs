@@ -22,13 +22,20 @@ pub fn paginate_owned(all: Vec<Image>, query: &ListQuery, filter: &Filter) -> Re
 
 /// The positions in `all` of the page's images, in order, and the page's
 /// counts (with no images yet).
+///
+/// With a scope, the total counts the images in it, and only those can match.
 fn select<T: Borrow<Image>>(
     all: &[T],
     query: &ListQuery,
     filter: &Filter,
 ) -> Result<(Vec<usize>, ListPage), GatewayError> {
     let all: Vec<&Image> = all.iter().map(Borrow::borrow).collect();
-    let mut matched: Vec<usize> = (0..all.len()).filter(|&i| filter.matches(all[i])).collect();
+    let in_scope: Vec<usize> = match &query.scope {
+        Some(scope) => (0..all.len()).filter(|&i| scope.matches(all[i])).collect(),
+        None => (0..all.len()).collect(),
+    };
+    let total = in_scope.len();
+    let mut matched: Vec<usize> = in_scope.into_iter().filter(|&i| filter.matches(all[i])).collect();
     if let Some(sort) = &query.sort {
         matched.sort_by(|&a, &b| sort.compare(all[a], all[b]));
     }
@@ -46,7 +53,7 @@ fn select<T: Borrow<Image>>(
         images: Vec::new(),
         offset: Some(offset),
         matched: Some(matched.len()),
-        total: Some(all.len()),
+        total: Some(total),
         more: end < matched.len(),
     };
     Ok((matched[start..end].to_vec(), page))

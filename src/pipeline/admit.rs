@@ -5,6 +5,7 @@
 //! caller; the refusals of later stages are rendered by the face.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,6 +21,8 @@ use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 
 /// A request the gateway has read and identified.
 pub struct Admitted {
+    /// The gateway that serves it, from admission to reply.
+    pub gateway: Arc<Gateway>,
     pub peer: IpAddr,
     pub class: Class,
     /// Who the request is charged to.
@@ -86,14 +89,21 @@ fn with_retry_after(mut reply: Reply, err: &GatewayError) -> Reply {
 impl Gateway {
     /// Reads and identifies a request. Never fails: what cannot be read is
     /// answered in the request's dialect.
-    pub async fn admit<B>(&self, req: Request<B>, peer: IpAddr) -> Admitted
+    pub async fn admit<B>(self: &Arc<Self>, req: Request<B>, peer: IpAddr) -> Admitted
     where
         B: http_body::Body<Data = Bytes>,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let (parts, body) = req.into_parts();
         let class = if is_read(&parts.method) { Class::Read } else { Class::Write };
-        let anonymous = |face: Face, work: Work| Admitted { peer, class, who: Who::Address(peer), face, work };
+        let anonymous = |face: Face, work: Work| Admitted {
+            gateway: self.clone(),
+            peer,
+            class,
+            who: Who::Address(peer),
+            face,
+            work,
+        };
         let path = parts.uri.path();
         if keystone::claims(path) {
             let face = Face::Keystone { origin: origin(&parts) };
@@ -137,7 +147,11 @@ impl Gateway {
                 return anonymous(Face::Edge(ctx), Work::Ready(reply));
             }
         };
-        let who = Who::Client(caller.client.name.as_str().into());
+        let name: Arc<str> = caller.client.name.as_str().into();
+        crate::access::client(&name);
+        let who = Who::Client(name);
+        edge.caller_account(&mut ctx, &caller.client.tenant.account);
+        ctx.caller = Some(caller.client.name.clone());
         let work = match decoded {
             Ok(EdgeRequest::Op(op)) => match caller.authorize(ctx.dialect, ctx.scope.as_deref(), &op) {
                 Ok(()) => Work::Op { op, caller },
@@ -146,7 +160,7 @@ impl Gateway {
             Ok(EdgeRequest::Local(reply)) => Work::Ready(reply),
             Err(e) => Work::Ready(self.error(&ctx, e)),
         };
-        Admitted { peer, class, who, face: Face::Edge(ctx), work }
+        Admitted { gateway: self.clone(), peer, class, who, face: Face::Edge(ctx), work }
     }
 
     /// The whole body, bounded by `max_body` and received within the request timeout.
@@ -156,7 +170,11 @@ impl Gateway {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         match tokio::time::timeout(self.request_timeout, Limited::new(body, self.max_body).collect()).await {
-            Ok(Ok(body)) => Ok(body.to_bytes()),
+            Ok(Ok(body)) => {
+                let body = body.to_bytes();
+                crate::access::bytes_in(body.len());
+                Ok(body)
+            }
             Ok(Err(e)) => {
                 tracing::debug!(error = %e, "request body refused");
                 Err(GatewayError::new(ErrorKind::PayloadTooLarge, Side::Downstream, "request body too large"))

@@ -1,6 +1,8 @@
 //! The request pipeline, assembled in one place.
 
 mod admit;
+mod fallback;
+mod ids;
 mod rate;
 mod routes;
 mod shed;
@@ -18,83 +20,116 @@ use http::Request;
 use tokio::sync::Semaphore;
 
 pub use admit::{Admitted, Face, Work};
-pub use rate::{Class, RateLimits, Who};
+pub use fallback::FallbackServed;
+pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
 pub use translate::Gateway;
 
-use crate::config::Config;
+use crate::config::{Config, RateLimitConfig};
 use crate::dialect::Reply;
+use crate::live::Live;
 use crate::model::{ErrorKind, GatewayError, Side};
 use crate::server::ConnectionLimits;
 use stage::{innermost, run, stage};
 
 impl Gateway {
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
+        if config.rate_limit.store.is_some() && config.identity.token_keys.is_none() {
+            // a shared store says there are replicas: their tokens would not be
+            tracing::warn!("rate_limit.store without identity.token_keys: tokens are valid at this process only");
+        }
+        Self::with_routes(config, RouteTable::from_config(config)?)
+    }
+
+    fn with_routes(config: &Config, routes: RouteTable) -> Result<Self, GatewayError> {
         Ok(Self {
-            routes: RouteTable::from_config(config)?,
+            routes,
             identity: config.identity().map_err(|e| GatewayError::internal(e.to_string()))?,
             region: config.identity.region.clone(),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             max_body: config.server.max_body_bytes,
             bounds: config.limits.request_bounds(),
-            rate: RateLimits::new(&config.rate_limit),
+            rate: rate_limits(&config.rate_limit)?,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
             connections: ConnectionLimits::from_config(&config.server),
+            ids: Arc::default(),
         })
     }
+
+    /// The gateway `config` describes, for a live reload: the embedded
+    /// catalog (its data, its open file), the integer ids shown and the
+    /// tokens issued so far carry over; everything else is built anew.
+    pub fn rebuilt(&self, config: &Config) -> Result<Self, GatewayError> {
+        let routes = match self.routes.catalog() {
+            Some(catalog) => RouteTable::with_catalog(config, catalog)?,
+            None => RouteTable::from_config(config)?,
+        };
+        let mut next = Self::with_routes(config, routes)?;
+        // the integer ids shown so far keep resolving without a walk
+        next.ids = self.ids.clone();
+        next.identity.keep_tokens_of(&self.identity);
+        Ok(next)
+    }
+}
+
+/// The quotas, shared through the store when one is configured.
+fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
+    let local = RateLimits::new(config);
+    let Some(url) = &config.store else { return Ok(local) };
+    let timeout = Duration::from_millis(config.store_timeout_ms.max(1));
+    let shared = SharedQuotas::connect(url, timeout, config).map_err(GatewayError::internal)?;
+    Ok(local.shared_by(shared))
 }
 
 /// The service one connection from `peer` serves, as a tower stack. The
 /// listener below it bounds connections per address, header size and header
 /// read time (see `src/server.rs`).
 pub fn service<B>(
-    gateway: Arc<Gateway>,
+    live: Arc<Live>,
     peer: IpAddr,
 ) -> impl tower::Service<Request<B>, Response = Reply, Error = Infallible, Future: Send> + Clone + Send
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let (admitting, limiting, shedding, translating) = (gateway.clone(), gateway.clone(), gateway.clone(), gateway);
     tower::ServiceBuilder::new()
         // outermost, so that every reply — refusals of every stage below
         // included — carries the request id, every upstream call is made
         // within its scope, and every request is logged once with it
-        .layer(stage(tag::tag::<B>))
+        .layer(stage(move |next, req: Request<B>| tag::tag(peer, next, req)))
         // reads the body (bounded in size and time) and authenticates the
         // caller: the rate limiter keys on who is calling, and every later
-        // refusal is rendered in the face (dialect) this finds
+        // refusal is rendered in the face (dialect) this finds. The request
+        // is served by the gateway as it stands now, to its end, whatever
+        // a reload swaps in meanwhile
         .layer(stage(move |next, req: Request<B>| {
-            let gateway = admitting.clone();
+            let gateway = live.gateway();
             async move { run(next, gateway.admit(req, peer).await).await }
         }))
         // before the in-flight bound, so that a refused request takes no slot;
         // after admission, since quotas are per authenticated client
-        .layer(stage(move |next, admitted: Admitted| {
-            let gateway = limiting.clone();
-            async move {
-                let wait = match &admitted.work {
-                    Work::Penalized(wait) => Some(*wait),
-                    _ => gateway.rate.check(&admitted.who, admitted.class).err(),
-                };
-                match wait {
-                    Some(wait) => {
-                        tracing::debug!(who = ?admitted.who, ?wait, "rate limited");
-                        admitted.face.refuse(&rate_limited(wait))
-                    }
-                    None => run(next, admitted).await,
+        .layer(stage(move |next, admitted: Admitted| async move {
+            let wait = match &admitted.work {
+                Work::Penalized(wait) => {
+                    rate::refused_by("address");
+                    Some(*wait)
                 }
+                _ => admitted.gateway.rate.charge(admitted.peer, &admitted.who, admitted.class).await.err(),
+            };
+            match wait {
+                Some(wait) => {
+                    tracing::debug!(who = ?admitted.who, ?wait, "rate limited");
+                    admitted.face.refuse(&rate_limited(wait))
+                }
+                None => run(next, admitted).await,
             }
         }))
         // the in-flight bound sheds with the edge's 503 instead of queueing:
         // right above the work it bounds
-        .layer(stage(move |next, admitted: Admitted| shed::shed(shedding.in_flight.clone(), next, admitted)))
+        .layer(stage(move |next, admitted: Admitted| shed::shed(admitted.gateway.in_flight.clone(), next, admitted)))
         // translation answers every request itself, errors included, in the
         // edge dialect: nothing below it fails, so nothing above it rescues
-        .service(innermost(move |admitted: Admitted| {
-            let gateway = translating.clone();
-            async move { gateway.execute(admitted).await }
-        }))
+        .service(innermost(move |admitted: Admitted| async move { admitted.gateway.clone().execute(admitted).await }))
 }
 
 /// The refusal of a request over a quota, with the wait in whole seconds

@@ -17,6 +17,10 @@
 //! credentials are checked, so a flood of wrong passwords costs no password
 //! hashing and cannot guess its way past the quota.
 //!
+//! With `[rate_limit] store` every quota and every penalty lives in Redis,
+//! shared by every replica, and these local buckets judge requests only
+//! while the store is away (see [`shared`]).
+//!
 //! Memory stays bounded whatever the callers: keys whose bucket is full
 //! again (idle keys) are pruned every second, and at most `max_addresses`
 //! keys are tracked per bucket — keys past it share one overflow bucket
@@ -34,7 +38,12 @@ use governor::state::keyed::ShrinkableKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed, StateStore};
 use governor::{Quota, RateLimiter};
 
-use crate::config::RateLimitConfig;
+use crate::config::{QuotaConfig, RateLimitConfig};
+use crate::metrics::{QuotaLabels, metrics};
+
+mod shared;
+
+pub use shared::{SharedQuotas, StoreStats, Verdict};
 
 /// How often idle keys are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(1);
@@ -57,6 +66,55 @@ pub enum Who {
     Address(IpAddr),
 }
 
+/// One quota of the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    Client,
+    Reads,
+    Writes,
+    Tokens,
+    Address,
+    Global,
+}
+
+impl Bucket {
+    const COUNT: usize = 6;
+    const ALL: [Bucket; Bucket::COUNT] =
+        [Bucket::Client, Bucket::Reads, Bucket::Writes, Bucket::Tokens, Bucket::Address, Bucket::Global];
+
+    fn name(self) -> &'static str {
+        match self {
+            Bucket::Client => "client",
+            Bucket::Reads => "reads",
+            Bucket::Writes => "writes",
+            Bucket::Tokens => "tokens",
+            Bucket::Address => "address",
+            Bucket::Global => "global",
+        }
+    }
+
+    fn quota(self, config: &RateLimitConfig) -> &QuotaConfig {
+        match self {
+            Bucket::Client => &config.client,
+            Bucket::Reads => &config.reads,
+            Bucket::Writes => &config.writes,
+            Bucket::Tokens => &config.tokens,
+            Bucket::Address => &config.address,
+            Bucket::Global => &config.global,
+        }
+    }
+}
+
+/// The buckets a request is charged to, most specific first.
+fn plan(who: &Who, class: Class) -> &'static [Bucket] {
+    match (who, class) {
+        (Who::Client(_), Class::Read) => &[Bucket::Client, Bucket::Reads, Bucket::Global],
+        (Who::Client(_), _) => &[Bucket::Client, Bucket::Writes, Bucket::Global],
+        (Who::Address(_), Class::Token) => &[Bucket::Tokens, Bucket::Global],
+        (Who::Address(_), _) => &[Bucket::Address, Bucket::Global],
+    }
+}
+
 /// Every quota of the gateway.
 pub struct RateLimits {
     global: Option<RateLimiter<NotKeyed, InMemoryState, DefaultClock>>,
@@ -69,6 +127,8 @@ pub struct RateLimits {
     penalized: DashMap<IpAddr, Instant>,
     max_addresses: usize,
     last_prune: Mutex<Instant>,
+    /// The quotas every replica shares, when configured.
+    shared: Option<SharedQuotas>,
 }
 
 impl RateLimits {
@@ -84,7 +144,40 @@ impl RateLimits {
             penalized: DashMap::new(),
             max_addresses: max,
             last_prune: Mutex::new(Instant::now()),
+            shared: None,
         }
+    }
+
+    /// These quotas, kept in `shared` while it is reachable.
+    pub fn shared_by(self, shared: SharedQuotas) -> Self {
+        Self { shared: Some(shared), ..self }
+    }
+
+    /// The shared store, when configured: whether it is connected, its counters.
+    pub fn store(&self) -> Option<&SharedQuotas> {
+        self.shared.as_ref()
+    }
+
+    /// Charges one request from `peer`: in the shared store when there is
+    /// one and it answers in time, else on the local buckets.
+    pub async fn charge(&self, peer: IpAddr, who: &Who, class: Class) -> Result<(), Duration> {
+        if let Some(shared) = &self.shared {
+            // the penalties are kept here too, and pruned
+            self.prune_now_and_then();
+            match shared.charge(peer, who, class).await {
+                Some(Verdict::Allowed) => return Ok(()),
+                Some(Verdict::Refused { wait, penalized }) => {
+                    // the store does not say which of its quotas refused
+                    refused_by("shared");
+                    if penalized {
+                        self.penalize(peer, wait);
+                    }
+                    return Err(wait);
+                }
+                None => {}
+            }
+        }
+        self.check(who, class)
     }
 
     /// How long `addr` must still wait before its credentials are checked
@@ -94,30 +187,50 @@ impl RateLimits {
         until.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())
     }
 
-    /// Charges one request; `Err(wait)` when a bucket refuses it.
+    /// Charges one request on the local buckets; `Err(wait)` when one refuses it.
     pub fn check(&self, who: &Who, class: Class) -> Result<(), Duration> {
         self.prune_now_and_then();
-        match who {
-            Who::Client(name) => {
-                check(&self.client, name)?;
-                match class {
-                    Class::Read => check(&self.reads, name)?,
-                    Class::Write | Class::Token => check(&self.writes, name)?,
+        for bucket in plan(who, class) {
+            let charged = match (bucket, who) {
+                (Bucket::Global, _) => match &self.global {
+                    Some(global) => global.check().map_err(|refused| refused.wait_time_from(Instant::now())),
+                    None => Ok(()),
+                },
+                (_, Who::Client(name)) => check(self.by_name(*bucket), name),
+                (_, Who::Address(addr)) => check(self.by_address(*bucket), addr),
+            };
+            if let Err(wait) = charged {
+                refused_by(bucket.name());
+                if let (Bucket::Address, Who::Address(addr)) = (bucket, who) {
+                    self.penalize(*addr, wait);
                 }
-            }
-            Who::Address(addr) if class == Class::Token => check(&self.tokens, addr)?,
-            Who::Address(addr) => {
-                if let Err(wait) = check(&self.address, addr) {
-                    if self.penalized.len() < self.max_addresses || self.penalized.contains_key(addr) {
-                        self.penalized.insert(*addr, Instant::now() + wait);
-                    }
-                    return Err(wait);
-                }
+                return Err(wait);
             }
         }
-        match &self.global {
-            Some(global) => global.check().map_err(|refused| refused.wait_time_from(Instant::now())),
-            None => Ok(()),
+        Ok(())
+    }
+
+    fn by_name(&self, bucket: Bucket) -> Option<&Keyed<Arc<str>>> {
+        match bucket {
+            Bucket::Client => self.client.as_ref(),
+            Bucket::Reads => self.reads.as_ref(),
+            Bucket::Writes => self.writes.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn by_address(&self, bucket: Bucket) -> Option<&Keyed<IpAddr>> {
+        match bucket {
+            Bucket::Tokens => self.tokens.as_ref(),
+            Bucket::Address => self.address.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Refuses `addr` before its credentials are checked, for `wait`.
+    fn penalize(&self, addr: IpAddr, wait: Duration) {
+        if self.penalized.len() < self.max_addresses || self.penalized.contains_key(&addr) {
+            self.penalized.insert(addr, Instant::now() + wait);
         }
     }
 
@@ -152,7 +265,12 @@ impl RateLimits {
     }
 }
 
-fn check<K: Hash + Eq + Clone>(keyed: &Option<Keyed<K>>, key: &K) -> Result<(), Duration> {
+/// Counts a refusal of `quota` in `dragoman_rate_limited_requests_total`.
+pub fn refused_by(quota: &'static str) {
+    metrics().rate_limited.get_or_create(&QuotaLabels { quota }).inc();
+}
+
+fn check<K: Hash + Eq + Clone>(keyed: Option<&Keyed<K>>, key: &K) -> Result<(), Duration> {
     match keyed {
         Some(keyed) => keyed.limiter.check_key(key).map_err(|refused| refused.wait_time_from(Instant::now())),
         None => Ok(()),

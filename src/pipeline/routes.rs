@@ -5,9 +5,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::backend::{Backend, Catalog, HttpClient, Upstream};
-use crate::config::{Config, MEMORY};
+use crate::config::{ClientConfig, Config, MEMORY};
 use crate::dialect::Dialect;
 use crate::model::GatewayError;
+
+use super::fallback::Fallback;
 
 pub struct RouteTable {
     routes: Vec<Route>,
@@ -19,18 +21,34 @@ struct Route {
     edge: Dialect,
     scope: Option<String>,
     backend: Backend,
+    /// The backend's name and backend a not-found read is read through.
+    fallback: Option<(String, Backend)>,
 }
 
 impl RouteTable {
     /// Builds every backend the configuration names, once each.
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
-        let mut backends: HashMap<&str, Backend> = HashMap::new();
         let catalog = match &config.catalog.path {
             Some(path) => Catalog::open(path)?,
             None => Catalog::with_samples()?,
         }
         .with_bounds(config.catalog.max_images, config.catalog.max_image_bytes);
-        backends.insert(MEMORY, Backend::Memory(Arc::new(catalog)));
+        Self::with_catalog(config, Arc::new(catalog))
+    }
+
+    /// The embedded catalog these routes serve.
+    pub fn catalog(&self) -> Option<Arc<Catalog>> {
+        match self.by_name.get(MEMORY) {
+            Some(Backend::Memory(catalog)) => Some(catalog.clone()),
+            _ => None,
+        }
+    }
+
+    /// Builds every upstream the configuration names, once each, beside an
+    /// embedded catalog already open.
+    pub fn with_catalog(config: &Config, catalog: Arc<Catalog>) -> Result<Self, GatewayError> {
+        let mut backends: HashMap<&str, Backend> = HashMap::new();
+        backends.insert(MEMORY, Backend::Memory(catalog));
         for up in &config.upstreams {
             let mut settings = up.settings().map_err(GatewayError::internal)?;
             settings.max_calls = config.limits.max_upstream_calls;
@@ -45,7 +63,13 @@ impl RouteTable {
         let routes = config
             .routes
             .iter()
-            .map(|r| Ok(Route { edge: r.edge, scope: r.scope.clone(), backend: pick(&r.backend)? }))
+            .map(|r| {
+                let fallback = match &r.fallback {
+                    Some(name) => Some((name.clone(), pick(name)?)),
+                    None => None,
+                };
+                Ok(Route { edge: r.edge, scope: r.scope.clone(), backend: pick(&r.backend)?, fallback })
+            })
             .collect::<Result<_, GatewayError>>()?;
         let default = pick(&config.server.default_backend)?;
         let by_name = backends.into_iter().map(|(name, backend)| (name.to_owned(), backend)).collect();
@@ -55,10 +79,17 @@ impl RouteTable {
     /// The backend for a request at `edge` whose path names `scope`: the
     /// first route that fits, else the default.
     pub fn backend(&self, edge: Dialect, scope: Option<&str>) -> &Backend {
-        self.routes
-            .iter()
-            .find(|r| r.edge == edge && r.scope.as_deref().is_none_or(|s| Some(s) == scope))
-            .map_or(&self.default, |r| &r.backend)
+        self.route(edge, scope).map_or(&self.default, |r| &r.backend)
+    }
+
+    /// The fallback of the route that takes a request at `edge` naming `scope`, if it has one.
+    pub fn fallback(&self, edge: Dialect, scope: Option<&str>) -> Option<Fallback<'_>> {
+        let (name, backend) = self.route(edge, scope)?.fallback.as_ref()?;
+        Some(Fallback { name, backend })
+    }
+
+    fn route(&self, edge: Dialect, scope: Option<&str>) -> Option<&Route> {
+        self.routes.iter().find(|r| r.edge == edge && r.scope.as_deref().is_none_or(|s| Some(s) == scope))
     }
 
     /// The backend of this name: an upstream's, or `memory`.
@@ -66,14 +97,50 @@ impl RouteTable {
         self.by_name.get(name)
     }
 
-    /// One line per route, for the start-up banner.
-    pub fn describe(&self) -> Vec<String> {
+    /// Every upstream, once each.
+    pub fn upstreams(&self) -> impl Iterator<Item = &Arc<Upstream>> {
+        self.by_name.values().filter_map(|backend| match backend {
+            Backend::Upstream(upstream) => Some(upstream),
+            Backend::Memory(_) => None,
+        })
+    }
+
+    /// One line per route, then one per client that names its own backend,
+    /// for the start-up banner: where requests really go.
+    pub fn describe(&self, clients: &[ClientConfig]) -> Vec<String> {
+        // a route no client can reach when every client names its backend
+        let unreached = !clients.is_empty() && clients.iter().all(|c| c.backend.is_some());
+        let note = if unreached { " (reaches no client: each client names its own backend)" } else { "" };
         let mut lines: Vec<String> = self
             .routes
             .iter()
-            .map(|r| format!("{} {} -> {}", r.edge, r.scope.as_deref().unwrap_or("*"), r.backend.describe()))
+            .map(|r| {
+                let scope = r.scope.as_deref().unwrap_or("*");
+                let fallback = r.fallback.as_ref().map(|(_, b)| format!(", not found there: {}", b.describe()));
+                format!("route: {} {scope} -> {}{}{note}", r.edge, r.backend.describe(), fallback.unwrap_or_default())
+            })
             .collect();
-        lines.push(format!("everything else -> {}", self.default.describe()));
+        lines.push(format!("route: everything else -> {}{note}", self.default.describe()));
+        for client in clients {
+            if let Some(backend) = client.backend.as_deref().and_then(|name| self.named(name)) {
+                lines.push(format!(
+                    "client {}: every request -> {}, whatever the routes",
+                    client.name,
+                    backend.describe()
+                ));
+            }
+        }
         lines
+    }
+
+    /// The Keystone sessions of the upstreams, by upstream name.
+    pub fn keystone_sessions(&self) -> Vec<(&str, &crate::backend::KeystoneSession)> {
+        self.by_name
+            .iter()
+            .filter_map(|(name, backend)| match backend {
+                Backend::Upstream(upstream) => upstream.keystone().map(|k| (name.as_str(), k)),
+                Backend::Memory(_) => None,
+            })
+            .collect()
     }
 }

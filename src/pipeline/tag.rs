@@ -1,25 +1,38 @@
 //! The request id and the request line: every request gets an id, every
 //! reply carries it, every upstream call made for it carries it (see
-//! [`crate::request_id`]), and every request is logged once, with it.
+//! [`crate::request_id`]), and every request is counted in the metrics and
+//! logged once, with it: the access log line (target `dragoman::access`,
+//! see [`crate::access`]). Every warning logged while the request runs names
+//! the id too; at debug level, so does every line, from the request's span.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::LazyLock;
 use std::time::Instant;
 
-use http::Request;
+use http::{Request, header};
+use http_body::Body;
 use tracing::Instrument;
 
 use super::stage::{Next, run};
 use crate::dialect::{Dialect, Reply};
 use crate::identity::keystone;
+use crate::metrics::{RequestLabels, request_done, status_class};
 use crate::request_id::{RequestId, X_COMPUTE_REQUEST_ID, X_OPENSTACK_REQUEST_ID, X_REQUEST_ID};
 
-pub async fn tag<B: Send + 'static>(next: Next<Request<B>>, req: Request<B>) -> Reply {
+/// The backend label of a request answered before routing.
+static NO_BACKEND: LazyLock<Arc<str>> = LazyLock::new(|| "none".into());
+
+pub async fn tag<B: Send + 'static>(peer: IpAddr, next: Next<Request<B>>, req: Request<B>) -> Reply {
     let started = Instant::now();
     let id = RequestId::new();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let user_agent = req.headers().get(header::USER_AGENT).cloned();
     let face = if keystone::claims(&path) { Some("keystone") } else { Dialect::for_path(&path).map(Dialect::name) };
+    // debug: a span costs an allocation per request; warnings name the id themselves
     let span = tracing::debug_span!("request", request_id = %id);
-    let mut reply = id.clone().scope(run(next, req)).instrument(span).await;
+    let (mut reply, done) = crate::access::recorded(id.clone().scope(run(next, req))).instrument(span).await;
     // the headers each API's own clients read the request id from
     let names: &[http::HeaderName] = match face {
         Some("openstack") => &[X_COMPUTE_REQUEST_ID, X_OPENSTACK_REQUEST_ID],
@@ -29,14 +42,34 @@ pub async fn tag<B: Send + 'static>(next: Next<Request<B>>, req: Request<B>) -> 
     for name in names {
         reply.headers_mut().insert(name.clone(), id.header_value());
     }
-    tracing::info!(
-        request_id = %id,
-        dialect = face.unwrap_or("none"),
-        method = %method,
-        path,
-        status = reply.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    let took = started.elapsed();
+    let status = reply.status().as_u16();
+    let edge = face.unwrap_or("none");
+    let backend = done.backend.unwrap_or_else(|| NO_BACKEND.clone());
+    let operation = done.operation.unwrap_or("none");
+    if crate::access::enabled() {
+        tracing::info!(
+            target: "dragoman::access",
+            request_id = %id,
+            client_address = %peer,
+            client = done.client.as_deref().unwrap_or("-"),
+            edge,
+            backend = &*backend,
+            operation,
+            method = %method,
+            path,
+            status,
+            upstream_status = done.upstream_status,
+            duration_ms = took.as_secs_f64() * 1000.0,
+            upstream_duration_ms = done.upstream_time.as_secs_f64() * 1000.0,
+            bytes_in = done.bytes_in,
+            bytes_out = reply.body().size_hint().exact().unwrap_or(0),
+            user_agent = user_agent.as_ref().and_then(|ua| ua.to_str().ok()).unwrap_or("-"),
+            // the route's fallback served it (a migration's read-through)
+            fallback = reply.extensions().get::<super::FallbackServed>().map(|f| f.0.as_str()),
+            "request"
+        );
+    }
+    request_done(RequestLabels { edge, backend, operation, status_class: status_class(status) }, took.as_secs_f64());
     reply
 }

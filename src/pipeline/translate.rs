@@ -8,11 +8,14 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::admit::{Admitted, Face, Work};
+use super::fallback::{FallbackServed, read_through, wanted};
+use super::ids::IdResolver;
 use super::rate::RateLimits;
 use super::routes::RouteTable;
-use crate::dialect::{EdgeCodec, EdgeCtx, Outcome, Reply};
+use crate::dialect::{EdgeCodec, EdgeCtx, Reply, ids::integer_ids};
 use crate::identity::{Caller, Identity, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, RequestBounds, Side};
+use crate::request_id::RequestId;
 use crate::server::ConnectionLimits;
 
 /// What every request shares.
@@ -30,6 +33,8 @@ pub struct Gateway {
     pub in_flight: Arc<Semaphore>,
     /// What the listener allows each connection.
     pub connections: ConnectionLimits,
+    /// The upstream ids behind the integer ids the GoGrid and Foreman edges show.
+    pub ids: Arc<IdResolver>,
 }
 
 impl Gateway {
@@ -53,33 +58,65 @@ impl Gateway {
         }
         let op = &op;
         let tenant = &caller.client.tenant;
-        let backend = match tenant.backend.as_deref() {
-            Some(name) => self.routes.named(name),
-            None => Some(self.routes.backend(ctx.dialect, ctx.scope.as_deref())),
+        // a client's own backend has no route, so no fallback
+        let (backend, fallback) = match tenant.backend.as_deref() {
+            Some(name) => (self.routes.named(name), None),
+            None => {
+                let scope = ctx.scope.as_deref();
+                (Some(self.routes.backend(ctx.dialect, scope)), self.routes.fallback(ctx.dialect, scope))
+            }
         };
         let Some(backend) = backend else {
             return self.error(ctx, GatewayError::internal("the client's backend does not exist"));
         };
+        crate::access::routed(backend.name(), op.kind());
+        let scope = tenant.upstream_scope.as_deref();
+        let integers = integer_ids(ctx.dialect);
         // boxed: an upstream exchange is kilobytes of state, better not moved
         // with every future that wraps it
-        let execution = Box::pin(backend.execute(op, tenant.upstream_scope.as_deref()));
-        let outcome: Result<Outcome, GatewayError> = match tokio::time::timeout(self.request_timeout, execution).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(GatewayError::new(
-                ErrorKind::UpstreamTimeout,
-                Side::Upstream,
-                format!("{} did not finish within {:?}", op.name(), self.request_timeout),
-            )),
+        let execution = Box::pin(async {
+            let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
+            let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
+            match &fallback {
+                Some(fallback) if wanted(&outcome, op) => {
+                    // the fallback's own upstream ids behind the integers the edge shows
+                    let resolved = if integers { self.ids.resolve(op, fallback.backend, None).await } else { None };
+                    read_through(outcome, resolved.as_ref().unwrap_or(op), fallback).await
+                }
+                _ => (outcome, false),
+            }
+        });
+        let (outcome, fell_back) = match tokio::time::timeout(self.request_timeout, execution).await {
+            Ok(answer) => answer,
+            Err(_) => (
+                Err(GatewayError::new(
+                    ErrorKind::UpstreamTimeout,
+                    Side::Upstream,
+                    format!("{} did not finish within {:?}", op.name(), self.request_timeout),
+                )),
+                false,
+            ),
         };
-        match outcome {
-            Ok(outcome) => edge.encode(ctx, op, outcome),
+        let mut reply = match outcome {
+            Ok(outcome) => {
+                if integers {
+                    self.ids.note(&outcome);
+                }
+                edge.encode(ctx, op, outcome)
+            }
             Err(e) => self.error(ctx, e),
+        };
+        if let Some(fallback) = fallback.filter(|_| fell_back) {
+            reply.extensions_mut().insert(FallbackServed(fallback.name.to_owned()));
         }
+        reply
     }
 
     pub(super) fn error(&self, ctx: &EdgeCtx, err: GatewayError) -> Reply {
         if err.kind.is_internal() {
-            tracing::warn!(error = %err, cause = ?err.cause, side = ?err.side, "request failed");
+            let request_id = RequestId::current();
+            let request_id = request_id.as_ref().map(RequestId::as_str);
+            tracing::warn!(request_id, error = %err, cause = ?err.cause, side = ?err.side, "request failed");
         } else {
             tracing::debug!(error = %err, "request refused");
         }

@@ -53,6 +53,21 @@ def list_in_one_huge_page():
     equal(ids(i["id"] for i in api.list("images", params=CR)), IDS, "ids")
 
 
+FIELDS = ("operatingsystem_id", "operatingsystem_name", "compute_resource_id", "compute_resource_name",
+          "architecture_id", "architecture_name", "uuid", "username", "created_at", "updated_at")
+
+
+@checks
+def every_field_with_its_type():
+    # FAM compares ids as integers; hammer shows a reference only with both id and name
+    for image in api.list("images", params=CR) + [api.show("images", i, params=CR) for i in IDS]:
+        where = f"image {image.get('id')}"
+        for key in ("id", "operatingsystem_id", "compute_resource_id", "architecture_id"):
+            expect(isinstance(image[key], int), f"{where}: {key} {image[key]!r}")
+        nulls = [key for key in FIELDS if image.get(key) is None]
+        equal(nulls, [], f"{where}: null fields")
+
+
 @checks
 def paging():
     page = api.resource_action("images", "index", {**CR, "per_page": 2, "page": 2})
@@ -65,6 +80,35 @@ def per_page_past_the_bound_is_an_error():
     e = raises(ForemanApiException, api.resource_action, "images", "index", {**CR, "per_page": str(2**32 + 1)})
     equal(status_of(e), 400, "status")
     equal(error_of(e)["parameter_name"], "per_page", "parameter")
+
+
+@checks
+def counts_judge_the_scope_and_the_search():
+    everything = api.resource_action("images", "index", {**CR, "per_page": 1000})
+    results = everything["results"]
+    equal((everything["total"], everything["subtotal"]), (len(results), len(results)), "the whole scope")
+    name = results[0]["name"]
+    found = api.resource_action("images", "index", {**CR, "search": f'name = "{name}"'})
+    equal(found["total"], len(results), "total: the scope before search")
+    want = ids(i["id"] for i in results if i["name"] == name)
+    equal((found["subtotal"], ids(i["id"] for i in found["results"])), (len(want), want), "subtotal: the search")
+    for os_id in sorted({i["operatingsystem_id"] for i in results if i["operatingsystem_id"] is not None}):
+        nested = api.http_call("get", f"/api/operatingsystems/{os_id}/images", {"per_page": 1000})
+        want = ids(i["id"] for i in results if i["operatingsystem_id"] == os_id)
+        equal(ids(i["id"] for i in nested["results"]), want, f"images of operating system {os_id}")
+        equal((nested["total"], nested["subtotal"]), (len(want), len(want)), f"counts of operating system {os_id}")
+
+
+@checks
+def show_under_another_compute_resource():
+    # an image is shown under a compute resource only when it shows that one
+    for image in api.list("images", params=CR):
+        try:
+            shown = api.show("images", image["id"], params={"compute_resource_id": 1})
+        except ForemanApiException as e:
+            equal(status_of(e), 404, f"image {image['id']} under compute resource 1")
+            continue
+        equal(shown["compute_resource_id"], 1, f"image {image['id']} under compute resource 1")
 
 
 @checks

@@ -41,10 +41,50 @@ def signed_get():
         equal((str(image["id"]), image["friendlyName"]), (image_id, name), "image")
 
 
+OPTIONS = ("os", "type", "state")
+
+
+@checks
+def documented_shape():
+    # jclouds' ServerImage needs every option object, an owner and billing
+    # tokens (NullPointerException otherwise); Dasein aborts on any null
+    for image in call("list")["list"] + [call("get", id=i)["list"][0] for i in IDS]:
+        where = f"image {image.get('id')}"
+        expect(isinstance(image["id"], int), f"{where}: id is an integer")
+        nulls = [key for key, value in image.items() if value is None]
+        equal(nulls, [], f"{where}: null fields")
+        for key in OPTIONS:
+            option = image[key]
+            expect(isinstance(option["id"], int) and isinstance(option["name"], str), f"{where}: {key} {option}")
+            equal(option["object"], "option", f"{where}: {key}")
+        equal(image["owner"]["object"], "customer", f"{where}: owner")
+        expect(isinstance(image["owner"]["id"], int) and image["owner"]["name"], f"{where}: owner {image['owner']}")
+        expect(isinstance(image["billingtokens"], list), f"{where}: billingtokens")
+        expect(isinstance(image["location"], str) and image["location"], f"{where}: location")
+        expect(isinstance(image["updatedTime"], int), f"{where}: updatedTime")
+        expect(image["state"]["name"] in ("Saving", "Available", "Deleted", "Trash", "Migrating"), f"{where}: state")
+
+
 @checks
 def signed_get_many():
-    body = call("get", image=["250", "no-such-image", "133"])
+    body = call("get", image=["250", "no-such-image", "133"])  # decimal ids: the same everywhere
     equal(ids(i["id"] for i in body["list"]), ["250", "133"], "found")
+
+
+@checks
+def filters_agree_with_the_list():
+    shown = call("list")["list"]
+    fields = (
+        ("isPublic", lambda i: str(i["isPublic"]).lower(), {"true", "false"}),
+        ("image.state", lambda i: i["state"]["name"], {"Available", "Saving", "Trash"}),
+        ("image.type", lambda i: i["type"]["name"], {"Web Server", "Database Server"}),
+    )
+    for param, field, vocabulary in fields:
+        for value in sorted({field(i) for i in shown} | vocabulary):
+            body = call("list", **{param: value})
+            want = ids(i["id"] for i in shown if field(i) == value)
+            equal(ids(i["id"] for i in body["list"]), want, f"{param}={value}")
+            equal(body["summary"]["total"], len(want), f"{param}={value} total")
 
 
 @checks

@@ -76,12 +76,12 @@ start() {
     started_gateways=$((started_gateways + 1))
     log=$WORK/gateway-$started_gateways-$name
     : >"$log.out"
-    "$BIN" --listen 127.0.0.1:0 "$@" >"$log.out" 2>"$log.err" &
+    "$BIN" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "$@" >"$log.out" 2>"$log.err" &
     PIDS+=($!)
     for _ in $(seq 100); do
         line=$(head -n1 "$log.out")
-        if [[ $line == "dragoman listening on "* ]]; then
-            url=${line#dragoman listening on }
+        if [[ $line == "# dragoman listening on "* ]]; then
+            url=${line#"# dragoman listening on "}
             return 0
         fi
         sleep 0.1

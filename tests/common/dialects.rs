@@ -15,6 +15,13 @@ pub fn show_path(edge: Dialect, id: &str) -> String {
     }
 }
 
+/// The id `edge` shows for the catalog's image `id`, served through
+/// `upstream`: an edge or an upstream with integer ids shows an integer.
+pub fn id_at(edge: Dialect, upstream: Option<Dialect>, id: &str) -> String {
+    use dragoman::dialect::ids::{integer_id, integer_ids};
+    if integer_ids(edge) || upstream.is_some_and(integer_ids) { integer_id(id).to_string() } else { id.to_owned() }
+}
+
 /// The path of a detailed list of everything at `edge`.
 pub fn list_path(edge: Dialect) -> String {
     match edge {

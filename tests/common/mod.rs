@@ -245,7 +245,18 @@ pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: &st
             body = body.replace("sig=0", &sig);
         }
         Some(dragoman::dialect::Dialect::OpenStack) => {
-            headers.push(("x-auth-token".into(), demo_token(uri.authority().unwrap().as_str()).await));
+            let authority = uri.authority().unwrap().as_str();
+            let token = demo_token(authority).await;
+            let mut with_token = headers.clone();
+            with_token.push(("x-auth-token".into(), token.clone()));
+            let with_token: Vec<(&str, &str)> = with_token.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let got = send_raw(method.clone(), &url, &with_token, &body).await;
+            if got.status != 401 {
+                return got;
+            }
+            // a gateway before this one had the same address: its token is not valid here
+            forget_demo_token(authority, &token);
+            headers.push(("x-auth-token".into(), demo_token(authority).await));
         }
         None => {}
     }
@@ -259,9 +270,15 @@ pub fn demo_signature() -> String {
     dragoman::dialect::gogrid::sign::signature("demo", "demo", now)
 }
 
+/// Demo tokens by the authority of the gateway that issued them.
+static TOKENS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+fn forget_demo_token(authority: &str, token: &str) {
+    TOKENS.lock().unwrap().retain(|(a, t)| !(a == authority && t == token));
+}
+
 /// A token for the demo client from the Keystone of the gateway at `authority`.
 pub async fn demo_token(authority: &str) -> String {
-    static TOKENS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
     if let Some((_, token)) = TOKENS.lock().unwrap().iter().find(|(a, _)| a == authority) {
         return token.clone();
     }

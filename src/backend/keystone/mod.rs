@@ -39,6 +39,7 @@
 
 mod wire;
 
+use crate::metrics::{UpstreamLabels, metrics};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -83,6 +84,9 @@ pub enum KeystoneAuth {
     },
     /// An application credential; it is bound to its project, so no scope.
     ApplicationCredential { id: String, secret: String },
+    /// An existing token, exchanged for one scoped to the project
+    /// (keystoneauth's `token` plugin).
+    Token { token: String, project: NameOrId, project_domain: Option<NameOrId> },
 }
 
 impl fmt::Debug for KeystoneAuth {
@@ -100,6 +104,12 @@ impl fmt::Debug for KeystoneAuth {
                 .debug_struct("ApplicationCredential")
                 .field("id", id)
                 .field("secret", &format_args!("<redacted>"))
+                .finish(),
+            KeystoneAuth::Token { project, project_domain, .. } => f
+                .debug_struct("Token")
+                .field("token", &format_args!("<redacted>"))
+                .field("project", project)
+                .field("project_domain", project_domain)
                 .finish(),
         }
     }
@@ -154,6 +164,10 @@ impl KeystoneSettings {
             KeystoneAuth::ApplicationCredential { id, secret } => {
                 non_empty("application credential id", id)?;
                 non_empty("application credential secret", secret)
+            }
+            KeystoneAuth::Token { token, project, project_domain } => {
+                named("project", project, project_domain.as_ref())?;
+                non_empty("token", token)
             }
         }
     }
@@ -295,6 +309,7 @@ impl KeystoneSession {
                 format!("user {:?}, project {:?}", user.value(), project.value())
             }
             KeystoneAuth::ApplicationCredential { id, .. } => format!("application credential {id:?}"),
+            KeystoneAuth::Token { project, .. } => format!("a token, project {:?}", project.value()),
         };
         format!("keystone at {} ({who})", self.inner.settings.auth_url)
     }
@@ -315,7 +330,12 @@ impl KeystoneSession {
         {
             return Err(failure.error());
         }
+        let labels = UpstreamLabels { upstream: self.inner.client.name().clone() };
+        metrics().keystone_token_fetches.get_or_create(&labels).inc();
         let fetched = self.fetch().await;
+        if fetched.is_err() {
+            metrics().keystone_token_failures.get_or_create(&labels).inc();
+        }
         let outcome = match fetched {
             Ok(cached) => {
                 let token = cached.token.clone();
@@ -351,7 +371,10 @@ impl KeystoneSession {
     async fn fetch(&self) -> Result<Cached, GatewayError> {
         let settings = &self.inner.settings;
         let sent = Instant::now();
-        let reply = self.inner.client.send(self.request()?).await?;
+        let reply = self.inner.client.send(self.request()?).await.map_err(|mut e| {
+            e.message = format!("keystone at {}: {}", settings.auth_url, e.message).into();
+            e
+        })?;
         if !reply.status.is_success() {
             return Err(wire::refusal(reply.status, &reply.headers, &reply.body, &settings.auth_url));
         }

@@ -41,6 +41,10 @@ pub(super) fn auth_body(method: &KeystoneAuth) -> Value {
                 "application_credential": {"id": id, "secret": secret},
             },
         }}),
+        KeystoneAuth::Token { token, project, project_domain } => json!({"auth": {
+            "identity": {"methods": ["token"], "token": {"id": token}},
+            "scope": {"project": reference(project, project_domain.as_ref())},
+        }}),
     }
 }
 
@@ -100,7 +104,9 @@ pub(super) fn refusal(status: StatusCode, headers: &HeaderMap, body: &[u8], auth
         504 => (ErrorKind::UpstreamTimeout, said_too(status, &said)),
         _ => (ErrorKind::UpstreamProtocol, said_too(status, &said)),
     };
-    tracing::warn!(auth_url, %status, keystone = %said, "keystone refused a token request");
+    let request_id = crate::request_id::RequestId::current();
+    let request_id = request_id.as_ref().map(crate::request_id::RequestId::as_str);
+    tracing::warn!(request_id, auth_url, %status, keystone = %said, "keystone refused a token request");
     GatewayError::new(kind, Side::Upstream, message)
 }
 
@@ -240,6 +246,22 @@ fn is_version(segment: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_exchanged_for_one_of_the_project_as_keystone_documents() {
+        let method = KeystoneAuth::Token {
+            token: "t0k".into(),
+            project: NameOrId::Name("images".into()),
+            project_domain: Some(NameOrId::Id("default".into())),
+        };
+        assert_eq!(
+            auth_body(&method),
+            json!({"auth": {
+                "identity": {"methods": ["token"], "token": {"id": "t0k"}},
+                "scope": {"project": {"name": "images", "domain": {"id": "default"}}},
+            }})
+        );
+    }
 
     #[test]
     fn versioned_endpoints_split_into_root_and_project() {

@@ -12,6 +12,8 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
+use super::contract;
+use crate::dialect::ids;
 use crate::model::{Image, ImageId};
 
 /// The namespace of Foreman's extra fields.
@@ -263,15 +265,106 @@ pub(super) fn is_decimal(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
 }
 
-/// An id written as a JSON number when it is a decimal integer, else as a string.
-pub(super) struct NumericOrText<'a>(pub &'a str);
+/// The fields every Foreman image shows, with the contract's defaults for
+/// what the upstream does not say (`contract.rs`).
+struct Filled<'a> {
+    os_id: Value,
+    os_name: &'a str,
+    compute_resource_id: Value,
+    compute_resource_name: Value,
+    architecture_id: Value,
+    architecture_name: &'a str,
+    username: Value,
+    created: Option<OffsetDateTime>,
+    updated: Option<OffsetDateTime>,
+}
 
-impl Serialize for NumericOrText<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0.parse::<u64>() {
-            Ok(n) if is_decimal(self.0) => serializer.serialize_u64(n),
-            _ => serializer.serialize_str(self.0),
+/// Other dialects' architecture words and Foreman's name for them.
+const ARCHITECTURE_NAMES: [(&str, &str); 2] = [("64-bit", "x86_64"), ("32-bit", "i386")];
+
+impl<'a> Filled<'a> {
+    fn of(image: &'a Image, scope: Option<&'a str>) -> Self {
+        let extra = |key: &str| image.extra.get(key).filter(|v| !v.is_null()).cloned();
+        let os_name = image.os.as_deref().unwrap_or(contract::UNKNOWN_OS);
+        let architecture_name = match image.architecture.as_deref() {
+            Some(name) => ARCHITECTURE_NAMES.iter().find(|(word, _)| *word == name).map_or(name, |(_, ours)| ours),
+            None => contract::DEFAULT_ARCHITECTURE.1,
+        };
+        let architecture_id = if architecture_name == contract::DEFAULT_ARCHITECTURE.1 {
+            contract::DEFAULT_ARCHITECTURE.0
+        } else {
+            ids::derived(architecture_name)
+        };
+        Filled {
+            os_id: extra(OS_ID).unwrap_or_else(|| ids::derived(os_name).into()),
+            os_name,
+            compute_resource_id: extra(CR_ID)
+                .unwrap_or_else(|| scope.map_or(Value::Null, |s| ids::integer_id(s).into())),
+            compute_resource_name: extra(CR_NAME).unwrap_or_else(|| scope.map_or(Value::Null, Value::from)),
+            architecture_id: extra(ARCH_ID).unwrap_or_else(|| architecture_id.into()),
+            architecture_name,
+            username: extra(USERNAME).unwrap_or_else(|| contract::DEFAULT_USERNAME.into()),
+            // Rails sets both at insert: each stands for the other
+            created: image.created.or(image.updated),
+            updated: image.updated.or(image.created),
         }
+    }
+}
+
+/// The compute resource an image names as its own, when it names one: a
+/// show under another compute resource is not found.
+pub fn own_compute_resource(image: &Image) -> Option<String> {
+    image.extra.get(CR_ID).filter(|v| !v.is_null()).map(|v| match v {
+        Value::String(id) => id.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// True when the image shows `compute_resource` as its `compute_resource_id`
+/// under that compute resource: its own id is that one, or it has none and
+/// shows the request's (see [`ImageView`]).
+pub(super) fn in_compute_resource(image: &Image, compute_resource: &str) -> bool {
+    let shown = Filled::of(image, Some(compute_resource)).compute_resource_id;
+    same_text(&shown, compute_resource) || same_text(&shown, &ids::integer_id(compute_resource).to_string())
+}
+
+/// True when the image shows `id` as its `id`: its own when an integer,
+/// else the integer derived from it.
+pub(super) fn shows_id(image: &Image, id: &str) -> bool {
+    ids::integer_id(image.id.as_str()).to_string() == id
+}
+
+/// True when the image shows `id` as its `operatingsystem_id`.
+pub(super) fn shows_operatingsystem(image: &Image, id: &str) -> bool {
+    same_text(&Filled::of(image, None).os_id, id)
+}
+
+/// True when the image shows `id` as its `architecture_id`.
+pub(super) fn shows_architecture(image: &Image, id: &str) -> bool {
+    same_text(&Filled::of(image, None).architecture_id, id)
+}
+
+/// True when the image shows `username` as its `username`.
+pub(super) fn shows_username(image: &Image, username: &str) -> bool {
+    same_text(&Filled::of(image, None).username, username)
+}
+
+/// True when a shown scalar reads as `text` (`309172073`, `root`).
+fn same_text(value: &Value, text: &str) -> bool {
+    match value {
+        Value::String(shown) => shown == text,
+        Value::Number(shown) => shown.to_string() == text,
+        _ => false,
+    }
+}
+
+/// True when the image shows `uuid` as its `uuid`: its template's, else its own id.
+pub(super) fn shows_uuid(image: &Image, uuid: &str) -> bool {
+    match image.extra.get(UUID) {
+        Some(Value::String(shown)) => shown == uuid,
+        Some(Value::Number(shown)) => shown.to_string() == uuid,
+        Some(_) => false,
+        None => image.id.as_str() == uuid,
     }
 }
 
@@ -286,30 +379,28 @@ impl Serialize for ImageView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let image = self.image;
         let extra = |key: &str| image.extra.get(key);
+        let filled = Filled::of(image, self.scope);
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("operatingsystem_id", &extra(OS_ID))?;
-        map.serialize_entry("operatingsystem_name", &image.os)?;
-        match extra(CR_ID) {
-            Some(id) => map.serialize_entry("compute_resource_id", id)?,
-            None => map.serialize_entry("compute_resource_id", &self.scope.map(NumericOrText))?,
-        }
-        map.serialize_entry("compute_resource_name", &extra(CR_NAME))?;
-        map.serialize_entry("architecture_id", &extra(ARCH_ID))?;
-        map.serialize_entry("architecture_name", &image.architecture)?;
+        map.serialize_entry("operatingsystem_id", &filled.os_id)?;
+        map.serialize_entry("operatingsystem_name", filled.os_name)?;
+        map.serialize_entry("compute_resource_id", &filled.compute_resource_id)?;
+        map.serialize_entry("compute_resource_name", &filled.compute_resource_name)?;
+        map.serialize_entry("architecture_id", &filled.architecture_id)?;
+        map.serialize_entry("architecture_name", filled.architecture_name)?;
         match extra(UUID) {
             Some(uuid) => map.serialize_entry("uuid", uuid)?,
             None => map.serialize_entry("uuid", image.id.as_str())?,
         }
-        map.serialize_entry("username", &extra(USERNAME))?;
-        map.serialize_entry("created_at", &image.created.map(Stamp))?;
-        map.serialize_entry("updated_at", &image.updated.map(Stamp))?;
+        map.serialize_entry("username", &filled.username)?;
+        map.serialize_entry("created_at", &filled.created.map(Stamp))?;
+        map.serialize_entry("updated_at", &filled.updated.map(Stamp))?;
         if let Some(user_data) = extra(USER_DATA) {
             map.serialize_entry("user_data", user_data)?;
         }
         if let Some(iam_role) = extra(IAM_ROLE) {
             map.serialize_entry("iam_role", iam_role)?;
         }
-        map.serialize_entry("id", &NumericOrText(image.id.as_str()))?;
+        map.serialize_entry("id", &ids::integer_id(image.id.as_str()))?;
         map.serialize_entry("name", &image.name)?;
         for (key, value) in foreman_extras(image) {
             if !PLACED.contains(&key) {
@@ -332,22 +423,20 @@ impl Serialize for RawRecord<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let image = self.image;
         let extra = |key: &str| image.extra.get(key);
+        let filled = Filled::of(image, self.scope);
         let mut map = serializer.serialize_map(Some(12))?;
-        map.serialize_entry("id", &NumericOrText(image.id.as_str()))?;
-        map.serialize_entry("operatingsystem_id", &extra(OS_ID))?;
-        match extra(CR_ID) {
-            Some(id) => map.serialize_entry("compute_resource_id", id)?,
-            None => map.serialize_entry("compute_resource_id", &self.scope.map(NumericOrText))?,
-        }
-        map.serialize_entry("architecture_id", &extra(ARCH_ID))?;
+        map.serialize_entry("id", &ids::integer_id(image.id.as_str()))?;
+        map.serialize_entry("operatingsystem_id", &filled.os_id)?;
+        map.serialize_entry("compute_resource_id", &filled.compute_resource_id)?;
+        map.serialize_entry("architecture_id", &filled.architecture_id)?;
         match extra(UUID) {
             Some(uuid) => map.serialize_entry("uuid", uuid)?,
             None => map.serialize_entry("uuid", image.id.as_str())?,
         }
-        map.serialize_entry("username", &extra(USERNAME))?;
+        map.serialize_entry("username", &filled.username)?;
         map.serialize_entry("name", &image.name)?;
-        map.serialize_entry("created_at", &image.created.map(IsoStamp))?;
-        map.serialize_entry("updated_at", &image.updated.map(IsoStamp))?;
+        map.serialize_entry("created_at", &filled.created.map(IsoStamp))?;
+        map.serialize_entry("updated_at", &filled.updated.map(IsoStamp))?;
         map.serialize_entry("iam_role", &extra(IAM_ROLE))?;
         // the column's default
         map.serialize_entry("user_data", extra(USER_DATA).unwrap_or(&Value::Bool(false)))?;
@@ -401,17 +490,6 @@ mod tests {
     }
 
     #[test]
-    fn decimal_ids_become_numbers_and_others_stay_text() {
-        let to = |s| serde_json::to_value(NumericOrText(s)).unwrap();
-        assert_eq!(to("42"), json!(42));
-        assert_eq!(to("0"), json!(0));
-        assert_eq!(to("007"), json!("007"));
-        assert_eq!(to("-3"), json!("-3"));
-        assert_eq!(to("99999999999999999999999"), json!("99999999999999999999999"));
-        assert_eq!(to("70a599e0-31e7"), json!("70a599e0-31e7"));
-    }
-
-    #[test]
     fn reading_keeps_every_field_but_the_password() {
         let image = read(json!({
             "id": 7, "name": "centos-1", "operatingsystem_id": 3, "operatingsystem_name": "centos 5.3",
@@ -461,14 +539,22 @@ mod tests {
         image.extra.insert("foreman.zz".into(), json!(true));
         assert_eq!(
             serde_json::to_string(&ImageView { image: &image, scope: Some("12") }).unwrap(),
-            concat!(
-                r#"{"operatingsystem_id":null,"operatingsystem_name":"Ubuntu 22.04","compute_resource_id":12,"#,
-                r#""compute_resource_name":null,"architecture_id":null,"architecture_name":"x86_64","#,
-                r#""uuid":"70a599e0-31e7","username":null,"created_at":"2011-01-01 00:00:00 UTC","updated_at":null,"#,
-                r#""id":"70a599e0-31e7","name":"Ubuntu","zz":true}"#
+            format!(
+                concat!(
+                    r#"{{"operatingsystem_id":{},"operatingsystem_name":"Ubuntu 22.04","compute_resource_id":12,"#,
+                    r#""compute_resource_name":"12","architecture_id":1,"architecture_name":"x86_64","#,
+                    r#""uuid":"70a599e0-31e7","username":"root","created_at":"2011-01-01 00:00:00 UTC","#,
+                    r#""updated_at":"2011-01-01 00:00:00 UTC","id":{},"name":"Ubuntu","zz":true}}"#
+                ),
+                ids::derived("Ubuntu 22.04"),
+                ids::derived("70a599e0-31e7")
             )
         );
-        assert_eq!(write(&image, Some("cr.example"))["compute_resource_id"], json!("cr.example"));
+        assert_eq!(write(&image, Some("cr.example"))["compute_resource_id"], json!(ids::derived("cr.example")));
+        let unknown = write(&Image { architecture: Some("64-bit".into()), ..Image::default() }, Some("1"));
+        assert_eq!(unknown["operatingsystem_name"], json!("Unknown"));
+        assert_eq!(unknown["architecture_name"], json!("x86_64"));
+        assert_eq!(unknown["updated_at"], Value::Null, "no time at all stays unknown");
         assert_eq!(write(&image, None)["compute_resource_id"], Value::Null);
     }
 
@@ -483,10 +569,15 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&RawRecord { image: &image, scope: Some("cr.example") }).unwrap(),
-            concat!(
-                r#"{"id":"ami-1","operatingsystem_id":null,"compute_resource_id":"cr.example","architecture_id":null,"#,
-                r#""uuid":"ami-1","username":null,"name":"n","created_at":"2019-09-11T14:34:13.005Z","updated_at":null,"#,
-                r#""iam_role":null,"user_data":true,"password":null}"#
+            format!(
+                concat!(
+                    r#"{{"id":{},"operatingsystem_id":{},"compute_resource_id":{},"architecture_id":1,"#,
+                    r#""uuid":"ami-1","username":"root","name":"n","created_at":"2019-09-11T14:34:13.005Z","#,
+                    r#""updated_at":"2019-09-11T14:34:13.005Z","iam_role":null,"user_data":true,"password":null}}"#
+                ),
+                ids::derived("ami-1"),
+                ids::derived("Unknown"),
+                ids::derived("cr.example")
             )
         );
         let bc = serde_json::to_value(IsoStamp(datetime!(-0001-01-01 0:00 UTC))).unwrap();

@@ -160,12 +160,15 @@
 //! a 404 to an update names its image.
 
 mod apidoc;
+pub mod contract;
 mod edge;
 mod fault;
 mod image;
 mod search;
 mod upstream;
 mod write;
+
+pub use image::own_compute_resource;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, request::Parts};

@@ -35,8 +35,10 @@ use http::{HeaderMap, HeaderValue, header};
 use serde_json::{Map, Value};
 
 use super::fault;
-use super::image::{ARCH_ID, CR_ID, CR_NAME, IAM_ROLE, OS_ID, USER_DATA, USERNAME, UUID, is_decimal};
-use crate::model::{Extra, GatewayError, Image, ImageId, ImagePatch, WriteOp, is_unsafe_char};
+use super::image::{
+    ARCH_ID, CR_ID, CR_NAME, IAM_ROLE, OS_ID, USER_DATA, USERNAME, UUID, in_compute_resource, is_decimal, shows_uuid,
+};
+use crate::model::{Extra, Filter, GatewayError, Image, ImageId, ImagePatch, Shown, Unique, WriteOp, is_unsafe_char};
 
 /// Where a parameter lands in the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +139,39 @@ pub(super) fn create(parent: &PathParent<'_>, headers: &HeaderMap, body: &[u8]) 
     check_text(None, &params.patch)?;
     let ImagePatch { name, os, architecture, mut extra, .. } = params.patch;
     extra.insert(parent.key.to_owned(), id_value(parent.id));
-    Ok(WriteOp::Register(Image { name: name.unwrap_or_default(), os, architecture, extra, ..Image::default() }))
+    let image = Image { name: name.unwrap_or_default(), os, architecture, extra, ..Image::default() };
+    let unique = unique(&image);
+    Ok(WriteOp::Register(image, unique))
+}
+
+/// Foreman's uniqueness rules (`app/models/image.rb`): a name once per
+/// compute resource and operating system, a uuid once per compute resource,
+/// judged on what the images show.
+fn unique(image: &Image) -> Vec<Unique> {
+    let given = |key: &str| image.extra.get(key).map(value_text);
+    let mut scope = Filter::default();
+    if let Some(cr) = given(CR_ID) {
+        scope.shown.push(Shown::new("compute_resource_id", cr, in_compute_resource));
+    }
+    let mut name = Filter { name: Some(image.name.clone()), ..scope.clone() };
+    if let Some(os) = given(OS_ID) {
+        name.extra.push((OS_ID.to_owned(), os));
+    }
+    let mut unique = vec![Unique { field: "name", taken: name }];
+    if let Some(value) = given(UUID) {
+        let mut uuid = scope;
+        uuid.shown.push(Shown::new("uuid", value, shows_uuid));
+        unique.push(Unique { field: "uuid", taken: uuid });
+    }
+    unique
+}
+
+/// A scalar's plain text (`309172073`, `abc`).
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// `PUT`/`PATCH …/images/{id}`: sets what the body gives; `{"image":{}}`
@@ -443,7 +477,7 @@ mod tests {
 
     fn created(parent: &PathParent<'_>, body: Value) -> Result<Image, GatewayError> {
         match create(parent, &json_headers("application/json"), body.to_string().as_bytes())? {
-            WriteOp::Register(image) => Ok(image),
+            WriteOp::Register(image, _) => Ok(image),
             other => panic!("{other:?}"),
         }
     }

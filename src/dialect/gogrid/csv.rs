@@ -101,14 +101,14 @@ fn row<'a>(v: &'a ImageView<'a>, tokens: usize) -> Vec<Cow<'a, str>> {
     fields.push(v.server_id.map_or(Cow::Borrowed(""), |id| id.text()));
     fields.push(Cow::Borrowed(""));
     fields.extend([v.id.text(), Cow::Borrowed(v.friendly_name), Cow::Borrowed(v.name)]);
-    option_fields(&mut fields, v.os.as_ref());
+    option_fields(&mut fields, Some(&v.os));
     option_fields(&mut fields, v.architecture.as_ref());
     fields.extend([v.owner.id.text(), Cow::Borrowed(v.owner.name)]);
     option_fields(&mut fields, Some(&v.kind));
     option_fields(&mut fields, Some(&v.state));
     fields.extend([
         Cow::Borrowed(v.description.unwrap_or("")),
-        Cow::Borrowed(v.location),
+        Cow::Borrowed(&v.location),
         Cow::Owned(v.price.text()),
         bool_text(v.is_active),
         bool_text(v.is_public),

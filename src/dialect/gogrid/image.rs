@@ -16,6 +16,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde_json::{Number, Value};
 use time::OffsetDateTime;
 
+use super::contract;
+use crate::dialect::ids;
 use crate::model::{Extra, GatewayError, Image, ImageId, ImageStatus};
 
 /// Extra keys under which a GoGrid image keeps what the model has no slot for.
@@ -574,12 +576,12 @@ pub(super) struct ImageView<'a> {
     /// The display name.
     pub friendly_name: &'a str,
     pub description: Option<&'a str>,
-    pub os: Option<OptionView<'a>>,
+    pub os: OptionView<'a>,
     pub architecture: Option<OptionView<'a>>,
     pub kind: OptionView<'a>,
     pub state: OptionView<'a>,
     pub owner: OwnerView<'a>,
-    pub location: &'a str,
+    pub location: Cow<'a, str>,
     pub price: Price<'a>,
     pub is_active: bool,
     pub is_public: bool,
@@ -662,9 +664,18 @@ fn epoch_millis(t: &OffsetDateTime) -> i64 {
 }
 
 impl<'a> ImageView<'a> {
-    pub fn new(image: &'a Image) -> Self {
+    /// The view of `image`, for a request by `caller`: the owner of a private
+    /// image whose upstream names none.
+    pub fn new(image: &'a Image, caller: Option<&'a str>) -> Self {
         let x = Extras::read(&image.extra);
         let is_public = image.public.unwrap_or(false);
+        let owner = match (x.owner_id, x.owner_name, caller) {
+            (None, None, _) if is_public => PUBLIC_OWNER,
+            (None, None, Some(caller)) => OwnerView { id: WireId::Number(ids::derived(caller)), name: caller },
+            (None, None, None) => NO_OWNER,
+            (id, name, _) => OwnerView { id: id.unwrap_or(WireId::Number(0)), name: name.unwrap_or("") },
+        };
+        let name = x.name.unwrap_or(if image.name.is_empty() { image.id.as_str() } else { &image.name });
         let kind_name = x.kind.unwrap_or(TYPES[0].name);
         let datacenters = match (x.datacenters, image.zones.is_empty()) {
             (Some(list), _) => Some(Datacenters::Wire(list)),
@@ -672,28 +683,35 @@ impl<'a> ImageView<'a> {
             (None, true) => None,
         };
         ImageView {
-            id: WireId::of(image.id.as_str()),
-            name: x.name.unwrap_or(if image.name.is_empty() { image.id.as_str() } else { &image.name }),
+            id: WireId::Number(ids::integer_id(image.id.as_str())),
+            name,
             friendly_name: &image.name,
             description: image.description.as_deref(),
-            os: image.os.as_deref().map(|os| option_view(os, None, x.os_id, x.os_description)),
+            os: match image.os.as_deref() {
+                Some(os) => option_view(os, None, x.os_id, x.os_description),
+                None => {
+                    let (id, name, description) = contract::UNKNOWN_OS;
+                    OptionView { id, name, description }
+                }
+            },
             architecture: image
                 .architecture
                 .as_deref()
-                .map(|arch| option_view(arch, architecture_named(arch), x.architecture_id, x.architecture_description)),
+                .and_then(architecture_named)
+                .map(|known| option_view(known.name, Some(known), x.architecture_id, x.architecture_description)),
             kind: option_view(kind_name, type_named(kind_name), x.kind_id, x.kind_description),
             state: state_view(image, &x),
-            owner: match (x.owner_id, x.owner_name) {
-                (None, None) if is_public => PUBLIC_OWNER,
-                (None, None) => NO_OWNER,
-                (id, name) => OwnerView { id: id.unwrap_or(WireId::Number(0)), name: name.unwrap_or("") },
+            location: match x.location {
+                Some(location) => Cow::Borrowed(location),
+                None => Cow::Owned(format!("{}/{name}.img", owner.id.text())),
             },
-            location: x.location.unwrap_or(""),
+            owner,
             price: x.price.map_or(Price::Zero, Price::Wire),
             is_active: x.is_active.unwrap_or(true),
             is_public,
             created: image.created.as_ref().map(epoch_millis),
-            updated: image.updated.as_ref().map(epoch_millis),
+            // a source without an update time (Hostway): saved, never changed
+            updated: image.updated.or(image.created).as_ref().map(epoch_millis),
             billingtokens: x.billingtokens.unwrap_or(&[]),
             datacenters,
             server_id: image.server_id.as_deref().map(WireId::of),
@@ -732,7 +750,7 @@ mod tests {
     }
 
     fn render(image: &Image, object: &'static str) -> Value {
-        serde_json::from_slice(&super::super::json::image_object(&ImageView::new(image), object)).unwrap()
+        serde_json::from_slice(&super::super::json::image_object(&ImageView::new(image, Some("demo")), object)).unwrap()
     }
 
     fn seed_image() -> Value {
@@ -784,7 +802,7 @@ mod tests {
     #[test]
     fn seed_image_renders_back_identically_and_in_order() {
         let wire = seed_image();
-        let rendered = super::super::json::image_object(&ImageView::new(&decode(wire.clone())), "image");
+        let rendered = super::super::json::image_object(&ImageView::new(&decode(wire.clone()), None), "image");
         assert_eq!(String::from_utf8(rendered).unwrap(), serde_json::to_string(&wire).unwrap());
     }
 
@@ -828,14 +846,14 @@ mod tests {
         assert_eq!(
             render(&image, "serverimage"),
             json!({
-                "architecture": {"description": "64 bit OS", "id": 2, "name": "x86_64", "object": "option"},
+                "architecture": {"description": "64 bit OS", "id": 2, "name": "64-bit", "object": "option"},
                 "billingtokens": [],
                 "datacenterlist": [{"datacenter": {"name": "nova", "object": "option"}}],
                 "friendlyName": "cirros",
-                "id": "70a599e0-31e7-49b7-b260-868f441e862b",
+                "id": ids::derived("70a599e0-31e7-49b7-b260-868f441e862b"),
                 "isActive": true,
                 "isPublic": true,
-                "location": "",
+                "location": "-1/cirros.img",
                 "name": "cirros",
                 "object": "serverimage",
                 "os": {"description": "Ubuntu 22.04", "id": 0, "name": "Ubuntu 22.04", "object": "option"},
@@ -848,13 +866,25 @@ mod tests {
     }
 
     #[test]
-    fn private_foreign_images_have_no_owner_and_fall_back_to_the_id_for_a_name() {
+    fn private_foreign_images_belong_to_the_caller_and_fall_back_to_the_id_for_a_name() {
         let image = Image { id: ImageId::new("42"), ..Image::default() };
         let rendered = render(&image, "image");
-        assert_eq!(rendered["owner"], json!({"id": 0, "name": "", "object": "customer"}));
+        assert_eq!(rendered["owner"], json!({"id": ids::derived("demo"), "name": "demo", "object": "customer"}));
+        assert_eq!(rendered["location"], json!(format!("{}/42.img", ids::derived("demo"))));
+        assert_eq!(
+            rendered["os"],
+            json!({"description": "Operating system unknown", "id": 0, "name": "Unknown", "object": "option"})
+        );
         assert_eq!(rendered["name"], json!("42"));
         assert_eq!(rendered["id"], json!(42));
         assert_eq!(rendered["state"]["name"], json!("Available"));
+    }
+
+    #[test]
+    fn the_vocabularies_are_the_contracts() {
+        assert_eq!(STATES.map(|(c, _)| c.name), contract::STATES);
+        assert_eq!(TYPES.map(|c| c.name), contract::TYPES);
+        assert_eq!(ARCHITECTURES.map(|c| c.name), contract::ARCHITECTURES);
     }
 
     #[test]

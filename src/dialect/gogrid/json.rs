@@ -66,12 +66,10 @@ fn image(out: &mut Vec<u8>, v: &ImageView<'_>, object: &str) {
     id(o.key("id"), v.id);
     o.boolean("isActive", v.is_active);
     o.boolean("isPublic", v.is_public);
-    o.string("location", v.location);
+    o.string("location", &v.location);
     o.string("name", v.name);
     o.string("object", object);
-    if let Some(os) = &v.os {
-        option(o.key("os"), os);
-    }
+    option(o.key("os"), &v.os);
     owner(o.key("owner"), &v.owner);
     match v.price {
         Price::Wire(n) => o.number("price", n),

@@ -177,9 +177,7 @@ fn image(xml: &mut Xml, v: &ImageView<'_>, name: &str) {
         xml.text("id", &v.id.text());
         xml.text("friendlyName", v.friendly_name);
         xml.text("name", v.name);
-        if let Some(os) = &v.os {
-            option(xml, "os", os);
-        }
+        option(xml, "os", &v.os);
         if let Some(architecture) = &v.architecture {
             option(xml, "architecture", architecture);
         }
@@ -187,7 +185,7 @@ fn image(xml: &mut Xml, v: &ImageView<'_>, name: &str) {
         option(xml, "type", &v.kind);
         option(xml, "state", &v.state);
         xml.text("description", v.description.unwrap_or(""));
-        xml.text("location", v.location);
+        xml.text("location", &v.location);
         xml.text("price", &v.price.text());
         xml.text("isActive", bool_text(v.is_active));
         xml.text("isPublic", bool_text(v.is_public));

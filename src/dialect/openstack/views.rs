@@ -122,13 +122,13 @@ fn detail(out: &mut Vec<u8>, image: &Image, links: &LinkBase) {
         json_out::string(out, disk_config);
         out.push(b',');
     }
-    if let Some(size) = image.size_bytes {
-        out.extend_from_slice(b"\"OS-EXT-IMG-SIZE:size\":");
-        json_out::value(out, &size);
-        out.push(b',');
-    }
+    // Nova's own value for an unknown size
+    out.extend_from_slice(b"\"OS-EXT-IMG-SIZE:size\":");
+    json_out::value(out, &image.size_bytes.unwrap_or(0));
+    out.push(b',');
+    // Glance sets both times at insert: each stands for the other
     out.extend_from_slice(b"\"created\":");
-    timestamp(out, image.created.map(Iso));
+    timestamp(out, image.created.or(image.updated).map(Iso));
     out.extend_from_slice(b",\"id\":");
     json_out::string(out, image.id.as_str());
     out.extend_from_slice(b",\"links\":");
@@ -153,7 +153,7 @@ fn detail(out: &mut Vec<u8>, image: &Image, links: &LinkBase) {
     out.extend_from_slice(b",\"status\":");
     json_out::string(out, status_word(image.status));
     out.extend_from_slice(b",\"updated\":");
-    timestamp(out, image.updated.map(Iso));
+    timestamp(out, image.updated.or(image.created).map(Iso));
     for (key, value) in image.extra.iter().filter(|(k, _)| is_reemitted_extra(k)) {
         out.push(b',');
         json_out::string(out, &key[EXTRA_PREFIX.len()..]);

@@ -433,6 +433,7 @@ impl Seen {
         let text = |key: &str| image.metadata.get(key).and_then(Value::as_str).map(str::to_owned);
         image.architecture = text("architecture");
         image.description = text("description");
+        image.os = text("os_distro");
         image.server_id = self.server.or_else(|| text("instance_uuid"));
         if let Some(image_type) = text("image_type") {
             image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::String(image_type));
