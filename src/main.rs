@@ -23,8 +23,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Some(Command::CheckConfig { file }) => {
-            return match Config::load(file) {
-                Ok(_) => {
+            let checked = Config::load(file).map_err(|e| e.to_string()).and_then(|config| match &config.catalog.path {
+                Some(path) => dragoman::backend::Catalog::check(path).map_err(|e| e.message.into_owned()),
+                None => Ok(()),
+            });
+            return match checked {
+                Ok(()) => {
                     println!("{}: ok", file.display());
                     ExitCode::SUCCESS
                 }
