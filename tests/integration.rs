@@ -33,6 +33,7 @@ mod retry_budget;
 mod secrets_in_logs;
 mod semantics;
 mod shutdown;
+mod status_page;
 mod tls;
 mod translate;
 mod upstream_failures;
