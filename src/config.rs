@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use crate::backend::keystone::NameOrId;
 use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
+use crate::dialect::profile::GivenCredentials;
 use crate::dialect::{Credentials, Dialect, Format};
 use crate::identity::{Client, Hashed, Identity, Secret, Tenant, TokenKeys, Tokens};
-use crate::request_id::{OPENSTACK_UPSTREAM_HEADERS, UPSTREAM_HEADERS};
 
 /// The name routes use for the embedded catalog.
 pub const MEMORY: &str = "memory";
@@ -735,21 +735,13 @@ impl UpstreamConfig {
         let password = secret(&c.password, &c.password_env, "password")?;
         let token = secret(&c.token, &c.token_env, "token")?;
         let api_secret = secret(&c.secret, &c.secret_env, "secret")?;
-        let article = if self.dialect == Dialect::OpenStack { "an" } else { "a" };
-        let need = |what: &str| format!("{article} {} upstream needs {what}", self.dialect);
-        match self.dialect {
-            Dialect::Hostway | Dialect::Foreman => match (&c.user, password) {
-                (Some(user), Some(password)) => Ok(Credentials::Basic { user: user.clone(), password }),
-                _ => Err(need("both user and password")),
-            },
-            Dialect::OpenStack => {
-                token.map(Credentials::Token).ok_or_else(|| need("a token, or auth_url and keystone credentials"))
-            }
-            Dialect::GoGrid => match (&c.api_key, api_secret) {
-                (Some(api_key), Some(secret)) => Ok(Credentials::GoGrid { api_key: api_key.clone(), secret }),
-                _ => Err(need("api_key and secret")),
-            },
-        }
+        let given =
+            GivenCredentials { user: c.user.clone(), password, token, api_key: c.api_key.clone(), secret: api_secret };
+        self.dialect.profile().upstream_credentials(given).map_err(|what| {
+            let name = self.dialect.name();
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            format!("{article} {name} upstream needs {what}")
+        })
     }
 
     /// The upstream client's TLS files.
@@ -778,10 +770,7 @@ impl UpstreamConfig {
                 percent: self.retry_budget_percent,
                 min_per_sec: self.retry_budget_min_per_sec,
             },
-            request_id_headers: match self.dialect {
-                Dialect::OpenStack => &OPENSTACK_UPSTREAM_HEADERS,
-                _ => &UPSTREAM_HEADERS,
-            },
+            request_id_headers: self.dialect.profile().upstream_request_id_headers(),
             name: self.name.as_str().into(),
             ..ClientSettings::default()
         }
@@ -791,7 +780,7 @@ impl UpstreamConfig {
     pub fn keystone(&self) -> Result<Option<KeystoneSettings>, String> {
         let c = &self.credentials;
         let Some(auth_url) = &c.auth_url else { return Ok(None) };
-        if self.dialect != Dialect::OpenStack {
+        if !self.dialect.profile().keystone_upstream() {
             return Err("auth_url is for openstack upstreams".into());
         }
         let named = |id: &Option<String>, name: &Option<String>| match (id, name) {
@@ -845,9 +834,10 @@ impl UpstreamConfig {
     pub fn settings(&self) -> Result<UpstreamSettings, String> {
         let keystone = self.keystone()?;
         if self.url.is_empty() && keystone.is_none() {
-            return Err(match self.dialect {
-                Dialect::OpenStack => "url is needed unless auth_url is given (keystone's catalog then gives it)",
-                _ => "url is needed",
+            return Err(if self.dialect.profile().keystone_upstream() {
+                "url is needed unless auth_url is given (keystone's catalog then gives it)"
+            } else {
+                "url is needed"
             }
             .into());
         }

@@ -37,16 +37,7 @@ fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, format: Format) -> Str
         Format::Csv => "csv",
     };
     let show = kind != ReplyKind::List;
-    match (dialect, show) {
-        (Dialect::Hostway, true) => format!("/accounts/demo/flexcloud/images/{id}"),
-        (Dialect::Hostway, false) => "/accounts/demo/flexcloud/images/detail".into(),
-        (Dialect::OpenStack, true) => format!("/v2/demo/images/{id}"),
-        (Dialect::OpenStack, false) => "/v2/demo/images/detail".into(),
-        (Dialect::GoGrid, true) => format!("/api/grid/image/get?id={id}&v=1.3&format={format}"),
-        (Dialect::GoGrid, false) => format!("/api/grid/image/list?v=1.3&format={format}"),
-        (Dialect::Foreman, true) => format!("/api/compute_resources/1/images/{id}"),
-        (Dialect::Foreman, false) => "/api/compute_resources/1/images".into(),
-    }
+    dialect.profile().sample_path(show.then_some(id.as_ref()), format)
 }
 
 /// The head of a request to `path`, for an edge to read.
@@ -119,7 +110,7 @@ pub fn request(
     };
     let codec = to.upstream();
     let call = first_call(codec, &op);
-    let format = if ctx.format == Format::Json || to == Dialect::GoGrid { ctx.format } else { Format::Json };
+    let format = if to.profile().formats().contains(&ctx.format) { ctx.format } else { Format::Json };
     let target = Target { base: UPSTREAM_BASE, scope, credentials: &Credentials::None, now: now(), format };
     codec.encode(&call, &target).map_err(|e| Box::new(edge.encode_error(&ctx, &e)))
 }

@@ -8,12 +8,15 @@
 //! matrix and conformance tests.
 
 pub mod contract;
+#[cfg(feature = "fifth-dialect")]
+pub mod fifth;
 pub mod foreman;
 pub mod gogrid;
 pub mod hostway;
 pub mod ids;
 mod json_out;
 pub mod openstack;
+pub mod profile;
 mod query;
 mod reply;
 pub(crate) mod timestamp;
@@ -30,6 +33,7 @@ use crate::model::{
     Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View, WriteOp,
 };
 
+pub use profile::Profile;
 pub use query::{Query, percent_encode_segment};
 pub use reply::{Reply, json_reply, reply, text_reply};
 
@@ -43,10 +47,17 @@ pub enum Dialect {
     #[serde(rename = "gogrid")]
     GoGrid,
     Foreman,
+    /// A dialect for the test that adding one takes one module and this arm.
+    #[cfg(feature = "fifth-dialect")]
+    Fifth,
 }
 
 impl Dialect {
+    #[cfg(not(feature = "fifth-dialect"))]
     pub const ALL: [Dialect; 4] = [Dialect::Hostway, Dialect::OpenStack, Dialect::GoGrid, Dialect::Foreman];
+    #[cfg(feature = "fifth-dialect")]
+    pub const ALL: [Dialect; 5] =
+        [Dialect::Hostway, Dialect::OpenStack, Dialect::GoGrid, Dialect::Foreman, Dialect::Fifth];
 
     /// The name used in config files, the command line and messages.
     pub fn name(self) -> &'static str {
@@ -55,19 +66,24 @@ impl Dialect {
             Dialect::OpenStack => "openstack",
             Dialect::GoGrid => "gogrid",
             Dialect::Foreman => "foreman",
+            #[cfg(feature = "fifth-dialect")]
+            Dialect::Fifth => "fifth",
         }
+    }
+
+    /// The names of all dialects, for messages: `hostway, openstack, …`.
+    pub fn names() -> String {
+        Dialect::ALL.map(Dialect::name).join(", ")
     }
 
     pub fn from_name(name: &str) -> Option<Dialect> {
         Dialect::ALL.into_iter().find(|d| d.name().eq_ignore_ascii_case(name))
     }
 
-    /// The dialect whose edge answers this path. GoGrid's `/api/grid/` is
-    /// tried before Foreman's `/api/`.
+    /// The dialect whose edge answers this path. The edges claim disjoint
+    /// paths (Foreman's `/api/` leaves GoGrid's `/api/grid/`).
     pub fn for_path(path: &str) -> Option<Dialect> {
-        [Dialect::GoGrid, Dialect::Foreman, Dialect::Hostway, Dialect::OpenStack]
-            .into_iter()
-            .find(|d| d.edge().claims(path))
+        Dialect::ALL.into_iter().find(|d| d.edge().claims(path))
     }
 
     pub fn edge(self) -> &'static dyn EdgeCodec {
@@ -76,6 +92,8 @@ impl Dialect {
             Dialect::OpenStack => &openstack::OpenStack,
             Dialect::GoGrid => &gogrid::GoGrid,
             Dialect::Foreman => &foreman::Foreman,
+            #[cfg(feature = "fifth-dialect")]
+            Dialect::Fifth => &fifth::Fifth,
         }
     }
 
@@ -85,6 +103,20 @@ impl Dialect {
             Dialect::OpenStack => &openstack::OpenStack,
             Dialect::GoGrid => &gogrid::GoGrid,
             Dialect::Foreman => &foreman::Foreman,
+            #[cfg(feature = "fifth-dialect")]
+            Dialect::Fifth => &fifth::Fifth,
+        }
+    }
+
+    /// What the rest of the gateway knows about the dialect.
+    pub fn profile(self) -> &'static dyn Profile {
+        match self {
+            Dialect::Hostway => &hostway::Hostway,
+            Dialect::OpenStack => &openstack::OpenStack,
+            Dialect::GoGrid => &gogrid::GoGrid,
+            Dialect::Foreman => &foreman::Foreman,
+            #[cfg(feature = "fifth-dialect")]
+            Dialect::Fifth => &fifth::Fifth,
         }
     }
 }

@@ -164,6 +164,7 @@ pub mod contract;
 mod edge;
 mod fault;
 mod image;
+mod profile;
 mod search;
 mod upstream;
 mod write;

@@ -154,6 +154,7 @@ mod edge;
 mod envelope;
 mod image;
 mod json;
+mod profile;
 pub mod sign;
 mod upstream;
 mod write;

@@ -184,6 +184,7 @@ mod body;
 mod clock;
 pub mod contract;
 mod edge;
+mod profile;
 mod render;
 mod upstream;
 mod views;

@@ -1,0 +1,94 @@
+//! What the gateway knows about Foreman besides its codecs.
+
+use super::Foreman;
+use crate::dialect::contract::Contract;
+use crate::dialect::profile::{
+    CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
+};
+use crate::dialect::{Credentials, Format};
+use crate::model::{ErrorKind, GatewayError, Side};
+use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
+
+impl Profile for Foreman {
+    fn caller_auth(&self) -> CallerAuth {
+        CallerAuth::Basic
+    }
+
+    /// Another compute resource's path is Foreman's 404; a client naming
+    /// no compute resource may use any.
+    fn tenancy(&self) -> Tenancy {
+        Tenancy::Scoped {
+            field: TenantField::ComputeResource,
+            refusal: |named, _own| {
+                let kind = ErrorKind::NotFound { resource: "compute_resource", id: named.to_owned() };
+                GatewayError::new(kind, Side::Downstream, format!("compute resource {named} not found"))
+            },
+        }
+    }
+
+    fn upstream_credentials(&self, given: GivenCredentials) -> Result<Credentials, &'static str> {
+        match (given.user, given.password) {
+            (Some(user), Some(password)) => Ok(Credentials::Basic { user, password }),
+            _ => Err("both user and password"),
+        }
+    }
+
+    fn keystone_upstream(&self) -> bool {
+        false
+    }
+
+    fn environment(&self) -> UpstreamVariables {
+        UpstreamVariables::Named(NamedVariables {
+            hint: "FOREMAN_USERNAME and FOREMAN_PASSWORD (and FOREMAN_SERVER_URL, FOREMAN_COMPUTE_RESOURCE)",
+            user: Some("FOREMAN_USERNAME"),
+            password: Some("FOREMAN_PASSWORD"),
+            scope: Some("FOREMAN_COMPUTE_RESOURCE"),
+            url: Some("FOREMAN_SERVER_URL"),
+            ..NamedVariables::default()
+        })
+    }
+
+    fn reply_request_id_headers(&self) -> &'static [http::HeaderName] {
+        &REPLY_HEADERS
+    }
+
+    fn upstream_request_id_headers(&self) -> &'static [http::HeaderName] {
+        &UPSTREAM_HEADERS
+    }
+
+    fn formats(&self) -> &'static [Format] {
+        &[Format::Json]
+    }
+
+    fn sample_path(&self, id: Option<&str>, _format: &str) -> String {
+        match id {
+            Some(id) => format!("/api/compute_resources/1/images/{id}"),
+            None => "/api/compute_resources/1/images".into(),
+        }
+    }
+
+    /// The document's sample is a list reply.
+    fn contract(&self) -> &'static Contract {
+        &super::contract::CONTRACT
+    }
+
+    fn seed(&self) -> Option<Seed> {
+        Some(Seed { id: None, body: include_str!("seed_980190962.json") })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dialect::Dialect;
+    use crate::environment::{Environment, upstream};
+
+    #[test]
+    fn foreman_takes_hammers_server_url() {
+        let vars = [("FOREMAN_SERVER_URL", "https://foreman.example"), ("FOREMAN_USERNAME", "admin")];
+        let env =
+            Environment { vars: vars.map(|(k, v)| (k.to_owned(), v.to_owned())).into(), ..Environment::default() };
+        let up = upstream(Dialect::Foreman, &env).unwrap();
+        assert_eq!(up.url.as_deref(), Some("https://foreman.example"));
+        assert_eq!(up.credentials.user.as_deref(), Some("admin"));
+    }
+}
