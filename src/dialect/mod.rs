@@ -1,11 +1,13 @@
 //! The four API dialects. Each is both an edge (we are its server) and an
 //! upstream (we are its client), so each module implements two small traits:
-//! [`EdgeCodec`] and [`UpstreamCodec`]. The closed [`Dialect`] enum picks one;
-//! a forgotten match arm is a compile error.
+//! [`EdgeCodec`] and [`UpstreamCodec`], and tells the rest of the gateway
+//! what it needs to know besides through a third, [`Profile`]. The closed
+//! [`Dialect`] enum picks one; a forgotten match arm is a compile error, and
+//! no module outside this one matches on dialects.
 //!
-//! Adding a dialect is one module implementing both traits and keeping its
-//! contract (`contract.rs`), one enum arm, its fixtures and one row in the
-//! matrix and conformance tests.
+//! Adding a dialect is one module implementing the three traits and keeping
+//! its contract (`contract.rs`), one enum arm, its fixtures and one row in the
+//! matrix and conformance tests (`docs/ARCHITECTURE.md` has the checklist).
 
 pub mod contract;
 #[cfg(feature = "fifth-dialect")]
