@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use crate::backend::MEMORY;
 use crate::backend::keystone::NameOrId;
 use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
 use crate::dialect::profile::GivenCredentials;
 use crate::dialect::{Credentials, Dialect, Format};
 use crate::identity::{Client, Hashed, Identity, Secret, Tenant, TokenKeys, Tokens};
+pub use crate::tls::{EdgeTlsConfig, UpstreamTlsConfig};
 
 /// The name routes use for the embedded catalog.
-pub const MEMORY: &str = "memory";
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,38 +120,6 @@ pub struct ServerConfig {
     pub shutdown_drain_delay_secs: u64,
     /// Serve HTTPS instead of plain HTTP; plain HTTP when absent.
     pub tls: Option<EdgeTlsConfig>,
-}
-
-/// The edge listener's TLS (`[server.tls]`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EdgeTlsConfig {
-    /// PEM certificate chain, the server's certificate first.
-    pub cert: PathBuf,
-    /// PEM private key of the certificate (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
-    /// PEM bundle of the CAs client certificates must chain to; with it,
-    /// clients without a valid certificate are refused (mutual TLS).
-    pub client_ca: Option<PathBuf>,
-    /// How often `cert`, `key` and `client_ca` are read again, in seconds; a
-    /// change is used from the next handshake on.
-    #[serde(default = "default_tls_reload")]
-    pub reload_secs: u64,
-}
-
-fn default_tls_reload() -> u64 {
-    5
-}
-
-/// The upstream client's TLS files.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UpstreamTlsConfig {
-    /// PEM bundle of CAs trusted besides the webpki roots.
-    pub ca: Option<PathBuf>,
-    /// PEM certificate chain presented to the upstream.
-    pub client_cert: Option<PathBuf>,
-    /// PEM private key of `client_cert`.
-    pub client_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header, request::Parts};
 
+use super::boolean::boolean;
 use super::envelope::{Failure, Summary};
 use super::image::{ImageView, key, state_named, type_named};
 use super::{ApiMethod, csv, json, write, xml};
@@ -150,14 +151,6 @@ fn list_op(params: &Query) -> Result<ImageOp, GatewayError> {
 
 fn invalid(name: &str, value: &str, hint: &str) -> GatewayError {
     GatewayError::bad_request(format!("invalid {name} parameter: {value}: {hint}"))
-}
-
-pub(super) fn boolean(name: &str, value: &str) -> Result<bool, GatewayError> {
-    match value {
-        v if v.eq_ignore_ascii_case("true") => Ok(true),
-        v if v.eq_ignore_ascii_case("false") => Ok(false),
-        v => Err(invalid(name, v, "expected true or false")),
-    }
 }
 
 /// A state name → the canonical status. Saving and Migrating both mean
