@@ -6,6 +6,7 @@ pub mod backend;
 pub mod banner;
 pub mod cli;
 pub mod config;
+pub mod connection;
 pub mod dialect;
 pub mod environment;
 pub mod identity;
