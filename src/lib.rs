@@ -1,5 +1,7 @@
 //! Dragoman: a reverse proxy that translates between cloud image APIs.
 
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod admin;
 pub mod backend;

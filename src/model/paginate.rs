@@ -1,3 +1,6 @@
+//! Filtering, ordering and paging a complete listing, for the embedded
+//! catalog and for upstreams walked in full.
+
 use super::{Filter, GatewayError, Image, ListPage, ListQuery, PageStart};
 
 /// Filters, orders and pages a complete listing: the one place where paging
