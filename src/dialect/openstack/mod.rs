@@ -1,4 +1,4 @@
-//! OpenStack Compute v2 / v2.1: Nova's image proxy API (DIALECTS.md §2).
+//! OpenStack Compute v2 / v2.1: Nova's image proxy API.
 //!
 //! # Edge paths
 //!
