@@ -37,7 +37,7 @@ use crate::model::{
 
 pub use profile::Profile;
 pub use query::{Query, percent_encode_segment};
-pub use reply::{Reply, json_reply, reply, text_reply};
+pub use reply::{Reply, json_reply, reply, retry_after_secs, text_reply, write_retry_after};
 
 /// One of the four API dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]

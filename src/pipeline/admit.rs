@@ -15,6 +15,7 @@ use http_body_util::{BodyExt, Limited};
 
 use super::gateway::Gateway;
 use super::rate::{Class, Who};
+use crate::dialect::write_retry_after;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Reply, is_read, json_reply};
 use crate::identity::{Caller, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
@@ -80,9 +81,7 @@ impl Face {
 }
 
 fn with_retry_after(mut reply: Reply, err: &GatewayError) -> Reply {
-    if let ErrorKind::RateLimited { retry_after: Some(wait) } = err.kind {
-        reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-    }
+    write_retry_after(reply.headers_mut(), &err.kind);
     reply
 }
 

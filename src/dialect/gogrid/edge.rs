@@ -8,6 +8,7 @@ use super::envelope::{Failure, Summary};
 use super::image::{ImageView, key, state_named, type_named};
 use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::reply::reply;
+use crate::dialect::write_retry_after;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey, PageRequest,
@@ -268,9 +269,7 @@ fn list_summary(page: &ListPage, op: &ImageOp) -> Summary {
 
 pub(super) fn encode_error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
     let mut reply = failure(ctx.format, ctx.method, &Failure::of(err));
-    if let ErrorKind::RateLimited { retry_after: Some(wait) } = err.kind {
-        reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-    }
+    write_retry_after(reply.headers_mut(), &err.kind);
     reply
 }
 

@@ -17,7 +17,9 @@ use super::views::{self, LinkBase};
 use super::wire::status_word;
 use super::{EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
 use crate::dialect::reply::reply;
-use crate::dialect::{EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment};
+use crate::dialect::{
+    EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment, retry_after_secs, write_retry_after,
+};
 use crate::model::{
     ErrorKind, GatewayError, Image, ImageOp, ImageStatus, ListPage, ListQuery, PageStart, Side, View, WriteOp,
 };
@@ -332,17 +334,11 @@ pub fn error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         ErrorKind::NotFound { .. } => "The resource could not be found.".into(),
         _ => err.public_message(),
     };
-    let retry_after = match err.kind {
-        ErrorKind::RateLimited { retry_after: Some(d) } => Some(d.as_secs() + u64::from(d.subsec_nanos() > 0)),
-        _ => None,
-    };
-    let fault = Fault { code, message: &message, retry_after };
+    let fault = Fault { code, message: &message, retry_after: retry_after_secs(&err.kind) };
     let body = serde_json::to_vec(&Wrapped(fault_name(code), fault)).unwrap_or_default();
     let mut res =
         reply(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), FAULT_CONTENT_TYPE, body);
-    if let Some(secs) = retry_after {
-        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
+    write_retry_after(res.headers_mut(), &err.kind);
     res
 }
 
