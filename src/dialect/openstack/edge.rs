@@ -4,18 +4,12 @@
 use http::{HeaderMap, Method, request::Parts};
 use percent_encoding::percent_decode_str;
 
+use super::versions::{ApiVersion, CREATE_IMAGE_V2_45};
 use super::{EXTRA_IMAGE_TYPE, MAX_LIMIT, body, clock, render, wire};
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Item, Query, is_read};
 use crate::model::{
     ErrorKind, Filter, GatewayError, ImageId, ImageOp, ListQuery, PageRequest, PageStart, Side, Snapshot, View, WriteOp,
 };
-
-/// The two API versions Nova serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiVersion {
-    V2,
-    V21,
-}
 
 /// What a claimed path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +51,6 @@ enum Call<'a> {
 
 /// `ctx.method` of a `createImage` answered with a `Location` (2.1–2.44).
 pub const CREATE_IMAGE: &str = "servers.create_image";
-/// `ctx.method` of a `createImage` answered with `{"image_id"}` (2.45 on).
-pub const CREATE_IMAGE_V2_45: &str = "servers.create_image@2.45";
 
 impl<'a> Call<'a> {
     /// The call `method` makes on `path`, if Nova routes it.

@@ -187,6 +187,7 @@ mod edge;
 mod profile;
 mod render;
 mod upstream;
+mod versions;
 mod views;
 mod wire;
 

@@ -11,18 +11,16 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
+use super::EXTRA_IMAGE_TYPE;
 use super::clock::Iso;
-use super::edge::{ApiVersion, CREATE_IMAGE_V2_45};
-use super::views::{self, LinkBase};
+use super::versions::{ApiVersion, CREATE_IMAGE_V2_45};
+use super::views::{self, LinkBase, Metadata};
 use super::wire::status_word;
-use super::{EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
 use crate::dialect::reply::reply;
 use crate::dialect::{
     EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment, retry_after_secs, write_retry_after,
 };
-use crate::model::{
-    ErrorKind, GatewayError, Image, ImageOp, ImageStatus, ListPage, ListQuery, PageStart, Side, View, WriteOp,
-};
+use crate::model::{ErrorKind, GatewayError, Image, ImageOp, ListPage, ListQuery, PageStart, Side, View, WriteOp};
 
 /// Nova's fault replies say which charset they use.
 const FAULT_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
@@ -147,93 +145,6 @@ impl fmt::Display for Href<'_> {
             f.write_str(piece)?;
         }
         Ok(())
-    }
-}
-
-/// Nova's `_get_progress`: a SAVING image is 25% while Glance has it queued.
-pub(super) fn progress(image: &Image) -> u8 {
-    match image.status {
-        ImageStatus::Active => 100,
-        ImageStatus::Saving if queued(image) => 25,
-        ImageStatus::Saving => 50,
-        _ => 0,
-    }
-}
-
-fn queued(image: &Image) -> bool {
-    image.backend_status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("queued"))
-        || image.extra.get(EXTRA_PROGRESS).and_then(Value::as_u64) == Some(25)
-}
-
-/// `OS-DCF:diskConfig` from metadata `auto_disk_config` (oslo's non-strict
-/// `bool_from_string`), else as the upstream sent it.
-pub(super) fn disk_config(image: &Image) -> Option<&str> {
-    let Some(auto) = image.metadata.get("auto_disk_config") else {
-        return image.extra_str(EXTRA_DISK_CONFIG);
-    };
-    let on = match auto {
-        Value::Null => return None,
-        Value::Bool(b) => *b,
-        Value::String(s) => is_true_word(s),
-        Value::Number(n) => is_true_word(&n.to_string()),
-        Value::Array(_) | Value::Object(_) => false,
-    };
-    Some(if on { "AUTO" } else { "MANUAL" })
-}
-
-fn is_true_word(s: &str) -> bool {
-    ["1", "t", "true", "on", "y", "yes"].iter().any(|w| w.eq_ignore_ascii_case(s.trim()))
-}
-
-/// The metadata Nova would show: the image's own, plus the canonical fields
-/// a foreign image keeps elsewhere, under the Glance property names.
-pub(super) struct Metadata<'a>(pub &'a Image);
-
-/// A metadata value, borrowed from wherever the image keeps it.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum MetaValue<'a> {
-    Json(&'a Value),
-    Text(&'a str),
-}
-
-impl<'a> Metadata<'a> {
-    /// Canonical fields missing from the metadata, in key order.
-    fn fallbacks(&self) -> impl Iterator<Item = (&'static str, &'a str)> + use<'a> {
-        let image = self.0;
-        [
-            ("architecture", image.architecture.as_deref()),
-            ("description", image.description.as_deref()),
-            ("image_type", image.extra_str(EXTRA_IMAGE_TYPE)),
-            ("os_distro", image.os.as_deref()),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| value.map(|v| (key, v)))
-        .filter(move |(key, _)| !image.metadata.contains_key(*key))
-    }
-
-    fn get(&self, key: &str) -> Option<MetaValue<'a>> {
-        match self.0.metadata.get(key) {
-            Some(v) => Some(MetaValue::Json(v)),
-            None => self.fallbacks().find(|(k, _)| *k == key).map(|(_, v)| MetaValue::Text(v)),
-        }
-    }
-}
-
-impl Serialize for Metadata<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        let mut fallbacks = self.fallbacks().peekable();
-        for (key, value) in &self.0.metadata {
-            while let Some((k, v)) = fallbacks.next_if(|(k, _)| *k < key.as_str()) {
-                m.serialize_entry(k, v)?;
-            }
-            m.serialize_entry(key, value)?;
-        }
-        for (k, v) in fallbacks {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
     }
 }
 
@@ -434,10 +345,11 @@ mod tests {
     use http_body_util::BodyExt;
     use time::macros::datetime;
 
-    use super::super::EXTRA_ALTERNATE;
     use super::super::edge::CREATE_IMAGE;
+    use super::super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_PROGRESS};
     use super::*;
     use crate::dialect::Dialect;
+    use crate::model::ImageStatus;
     use crate::model::{Filter, ImageId, PageRequest};
 
     fn ctx(prefix: &str) -> EdgeCtx {
