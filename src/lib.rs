@@ -11,6 +11,7 @@ pub mod config;
 pub mod connection;
 pub mod dialect;
 pub mod environment;
+pub mod fuzzing;
 pub mod identity;
 pub mod live;
 pub mod metrics;

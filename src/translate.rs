@@ -8,7 +8,7 @@ use http::{Method, StatusCode};
 
 use crate::backend::first_call;
 use crate::dialect::{Credentials, Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Reply, Target, UpstreamCall};
-use crate::model::{GatewayError, ImageId, View};
+use crate::model::{GatewayError, Image, ImageId, View};
 
 /// The origin edge links are rendered with, and the upstream's base URL.
 const EDGE_ORIGIN: &str = "http://dragoman:8080";
@@ -28,8 +28,9 @@ pub enum ReplyKind {
     Error,
 }
 
-/// The edge path that asks `dialect`'s edge for `kind`, with `id` for a show.
-fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, format: Format) -> String {
+/// The edge path that asks `dialect`'s edge for `kind`, with `id` for a show
+/// of `image`, when it decoded.
+fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, image: Option<&Image>, format: Format) -> String {
     let id = crate::dialect::percent_encode_segment(id);
     let format = match format {
         Format::Json => "json",
@@ -37,7 +38,7 @@ fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, format: Format) -> Str
         Format::Csv => "csv",
     };
     let show = kind != ReplyKind::List;
-    dialect.profile().sample_path(show.then_some(id.as_ref()), format)
+    dialect.profile().sample_path(show.then_some(id.as_ref()), image, format)
 }
 
 /// The head of a request to `path`, for an edge to read.
@@ -66,12 +67,13 @@ pub fn reply(from: Dialect, to: Dialect, kind: ReplyKind, status: StatusCode, fo
         ReplyKind::Show | ReplyKind::Error => UpstreamCall::Show(ImageId::new(UNKNOWN_ID)),
     };
     let decoded = from.upstream().decode(&call, status, &http::HeaderMap::new(), body);
-    let id = match &decoded {
-        Ok(Outcome::Image(image)) => image.id.as_str().to_owned(),
-        _ => UNKNOWN_ID.to_owned(),
+    let image = match &decoded {
+        Ok(Outcome::Image(image)) => Some(image),
+        _ => None,
     };
+    let id = image.map_or(UNKNOWN_ID, |image| image.id.as_str());
     let edge = to.edge();
-    let path = edge_path(to, kind, &id, format);
+    let path = edge_path(to, kind, id, image, format);
     let parts = head(Method::GET, &path).expect("the edge paths are valid URIs");
     let mut ctx = edge.context(&parts, EDGE_ORIGIN);
     let op = match edge.decode(&mut ctx, &parts, &Bytes::new()) {

@@ -10,7 +10,7 @@ use http::HeaderName;
 
 use super::contract::Contract;
 use super::{Credentials, Format};
-use crate::model::GatewayError;
+use crate::model::{GatewayError, Image};
 
 /// A dialect's knowledge outside its codecs.
 pub trait Profile: Send + Sync {
@@ -31,11 +31,20 @@ pub trait Profile: Send + Sync {
     fn reply_request_id_headers(&self) -> &'static [HeaderName];
     /// The headers an upstream call carries the request id in.
     fn upstream_request_id_headers(&self) -> &'static [HeaderName];
+    /// The image collection's edge path in the demo tenant, in the richest
+    /// format: where request bodies go to be decoded when they name none.
+    fn collection_path(&self) -> &'static str;
+    /// The content type its clients send request bodies in.
+    fn body_content_type(&self) -> &'static str;
+    /// True when every error it renders has an error status exactly when
+    /// the error's kind has one (GoGrid's failures keep their own table).
+    fn error_status_follows_kind(&self) -> bool;
     /// The reply formats the edge offers; the first is the default.
     fn formats(&self) -> &'static [Format];
-    /// An edge path asking for one image (`Some(id)`, percent-encoded) or
-    /// the detailed list, in `format`: for `dragoman translate`.
-    fn sample_path(&self, id: Option<&str>, format: &str) -> String;
+    /// An edge path asking for one image (`Some(id)`, percent-encoded; the
+    /// `image` shown, when known) or the detailed list, in `format`: for
+    /// `dragoman translate`.
+    fn sample_path(&self, id: Option<&str>, image: Option<&Image>, format: &str) -> String;
     /// What its edge promises in every reply (see [`Contract`]).
     fn contract(&self) -> &'static Contract;
     /// The sample its API document shows, for the embedded catalog.

@@ -10,6 +10,7 @@ use super::rate::RateLimits;
 use super::routes::RouteTable;
 use crate::connection::ConnectionLimits;
 use crate::identity::Identity;
+use crate::model::RequestBounds;
 
 /// What every request shares.
 pub struct Gateway {
@@ -19,6 +20,8 @@ pub struct Gateway {
     pub region: String,
     pub request_timeout: Duration,
     pub max_body: usize,
+    /// What one operation may ask for and write.
+    pub bounds: RequestBounds,
     pub rate: RateLimits,
     /// One permit per request in flight.
     pub in_flight: Arc<Semaphore>,

@@ -19,13 +19,17 @@ impl Gateway {
             (Work::Keystone { parts, body }, Face::Keystone { origin }) => {
                 keystone::answer(&self.identity, &self.region, &parts, &body, origin)
             }
-            (Work::Op { op, caller }, Face::Edge(ctx)) => self.answer(ctx, &op, &caller).await,
+            (Work::Op { op, caller }, Face::Edge(ctx)) => self.answer(ctx, op, &caller).await,
             (_, face) => face.refuse(&GatewayError::internal("admitted work does not fit its face")),
         }
     }
 
-    async fn answer(&self, ctx: &EdgeCtx, op: &ImageOp, caller: &Caller) -> Reply {
+    async fn answer(&self, ctx: &EdgeCtx, mut op: ImageOp, caller: &Caller) -> Reply {
         let edge: &dyn EdgeCodec = ctx.dialect.edge();
+        if let Err(e) = self.bounds.check(&mut op) {
+            return self.error(ctx, e);
+        }
+        let op = &op;
         let tenant = &caller.client.tenant;
         // a client's own backend has no route, so no fallback
         let (backend, fallback) = match tenant.backend.as_deref() {

@@ -6,6 +6,7 @@ use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, UpstreamVariables,
 };
 use crate::dialect::{Credentials, Dialect, Format};
+use crate::model::Image;
 use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 impl Profile for Fifth {
@@ -45,11 +46,23 @@ impl Profile for Fifth {
         &UPSTREAM_HEADERS
     }
 
+    fn collection_path(&self) -> &'static str {
+        "/fifth/images"
+    }
+
+    fn body_content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    fn error_status_follows_kind(&self) -> bool {
+        true
+    }
+
     fn formats(&self) -> &'static [Format] {
         &[Format::Json]
     }
 
-    fn sample_path(&self, id: Option<&str>, _format: &str) -> String {
+    fn sample_path(&self, id: Option<&str>, _image: Option<&Image>, _format: &str) -> String {
         match id {
             Some(id) => format!("/fifth/images/{id}"),
             None => "/fifth/images".into(),

@@ -1,12 +1,13 @@
 //! What the gateway knows about Foreman besides its codecs.
 
 use super::Foreman;
+use super::image::own_compute_resource;
 use crate::dialect::contract::Contract;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
-use crate::dialect::{Credentials, Format};
-use crate::model::{ErrorKind, GatewayError, Side};
+use crate::dialect::{Credentials, Format, percent_encode_segment};
+use crate::model::{ErrorKind, GatewayError, Image, Side};
 use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 impl Profile for Foreman {
@@ -56,13 +57,30 @@ impl Profile for Foreman {
         &UPSTREAM_HEADERS
     }
 
+    fn collection_path(&self) -> &'static str {
+        "/api/compute_resources/980190962/images"
+    }
+
+    fn body_content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    fn error_status_follows_kind(&self) -> bool {
+        true
+    }
+
     fn formats(&self) -> &'static [Format] {
         &[Format::Json]
     }
 
-    fn sample_path(&self, id: Option<&str>, _format: &str) -> String {
+    /// A show is under the image's own compute resource, if it names one.
+    fn sample_path(&self, id: Option<&str>, image: Option<&Image>, _format: &str) -> String {
         match id {
-            Some(id) => format!("/api/compute_resources/1/images/{id}"),
+            Some(id) => {
+                let own = image.and_then(own_compute_resource);
+                let compute_resource = own.as_deref().map_or("1".into(), percent_encode_segment);
+                format!("/api/compute_resources/{compute_resource}/images/{id}")
+            }
             None => "/api/compute_resources/1/images".into(),
         }
     }

@@ -6,6 +6,7 @@ use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, UpstreamVariables,
 };
 use crate::dialect::{Credentials, Format};
+use crate::model::Image;
 use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 impl Profile for GoGrid {
@@ -46,11 +47,23 @@ impl Profile for GoGrid {
         &UPSTREAM_HEADERS
     }
 
+    fn collection_path(&self) -> &'static str {
+        "/api/grid/image/list?format=xml"
+    }
+
+    fn body_content_type(&self) -> &'static str {
+        "application/x-www-form-urlencoded"
+    }
+
+    fn error_status_follows_kind(&self) -> bool {
+        false
+    }
+
     fn formats(&self) -> &'static [Format] {
         &[Format::Json, Format::Xml, Format::Csv]
     }
 
-    fn sample_path(&self, id: Option<&str>, format: &str) -> String {
+    fn sample_path(&self, id: Option<&str>, _image: Option<&Image>, format: &str) -> String {
         match id {
             Some(id) => format!("/api/grid/image/get?id={id}&v=1.3&format={format}"),
             None => format!("/api/grid/image/list?v=1.3&format={format}"),

@@ -6,7 +6,7 @@ use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
 use crate::dialect::{Credentials, Format};
-use crate::model::{ErrorKind, GatewayError, Side};
+use crate::model::{ErrorKind, GatewayError, Image, Side};
 use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 impl Profile for Hostway {
@@ -54,11 +54,23 @@ impl Profile for Hostway {
         &UPSTREAM_HEADERS
     }
 
+    fn collection_path(&self) -> &'static str {
+        "/accounts/demo/flexcloud/images"
+    }
+
+    fn body_content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    fn error_status_follows_kind(&self) -> bool {
+        true
+    }
+
     fn formats(&self) -> &'static [Format] {
         &[Format::Json]
     }
 
-    fn sample_path(&self, id: Option<&str>, _format: &str) -> String {
+    fn sample_path(&self, id: Option<&str>, _image: Option<&Image>, _format: &str) -> String {
         match id {
             Some(id) => format!("/accounts/demo/flexcloud/images/{id}"),
             None => "/accounts/demo/flexcloud/images/detail".into(),

@@ -4,7 +4,7 @@ use super::OpenStack;
 use crate::dialect::contract::Contract;
 use crate::dialect::profile::{CallerAuth, GivenCredentials, Profile, Seed, Tenancy, TenantField, UpstreamVariables};
 use crate::dialect::{Credentials, Format};
-use crate::model::GatewayError;
+use crate::model::{GatewayError, Image};
 use crate::request_id::{OPENSTACK_REPLY_HEADERS, OPENSTACK_UPSTREAM_HEADERS};
 
 impl Profile for OpenStack {
@@ -50,11 +50,23 @@ impl Profile for OpenStack {
         &OPENSTACK_UPSTREAM_HEADERS
     }
 
+    fn collection_path(&self) -> &'static str {
+        "/v2/demo/images"
+    }
+
+    fn body_content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    fn error_status_follows_kind(&self) -> bool {
+        true
+    }
+
     fn formats(&self) -> &'static [Format] {
         &[Format::Json]
     }
 
-    fn sample_path(&self, id: Option<&str>, _format: &str) -> String {
+    fn sample_path(&self, id: Option<&str>, _image: Option<&Image>, _format: &str) -> String {
         match id {
             Some(id) => format!("/v2/demo/images/{id}"),
             None => "/v2/demo/images/detail".into(),

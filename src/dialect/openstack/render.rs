@@ -11,11 +11,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
-use super::EXTRA_IMAGE_TYPE;
 use super::clock::Iso;
 use super::versions::{ApiVersion, CREATE_IMAGE_V2_45};
 use super::views::{self, LinkBase, Metadata};
-use super::wire::status_word;
 use crate::dialect::reply::reply;
 use crate::dialect::{
     EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment, retry_after_secs, write_retry_after,
@@ -180,8 +178,9 @@ fn next_query<'q>(query: Option<&'q ListQuery>, marker: &'q str) -> String {
         add("minRam", f.min_ram_mb.map(|n| n.to_string().into()));
         add("name", f.name.as_deref().map(Cow::Borrowed));
         add("server", f.server_id.as_deref().map(Cow::Borrowed));
-        add("status", f.status.map(|s| status_word(s).into()));
-        add("type", f.extra.iter().find(|(k, _)| k == EXTRA_IMAGE_TYPE).map(|(_, v)| v.as_str().into()));
+        let shown = |field: &str| f.shown.iter().find(|c| c.field == field).map(|c| Cow::Borrowed(c.value.as_str()));
+        add("status", shown("status"));
+        add("type", shown("type"));
         marker_given = matches!(q.page.start, PageStart::After(_));
     }
     if marker_given {
@@ -229,6 +228,24 @@ fn fault_name(status: u16) -> &'static str {
         503 => "serviceUnavailable",
         _ => "computeFault",
     }
+}
+
+/// Nova's version headers on a `/v2.1` reply: the microversion it answers
+/// in, under both names, and `Vary` on both request headers.
+pub fn with_version_headers(ctx: &EdgeCtx, mut reply: Reply) -> Reply {
+    let Some(version) = ctx.version.as_deref() else {
+        return reply;
+    };
+    let headers = reply.headers_mut();
+    if let Ok(value) = HeaderValue::try_from(format!("compute {version}")) {
+        headers.insert("openstack-api-version", value);
+    }
+    if let Ok(value) = HeaderValue::try_from(version) {
+        headers.insert("x-openstack-nova-api-version", value);
+    }
+    headers.append(header::VARY, HeaderValue::from_static("OpenStack-API-Version"));
+    headers.append(header::VARY, HeaderValue::from_static("X-OpenStack-Nova-API-Version"));
+    reply
 }
 
 pub fn error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
@@ -346,7 +363,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::super::edge::CREATE_IMAGE;
-    use super::super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_PROGRESS};
+    use super::super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
     use super::*;
     use crate::dialect::Dialect;
     use crate::model::ImageStatus;
@@ -404,7 +421,8 @@ mod tests {
                 {"href": "http://gw/v2.1/proj/images/42", "rel": "self"},
                 {"href": "http://gw/proj/images/42", "rel": "bookmark"},
             ],
-            "metadata": {"architecture": "32-bit", "description": "a base image", "os_distro": "CentOS 5.3"},
+            // saved from a server: a snapshot, as Nova marks one
+            "metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3"},
             "minDisk": 0,
             "minRam": 512,
             "name": "CentOS 5.3 (32-bit)",
@@ -446,7 +464,7 @@ mod tests {
             ]
         );
         let meta: Vec<&str> = parsed["image"]["metadata"].as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(meta, ["architecture", "auto_disk_config", "description", "os_distro"]);
+        assert_eq!(meta, ["architecture", "auto_disk_config", "description", "image_type", "os_distro"]);
     }
 
     #[test]
@@ -597,18 +615,22 @@ mod tests {
         let q = ListQuery {
             filter: Filter {
                 name: Some("a b&c".to_owned()),
-                status: Some(ImageStatus::Active),
                 changed_since: Some(datetime!(2011-01-01 01:02:03 UTC)),
                 min_ram_mb: Some(512),
                 min_disk_gb: Some(2),
                 server_id: Some("s/1".to_owned()),
-                extra: vec![(EXTRA_IMAGE_TYPE.to_owned(), "snapshot".to_owned())],
+                // the link reads the conditions, not how they judge
+                shown: vec![
+                    crate::model::Shown::new("status", "ACTIVE", |_, _| true),
+                    crate::model::Shown::new("type", "snapshot", |_, _| true),
+                ],
                 ..Filter::default()
             },
             sort: None,
             page: PageRequest { start: PageStart::After(ImageId::new("x")), limit: Some(1) },
             view: View::Detail,
             count: false,
+            scope: None,
         };
         let got = listed(&ctx("/v2.1"), q, page(&["z~1"], true));
         assert_eq!(
@@ -775,7 +797,7 @@ mod tests {
         c.item = Some(Item::Metadata);
         assert_eq!(
             body(write(&c, set, Outcome::Image(foreign()))),
-            json!({"metadata": {"architecture": "32-bit", "description": "a base image", "os_distro": "CentOS 5.3"}})
+            json!({"metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3"}})
         );
     }
 

@@ -3,6 +3,8 @@
 //! (`id`, `links`, `name`). The link prefixes are escaped once per reply;
 //! each image adds its percent-encoded id, which needs no escaping.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
@@ -230,12 +232,25 @@ impl<'a> Metadata<'a> {
         [
             ("architecture", image.architecture.as_deref()),
             ("description", image.description.as_deref()),
-            ("image_type", image.extra_str(EXTRA_IMAGE_TYPE)),
+            // Nova marks what createImage saves from a server as a snapshot
+            ("image_type", image.extra_str(EXTRA_IMAGE_TYPE).or(image.server_id.as_ref().map(|_| "snapshot"))),
             ("os_distro", image.os.as_deref()),
         ]
         .into_iter()
         .filter_map(|(key, value)| value.map(|v| (key, v)))
         .filter(move |(key, _)| !image.metadata.contains_key(*key))
+    }
+
+    /// The plain text of a shown metadata value, as a `property-` filter
+    /// compares it; `None` when the key is not shown or holds no scalar.
+    pub(super) fn text(&self, key: &str) -> Option<Cow<'a, str>> {
+        match self.get(key)? {
+            MetaValue::Text(text) => Some(Cow::Borrowed(text)),
+            MetaValue::Json(Value::String(text)) => Some(Cow::Borrowed(text.as_str())),
+            MetaValue::Json(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
+            MetaValue::Json(Value::Bool(b)) => Some(Cow::Owned(b.to_string())),
+            MetaValue::Json(_) => None,
+        }
     }
 
     pub(super) fn get(&self, key: &str) -> Option<MetaValue<'a>> {
