@@ -11,8 +11,11 @@ use http::HeaderName;
 use super::contract::Contract;
 use super::{Credentials, Format};
 use crate::model::{GatewayError, Image};
+use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
-/// A dialect's knowledge outside its codecs.
+/// A dialect's knowledge outside its codecs. What every dialect must decide
+/// (callers, tenancy, credentials, environment, paths, contract, sample) has
+/// no default; the rest defaults to the common case: JSON, `X-Request-Id`.
 pub trait Profile: Send + Sync {
     /// How the edge's callers present who they are.
     fn caller_auth(&self) -> CallerAuth;
@@ -24,23 +27,35 @@ pub trait Profile: Send + Sync {
     fn upstream_credentials(&self, given: GivenCredentials) -> Result<Credentials, &'static str>;
     /// True when an upstream may be reached through a Keystone catalog
     /// (`auth_url` instead of a URL and credentials).
-    fn keystone_upstream(&self) -> bool;
+    fn keystone_upstream(&self) -> bool {
+        false
+    }
     /// Where the environment describes an upstream of this dialect.
     fn environment(&self) -> UpstreamVariables;
     /// The headers an edge reply carries the request id in.
-    fn reply_request_id_headers(&self) -> &'static [HeaderName];
+    fn reply_request_id_headers(&self) -> &'static [HeaderName] {
+        &REPLY_HEADERS
+    }
     /// The headers an upstream call carries the request id in.
-    fn upstream_request_id_headers(&self) -> &'static [HeaderName];
+    fn upstream_request_id_headers(&self) -> &'static [HeaderName] {
+        &UPSTREAM_HEADERS
+    }
     /// The image collection's edge path in the demo tenant, in the richest
     /// format: where request bodies go to be decoded when they name none.
     fn collection_path(&self) -> &'static str;
     /// The content type its clients send request bodies in.
-    fn body_content_type(&self) -> &'static str;
+    fn body_content_type(&self) -> &'static str {
+        "application/json"
+    }
     /// True when every error it renders has an error status exactly when
     /// the error's kind has one (GoGrid's failures keep their own table).
-    fn error_status_follows_kind(&self) -> bool;
+    fn error_status_follows_kind(&self) -> bool {
+        true
+    }
     /// The reply formats the edge offers; the first is the default.
-    fn formats(&self) -> &'static [Format];
+    fn formats(&self) -> &'static [Format] {
+        &[Format::Json]
+    }
     /// An edge path asking for one image (`Some(id)`, percent-encoded; the
     /// `image` shown, when known) or the detailed list, in `format`: for
     /// `dragoman translate`.
@@ -89,6 +104,16 @@ pub struct GivenCredentials {
     pub token: Option<String>,
     pub api_key: Option<String>,
     pub secret: Option<String>,
+}
+
+impl GivenCredentials {
+    /// HTTP Basic: a user and a password.
+    pub fn basic(self) -> Result<Credentials, &'static str> {
+        match (self.user, self.password) {
+            (Some(user), Some(password)) => Ok(Credentials::Basic { user, password }),
+            _ => Err("both user and password"),
+        }
+    }
 }
 
 /// Where the environment describes an upstream.

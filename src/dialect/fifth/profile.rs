@@ -5,9 +5,8 @@ use crate::dialect::contract::{Contract, Field, Presence, Representation, Shape,
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, UpstreamVariables,
 };
-use crate::dialect::{Credentials, Dialect, Format};
+use crate::dialect::{Credentials, Dialect};
 use crate::model::Image;
-use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 impl Profile for Fifth {
     fn caller_auth(&self) -> CallerAuth {
@@ -19,14 +18,7 @@ impl Profile for Fifth {
     }
 
     fn upstream_credentials(&self, given: GivenCredentials) -> Result<Credentials, &'static str> {
-        match (given.user, given.password) {
-            (Some(user), Some(password)) => Ok(Credentials::Basic { user, password }),
-            _ => Err("both user and password"),
-        }
-    }
-
-    fn keystone_upstream(&self) -> bool {
-        false
+        given.basic()
     }
 
     fn environment(&self) -> UpstreamVariables {
@@ -38,28 +30,8 @@ impl Profile for Fifth {
         })
     }
 
-    fn reply_request_id_headers(&self) -> &'static [http::HeaderName] {
-        &REPLY_HEADERS
-    }
-
-    fn upstream_request_id_headers(&self) -> &'static [http::HeaderName] {
-        &UPSTREAM_HEADERS
-    }
-
     fn collection_path(&self) -> &'static str {
         "/fifth/images"
-    }
-
-    fn body_content_type(&self) -> &'static str {
-        "application/json"
-    }
-
-    fn error_status_follows_kind(&self) -> bool {
-        true
-    }
-
-    fn formats(&self) -> &'static [Format] {
-        &[Format::Json]
     }
 
     fn sample_path(&self, id: Option<&str>, _image: Option<&Image>, _format: &str) -> String {

@@ -6,9 +6,8 @@ use crate::dialect::contract::Contract;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
-use crate::dialect::{Credentials, Format, percent_encode_segment};
+use crate::dialect::{Credentials, percent_encode_segment};
 use crate::model::{ErrorKind, GatewayError, Image, Side};
-use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 impl Profile for Foreman {
     fn caller_auth(&self) -> CallerAuth {
@@ -28,14 +27,7 @@ impl Profile for Foreman {
     }
 
     fn upstream_credentials(&self, given: GivenCredentials) -> Result<Credentials, &'static str> {
-        match (given.user, given.password) {
-            (Some(user), Some(password)) => Ok(Credentials::Basic { user, password }),
-            _ => Err("both user and password"),
-        }
-    }
-
-    fn keystone_upstream(&self) -> bool {
-        false
+        given.basic()
     }
 
     fn environment(&self) -> UpstreamVariables {
@@ -49,28 +41,8 @@ impl Profile for Foreman {
         })
     }
 
-    fn reply_request_id_headers(&self) -> &'static [http::HeaderName] {
-        &REPLY_HEADERS
-    }
-
-    fn upstream_request_id_headers(&self) -> &'static [http::HeaderName] {
-        &UPSTREAM_HEADERS
-    }
-
     fn collection_path(&self) -> &'static str {
         "/api/compute_resources/980190962/images"
-    }
-
-    fn body_content_type(&self) -> &'static str {
-        "application/json"
-    }
-
-    fn error_status_follows_kind(&self) -> bool {
-        true
-    }
-
-    fn formats(&self) -> &'static [Format] {
-        &[Format::Json]
     }
 
     /// A show is under the image's own compute resource, if it names one.

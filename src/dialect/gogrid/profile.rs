@@ -7,7 +7,6 @@ use crate::dialect::profile::{
 };
 use crate::dialect::{Credentials, Format};
 use crate::model::Image;
-use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 impl Profile for GoGrid {
     fn caller_auth(&self) -> CallerAuth {
@@ -26,10 +25,6 @@ impl Profile for GoGrid {
         }
     }
 
-    fn keystone_upstream(&self) -> bool {
-        false
-    }
-
     fn environment(&self) -> UpstreamVariables {
         UpstreamVariables::Named(NamedVariables {
             hint: "GOGRID_API_KEY and GOGRID_SHARED_SECRET",
@@ -37,14 +32,6 @@ impl Profile for GoGrid {
             secret: Some("GOGRID_SHARED_SECRET"),
             ..NamedVariables::default()
         })
-    }
-
-    fn reply_request_id_headers(&self) -> &'static [http::HeaderName] {
-        &REPLY_HEADERS
-    }
-
-    fn upstream_request_id_headers(&self) -> &'static [http::HeaderName] {
-        &UPSTREAM_HEADERS
     }
 
     fn collection_path(&self) -> &'static str {

@@ -1,13 +1,12 @@
 //! What the gateway knows about Hostway besides its codecs.
 
 use super::Hostway;
+use crate::dialect::Credentials;
 use crate::dialect::contract::Contract;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
-use crate::dialect::{Credentials, Format};
 use crate::model::{ErrorKind, GatewayError, Image, Side};
-use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 impl Profile for Hostway {
     fn caller_auth(&self) -> CallerAuth {
@@ -26,14 +25,7 @@ impl Profile for Hostway {
     }
 
     fn upstream_credentials(&self, given: GivenCredentials) -> Result<Credentials, &'static str> {
-        match (given.user, given.password) {
-            (Some(user), Some(password)) => Ok(Credentials::Basic { user, password }),
-            _ => Err("both user and password"),
-        }
-    }
-
-    fn keystone_upstream(&self) -> bool {
-        false
+        given.basic()
     }
 
     fn environment(&self) -> UpstreamVariables {
@@ -46,28 +38,8 @@ impl Profile for Hostway {
         })
     }
 
-    fn reply_request_id_headers(&self) -> &'static [http::HeaderName] {
-        &REPLY_HEADERS
-    }
-
-    fn upstream_request_id_headers(&self) -> &'static [http::HeaderName] {
-        &UPSTREAM_HEADERS
-    }
-
     fn collection_path(&self) -> &'static str {
         "/accounts/demo/flexcloud/images"
-    }
-
-    fn body_content_type(&self) -> &'static str {
-        "application/json"
-    }
-
-    fn error_status_follows_kind(&self) -> bool {
-        true
-    }
-
-    fn formats(&self) -> &'static [Format] {
-        &[Format::Json]
     }
 
     fn sample_path(&self, id: Option<&str>, _image: Option<&Image>, _format: &str) -> String {

@@ -1,9 +1,9 @@
 //! What the gateway knows about OpenStack Compute besides its codecs.
 
 use super::OpenStack;
+use crate::dialect::Credentials;
 use crate::dialect::contract::Contract;
 use crate::dialect::profile::{CallerAuth, GivenCredentials, Profile, Seed, Tenancy, TenantField, UpstreamVariables};
-use crate::dialect::{Credentials, Format};
 use crate::model::{GatewayError, Image};
 use crate::request_id::{OPENSTACK_REPLY_HEADERS, OPENSTACK_UPSTREAM_HEADERS};
 
@@ -52,18 +52,6 @@ impl Profile for OpenStack {
 
     fn collection_path(&self) -> &'static str {
         "/v2/demo/images"
-    }
-
-    fn body_content_type(&self) -> &'static str {
-        "application/json"
-    }
-
-    fn error_status_follows_kind(&self) -> bool {
-        true
-    }
-
-    fn formats(&self) -> &'static [Format] {
-        &[Format::Json]
     }
 
     fn sample_path(&self, id: Option<&str>, _image: Option<&Image>, _format: &str) -> String {
