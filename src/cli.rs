@@ -134,7 +134,7 @@ impl From<FormatArg> for crate::dialect::Format {
 }
 
 fn dialect(name: &str) -> Result<Dialect, String> {
-    Dialect::from_name(name).ok_or_else(|| "one of hostway, openstack, gogrid, foreman".to_owned())
+    Dialect::from_name(name).ok_or_else(|| format!("one of {}", Dialect::names()))
 }
 
 impl TranslateArgs {
@@ -201,7 +201,7 @@ impl Cli {
         let bad = |why: &str| ConfigError::Invalid(format!("--upstream {spec:?}: {why}"));
         let (name, url) = spec.split_once('=').ok_or_else(|| bad("expected DIALECT=URL"))?;
         let dialect =
-            Dialect::from_name(name).ok_or_else(|| bad("dialect must be hostway, openstack, gogrid or foreman"))?;
+            Dialect::from_name(name).ok_or_else(|| bad(&format!("dialect must be one of {}", Dialect::names())))?;
         let from_env = environment::upstream(dialect, env).map_err(|e| bad(&e))?;
         let url = if url.is_empty() { from_env.url.unwrap_or_default() } else { url.to_owned() };
         let mut up = UpstreamConfig::new(dialect.name(), dialect, &url);

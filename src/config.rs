@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use crate::backend::MEMORY;
 use crate::backend::keystone::NameOrId;
 use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
+use crate::dialect::profile::GivenCredentials;
 use crate::dialect::{Credentials, Dialect, Format};
 use crate::identity::{Client, Hashed, Identity, Secret, Tenant, TokenKeys, Tokens};
-use crate::request_id::{OPENSTACK_UPSTREAM_HEADERS, UPSTREAM_HEADERS};
+pub use crate::tls::{EdgeTlsConfig, UpstreamTlsConfig};
 
 /// The name routes use for the embedded catalog.
-pub const MEMORY: &str = "memory";
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -174,38 +175,6 @@ pub struct ServerConfig {
     pub shutdown_drain_delay_secs: u64,
     /// Serve HTTPS instead of plain HTTP; plain HTTP when absent.
     pub tls: Option<EdgeTlsConfig>,
-}
-
-/// The edge listener's TLS (`[server.tls]`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EdgeTlsConfig {
-    /// PEM certificate chain, the server's certificate first.
-    pub cert: PathBuf,
-    /// PEM private key of the certificate (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
-    /// PEM bundle of the CAs client certificates must chain to; with it,
-    /// clients without a valid certificate are refused (mutual TLS).
-    pub client_ca: Option<PathBuf>,
-    /// How often `cert`, `key` and `client_ca` are read again, in seconds; a
-    /// change is used from the next handshake on.
-    #[serde(default = "default_tls_reload")]
-    pub reload_secs: u64,
-}
-
-fn default_tls_reload() -> u64 {
-    5
-}
-
-/// The upstream client's TLS files.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UpstreamTlsConfig {
-    /// PEM bundle of CAs trusted besides the webpki roots.
-    pub ca: Option<PathBuf>,
-    /// PEM certificate chain presented to the upstream.
-    pub client_cert: Option<PathBuf>,
-    /// PEM private key of `client_cert`.
-    pub client_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -847,21 +816,13 @@ impl UpstreamConfig {
         let password = secret(&c.password, &c.password_env, "password")?;
         let token = secret(&c.token, &c.token_env, "token")?;
         let api_secret = secret(&c.secret, &c.secret_env, "secret")?;
-        let article = if self.dialect == Dialect::OpenStack { "an" } else { "a" };
-        let need = |what: &str| format!("{article} {} upstream needs {what}", self.dialect);
-        match self.dialect {
-            Dialect::Hostway | Dialect::Foreman => match (&c.user, password) {
-                (Some(user), Some(password)) => Ok(Credentials::Basic { user: user.clone(), password }),
-                _ => Err(need("both user and password")),
-            },
-            Dialect::OpenStack => {
-                token.map(Credentials::Token).ok_or_else(|| need("a token, or auth_url and keystone credentials"))
-            }
-            Dialect::GoGrid => match (&c.api_key, api_secret) {
-                (Some(api_key), Some(secret)) => Ok(Credentials::GoGrid { api_key: api_key.clone(), secret }),
-                _ => Err(need("api_key and secret")),
-            },
-        }
+        let given =
+            GivenCredentials { user: c.user.clone(), password, token, api_key: c.api_key.clone(), secret: api_secret };
+        self.dialect.profile().upstream_credentials(given).map_err(|what| {
+            let name = self.dialect.name();
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            format!("{article} {name} upstream needs {what}")
+        })
     }
 
     /// The upstream client's TLS files.
@@ -890,10 +851,7 @@ impl UpstreamConfig {
                 percent: self.retry_budget_percent,
                 min_per_sec: self.retry_budget_min_per_sec,
             },
-            request_id_headers: match self.dialect {
-                Dialect::OpenStack => &OPENSTACK_UPSTREAM_HEADERS,
-                _ => &UPSTREAM_HEADERS,
-            },
+            request_id_headers: self.dialect.profile().upstream_request_id_headers(),
             name: self.name.as_str().into(),
             ..ClientSettings::default()
         }
@@ -903,7 +861,7 @@ impl UpstreamConfig {
     pub fn keystone(&self) -> Result<Option<KeystoneSettings>, String> {
         let c = &self.credentials;
         let Some(auth_url) = &c.auth_url else { return Ok(None) };
-        if self.dialect != Dialect::OpenStack {
+        if !self.dialect.profile().keystone_upstream() {
             return Err("auth_url is for openstack upstreams".into());
         }
         let named = |id: &Option<String>, name: &Option<String>| match (id, name) {
@@ -957,9 +915,10 @@ impl UpstreamConfig {
     pub fn settings(&self) -> Result<UpstreamSettings, String> {
         let keystone = self.keystone()?;
         if self.url.is_empty() && keystone.is_none() {
-            return Err(match self.dialect {
-                Dialect::OpenStack => "url is needed unless auth_url is given (keystone's catalog then gives it)",
-                _ => "url is needed",
+            return Err(if self.dialect.profile().keystone_upstream() {
+                "url is needed unless auth_url is given (keystone's catalog then gives it)"
+            } else {
+                "url is needed"
             }
             .into());
         }

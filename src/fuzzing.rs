@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 
-use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Reply, UpstreamCall};
+use crate::dialect::{Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Reply, UpstreamCall};
 use crate::identity::Identity;
 use crate::model::{GetMany, ImageId, ImageOp, ListQuery, LookupKey, PageStart, View};
 
@@ -18,27 +18,21 @@ use crate::model::{GetMany, ImageId, ImageOp, ListQuery, LookupKey, PageStart, V
 pub fn edge_request(dialect: Dialect, data: &[u8]) {
     let (head, body) = split_line(data);
     let path = std::str::from_utf8(head).ok().filter(|p| p.starts_with('/') && p.parse::<http::Uri>().is_ok());
-    let path = path.unwrap_or(match dialect {
-        Dialect::Hostway => "/accounts/demo/flexcloud/images",
-        Dialect::OpenStack => "/v2/demo/images",
-        Dialect::GoGrid => "/api/grid/image/list?format=xml",
-        Dialect::Foreman => "/api/compute_resources/980190962/images",
-    });
+    let path = path.unwrap_or(dialect.profile().collection_path());
     let method =
         [Method::GET, Method::POST, Method::PUT, Method::DELETE][data.first().map_or(0, |b| *b as usize % 4)].clone();
-    let content_type =
-        if dialect == Dialect::GoGrid { "application/x-www-form-urlencoded" } else { "application/json" };
-    decode_at_edge(dialect, method, path, content_type, Bytes::copy_from_slice(body));
+    let content_type = dialect.profile().body_content_type();
+    decode_at_edge(dialect.edge(), method, path, content_type, Bytes::copy_from_slice(body));
 }
 
 /// Foreman's search grammar: `data` as the `search` parameter of a list.
 pub fn foreman_search(data: &[u8]) {
     let search: String = percent_encoding::percent_encode(data, percent_encoding::NON_ALPHANUMERIC).to_string();
     let path = format!("/api/compute_resources/980190962/images?search={search}");
-    decode_at_edge(Dialect::Foreman, Method::GET, &path, "application/json", Bytes::new());
+    decode_at_edge(&crate::dialect::foreman::Foreman, Method::GET, &path, "application/json", Bytes::new());
 }
 
-fn decode_at_edge(dialect: Dialect, method: Method, path: &str, content_type: &'static str, body: Bytes) {
+fn decode_at_edge(edge: &dyn EdgeCodec, method: Method, path: &str, content_type: &'static str, body: Bytes) {
     let Ok(request) = http::Request::builder()
         .method(method)
         .uri(path)
@@ -49,7 +43,6 @@ fn decode_at_edge(dialect: Dialect, method: Method, path: &str, content_type: &'
         return;
     };
     let (parts, ()) = request.into_parts();
-    let edge = dialect.edge();
     let mut ctx = edge.context(&parts, "http://127.0.0.1");
     match edge.decode(&mut ctx, &parts, &body) {
         Ok(EdgeRequest::Op(op)) => {
@@ -107,9 +100,7 @@ fn render_everywhere(outcome: Outcome) {
         _ => ImageOp::Show(ImageId::new("1")),
     };
     for edge in Dialect::ALL {
-        let formats: &[Format] =
-            if edge == Dialect::GoGrid { &[Format::Json, Format::Xml, Format::Csv] } else { &[Format::Json] };
-        for format in formats {
+        for format in edge.profile().formats() {
             let mut ctx = EdgeCtx::new(edge, "http://127.0.0.1");
             ctx.format = *format;
             ctx.scope = Some("demo".into());
@@ -173,7 +164,7 @@ fn body_of(reply: Reply) -> Bytes {
 /// XML 1.0 whatever the text, CSV starts with its envelope line; an error
 /// carries `status` when given.
 fn assert_well_formed(ctx: &EdgeCtx, reply: Reply, status: Option<u16>) {
-    if let Some(status) = status.filter(|_| ctx.dialect != Dialect::GoGrid) {
+    if let Some(status) = status.filter(|_| ctx.dialect.profile().error_status_follows_kind()) {
         assert_eq!(reply.status().as_u16() >= 400, status >= 400, "{status}");
     }
     if reply.status() == StatusCode::NO_CONTENT {

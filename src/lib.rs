@@ -1,11 +1,14 @@
 //! Dragoman: a reverse proxy that translates between cloud image APIs.
 
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod admin;
 pub mod backend;
 pub mod banner;
 pub mod cli;
 pub mod config;
+pub mod connection;
 pub mod dialect;
 pub mod environment;
 pub mod fuzzing;

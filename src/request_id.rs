@@ -23,6 +23,11 @@ pub const X_OPENSTACK_REQUEST_ID: HeaderName = HeaderName::from_static("x-openst
 /// The headers the id goes upstream in: to every upstream, and to OpenStack ones.
 pub static UPSTREAM_HEADERS: [HeaderName; 1] = [X_REQUEST_ID];
 pub static OPENSTACK_UPSTREAM_HEADERS: [HeaderName; 2] = [X_REQUEST_ID, X_OPENSTACK_REQUEST_ID];
+/// The headers an edge reply carries the id in: Nova's own on OpenStack's,
+/// Keystone's on Keystone's, `X-Request-Id` on the others.
+pub static REPLY_HEADERS: [HeaderName; 1] = [X_REQUEST_ID];
+pub static OPENSTACK_REPLY_HEADERS: [HeaderName; 2] = [X_COMPUTE_REQUEST_ID, X_OPENSTACK_REQUEST_ID];
+pub static KEYSTONE_REPLY_HEADERS: [HeaderName; 1] = [X_OPENSTACK_REQUEST_ID];
 
 tokio::task_local! {
     static CURRENT: RequestId;

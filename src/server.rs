@@ -38,42 +38,11 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::config::{EdgeTlsConfig, ServerConfig};
+pub use crate::connection::{ConnectionLimits, Tls};
 use crate::live::Live;
 use crate::metrics::metrics;
 use crate::pipeline::{Gateway, service};
 use crate::tls::EdgeTls;
-
-/// Marks a request that came over TLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tls;
-
-/// What the listener allows each connection, and how long shutdown waits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectionLimits {
-    pub header_read_timeout: Duration,
-    pub max_header_bytes: usize,
-    pub max_headers: usize,
-    /// 0 for no limit.
-    pub max_per_address: usize,
-    pub shutdown_grace: Duration,
-    /// HTTPS instead of plain HTTP.
-    pub tls: Option<EdgeTlsConfig>,
-}
-
-impl ConnectionLimits {
-    pub fn from_config(server: &ServerConfig) -> Self {
-        Self {
-            header_read_timeout: Duration::from_secs(server.header_read_timeout_secs),
-            // hyper refuses a read buffer under 8 KiB
-            max_header_bytes: server.max_header_bytes.max(8192),
-            max_headers: server.max_headers,
-            max_per_address: server.max_connections_per_address,
-            shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
-            tls: server.tls.clone(),
-        }
-    }
-}
 
 /// A bound listener, ready to serve.
 pub struct Server {
@@ -156,6 +125,9 @@ impl Worker {
 impl Shared {
     async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
         let limits = self.live.gateway().connections.clone();
+        // each request is served by the gateway as it stands when it arrives
+        let live = self.live.clone();
+        let gateway = move || live.gateway();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -186,7 +158,7 @@ impl Shared {
             let _ = stream.set_nodelay(true);
             let secure = self.live.tls.is_some();
             let svc = TowerToHyperService::new(tower::ServiceExt::map_request(
-                service(self.live.clone(), peer.ip()),
+                service(gateway.clone(), peer.ip()),
                 move |mut req: http::Request<hyper::body::Incoming>| {
                     if secure {
                         req.extensions_mut().insert(Tls);

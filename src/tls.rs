@@ -18,8 +18,6 @@ use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::config::{EdgeTlsConfig, UpstreamTlsConfig};
-
 /// TLS 1.2 and 1.3, nothing older.
 const VERSIONS: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
 
@@ -289,4 +287,36 @@ pub fn client_config(tls: &UpstreamTlsConfig) -> Result<rustls::ClientConfig, St
         (None, None) => Ok(builder.with_no_client_auth()),
         _ => Err("client_cert and client_key go together".into()),
     }
+}
+
+/// The edge listener's TLS (`[server.tls]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeTlsConfig {
+    /// PEM certificate chain, the server's certificate first.
+    pub cert: PathBuf,
+    /// PEM private key of the certificate (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// PEM bundle of the CAs client certificates must chain to; with it,
+    /// clients without a valid certificate are refused (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+    /// How often `cert`, `key` and `client_ca` are read again, in seconds; a
+    /// change is used from the next handshake on.
+    #[serde(default = "default_tls_reload")]
+    pub reload_secs: u64,
+}
+
+fn default_tls_reload() -> u64 {
+    5
+}
+
+/// The upstream client's TLS files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpstreamTlsConfig {
+    /// PEM bundle of CAs trusted besides the webpki roots.
+    pub ca: Option<PathBuf>,
+    /// PEM certificate chain presented to the upstream.
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `client_cert`.
+    pub client_key: Option<PathBuf>,
 }

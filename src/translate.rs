@@ -8,7 +8,7 @@ use http::{Method, StatusCode};
 
 use crate::backend::first_call;
 use crate::dialect::{Credentials, Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Reply, Target, UpstreamCall};
-use crate::model::{GatewayError, ImageId, View};
+use crate::model::{GatewayError, Image, ImageId, View};
 
 /// The origin edge links are rendered with, and the upstream's base URL.
 const EDGE_ORIGIN: &str = "http://dragoman:8080";
@@ -29,26 +29,16 @@ pub enum ReplyKind {
 }
 
 /// The edge path that asks `dialect`'s edge for `kind`, with `id` for a show
-/// under Foreman's compute resource `compute_resource`.
-fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, compute_resource: &str, format: Format) -> String {
+/// of `image`, when it decoded.
+fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, image: Option<&Image>, format: Format) -> String {
     let id = crate::dialect::percent_encode_segment(id);
-    let compute_resource = crate::dialect::percent_encode_segment(compute_resource);
     let format = match format {
         Format::Json => "json",
         Format::Xml => "xml",
         Format::Csv => "csv",
     };
     let show = kind != ReplyKind::List;
-    match (dialect, show) {
-        (Dialect::Hostway, true) => format!("/accounts/demo/flexcloud/images/{id}"),
-        (Dialect::Hostway, false) => "/accounts/demo/flexcloud/images/detail".into(),
-        (Dialect::OpenStack, true) => format!("/v2/demo/images/{id}"),
-        (Dialect::OpenStack, false) => "/v2/demo/images/detail".into(),
-        (Dialect::GoGrid, true) => format!("/api/grid/image/get?id={id}&v=1.3&format={format}"),
-        (Dialect::GoGrid, false) => format!("/api/grid/image/list?v=1.3&format={format}"),
-        (Dialect::Foreman, true) => format!("/api/compute_resources/{compute_resource}/images/{id}"),
-        (Dialect::Foreman, false) => "/api/compute_resources/1/images".into(),
-    }
+    dialect.profile().sample_path(show.then_some(id.as_ref()), image, format)
 }
 
 /// The head of a request to `path`, for an edge to read.
@@ -77,15 +67,13 @@ pub fn reply(from: Dialect, to: Dialect, kind: ReplyKind, status: StatusCode, fo
         ReplyKind::Show | ReplyKind::Error => UpstreamCall::Show(ImageId::new(UNKNOWN_ID)),
     };
     let decoded = from.upstream().decode(&call, status, &http::HeaderMap::new(), body);
-    let (id, compute_resource) = match &decoded {
-        // a Foreman show is under the image's own compute resource, if it names one
-        Ok(Outcome::Image(image)) => {
-            (image.id.as_str().to_owned(), crate::dialect::foreman::own_compute_resource(image))
-        }
-        _ => (UNKNOWN_ID.to_owned(), None),
+    let image = match &decoded {
+        Ok(Outcome::Image(image)) => Some(image),
+        _ => None,
     };
+    let id = image.map_or(UNKNOWN_ID, |image| image.id.as_str());
     let edge = to.edge();
-    let path = edge_path(to, kind, &id, compute_resource.as_deref().unwrap_or(UNKNOWN_ID), format);
+    let path = edge_path(to, kind, id, image, format);
     let parts = head(Method::GET, &path).expect("the edge paths are valid URIs");
     let mut ctx = edge.context(&parts, EDGE_ORIGIN);
     let op = match edge.decode(&mut ctx, &parts, &Bytes::new()) {
@@ -124,7 +112,7 @@ pub fn request(
     };
     let codec = to.upstream();
     let call = first_call(codec, &op);
-    let format = if ctx.format == Format::Json || to == Dialect::GoGrid { ctx.format } else { Format::Json };
+    let format = if to.profile().formats().contains(&ctx.format) { ctx.format } else { Format::Json };
     let target = Target { base: UPSTREAM_BASE, scope, credentials: &Credentials::None, now: now(), format };
     codec.encode(&call, &target).map_err(|e| Box::new(edge.encode_error(&ctx, &e)))
 }

@@ -3,7 +3,7 @@
 //!
 //! Fields that cannot round-trip, and why:
 //! - `zones` in the 2012 list fixtures: that revision of the API had no
-//!   `zones`; the current API (seed 000, `ImageList`, `ImageListDetails`)
+//!   `zones`; the current API (the Hostway API document, `ImageList`, `ImageListDetails`)
 //!   always sends it, so the edge renders `"zones": []` for images without zones.
 //! - `created` in the seed's field template: the placeholder
 //!   `"yyyy-mm-ddThh:mm:ss"` is no timestamp and renders as `null`.

@@ -22,6 +22,7 @@ mod golden_hostway;
 mod golden_openstack;
 mod identity;
 mod ids;
+mod imports;
 mod keystone_session;
 mod matrix;
 mod mirror;

@@ -16,7 +16,7 @@
 //! it too) and the wiki's restore sample (image 195 in state 4 Trash, as
 //! recorded). No GoGrid `delete` reply is recorded: the restore sample
 //! answers it, Trash being where GoGrid's delete leaves an image, and the get
-//! a delete sends first. Foreman: seed 003's create, update and delete
+//! a delete sends first. Foreman: the Foreman API document's create, update and delete
 //! replies and its error bodies. Hostway: the documented image.
 
 use std::net::SocketAddr;
@@ -44,7 +44,7 @@ enum Write {
     SnapshotWithMetadata,
     /// The same with the description `nightly backup`.
     SnapshotWithDescription,
-    /// Register Foreman's recorded template (seed 003 create request).
+    /// Register Foreman's recorded template (the Foreman API document create request).
     Register,
     /// Rename an image to `renamed`.
     Rename,

@@ -18,19 +18,12 @@ use http::{HeaderMap, StatusCode};
 use time::OffsetDateTime;
 
 use super::store::Store;
+use crate::dialect::profile::Seed;
 use crate::dialect::{Dialect, Outcome, UpstreamCall};
 use crate::model::{
     ErrorKind, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListQuery, LookupKey, Side, WriteOp,
     paginate,
 };
-
-/// The sample bodies the catalog starts with, each in its own dialect.
-const SEED: [(Dialect, &str, &str); 4] = [
-    (Dialect::Hostway, "133", include_str!("seed/hostway_133.json")),
-    (Dialect::OpenStack, "70a599e0-31e7-49b7-b260-868f441e862b", include_str!("seed/openstack_70a599e0.json")),
-    (Dialect::GoGrid, "250", include_str!("seed/gogrid_250.json")),
-    (Dialect::Foreman, "", include_str!("seed/foreman_980190962.json")),
-];
 
 pub struct Catalog {
     images: ArcSwap<Vec<Arc<Image>>>,
@@ -355,17 +348,17 @@ fn apply(
 /// The documents' sample images, decoded by each dialect's own codec.
 fn sample_images() -> Result<Vec<Image>, GatewayError> {
     let mut images = Vec::new();
-    for (dialect, id, body) in SEED {
-        let call = if id.is_empty() {
-            UpstreamCall::List {
+    for dialect in Dialect::ALL {
+        let Some(Seed { id, body }) = dialect.profile().seed() else { continue };
+        let call = match id {
+            Some(id) => UpstreamCall::Show(ImageId::new(id)),
+            None => UpstreamCall::List {
                 filter: Default::default(),
                 sort: None,
                 view: Default::default(),
                 start: Default::default(),
                 limit: None,
-            }
-        } else {
-            UpstreamCall::Show(ImageId::new(id))
+            },
         };
         match dialect.upstream().decode(&call, StatusCode::OK, &HeaderMap::new(), body.as_bytes())? {
             Outcome::Image(image) => images.push(image),

@@ -16,6 +16,9 @@ pub use memory::Catalog;
 pub use shape::{PastBound, ReplyBounds};
 pub use upstream::{Upstream, UpstreamSettings, first_call};
 
+/// The name of the embedded catalog's backend.
+pub const MEMORY: &str = "memory";
+
 use crate::dialect::Outcome;
 use crate::model::{GatewayError, ImageOp};
 
@@ -45,9 +48,9 @@ impl Backend {
 
     /// The name routes and metrics know it by: an upstream's, or `memory`.
     pub fn name(&self) -> &Arc<str> {
-        static MEMORY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| crate::config::MEMORY.into());
+        static NAME: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| MEMORY.into());
         match self {
-            Backend::Memory(_) => &MEMORY,
+            Backend::Memory(_) => &NAME,
             Backend::Upstream(upstream) => upstream.name(),
         }
     }

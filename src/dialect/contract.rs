@@ -223,12 +223,7 @@ pub fn is_time(s: &str, format: &[time::format_description::BorrowedFormatItem<'
 
 /// The contract of `dialect`'s edge.
 pub fn of(dialect: Dialect) -> &'static Contract {
-    match dialect {
-        Dialect::Hostway => &super::hostway::contract::CONTRACT,
-        Dialect::OpenStack => &super::openstack::contract::CONTRACT,
-        Dialect::GoGrid => &super::gogrid::contract::CONTRACT,
-        Dialect::Foreman => &super::foreman::contract::CONTRACT,
-    }
+    dialect.profile().contract()
 }
 
 /// The canonical image fields an upstream of `dialect` never fills: where

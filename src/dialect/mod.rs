@@ -1,19 +1,24 @@
 //! The four API dialects. Each is both an edge (we are its server) and an
 //! upstream (we are its client), so each module implements two small traits:
-//! [`EdgeCodec`] and [`UpstreamCodec`]. The closed [`Dialect`] enum picks one;
-//! a forgotten match arm is a compile error.
+//! [`EdgeCodec`] and [`UpstreamCodec`], and tells the rest of the gateway
+//! what it needs to know besides through a third, [`Profile`]. The closed
+//! [`Dialect`] enum picks one; a forgotten match arm is a compile error, and
+//! no module outside this one matches on dialects.
 //!
-//! Adding a dialect is one module implementing both traits and keeping its
-//! contract (`contract.rs`), one enum arm, its fixtures and one row in the
-//! matrix and conformance tests.
+//! Adding a dialect is one module implementing the three traits and keeping
+//! its contract (`contract.rs`), one enum arm, its fixtures and one row in the
+//! matrix and conformance tests (`docs/ARCHITECTURE.md` has the checklist).
 
 pub mod contract;
+#[cfg(feature = "fifth-dialect")]
+pub mod fifth;
 pub mod foreman;
 pub mod gogrid;
 pub mod hostway;
 pub mod ids;
 mod json_out;
 pub mod openstack;
+pub mod profile;
 mod query;
 mod reply;
 pub(crate) mod timestamp;
@@ -30,8 +35,9 @@ use crate::model::{
     Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View, WriteOp,
 };
 
+pub use profile::Profile;
 pub use query::{Query, percent_encode_segment};
-pub use reply::{Reply, json_reply, reply, text_reply};
+pub use reply::{Reply, json_reply, reply, retry_after_secs, text_reply, write_retry_after};
 
 /// One of the four API dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
@@ -43,10 +49,17 @@ pub enum Dialect {
     #[serde(rename = "gogrid")]
     GoGrid,
     Foreman,
+    /// A dialect for the test that adding one takes one module and this arm.
+    #[cfg(feature = "fifth-dialect")]
+    Fifth,
 }
 
 impl Dialect {
+    #[cfg(not(feature = "fifth-dialect"))]
     pub const ALL: [Dialect; 4] = [Dialect::Hostway, Dialect::OpenStack, Dialect::GoGrid, Dialect::Foreman];
+    #[cfg(feature = "fifth-dialect")]
+    pub const ALL: [Dialect; 5] =
+        [Dialect::Hostway, Dialect::OpenStack, Dialect::GoGrid, Dialect::Foreman, Dialect::Fifth];
 
     /// The name used in config files, the command line and messages.
     pub fn name(self) -> &'static str {
@@ -55,19 +68,24 @@ impl Dialect {
             Dialect::OpenStack => "openstack",
             Dialect::GoGrid => "gogrid",
             Dialect::Foreman => "foreman",
+            #[cfg(feature = "fifth-dialect")]
+            Dialect::Fifth => "fifth",
         }
+    }
+
+    /// The names of all dialects, for messages: `hostway, openstack, …`.
+    pub fn names() -> String {
+        Dialect::ALL.map(Dialect::name).join(", ")
     }
 
     pub fn from_name(name: &str) -> Option<Dialect> {
         Dialect::ALL.into_iter().find(|d| d.name().eq_ignore_ascii_case(name))
     }
 
-    /// The dialect whose edge answers this path. GoGrid's `/api/grid/` is
-    /// tried before Foreman's `/api/`.
+    /// The dialect whose edge answers this path. The edges claim disjoint
+    /// paths (Foreman's `/api/` leaves GoGrid's `/api/grid/`).
     pub fn for_path(path: &str) -> Option<Dialect> {
-        [Dialect::GoGrid, Dialect::Foreman, Dialect::Hostway, Dialect::OpenStack]
-            .into_iter()
-            .find(|d| d.edge().claims(path))
+        Dialect::ALL.into_iter().find(|d| d.edge().claims(path))
     }
 
     pub fn edge(self) -> &'static dyn EdgeCodec {
@@ -76,6 +94,8 @@ impl Dialect {
             Dialect::OpenStack => &openstack::OpenStack,
             Dialect::GoGrid => &gogrid::GoGrid,
             Dialect::Foreman => &foreman::Foreman,
+            #[cfg(feature = "fifth-dialect")]
+            Dialect::Fifth => &fifth::Fifth,
         }
     }
 
@@ -85,6 +105,20 @@ impl Dialect {
             Dialect::OpenStack => &openstack::OpenStack,
             Dialect::GoGrid => &gogrid::GoGrid,
             Dialect::Foreman => &foreman::Foreman,
+            #[cfg(feature = "fifth-dialect")]
+            Dialect::Fifth => &fifth::Fifth,
+        }
+    }
+
+    /// What the rest of the gateway knows about the dialect.
+    pub fn profile(self) -> &'static dyn Profile {
+        match self {
+            Dialect::Hostway => &hostway::Hostway,
+            Dialect::OpenStack => &openstack::OpenStack,
+            Dialect::GoGrid => &gogrid::GoGrid,
+            Dialect::Foreman => &foreman::Foreman,
+            #[cfg(feature = "fifth-dialect")]
+            Dialect::Fifth => &fifth::Fifth,
         }
     }
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use crate::config::CredentialsConfig;
 use crate::dialect::Dialect;
+use crate::dialect::profile::UpstreamVariables;
 
 /// The process environment, or a made-up one: the variables, and where
 /// openstacksdk looks for `clouds.yaml`.
@@ -65,40 +66,28 @@ pub struct UpstreamEnv {
 
 /// The variables to set for a `dialect` upstream, for refusals.
 pub fn variables(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::OpenStack => {
-            "OS_CLOUD (with a clouds.yaml), or OS_AUTH_URL with OS_USERNAME or OS_USER_ID, OS_PASSWORD and \
-             OS_PROJECT_NAME or OS_PROJECT_ID (or OS_APPLICATION_CREDENTIAL_ID and _SECRET), or OS_TOKEN with a URL"
-        }
-        Dialect::Hostway => "HOSTWAY_USERNAME and HOSTWAY_PASSWORD (and HOSTWAY_ACCOUNT)",
-        Dialect::GoGrid => "GOGRID_API_KEY and GOGRID_SHARED_SECRET",
-        Dialect::Foreman => "FOREMAN_USERNAME and FOREMAN_PASSWORD (and FOREMAN_SERVER_URL, FOREMAN_COMPUTE_RESOURCE)",
-    }
+    dialect.profile().environment().hint()
 }
 
 /// The upstream of `dialect` the environment describes.
 pub fn upstream(dialect: Dialect, env: &Environment) -> Result<UpstreamEnv, String> {
-    let var = |name: &str| env.var(name);
-    let none = CredentialsConfig::default();
-    let plain =
-        |credentials, scope| UpstreamEnv { credentials, scope, source: "environment".into(), ..Default::default() };
-    Ok(match dialect {
-        Dialect::OpenStack => openstack(env)?,
-        Dialect::Hostway => plain(
-            CredentialsConfig { user: var("HOSTWAY_USERNAME"), password: var("HOSTWAY_PASSWORD"), ..none },
-            var("HOSTWAY_ACCOUNT"),
-        ),
-        Dialect::GoGrid => plain(
-            CredentialsConfig { api_key: var("GOGRID_API_KEY"), secret: var("GOGRID_SHARED_SECRET"), ..none },
-            None,
-        ),
-        Dialect::Foreman => UpstreamEnv {
-            url: var("FOREMAN_SERVER_URL"),
-            ..plain(
-                CredentialsConfig { user: var("FOREMAN_USERNAME"), password: var("FOREMAN_PASSWORD"), ..none },
-                var("FOREMAN_COMPUTE_RESOURCE"),
-            )
+    let names = match dialect.profile().environment() {
+        UpstreamVariables::Keystone { .. } => return openstack(env),
+        UpstreamVariables::Named(names) => names,
+    };
+    let var = |name: Option<&str>| name.and_then(|name| env.var(name));
+    Ok(UpstreamEnv {
+        url: var(names.url),
+        scope: var(names.scope),
+        credentials: CredentialsConfig {
+            user: var(names.user),
+            password: var(names.password),
+            api_key: var(names.api_key),
+            secret: var(names.secret),
+            ..CredentialsConfig::default()
         },
+        source: "environment".into(),
+        ..Default::default()
     })
 }
 
@@ -223,17 +212,14 @@ mod tests {
 
     #[test]
     fn os_variables_make_a_keystone_session() {
-        let up = upstream(
-            Dialect::OpenStack,
-            &env(&[
-                ("OS_AUTH_URL", "http://k:5000/v3"),
-                ("OS_USER_ID", "u1"),
-                ("OS_PASSWORD", "p"),
-                ("OS_PROJECT_NAME", "images"),
-                ("OS_CERT", "/c.pem"),
-                ("OS_KEY", "/k.pem"),
-            ]),
-        )
+        let up = openstack(&env(&[
+            ("OS_AUTH_URL", "http://k:5000/v3"),
+            ("OS_USER_ID", "u1"),
+            ("OS_PASSWORD", "p"),
+            ("OS_PROJECT_NAME", "images"),
+            ("OS_CERT", "/c.pem"),
+            ("OS_KEY", "/k.pem"),
+        ]))
         .unwrap();
         assert_eq!(up.credentials.user_id.as_deref(), Some("u1"));
         assert_eq!(up.credentials.project_name.as_deref(), Some("images"));
@@ -243,35 +229,21 @@ mod tests {
 
     #[test]
     fn unknown_auth_types_are_refused_with_the_ones_carried_out() {
-        let err = upstream(Dialect::OpenStack, &env(&[("OS_AUTH_TYPE", "v3oidcpassword")])).unwrap_err();
+        let err = openstack(&env(&[("OS_AUTH_TYPE", "v3oidcpassword")])).unwrap_err();
         assert_eq!(
             err,
             "OS_AUTH_TYPE / auth_type \"v3oidcpassword\" is not supported; use one of password, v3password, token, \
              v3token, v3applicationcredential"
         );
-        let up = upstream(
-            Dialect::OpenStack,
-            &env(&[
-                ("OS_AUTH_TYPE", "v3applicationcredential"),
-                ("OS_AUTH_URL", "http://k:5000/v3"),
-                ("OS_USERNAME", "ignored"),
-                ("OS_APPLICATION_CREDENTIAL_ID", "ac"),
-                ("OS_APPLICATION_CREDENTIAL_SECRET", "s"),
-            ]),
-        )
+        let up = openstack(&env(&[
+            ("OS_AUTH_TYPE", "v3applicationcredential"),
+            ("OS_AUTH_URL", "http://k:5000/v3"),
+            ("OS_USERNAME", "ignored"),
+            ("OS_APPLICATION_CREDENTIAL_ID", "ac"),
+            ("OS_APPLICATION_CREDENTIAL_SECRET", "s"),
+        ]))
         .unwrap();
         assert_eq!(up.credentials.application_credential_id.as_deref(), Some("ac"));
         assert_eq!(up.credentials.user, None);
-    }
-
-    #[test]
-    fn foreman_takes_hammers_server_url() {
-        let up = upstream(
-            Dialect::Foreman,
-            &env(&[("FOREMAN_SERVER_URL", "https://foreman.example"), ("FOREMAN_USERNAME", "admin")]),
-        )
-        .unwrap();
-        assert_eq!(up.url.as_deref(), Some("https://foreman.example"));
-        assert_eq!(up.credentials.user.as_deref(), Some("admin"));
     }
 }

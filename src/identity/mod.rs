@@ -34,6 +34,7 @@ use base64::Engine;
 use http::request::Parts;
 use http::{HeaderMap, header};
 
+use crate::dialect::profile::{CallerAuth, Tenancy, TenantField};
 use crate::dialect::{Dialect, gogrid::sign::signature};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 
@@ -70,10 +71,10 @@ impl Identity {
 
     /// The caller of an edge request, or the edge's refusal.
     pub fn authenticate(&self, dialect: Dialect, parts: &Parts, body: &[u8], now: i64) -> Result<Caller, GatewayError> {
-        let client = match dialect {
-            Dialect::Hostway | Dialect::Foreman => self.basic(&parts.headers)?,
-            Dialect::GoGrid => self.gogrid(parts, body, now)?,
-            Dialect::OpenStack => self.token(&parts.headers)?,
+        let client = match dialect.profile().caller_auth() {
+            CallerAuth::Basic => self.basic(&parts.headers)?,
+            CallerAuth::SignedApiKey => self.gogrid(parts, body, now)?,
+            CallerAuth::Token => self.token(&parts.headers)?,
         };
         Ok(Caller { client })
     }
@@ -145,27 +146,14 @@ impl Caller {
     /// that may only read.
     pub fn authorize(&self, dialect: Dialect, scope: Option<&str>, op: &ImageOp) -> Result<(), GatewayError> {
         let tenant = &self.client.tenant;
-        if let Some(named) = scope {
-            match dialect {
-                Dialect::Hostway if named != tenant.account => {
-                    let kind = ErrorKind::NotFound { resource: "account", id: named.to_owned() };
-                    return Err(GatewayError::new(kind, Side::Downstream, format!("account {named} not found")));
-                }
-                Dialect::OpenStack if named != tenant.project => {
-                    return Err(GatewayError::bad_request(format!(
-                        "Malformed request URL: URL's project_id '{named}' doesn't match Context's project_id '{}'",
-                        tenant.project
-                    )));
-                }
-                Dialect::Foreman if tenant.compute_resource.as_deref().is_some_and(|cr| cr != named) => {
-                    let kind = ErrorKind::NotFound { resource: "compute_resource", id: named.to_owned() };
-                    return Err(GatewayError::new(
-                        kind,
-                        Side::Downstream,
-                        format!("compute resource {named} not found"),
-                    ));
-                }
-                _ => {}
+        if let (Some(named), Tenancy::Scoped { field, refusal }) = (scope, dialect.profile().tenancy()) {
+            let own = match field {
+                TenantField::Account => Some(tenant.account.as_str()),
+                TenantField::Project => Some(tenant.project.as_str()),
+                TenantField::ComputeResource => tenant.compute_resource.as_deref(),
+            };
+            if let Some(own) = own.filter(|own| *own != named) {
+                return Err(refusal(named, own));
             }
         }
         if self.client.read_only && matches!(op, ImageOp::Write(_)) {

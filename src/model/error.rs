@@ -1,3 +1,7 @@
+//! The canonical error: what went wrong (its kind), on which side, and
+//! whether repeating the request could succeed. Each edge renders it in its
+//! own dialect.
+
 use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;

@@ -1,3 +1,6 @@
+//! What a list's conditions select and how a listing is ordered: the
+//! judgement a backend applies when its upstream cannot.
+
 use serde_json::Value;
 
 use super::{Filter, Image, ImageId, ImageOp, Sort, SortField};

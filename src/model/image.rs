@@ -1,3 +1,6 @@
+//! The canonical image: its id, name, status and the facts every dialect
+//! shows some of, with what a dialect keeps that no other has (`extra`).
+
 use std::collections::BTreeMap;
 use std::fmt;
 

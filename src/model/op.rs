@@ -1,3 +1,6 @@
+//! The canonical operations a caller asks for: show, get many, list (with
+//! its filter, order, page and view) and the writes.
+
 use time::OffsetDateTime;
 
 use super::{Image, ImageId, ImageStatus, PageRequest, WriteOp};

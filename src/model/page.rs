@@ -1,3 +1,6 @@
+//! A page asked for and a page answered: where it starts, how long it is,
+//! and what each dialect needs to describe it (offset, counts, more).
+
 use super::{Image, ImageId};
 
 /// Where a page starts: after a known id (OpenStack markers) or at an

@@ -1,3 +1,6 @@
+//! Filtering, ordering and paging a complete listing, for the embedded
+//! catalog and for upstreams walked in full.
+
 use std::borrow::Borrow;
 
 use super::{Filter, GatewayError, Image, ListPage, ListQuery, PageStart};

@@ -1,3 +1,6 @@
+//! The canonical writes: snapshot, register, update, delete, restore and the
+//! metadata changes, each as any dialect expresses it.
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;

@@ -13,8 +13,9 @@ use http::request::Parts;
 use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 
+use super::gateway::Gateway;
 use super::rate::{Class, Who};
-use super::translate::Gateway;
+use crate::dialect::write_retry_after;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Reply, is_read, json_reply};
 use crate::identity::{Caller, keystone};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
@@ -80,9 +81,7 @@ impl Face {
 }
 
 fn with_retry_after(mut reply: Reply, err: &GatewayError) -> Reply {
-    if let ErrorKind::RateLimited { retry_after: Some(wait) } = err.kind {
-        reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-    }
+    write_retry_after(reply.headers_mut(), &err.kind);
     reply
 }
 
@@ -197,7 +196,7 @@ fn origin(parts: &Parts) -> String {
         .map(|a| a.as_str().to_owned())
         .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
         .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && !b"/?#@\\\"<>".contains(&b)));
-    let scheme = if parts.extensions.get::<crate::server::Tls>().is_some() { "https" } else { "http" };
+    let scheme = if parts.extensions.get::<crate::connection::Tls>().is_some() { "https" } else { "http" };
     format!("{scheme}://{}", host.as_deref().unwrap_or("localhost"))
 }
 

@@ -2,6 +2,7 @@
 
 mod admit;
 mod fallback;
+mod gateway;
 mod ids;
 pub mod mirror;
 mod rate;
@@ -22,15 +23,14 @@ use tokio::sync::Semaphore;
 
 pub use admit::{Admitted, Face, Work};
 pub use fallback::FallbackServed;
+pub use gateway::Gateway;
 pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
-pub use translate::Gateway;
 
 use crate::config::{Config, RateLimitConfig};
+use crate::connection::ConnectionLimits;
 use crate::dialect::Reply;
-use crate::live::Live;
 use crate::model::{ErrorKind, GatewayError, Side};
-use crate::server::ConnectionLimits;
 use stage::{innermost, run, stage};
 
 impl Gateway {
@@ -87,7 +87,7 @@ fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
 /// listener below it bounds connections per address, header size and header
 /// read time (see `src/server.rs`).
 pub fn service<B>(
-    live: Arc<Live>,
+    current: impl Fn() -> Arc<Gateway> + Clone + Send + Sync + 'static,
     peer: IpAddr,
 ) -> impl tower::Service<Request<B>, Response = Reply, Error = Infallible, Future: Send> + Clone + Send
 where
@@ -105,7 +105,7 @@ where
         // is served by the gateway as it stands now, to its end, whatever
         // a reload swaps in meanwhile
         .layer(stage(move |next, req: Request<B>| {
-            let gateway = live.gateway();
+            let gateway = current();
             async move { run(next, gateway.admit(req, peer).await).await }
         }))
         // before the in-flight bound, so that a refused request takes no slot;

@@ -18,7 +18,7 @@ use super::stage::{Next, run};
 use crate::dialect::{Dialect, Reply};
 use crate::identity::keystone;
 use crate::metrics::{RequestLabels, request_done, status_class};
-use crate::request_id::{RequestId, X_COMPUTE_REQUEST_ID, X_OPENSTACK_REQUEST_ID, X_REQUEST_ID};
+use crate::request_id::{KEYSTONE_REPLY_HEADERS, REPLY_HEADERS, RequestId};
 
 /// The backend label of a request answered before routing.
 static NO_BACKEND: LazyLock<Arc<str>> = LazyLock::new(|| "none".into());
@@ -29,15 +29,17 @@ pub async fn tag<B: Send + 'static>(peer: IpAddr, next: Next<Request<B>>, req: R
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let user_agent = req.headers().get(header::USER_AGENT).cloned();
-    let face = if keystone::claims(&path) { Some("keystone") } else { Dialect::for_path(&path).map(Dialect::name) };
+    let keystone = keystone::claims(&path);
+    let dialect = if keystone { None } else { Dialect::for_path(&path) };
+    let face = if keystone { Some("keystone") } else { dialect.map(Dialect::name) };
     // debug: a span costs an allocation per request; warnings name the id themselves
     let span = tracing::debug_span!("request", request_id = %id);
     let (mut reply, done) = crate::access::recorded(id.clone().scope(run(next, req))).instrument(span).await;
     // the headers each API's own clients read the request id from
-    let names: &[http::HeaderName] = match face {
-        Some("openstack") => &[X_COMPUTE_REQUEST_ID, X_OPENSTACK_REQUEST_ID],
-        Some("keystone") => &[X_OPENSTACK_REQUEST_ID],
-        _ => &[X_REQUEST_ID],
+    let names: &[http::HeaderName] = match dialect {
+        Some(dialect) => dialect.profile().reply_request_id_headers(),
+        None if keystone => &KEYSTONE_REPLY_HEADERS,
+        None => &REPLY_HEADERS,
     };
     for name in names {
         reply.headers_mut().insert(name.clone(), id.header_value());

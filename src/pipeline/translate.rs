@@ -2,44 +2,15 @@
 //! backend, encode the outcome or the error in the edge dialect. Every error
 //! ends here as a reply in the caller's dialect.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::sync::Semaphore;
-
 use super::admit::{Admitted, Face, Work};
 use super::fallback::{FallbackServed, read_through, wanted};
-use super::ids::IdResolver;
-use super::mirror::{MirrorPool, Mirrored, Sides};
-use super::rate::RateLimits;
-use super::routes::RouteTable;
+use super::gateway::Gateway;
+use super::mirror::{Mirrored, Sides};
 use crate::dialect::{EdgeCodec, EdgeCtx, Reply, ids::integer_ids};
-use crate::identity::{Caller, Identity, keystone};
+use crate::identity::{Caller, keystone};
 use crate::metrics::{FallbackLabels, metrics};
-use crate::model::{ErrorKind, GatewayError, ImageOp, RequestBounds, Side};
+use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 use crate::request_id::RequestId;
-use crate::server::ConnectionLimits;
-
-/// What every request shares.
-pub struct Gateway {
-    pub routes: RouteTable,
-    pub identity: Identity,
-    /// The region of the gateway's own Keystone catalog.
-    pub region: String,
-    pub request_timeout: Duration,
-    pub max_body: usize,
-    /// What one operation may ask for and write.
-    pub bounds: RequestBounds,
-    pub rate: RateLimits,
-    /// One permit per request in flight.
-    pub in_flight: Arc<Semaphore>,
-    /// What the listener allows each connection.
-    pub connections: ConnectionLimits,
-    /// The upstream ids behind the integer ids the GoGrid and Foreman edges show.
-    pub ids: Arc<IdResolver>,
-    /// The room for the routes' mirrored reads.
-    pub mirrors: MirrorPool,
-}
 
 impl Gateway {
     /// Serves an admitted request. Never fails: errors are replies in the edge dialect.

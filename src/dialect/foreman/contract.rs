@@ -1,4 +1,4 @@
-//! Foreman's image, as the v2 rabl views (`main`) and seed 003 show it:
+//! Foreman's image, as the v2 rabl views (`main`) and the Foreman API document show it:
 //! every field always present, ids as integers.
 
 use time::macros::format_description;
@@ -11,7 +11,7 @@ pub const UNKNOWN_OS: &str = "Unknown";
 /// The architecture of an image whose upstream names none: the only one
 /// Foreman seeds, and its id there.
 pub const DEFAULT_ARCHITECTURE: (i64, &str) = (1, "x86_64");
-/// The template user of an image whose upstream names none (seed 003).
+/// The template user of an image whose upstream names none (the Foreman API document).
 pub const DEFAULT_USERNAME: &str = "root";
 
 fn stamp(s: &str) -> bool {

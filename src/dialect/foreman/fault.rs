@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::super::{EdgeCtx, Reply, UpstreamCall, error_from_status};
 use super::json_reply;
 use crate::dialect::ids;
+use crate::dialect::write_retry_after;
 use crate::model::{ErrorKind, GatewayError, Side};
 
 /// `class` of a search or order Foreman cannot run.
@@ -131,9 +132,7 @@ pub(super) fn render(err: &GatewayError) -> Reply {
     let mut reply = json_reply(status, serde_json::to_vec(&body).unwrap_or_default());
     let headers = reply.headers_mut();
     match &err.kind {
-        ErrorKind::RateLimited { retry_after: Some(wait) } => {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-        }
+        ErrorKind::RateLimited { .. } => write_retry_after(headers, &err.kind),
         ErrorKind::MethodNotAllowed => {
             headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         }

@@ -164,11 +164,10 @@ pub mod contract;
 mod edge;
 mod fault;
 mod image;
+mod profile;
 mod search;
 mod upstream;
 mod write;
-
-pub use image::own_compute_resource;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, request::Parts};

@@ -3,10 +3,12 @@
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header, request::Parts};
 
+use super::boolean::boolean;
 use super::envelope::{Failure, Summary};
 use super::image::{ImageView, state_named, type_named};
 use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::reply::reply;
+use crate::dialect::write_retry_after;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ListPage, ListQuery, LookupKey, PageRequest, PageStart,
@@ -155,14 +157,6 @@ fn invalid(name: &str, value: &str, hint: &str) -> GatewayError {
     GatewayError::bad_request(format!("invalid {name} parameter: {value}: {hint}"))
 }
 
-pub(super) fn boolean(name: &str, value: &str) -> Result<bool, GatewayError> {
-    match value {
-        v if v.eq_ignore_ascii_case("true") => Ok(true),
-        v if v.eq_ignore_ascii_case("false") => Ok(false),
-        v => Err(invalid(name, v, "expected true or false")),
-    }
-}
-
 /// A state name, in GoGrid's spelling.
 fn state_filter(name: &str, state: &str) -> Result<&'static str, GatewayError> {
     state_named(state)
@@ -298,9 +292,7 @@ fn list_summary(page: &ListPage, op: &ImageOp) -> Summary {
 
 pub(super) fn encode_error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
     let mut reply = failure(ctx.format, ctx.method, &Failure::of(err));
-    if let ErrorKind::RateLimited { retry_after: Some(wait) } = err.kind {
-        reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-    }
+    write_retry_after(reply.headers_mut(), &err.kind);
     reply
 }
 

@@ -148,12 +148,14 @@
 //! The 401/403 reading holds for HTML bodies too: GoGrid's API proxy answers
 //! bad credentials with an HTML 403.
 
+mod boolean;
 pub mod contract;
 mod csv;
 mod edge;
 mod envelope;
 mod image;
 mod json;
+mod profile;
 pub mod sign;
 mod upstream;
 mod write;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use url::form_urlencoded::Serializer;
 
 use super::ApiMethod;
-use super::edge::boolean;
+use super::boolean::boolean;
 use crate::dialect::Query;
 use crate::model::{GatewayError, ImageId, ImagePatch, Snapshot, WriteOp};
 

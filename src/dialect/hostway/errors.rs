@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
+use crate::dialect::write_retry_after;
 use crate::dialect::{Reply, UpstreamCall, error_from_status, json_reply, retry_after, text_reply};
 use crate::model::{ErrorKind, GatewayError, Side};
 
@@ -127,9 +128,7 @@ fn unauthorized() -> Reply {
 
 fn add_headers(kind: &ErrorKind, headers: &mut HeaderMap) {
     match kind {
-        ErrorKind::RateLimited { retry_after: Some(after) } => {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(after.as_secs()));
-        }
+        ErrorKind::RateLimited { .. } => write_retry_after(headers, kind),
         ErrorKind::MethodNotAllowed => {
             headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         }

@@ -98,6 +98,7 @@
 pub mod contract;
 mod errors;
 mod paths;
+mod profile;
 mod wire;
 
 use base64::Engine;

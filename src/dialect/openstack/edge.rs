@@ -4,19 +4,13 @@
 use http::{HeaderMap, Method, request::Parts};
 use percent_encoding::percent_decode_str;
 
-use super::{MAX_LIMIT, body, clock, render, wire};
+use super::versions::{ApiVersion, CREATE_IMAGE_V2_45};
+use super::{MAX_LIMIT, body, clock, render, views, wire};
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Item, Query, is_read};
 use crate::model::{
     ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ListQuery, PageRequest, PageStart, Shown, Side, Snapshot,
     View, WriteOp,
 };
-
-/// The two API versions Nova serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiVersion {
-    V2,
-    V21,
-}
 
 /// What a claimed path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,8 +52,6 @@ enum Call<'a> {
 
 /// `ctx.method` of a `createImage` answered with a `Location` (2.1–2.44).
 pub const CREATE_IMAGE: &str = "servers.create_image";
-/// `ctx.method` of a `createImage` answered with `{"image_id"}` (2.45 on).
-pub const CREATE_IMAGE_V2_45: &str = "servers.create_image@2.45";
 
 impl<'a> Call<'a> {
     /// The call `method` makes on `path`, if Nova routes it.
@@ -357,13 +349,13 @@ fn shows_status(image: &Image, word: &str) -> bool {
 
 /// The `image_type` its metadata shows is `kind` (`snapshot`, `backup`).
 fn shows_image_type(image: &Image, kind: &str) -> bool {
-    render::Metadata(image).text("image_type").is_some_and(|shown| shown == kind)
+    views::Metadata(image).text("image_type").is_some_and(|shown| shown == kind)
 }
 
 /// Its metadata shows `key=value`: a `property-key=value` filter.
 fn shows_property(image: &Image, key_value: &str) -> bool {
     let (key, value) = key_value.split_once('=').unwrap_or((key_value, ""));
-    render::Metadata(image).text(key).is_some_and(|shown| shown == value)
+    views::Metadata(image).text(key).is_some_and(|shown| shown == value)
 }
 
 fn status(word: &str) -> Result<crate::model::ImageStatus, GatewayError> {

@@ -1,4 +1,4 @@
-//! OpenStack Compute v2 / v2.1: Nova's image proxy API (DIALECTS.md §2).
+//! OpenStack Compute v2 / v2.1: Nova's image proxy API.
 //!
 //! # Edge paths
 //!
@@ -190,8 +190,10 @@ mod body;
 mod clock;
 pub mod contract;
 mod edge;
+mod profile;
 mod render;
 mod upstream;
+mod versions;
 mod views;
 mod wire;
 

@@ -12,14 +12,13 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use super::clock::Iso;
-use super::edge::{ApiVersion, CREATE_IMAGE_V2_45};
-use super::views::{self, LinkBase};
-use super::{EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
+use super::versions::{ApiVersion, CREATE_IMAGE_V2_45};
+use super::views::{self, LinkBase, Metadata};
 use crate::dialect::reply::reply;
-use crate::dialect::{EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment};
-use crate::model::{
-    ErrorKind, GatewayError, Image, ImageOp, ImageStatus, ListPage, ListQuery, PageStart, Side, View, WriteOp,
+use crate::dialect::{
+    EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment, retry_after_secs, write_retry_after,
 };
+use crate::model::{ErrorKind, GatewayError, Image, ImageOp, ListPage, ListQuery, PageStart, Side, View, WriteOp};
 
 /// Nova's fault replies say which charset they use.
 const FAULT_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
@@ -147,106 +146,6 @@ impl fmt::Display for Href<'_> {
     }
 }
 
-/// Nova's `_get_progress`: a SAVING image is 25% while Glance has it queued.
-pub(super) fn progress(image: &Image) -> u8 {
-    match image.status {
-        ImageStatus::Active => 100,
-        ImageStatus::Saving if queued(image) => 25,
-        ImageStatus::Saving => 50,
-        _ => 0,
-    }
-}
-
-fn queued(image: &Image) -> bool {
-    image.backend_status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("queued"))
-        || image.extra.get(EXTRA_PROGRESS).and_then(Value::as_u64) == Some(25)
-}
-
-/// `OS-DCF:diskConfig` from metadata `auto_disk_config` (oslo's non-strict
-/// `bool_from_string`), else as the upstream sent it.
-pub(super) fn disk_config(image: &Image) -> Option<&str> {
-    let Some(auto) = image.metadata.get("auto_disk_config") else {
-        return image.extra_str(EXTRA_DISK_CONFIG);
-    };
-    let on = match auto {
-        Value::Null => return None,
-        Value::Bool(b) => *b,
-        Value::String(s) => is_true_word(s),
-        Value::Number(n) => is_true_word(&n.to_string()),
-        Value::Array(_) | Value::Object(_) => false,
-    };
-    Some(if on { "AUTO" } else { "MANUAL" })
-}
-
-fn is_true_word(s: &str) -> bool {
-    ["1", "t", "true", "on", "y", "yes"].iter().any(|w| w.eq_ignore_ascii_case(s.trim()))
-}
-
-/// The metadata Nova would show: the image's own, plus the canonical fields
-/// a foreign image keeps elsewhere, under the Glance property names.
-pub(super) struct Metadata<'a>(pub &'a Image);
-
-/// A metadata value, borrowed from wherever the image keeps it.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum MetaValue<'a> {
-    Json(&'a Value),
-    Text(&'a str),
-}
-
-impl<'a> Metadata<'a> {
-    /// Canonical fields missing from the metadata, in key order.
-    fn fallbacks(&self) -> impl Iterator<Item = (&'static str, &'a str)> + use<'a> {
-        let image = self.0;
-        [
-            ("architecture", image.architecture.as_deref()),
-            ("description", image.description.as_deref()),
-            // Nova marks what createImage saves from a server as a snapshot
-            ("image_type", image.extra_str(EXTRA_IMAGE_TYPE).or(image.server_id.as_ref().map(|_| "snapshot"))),
-            ("os_distro", image.os.as_deref()),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| value.map(|v| (key, v)))
-        .filter(move |(key, _)| !image.metadata.contains_key(*key))
-    }
-
-    /// The plain text of a shown metadata value, as a `property-` filter
-    /// compares it; `None` when the key is not shown or holds no scalar.
-    pub(super) fn text(&self, key: &str) -> Option<Cow<'a, str>> {
-        match self.get(key)? {
-            MetaValue::Text(text) => Some(Cow::Borrowed(text)),
-            MetaValue::Json(Value::String(text)) => Some(Cow::Borrowed(text.as_str())),
-            MetaValue::Json(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
-            MetaValue::Json(Value::Bool(b)) => Some(Cow::Owned(b.to_string())),
-            MetaValue::Json(_) => None,
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<MetaValue<'a>> {
-        match self.0.metadata.get(key) {
-            Some(v) => Some(MetaValue::Json(v)),
-            None => self.fallbacks().find(|(k, _)| *k == key).map(|(_, v)| MetaValue::Text(v)),
-        }
-    }
-}
-
-impl Serialize for Metadata<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        let mut fallbacks = self.fallbacks().peekable();
-        for (key, value) in &self.0.metadata {
-            while let Some((k, v)) = fallbacks.next_if(|(k, _)| *k < key.as_str()) {
-                m.serialize_entry(k, v)?;
-            }
-            m.serialize_entry(key, value)?;
-        }
-        for (k, v) in fallbacks {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
 /// `{origin}{prefix}/images[/detail]?{query}`.
 struct NextHref<'a> {
     ctx: &'a EdgeCtx,
@@ -363,17 +262,11 @@ pub fn error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         ErrorKind::NotFound { .. } => "The resource could not be found.".into(),
         _ => err.public_message(),
     };
-    let retry_after = match err.kind {
-        ErrorKind::RateLimited { retry_after: Some(d) } => Some(d.as_secs() + u64::from(d.subsec_nanos() > 0)),
-        _ => None,
-    };
-    let fault = Fault { code, message: &message, retry_after };
+    let fault = Fault { code, message: &message, retry_after: retry_after_secs(&err.kind) };
     let body = serde_json::to_vec(&Wrapped(fault_name(code), fault)).unwrap_or_default();
     let mut res =
         reply(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), FAULT_CONTENT_TYPE, body);
-    if let Some(secs) = retry_after {
-        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
+    write_retry_after(res.headers_mut(), &err.kind);
     res
 }
 
@@ -469,10 +362,11 @@ mod tests {
     use http_body_util::BodyExt;
     use time::macros::datetime;
 
-    use super::super::EXTRA_ALTERNATE;
     use super::super::edge::CREATE_IMAGE;
+    use super::super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
     use super::*;
     use crate::dialect::Dialect;
+    use crate::model::ImageStatus;
     use crate::model::{Filter, ImageId, PageRequest};
 
     fn ctx(prefix: &str) -> EdgeCtx {

@@ -3,15 +3,19 @@
 //! (`id`, `links`, `name`). The link prefixes are escaped once per reply;
 //! each image adds its percent-encoded id, which needs no escaping.
 
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::EXTRA_ALTERNATE;
 use super::EXTRA_PREFIX;
 use super::clock::Iso;
-use super::render::{Metadata, disk_config, progress};
 use super::wire::{is_reemitted_extra, status_word};
+use super::{EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
 use crate::dialect::{EdgeCtx, json_out, percent_encode_segment};
-use crate::model::{Image, View};
+use crate::model::{Image, ImageStatus, View};
 
 /// Rough sizes of one rendered image, to allocate the body once.
 const DETAIL_BYTES: usize = 1024;
@@ -171,6 +175,106 @@ fn timestamp(out: &mut Vec<u8>, t: Option<Iso>) {
             out.push(b'"');
         }
         None => json_out::value(out, &t),
+    }
+}
+
+/// Nova's `_get_progress`: a SAVING image is 25% while Glance has it queued.
+pub(super) fn progress(image: &Image) -> u8 {
+    match image.status {
+        ImageStatus::Active => 100,
+        ImageStatus::Saving if queued(image) => 25,
+        ImageStatus::Saving => 50,
+        _ => 0,
+    }
+}
+
+fn queued(image: &Image) -> bool {
+    image.backend_status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("queued"))
+        || image.extra.get(EXTRA_PROGRESS).and_then(Value::as_u64) == Some(25)
+}
+
+/// `OS-DCF:diskConfig` from metadata `auto_disk_config` (oslo's non-strict
+/// `bool_from_string`), else as the upstream sent it.
+pub(super) fn disk_config(image: &Image) -> Option<&str> {
+    let Some(auto) = image.metadata.get("auto_disk_config") else {
+        return image.extra_str(EXTRA_DISK_CONFIG);
+    };
+    let on = match auto {
+        Value::Null => return None,
+        Value::Bool(b) => *b,
+        Value::String(s) => is_true_word(s),
+        Value::Number(n) => is_true_word(&n.to_string()),
+        Value::Array(_) | Value::Object(_) => false,
+    };
+    Some(if on { "AUTO" } else { "MANUAL" })
+}
+
+fn is_true_word(s: &str) -> bool {
+    ["1", "t", "true", "on", "y", "yes"].iter().any(|w| w.eq_ignore_ascii_case(s.trim()))
+}
+
+/// The metadata Nova would show: the image's own, plus the canonical fields
+/// a foreign image keeps elsewhere, under the Glance property names.
+pub(super) struct Metadata<'a>(pub &'a Image);
+
+/// A metadata value, borrowed from wherever the image keeps it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(super) enum MetaValue<'a> {
+    Json(&'a Value),
+    Text(&'a str),
+}
+
+impl<'a> Metadata<'a> {
+    /// Canonical fields missing from the metadata, in key order.
+    fn fallbacks(&self) -> impl Iterator<Item = (&'static str, &'a str)> + use<'a> {
+        let image = self.0;
+        [
+            ("architecture", image.architecture.as_deref()),
+            ("description", image.description.as_deref()),
+            // Nova marks what createImage saves from a server as a snapshot
+            ("image_type", image.extra_str(EXTRA_IMAGE_TYPE).or(image.server_id.as_ref().map(|_| "snapshot"))),
+            ("os_distro", image.os.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key, v)))
+        .filter(move |(key, _)| !image.metadata.contains_key(*key))
+    }
+
+    /// The plain text of a shown metadata value, as a `property-` filter
+    /// compares it; `None` when the key is not shown or holds no scalar.
+    pub(super) fn text(&self, key: &str) -> Option<Cow<'a, str>> {
+        match self.get(key)? {
+            MetaValue::Text(text) => Some(Cow::Borrowed(text)),
+            MetaValue::Json(Value::String(text)) => Some(Cow::Borrowed(text.as_str())),
+            MetaValue::Json(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
+            MetaValue::Json(Value::Bool(b)) => Some(Cow::Owned(b.to_string())),
+            MetaValue::Json(_) => None,
+        }
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<MetaValue<'a>> {
+        match self.0.metadata.get(key) {
+            Some(v) => Some(MetaValue::Json(v)),
+            None => self.fallbacks().find(|(k, _)| *k == key).map(|(_, v)| MetaValue::Text(v)),
+        }
+    }
+}
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        let mut fallbacks = self.fallbacks().peekable();
+        for (key, value) in &self.0.metadata {
+            while let Some((k, v)) = fallbacks.next_if(|(k, _)| *k < key.as_str()) {
+                m.serialize_entry(k, v)?;
+            }
+            m.serialize_entry(key, value)?;
+        }
+        for (k, v) in fallbacks {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
     }
 }
 
