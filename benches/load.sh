@@ -5,6 +5,15 @@
 #   sudo benches/load.sh                            # OpenStack upstream (the default scenario)
 #   sudo UPSTREAM_DIALECT=hostway benches/load.sh   # Hostway upstream
 #   sudo REPEAT=5 DURATION=10 benches/load.sh       # the settings of docs/PERFORMANCE.md
+#   sudo SOAK=600 benches/load.sh                   # soak: 10 minutes of mixed traffic (see below)
+#
+# Soak mode (SOAK=seconds) runs Dragoman alone on a durable embedded catalog
+# and drives steady mixed traffic at it with wrk: reads (Hostway shows,
+# Foreman lists), writes (Foreman creates, each created image deleted again)
+# and requests that must fail (shows of an image that does not exist). It
+# samples Dragoman's RSS every SOAK_SAMPLE seconds and reports the first
+# sample after warm-up, the last, the largest, and every reply whose status
+# was not the expected one (errors must be 0).
 #
 # Everything runs on 127.0.0.1:
 #
@@ -44,6 +53,8 @@ PROXY_LOGS=${PROXY_LOGS:-0}         # 1: both proxies log one line per request (
 SKIP_BUILD=${SKIP_BUILD:-0}         # 1: measure the release binary as it is
 DRAGOMAN_BIN=${DRAGOMAN_BIN:-}      # a dragoman binary to measure instead of building one
 KEEP_WORK=${KEEP_WORK:-0}           # 1: keep the temp dir (configs, bodies, logs)
+SOAK=${SOAK:-0}                     # seconds of soak mode; 0: the CPU measurement
+SOAK_SAMPLE=${SOAK_SAMPLE:-10}      # seconds between RSS samples in soak mode
 UPSTREAM_PORT=${UPSTREAM_PORT:-18180}
 NGINX_PORT=${NGINX_PORT:-18181}
 DRAGOMAN_PORT=${DRAGOMAN_PORT:-18182}
@@ -666,6 +677,10 @@ main() {
     build_dragoman
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/dragoman-load.XXXXXX")
     chmod 755 "$WORK" # nginx workers may run as another user
+    if ((SOAK > 0)); then
+        soak
+        return
+    fi
 
     cat >"$WORK/report.lua" <<'EOF'
 -- what load.sh reads, on one line it need not guess at
@@ -711,6 +726,103 @@ EOF
     run_scenarios
     report
     if ((busy > 10)); then echo "note: the machine was ${busy}% busy with other work before the run"; fi
+}
+
+# ---------------------------------------------------------------- soak
+
+# Mixed traffic for wrk: of every 10 requests, 6 reads, 3 writes (a create,
+# or the delete of an image this thread created) and 1 show that must be a
+# 404. A reply is unexpected when its status is not 200, 201 or 404, or when
+# a 404 is not the Hostway edge's (the missing image's). Prints
+# "@@ requests duration_us unexpected socket_errors p50 p99".
+write_soak_lua() {
+    cat >"$WORK/soak.lua" <<'EOF'
+-- tid and unexpected are globals: setup() sets one, done() reads the other
+local n, created, threads = 0, {}, {}
+tid, unexpected = 0, 0
+local auth = { ["Authorization"] = "Basic ZGVtbzpkZW1v", ["Content-Type"] = "application/json" }
+local fm = "/api/compute_resources/980190962/images"
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function request()
+  n = n + 1
+  local k = n % 10
+  if k == 9 then
+    return wrk.format("GET", "/accounts/demo/flexcloud/images/999999999", auth)
+  elseif k >= 6 then
+    local id = table.remove(created)
+    if id then return wrk.format("DELETE", fm .. "/" .. id, auth) end
+    local body = string.format('{"image":{"name":"soak-%d-%d","username":"root","uuid":"soak-%d-%d"}}', tid, n, tid, n)
+    return wrk.format("POST", fm, auth, body)
+  elseif k % 2 == 0 then
+    return wrk.format("GET", "/accounts/demo/flexcloud/images/133", auth)
+  else
+    return wrk.format("GET", fm .. "?per_page=20", auth)
+  end
+end
+
+function response(status, headers, body)
+  if status == 201 then
+    local id = body:match('"id":%s*(%d+)')
+    if id then table.insert(created, id) else unexpected = unexpected + 1 end
+  elseif status == 404 then
+    -- only the failing show is answered by the Hostway edge's itemNotFound
+    if not body:find("itemNotFound", 1, true) then unexpected = unexpected + 1 end
+  elseif status ~= 200 then
+    unexpected = unexpected + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("unexpected") end
+  local e = summary.errors
+  io.write(string.format("@@ %d %d %d %d %d %d\n", summary.requests, summary.duration, total,
+    e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))
+end
+EOF
+}
+
+rss_kb() {
+    awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
+}
+
+soak() {
+    port_free "$DRAGOMAN_PORT" || die "port $DRAGOMAN_PORT is in use (set DRAGOMAN_PORT)"
+    printf '[server]\nlisten = "%s:%s"\nworkers = %s\n\n[catalog]\npath = "%s/catalog.redb"\n' \
+        "$HOST" "$DRAGOMAN_PORT" "$DRAGOMAN_WORKERS" "$WORK" >"$WORK/soak.toml"
+    start env RUST_LOG=dragoman=warn "$DRAGOMAN_BIN" --config "$WORK/soak.toml" >"$WORK/dragoman.out" 2>"$WORK/dragoman.log"
+    DRAGOMAN_PID=${STARTED_PIDS[-1]}
+    wait_for "http://$HOST:$DRAGOMAN_PORT/" "dragoman" "$WORK/dragoman.log"
+    write_soak_lua
+    say "soak: ${SOAK}s of mixed reads, writes and failing shows at $HOST:$DRAGOMAN_PORT ($CONNECTIONS connections)"
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SOAK}s" --timeout 10s -s "$WORK/soak.lua" \
+        "http://$HOST:$DRAGOMAN_PORT" >"$WORK/wrk.out" &
+    WRK_PID=$!
+    local samples=() elapsed=0
+    while kill -0 "$WRK_PID" 2>/dev/null; do
+        sleep "$SOAK_SAMPLE"
+        elapsed=$((elapsed + SOAK_SAMPLE))
+        samples+=("$elapsed:$(rss_kb "$DRAGOMAN_PID")")
+    done
+    wait "$WRK_PID" || true
+    WRK_PID=""
+    local requests duration_us unexpected errors p50 p99
+    read -r requests duration_us unexpected errors p50 p99 < <(wrk_result) ||
+        die "wrk gave no result: $(tail -3 "$WORK/wrk.out")"
+    printf 'soak: %d s, %d requests (%.0f req/s), p50 %d us, p99 %d us\n' "$SOAK" "$requests" \
+        "$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { print r / (d / 1e6) }')" "$p50" "$p99"
+    printf 'errors: %d unexpected statuses, %d socket errors\n' "$unexpected" "$errors"
+    printf 'rss (KiB) every %ss: %s\n' "$SOAK_SAMPLE" "${samples[*]}"
+    # warm-up: the first sixth of the run, at most a minute
+    printf '%s\n' "${samples[@]}" | awk -F: -v warm=$((SOAK / 6 < 60 ? SOAK / 6 : 60)) '
+        $1 >= warm && first == "" { first = $2 }
+        { last = $2; if ($2 > max) max = $2 }
+        END { printf "rss after warm-up %d KiB, at the end %d KiB, largest %d KiB\n", first, last, max }'
 }
 
 # A token for the demo client from Dragoman's Keystone, for the OpenStack edge.

@@ -36,6 +36,8 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// `--demo`: the demo client is accepted on any listen address, not
     /// only on loopback. Never from a file.
     #[serde(skip)]
@@ -44,6 +46,57 @@ pub struct Config {
     pub admin: AdminConfig,
     #[serde(default)]
     pub log: LogConfig,
+}
+
+/// What one request, and each upstream reply, may expand into (`[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Most images one get-many may name (GoGrid `id=`/`name=` lists).
+    pub max_ids_per_request: usize,
+    /// Most upstream calls one request may make: fan-out shows, walked pages.
+    pub max_upstream_calls: usize,
+    /// Most images (elements of any list) in one upstream reply.
+    pub max_reply_images: usize,
+    /// Most fields of one record: keys of an object, columns of a CSV reply,
+    /// metadata items of a written image.
+    pub max_fields_per_record: usize,
+    /// Deepest nesting of an upstream reply.
+    pub max_depth: usize,
+    /// Longest string in an upstream reply or a write, in bytes.
+    pub max_field_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_ids_per_request: 100,
+            max_upstream_calls: 100,
+            max_reply_images: 10_000,
+            max_fields_per_record: 256,
+            max_depth: 32,
+            max_field_bytes: 65_536,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn request_bounds(&self) -> crate::model::RequestBounds {
+        crate::model::RequestBounds {
+            max_ids: self.max_ids_per_request,
+            max_field_bytes: self.max_field_bytes,
+            max_fields: self.max_fields_per_record,
+        }
+    }
+
+    pub fn reply_bounds(&self) -> crate::backend::ReplyBounds {
+        crate::backend::ReplyBounds {
+            max_items: self.max_reply_images,
+            max_fields: self.max_fields_per_record,
+            max_depth: self.max_depth,
+            max_string_bytes: self.max_field_bytes,
+        }
+    }
 }
 
 /// The admin listener: `/metrics`, `/livez`, `/readyz`, apart from the edge,
@@ -318,11 +371,22 @@ fn default_domain() -> String {
 }
 
 /// The embedded catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct CatalogConfig {
     /// A redb file that keeps the catalog across restarts; in memory only when absent.
     pub path: Option<std::path::PathBuf>,
+    /// Most images the catalog holds; a create past it is refused.
+    pub max_images: usize,
+    /// Largest image the catalog stores, in bytes as stored (JSON); a write
+    /// past it is refused.
+    pub max_image_bytes: usize,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self { path: None, max_images: 10_000, max_image_bytes: 65_536 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -589,6 +653,22 @@ impl Config {
             if value == 0 {
                 return invalid(format!("server.{key}: must be at least 1"));
             }
+        }
+        let l = &self.limits;
+        for (key, value) in [
+            ("max_ids_per_request", l.max_ids_per_request),
+            ("max_upstream_calls", l.max_upstream_calls),
+            ("max_reply_images", l.max_reply_images),
+            ("max_fields_per_record", l.max_fields_per_record),
+            ("max_depth", l.max_depth),
+            ("max_field_bytes", l.max_field_bytes),
+        ] {
+            if value == 0 {
+                return invalid(format!("limits.{key}: must be at least 1"));
+            }
+        }
+        if self.catalog.max_images == 0 || self.catalog.max_image_bytes < 4096 {
+            return invalid("catalog.max_images: must be at least 1, catalog.max_image_bytes at least 4096".into());
         }
         let r = &self.rate_limit;
         if r.max_addresses == 0 {
@@ -860,6 +940,8 @@ impl UpstreamConfig {
             format: self.format,
             walk_limit: self.walk_limit,
             fanout: self.fanout,
+            max_calls: LimitsConfig::default().max_upstream_calls,
+            reply: LimitsConfig::default().reply_bounds(),
         })
     }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod dialect;
 pub mod environment;
+pub mod fuzzing;
 pub mod identity;
 pub mod live;
 pub mod metrics;

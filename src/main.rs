@@ -23,8 +23,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Some(Command::CheckConfig { file }) => {
-            return match Config::load(file) {
-                Ok(_) => {
+            let checked = Config::load(file).map_err(|e| e.to_string()).and_then(|config| match &config.catalog.path {
+                Some(path) => dragoman::backend::Catalog::check(path).map_err(|e| e.message.into_owned()),
+                None => Ok(()),
+            });
+            return match checked {
+                Ok(()) => {
                     println!("{}: ok", file.display());
                     ExitCode::SUCCESS
                 }
@@ -134,14 +138,22 @@ async fn run(cli: Cli, config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Keystone is asked once before serving. Refused credentials stop the
+    // start; Keystone out of reach stops a one-line start (someone is at the
+    // terminal), while a configured gateway starts not ready (`/readyz`) and
+    // asks again per request, as a replica rolled out during an outage should.
     for (name, keystone) in gateway.routes.keystone_sessions() {
         if let Err(e) = keystone.token().await {
-            eprintln!(
-                "dragoman: upstream {name:?}: {} gives no token: {e}; check its URL (OS_AUTH_URL or auth_url) and \
+            let said = format!(
+                "upstream {name:?}: {} gives no token: {e}; check its URL (OS_AUTH_URL or auth_url) and \
                  credentials (OS_CLOUD, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, … or the [upstream.credentials] table)",
                 keystone.describe()
             );
-            return ExitCode::FAILURE;
+            if !e.retryable || cli.upstream.is_some() {
+                eprintln!("dragoman: {said}");
+                return ExitCode::FAILURE;
+            }
+            tracing::warn!("{said}; serving, not ready until it answers");
         }
     }
     let destinations = gateway.routes.describe(&config.clients);

@@ -28,9 +28,11 @@ pub enum ReplyKind {
     Error,
 }
 
-/// The edge path that asks `dialect`'s edge for `kind`, with `id` for a show.
-fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, format: Format) -> String {
+/// The edge path that asks `dialect`'s edge for `kind`, with `id` for a show
+/// under Foreman's compute resource `compute_resource`.
+fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, compute_resource: &str, format: Format) -> String {
     let id = crate::dialect::percent_encode_segment(id);
+    let compute_resource = crate::dialect::percent_encode_segment(compute_resource);
     let format = match format {
         Format::Json => "json",
         Format::Xml => "xml",
@@ -44,7 +46,7 @@ fn edge_path(dialect: Dialect, kind: ReplyKind, id: &str, format: Format) -> Str
         (Dialect::OpenStack, false) => "/v2/demo/images/detail".into(),
         (Dialect::GoGrid, true) => format!("/api/grid/image/get?id={id}&v=1.3&format={format}"),
         (Dialect::GoGrid, false) => format!("/api/grid/image/list?v=1.3&format={format}"),
-        (Dialect::Foreman, true) => format!("/api/compute_resources/1/images/{id}"),
+        (Dialect::Foreman, true) => format!("/api/compute_resources/{compute_resource}/images/{id}"),
         (Dialect::Foreman, false) => "/api/compute_resources/1/images".into(),
     }
 }
@@ -75,12 +77,15 @@ pub fn reply(from: Dialect, to: Dialect, kind: ReplyKind, status: StatusCode, fo
         ReplyKind::Show | ReplyKind::Error => UpstreamCall::Show(ImageId::new(UNKNOWN_ID)),
     };
     let decoded = from.upstream().decode(&call, status, &http::HeaderMap::new(), body);
-    let id = match &decoded {
-        Ok(Outcome::Image(image)) => image.id.as_str().to_owned(),
-        _ => UNKNOWN_ID.to_owned(),
+    let (id, compute_resource) = match &decoded {
+        // a Foreman show is under the image's own compute resource, if it names one
+        Ok(Outcome::Image(image)) => {
+            (image.id.as_str().to_owned(), crate::dialect::foreman::own_compute_resource(image))
+        }
+        _ => (UNKNOWN_ID.to_owned(), None),
     };
     let edge = to.edge();
-    let path = edge_path(to, kind, &id, format);
+    let path = edge_path(to, kind, &id, compute_resource.as_deref().unwrap_or(UNKNOWN_ID), format);
     let parts = head(Method::GET, &path).expect("the edge paths are valid URIs");
     let mut ctx = edge.context(&parts, EDGE_ORIGIN);
     let op = match edge.decode(&mut ctx, &parts, &Bytes::new()) {

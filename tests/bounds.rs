@@ -201,13 +201,7 @@ async fn an_upstream_s_own_rate_limit_reaches_the_caller_with_its_retry_after() 
         for upstream in Dialect::ALL {
             let mut up = UpstreamConfig::new("up", upstream, &format!("http://{addr}"));
             up.scope = "1".into();
-            up.credentials = match upstream {
-                Dialect::OpenStack => CredentialsConfig { token: Some("t".into()), ..Default::default() },
-                Dialect::GoGrid => {
-                    CredentialsConfig { api_key: Some("k".into()), secret: Some("s".into()), ..Default::default() }
-                }
-                _ => CredentialsConfig { user: Some("u".into()), password: Some("p".into()), ..Default::default() },
-            };
+            up.credentials = common::any_credentials(upstream);
             let mut config = Config::default();
             config.upstreams.push(up);
             config.server.default_backend = "up".into();

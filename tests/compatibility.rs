@@ -5,8 +5,7 @@
 use bytes::Bytes;
 use dragoman::dialect::{Credentials, Dialect, EdgeRequest, Format, Paging, Target, UpstreamCall};
 use dragoman::model::{
-    ErrorKind, Filter, Image, ImageId, ImageOp, ImagePatch, ImageStatus, LookupKey, PageStart, Snapshot, SortField,
-    WriteOp,
+    ErrorKind, Filter, Image, ImageId, ImageOp, ImagePatch, LookupKey, PageStart, Shown, Snapshot, SortField, WriteOp,
 };
 
 /// A feature, how each dialect asks for it (`None`: it has no way to), and
@@ -24,6 +23,12 @@ fn op(req: &EdgeRequest) -> Option<&ImageOp> {
         EdgeRequest::Op(op) => Some(op),
         EdgeRequest::Local(_) => None,
     }
+}
+
+/// True when the request filters on one of `fields` as its edge shows it,
+/// for `value` (any case).
+fn shows(req: &EdgeRequest, fields: &[&str], value: &str) -> bool {
+    filter(req).shown.iter().any(|c| fields.contains(&c.field) && c.value.eq_ignore_ascii_case(value))
 }
 
 fn filter(req: &EdgeRequest) -> Filter {
@@ -86,7 +91,7 @@ fn edge_features() -> Vec<EdgeFeature> {
                 Some("/api/grid/image/list?image.state=Saving"),
                 None,
             ],
-            holds: |r| filter(r).status == Some(ImageStatus::Saving),
+            holds: |r| shows(r, &["status", "state"], "SAVING"),
         },
         EdgeFeature {
             name: "filter by visibility",
@@ -96,7 +101,22 @@ fn edge_features() -> Vec<EdgeFeature> {
                 Some("/api/grid/image/list?isPublic=true"),
                 None,
             ],
-            holds: |r| filter(r).public == Some(true),
+            holds: |r| shows(r, &["type", "isPublic"], "BASE") || shows(r, &["isPublic"], "true"),
+        },
+        EdgeFeature {
+            name: "filter by image type",
+            samples: [
+                None,
+                Some("/v2/demo/images/detail?type=snapshot"),
+                Some("/api/grid/image/list?image.type=Web%20Server"),
+                None,
+            ],
+            holds: |r| shows(r, &["type"], "snapshot") || shows(r, &["type"], "Web Server"),
+        },
+        EdgeFeature {
+            name: "filter by image property",
+            samples: [None, Some("/v2/demo/images/detail?property-architecture=x86_64"), None, None],
+            holds: |r| shows(r, &["property"], "architecture=x86_64"),
         },
         EdgeFeature {
             name: "filter by zone or datacenter",
@@ -221,10 +241,13 @@ fn upstream_table() -> String {
     add("order by creation time", &|d| {
         cell(d.upstream().capabilities().sort_fields.contains(&SortField::Created), "emulated: walk")
     });
-    let filters: [(&str, Filter); 8] = [
+    let as_shown = Shown::new("status", "ACTIVE", |_, _| true);
+    let filters: [(&str, Filter); 7] = [
         ("filter by name", Filter { name: Some("x".into()), ..Filter::default() }),
-        ("filter by status", Filter { status: Some(ImageStatus::Active), ..Filter::default() }),
-        ("filter by visibility", Filter { public: Some(true), ..Filter::default() }),
+        (
+            "filter by status, visibility or type, as the edge shows them",
+            Filter { shown: vec![as_shown], ..Filter::default() },
+        ),
         ("filter by zone or datacenter", Filter { zone: Some("z".into()), ..Filter::default() }),
         (
             "filter by change time",
@@ -276,7 +299,7 @@ fn edge_writes() -> Vec<EdgeWrite> {
                     r#"{"image": {"name": "n", "username": "root", "uuid": "u"}}"#,
                 )),
             ],
-            holds: |w| matches!(w, WriteOp::Register(image) if image.name == "n"),
+            holds: |w| matches!(w, WriteOp::Register(image, _) if image.name == "n"),
         },
         EdgeWrite {
             name: "rename an image",
@@ -353,7 +376,10 @@ fn upstream_write_table() -> String {
     let rows: Vec<(&str, WriteOp)> = vec![
         ("save an image from a server", WriteOp::Snapshot(snapshot)),
         ("save an image from a server, with metadata", WriteOp::Snapshot(with_metadata)),
-        ("register a template as an image", WriteOp::Register(Image { name: "n".into(), ..Image::default() })),
+        (
+            "register a template as an image",
+            WriteOp::Register(Image { name: "n".into(), ..Image::default() }, Vec::new()),
+        ),
         ("rename an image", WriteOp::Update { id: id(), patch: rename }),
         ("change an image's description", WriteOp::Update { id: id(), patch: describe }),
         ("delete an image", WriteOp::Delete { id: id(), trash: false }),

@@ -3,8 +3,10 @@
 //! name the admin listener's paths on its port, the Pod Security level is
 //! "restricted", images are pinned, and the systemd unit's exposure is low.
 //!
-//! Needs `kubernetes-validate` (PyPI; `.ci/run` installs it) on `PATH`, or
-//! named by `KUBERNETES_VALIDATE`, and `systemd-analyze`.
+//! Needs `kubernetes-validate` (PyPI): named by `KUBERNETES_VALIDATE`, on
+//! `PATH`, or installed by the first test that needs it into
+//! `target/tools/venv`; and `systemd-analyze` (Debian's `systemd`, which
+//! `.ci/run` installs; without it that one check says so and passes).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,18 +37,43 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// The `kubernetes-validate` program.
+/// The version of `kubernetes-validate` installed when none is found; `.ci/run` pins the same.
+const KUBERNETES_VALIDATE_VERSION: &str = "1.37.0";
+
+/// The `kubernetes-validate` program: `KUBERNETES_VALIDATE`, else on `PATH`,
+/// else installed from PyPI into `target/tools/venv` (once per run).
 fn kubernetes_validate() -> PathBuf {
-    if let Some(path) = std::env::var_os("KUBERNETES_VALIDATE") {
-        return path.into();
-    }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .chain([repo("target/tools/venv/bin")])
-        .map(|dir| dir.join("kubernetes-validate"))
-        .find(|p| p.is_file());
-    on_path.expect("kubernetes-validate is needed: run .ci/run, or pip install kubernetes-validate")
+    static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("KUBERNETES_VALIDATE") {
+                return path.into();
+            }
+            let venv = repo("target/tools/venv");
+            let find = || {
+                std::env::var_os("PATH")
+                    .into_iter()
+                    .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+                    .chain([venv.join("bin")])
+                    .map(|dir| dir.join("kubernetes-validate"))
+                    .find(|p| p.is_file())
+            };
+            find().unwrap_or_else(|| {
+                install_kubernetes_validate(&venv);
+                find().expect("kubernetes-validate installed")
+            })
+        })
+        .clone()
+}
+
+fn install_kubernetes_validate(venv: &Path) {
+    let run = |program: &Path, args: &[&str]| {
+        let status = Command::new(program).args(args).status().unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+        assert!(status.success(), "{} {args:?} failed: kubernetes-validate is needed (PyPI)", program.display());
+    };
+    run(Path::new("python3"), &["-m", "venv", venv.to_str().unwrap()]);
+    let package = format!("kubernetes-validate=={KUBERNETES_VALIDATE_VERSION}");
+    run(&venv.join("bin/pip"), &["install", "--quiet", "--disable-pip-version-check", &package]);
 }
 
 /// Every document of a manifest, as JSON, read by the YAML parser that
@@ -192,11 +219,20 @@ fn the_systemd_unit_reloads_on_sighup_and_exposes_little() {
     let text = std::fs::read_to_string(&unit).unwrap();
     assert!(text.contains("\nExecReload=/bin/kill -HUP $MAINPID\n"), "{text}");
     // exposure at most 2.0 (the threshold counts tenths)
-    let out = Command::new("systemd-analyze")
+    let out = match Command::new("systemd-analyze")
         .args(["security", "--offline=true", "--threshold=20", "--no-pager"])
         .arg(&unit)
         .output()
-        .expect("systemd-analyze is needed");
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() => {
+            eprintln!(
+                "SKIPPED the exposure score: systemd-analyze is not installed (apt-get install systemd; .ci/run does)"
+            );
+            return;
+        }
+        Err(e) => panic!("systemd-analyze: {e}"),
+    };
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
     assert!(said.contains("Overall exposure level for dragoman.service"), "{said}");

@@ -122,3 +122,59 @@ async fn a_kill_in_the_middle_of_writes_loses_no_committed_image() {
     gw.kill_9();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The ids the catalog holds, as OpenStack lists them.
+async fn ids(gw: &Binary) -> Vec<String> {
+    let listed = get(&gw.url("/v2/demo/images")).await.json();
+    listed["images"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Saves an image through GoGrid and returns its id.
+async fn save(gw: &Binary, name: &str) -> i64 {
+    let got = get(&gw.url(&format!("/api/grid/image/save?server=s-1&friendlyName={name}&{GG}"))).await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    got.json()["list"][0]["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn deletes_stay_deleted_and_ids_are_never_given_twice_across_kill_9() {
+    let (dir, config) = workspace("deleted");
+    let gw = Binary::with_config(&config, &[], false);
+    let first = save(&gw, "first").await;
+    for id in ids(&gw).await {
+        assert_eq!(send(Method::DELETE, &gw.url(&format!("/v2/demo/images/{id}")), &[], "").await.status, 204);
+    }
+    assert_eq!(ids(&gw).await, Vec::<String>::new());
+    gw.kill_9();
+
+    let gw = Binary::with_config(&config, &[], false);
+    assert_eq!(ids(&gw).await, Vec::<String>::new(), "an emptied catalog is not seeded again");
+    // check-config accepts the catalog a running gateway holds open
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_dragoman"))
+        .args(["check-config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    let second = save(&gw, "second").await;
+    assert!(second > first, "a deleted id is not given again: {first} then {second}");
+    gw.kill_9();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn files_that_are_not_catalogs_are_refused_at_start_and_by_check_config() {
+    let (dir, config) = workspace("corrupt");
+    let catalog = dir.join("catalog.redb");
+    for (what, bytes) in [("empty", Vec::new()), ("foreign", b"SQLite format 3\0 not a catalog".repeat(200))] {
+        std::fs::write(&catalog, &bytes).unwrap();
+        for args in [vec!["--config", config.to_str().unwrap()], vec!["check-config", config.to_str().unwrap()]] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_dragoman")).args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{what} {args:?}: {stderr}");
+            assert!(stderr.contains("catalog file"), "{what} {args:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{what} {args:?}: {stderr}");
+            assert_eq!(std::fs::read(&catalog).unwrap(), bytes, "{what}: the file is left untouched");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -77,7 +77,7 @@ fn edge_encode(method: &'static str, format: Format, op: &ImageOp, outcome: Outc
 }
 
 fn get_by_id(id: &str) -> (UpstreamCall, ImageOp) {
-    let get = GetMany { key: LookupKey::Id, values: vec![id.to_owned()] };
+    let get = GetMany { key: LookupKey::Id, values: vec![id.to_owned()], shown_name: None };
     (UpstreamCall::GetMany(get.clone()), ImageOp::GetMany(get))
 }
 

@@ -420,6 +420,7 @@ fn create_image_sample_is_a_snapshot() {
         name: "foo-image".to_owned(),
         description: None,
         metadata: items(&fixture("server-action-create-image.json")["createImage"]["metadata"]),
+        uuid_id: true,
     };
     assert_eq!(op, WriteOp::Snapshot(want));
     assert_eq!(c.prefix, NOVA_PREFIX);

@@ -74,16 +74,20 @@ async fn gogrid_signatures_are_checked_within_the_window() {
     );
     let csv = send_raw(Method::GET, &url("0", "csv"), &[], "").await;
     assert!(csv.text().starts_with("# FAILURE"), "{}", csv.text());
-    // a signed form POST
+    // a signed form POST: authentication reads the body as the edge does,
+    // with or without a content type, in any case
     let form = format!("id=250&api_key=demo&v=1.8&sig={}&format=json", demo_signature());
-    let got = send_raw(
-        Method::POST,
-        &gw.url("/api/grid/image/get"),
-        &[("content-type", "application/x-www-form-urlencoded")],
-        &form,
-    )
-    .await;
-    assert_eq!(got.status, 200, "{}", got.text());
+    for content_type in
+        [Some("application/x-www-form-urlencoded"), Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"), None]
+    {
+        let headers: Vec<(&str, &str)> = content_type.map(|c| ("content-type", c)).into_iter().collect();
+        let got = send_raw(Method::POST, &gw.url("/api/grid/image/get"), &headers, &form).await;
+        assert_eq!(got.status, 200, "{content_type:?}: {}", got.text());
+    }
+    // a body of another type is refused as such, not as bad credentials
+    let got =
+        send_raw(Method::POST, &gw.url("/api/grid/image/get"), &[("content-type", "application/json")], &form).await;
+    assert_eq!(got.status, 415, "{}", got.text());
 }
 
 #[tokio::test]
@@ -110,7 +114,12 @@ async fn keystone_issues_tokens_the_openstack_edge_accepts() {
         assert_eq!(got.status, 201, "{}", got.text());
         let token = got.headers["x-subject-token"].to_str().unwrap().to_owned();
         let body = got.json();
-        assert!(body["token"]["expires_at"].is_string());
+        // Keystone's format: UTC, six fractional digits (`2015-11-07T02:58:43.578887Z`)
+        for key in ["expires_at", "issued_at"] {
+            let at = body["token"][key].as_str().unwrap();
+            let fraction = at.strip_suffix('Z').and_then(|t| t.split_once('.')).map(|(_, f)| f);
+            assert!(fraction.is_some_and(|f| f.len() == 6 && f.bytes().all(|b| b.is_ascii_digit())), "{key}: {at}");
+        }
         assert_eq!(body["token"]["project"]["id"], "demo");
         let compute = body["token"]["catalog"].as_array().unwrap().iter().find(|s| s["type"] == "compute").unwrap();
         assert_eq!(compute["name"], "nova");
@@ -133,6 +142,34 @@ async fn keystone_issues_tokens_the_openstack_edge_accepts() {
     assert_eq!(refused.json()["error"]["message"], "The request you have made requires authentication.");
     // version documents need no token
     assert_eq!(send_raw(Method::GET, &gw.url("/"), &[], "").await.status, 200);
+}
+
+#[tokio::test]
+async fn unscoped_tokens_are_refused_by_the_image_api_and_keystone_errors_name_no_types() {
+    let gw = demo().await;
+    let tokens = gw.url("/v3/auth/tokens");
+    let json_type = [("content-type", "application/json")];
+    let unscoped = json!({"auth": {"identity": {"methods": ["password"], "password": {"user":
+        {"name": "demo", "domain": {"id": "default"}, "password": "demo"}}}}});
+    let got = send_raw(Method::POST, &tokens, &json_type, &unscoped.to_string()).await;
+    assert_eq!(got.status, 201, "{}", got.text());
+    assert!(got.json()["token"].get("project").is_none(), "unscoped");
+    let token = got.headers["x-subject-token"].to_str().unwrap().to_owned();
+    let refused = send_raw(Method::GET, &gw.url("/v2/demo/images"), &[("x-auth-token", &token)], "").await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+
+    for body in [
+        r#"{"auth": {"identity": {"methods": ["password"], "password": 7}}}"#,
+        r#"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"password": "hunter2"#,
+        r#"{"auth": 1}"#,
+    ] {
+        let got = send_raw(Method::POST, &tokens, &json_type, body).await;
+        assert_eq!(got.status, 400, "{body}: {}", got.text());
+        let text = got.text();
+        for leak in ["struct", "PasswordMethod", "AuthRequest", "expected", "hunter2"] {
+            assert!(!text.contains(leak), "{body}: {leak} in {text}");
+        }
+    }
 }
 
 #[tokio::test]

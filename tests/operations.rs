@@ -215,6 +215,29 @@ async fn readyz_fails_while_the_upstream_is_down_and_recovers_when_it_returns() 
 }
 
 /// A client declared in the configuration, with Basic credentials.
+#[tokio::test]
+async fn a_configured_gateway_whose_keystone_is_away_starts_not_ready_and_says_why() {
+    let dir = workdir("keystone-away");
+    // Keystone on a closed port: the gateway serves, and readiness names it
+    let config = write_config(
+        &dir,
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[upstream]]\nname = \"nova\"\ndialect = \"openstack\"\n\
+         url = \"http://127.0.0.1:9/v2.1\"\n\n[upstream.credentials]\nauth_url = \"http://127.0.0.1:9/v3\"\n\
+         user = \"svc\"\npassword = \"x\"\nproject_name = \"images\"\n\n[[route]]\nedge = \"hostway\"\nbackend = \"nova\"\n",
+    );
+    let gateway = Binary::with_config(&config, &[], true);
+    let ready = send_raw(Method::GET, &gateway.admin_url("/readyz"), &[], "").await;
+    assert_eq!(ready.status, 503);
+    let why = ready.text();
+    assert!(why.contains("not ready: upstream nova: no keystone token"), "{why}");
+    // what no route sends to Keystone is served meanwhile
+    assert_eq!(get(&gateway.url(&show_path(Dialect::Foreman, "980190962"))).await.status, 200);
+    let logs = gateway.logs();
+    assert!(logs.contains("keystone at http://127.0.0.1:9/v3"), "{logs}");
+    assert!(logs.contains("serving, not ready until it answers"), "{logs}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 fn client_entry(name: &str, password: &str) -> String {
     format!(
         "[[client]]\nname = \"{name}\"\nuser = \"{name}\"\npassword = \"{password}\"\naccount = \"demo\"\nproject = \"demo\"\n"

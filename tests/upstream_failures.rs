@@ -5,25 +5,15 @@ use std::time::Duration;
 
 use crate::common::dialects::show_path;
 use crate::common::{Canned, FakeUpstream, Got, TestGateway, get};
-use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
+use dragoman::config::{Config, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-fn credentials(dialect: Dialect) -> CredentialsConfig {
-    match dialect {
-        Dialect::OpenStack => CredentialsConfig { token: Some("t".into()), ..Default::default() },
-        Dialect::GoGrid => {
-            CredentialsConfig { api_key: Some("k".into()), secret: Some("s".into()), ..Default::default() }
-        }
-        _ => CredentialsConfig { user: Some("u".into()), password: Some("p".into()), ..Default::default() },
-    }
-}
-
 async fn gateway(upstream: Dialect, url: &str) -> TestGateway {
     let mut up = UpstreamConfig::new("up", upstream, url);
     up.scope = "1".into();
-    up.credentials = credentials(upstream);
+    up.credentials = crate::common::any_credentials(upstream);
     up.timeout_secs = 1;
     up.connect_timeout_secs = 1;
     let mut config = Config::default();

@@ -4,7 +4,10 @@
 //!
 //! Reads take a snapshot through `arc-swap`: no lock on the hot path.
 //! Given a path, the catalog is durable: it is kept in a redb file, seeded
-//! with the samples on first start.
+//! with the samples only when the file is created. Numeric ids are never
+//! given twice: the next one is kept in the file. A write copies the list of
+//! pointers to images (bounded by `max_images`) and only the image it
+//! changes, so that readers never wait and writers copy little.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,24 +33,32 @@ const SEED: [(Dialect, &str, &str); 4] = [
 ];
 
 pub struct Catalog {
-    images: ArcSwap<Vec<Image>>,
+    images: ArcSwap<Vec<Arc<Image>>>,
     /// Held by writers only: reads never wait for it.
     writer: Mutex<Order>,
     store: Option<Store>,
+    /// Most images held; creates past it are refused.
+    max_images: usize,
+    /// Largest image, as stored; writes past it are refused.
+    max_image_bytes: usize,
 }
 
-/// Each image's place in the catalog's order, for the store.
+/// Each image's place in the catalog's order, for the store, and the next
+/// numeric id to give.
 #[derive(Default)]
 struct Order {
     seq: HashMap<ImageId, u64>,
     next: u64,
+    next_id: u64,
 }
 
 impl Order {
-    fn of(rows: &[(u64, Image)]) -> Self {
+    fn of(rows: &[(u64, Image)], stored_next_id: u64) -> Self {
         let seq: HashMap<ImageId, u64> = rows.iter().map(|(seq, image)| (image.id.clone(), *seq)).collect();
         let next = rows.iter().map(|(seq, _)| seq + 1).max().unwrap_or(0);
-        Self { seq, next }
+        let past_max =
+            rows.iter().filter_map(|(_, image)| image.id.as_number()).max().map_or(1, |n| n.max(0) as u64 + 1);
+        Self { seq, next, next_id: stored_next_id.max(past_max) }
     }
 
     fn place(&mut self, id: &ImageId) -> u64 {
@@ -63,14 +74,21 @@ impl Order {
 
 impl Catalog {
     pub fn new(images: Vec<Image>) -> Self {
-        let rows: Vec<(u64, Image)> = images.into_iter().enumerate().map(|(i, image)| (i as u64, image)).collect();
-        Self::from_rows(rows, None)
+        Self::from_rows(numbered(images), None, 0)
     }
 
-    fn from_rows(rows: Vec<(u64, Image)>, store: Option<Store>) -> Self {
-        let writer = Mutex::new(Order::of(&rows));
-        let images = rows.into_iter().map(|(_, image)| image).collect();
-        Self { images: ArcSwap::from_pointee(images), writer, store }
+    fn from_rows(rows: Vec<(u64, Image)>, store: Option<Store>, next_id: u64) -> Self {
+        let writer = Mutex::new(Order::of(&rows, next_id));
+        let images = rows.into_iter().map(|(_, image)| Arc::new(image)).collect();
+        let (max_images, max_image_bytes) = (usize::MAX, usize::MAX);
+        Self { images: ArcSwap::from_pointee(images), writer, store, max_images, max_image_bytes }
+    }
+
+    /// The same catalog, refusing creates past `images` images and writes of
+    /// images larger than `image_bytes` as stored.
+    pub fn with_bounds(mut self, images: usize, image_bytes: usize) -> Self {
+        (self.max_images, self.max_image_bytes) = (images, image_bytes);
+        self
     }
 
     /// The catalog of the documents' sample images, in memory only.
@@ -81,14 +99,29 @@ impl Catalog {
     /// A catalog kept in the redb file at `path`: what it holds, or the
     /// samples when it is new.
     pub fn open(path: &Path) -> Result<Self, GatewayError> {
-        let store = Store::open(path)?;
-        let mut rows = store.load()?;
-        if rows.is_empty() {
-            rows = sample_images()?.into_iter().enumerate().map(|(i, image)| (i as u64, image)).collect();
+        let (store, created) = Store::open(path)?;
+        if created {
+            let rows = numbered(sample_images()?);
+            let next_id = Order::of(&rows, 0).next_id;
             let put: Vec<(u64, &Image)> = rows.iter().map(|(seq, image)| (*seq, image)).collect();
-            store.write(&put, &[])?;
+            store.write(&put, &[], next_id)?;
+            return Ok(Self::from_rows(rows, Some(store), next_id));
         }
-        Ok(Self::from_rows(rows, Some(store)))
+        let (rows, next_id) = (store.load()?, store.next_id()?);
+        Ok(Self::from_rows(rows, Some(store), next_id))
+    }
+
+    /// Refuses a catalog file that exists but cannot be opened and read; a
+    /// missing one is fine, it will be created, and one a running gateway
+    /// holds open is its own.
+    pub fn check(path: &Path) -> Result<(), GatewayError> {
+        if !path.exists() {
+            return Ok(());
+        }
+        match Store::open(path) {
+            Err(e) if Store::is_in_use(&e) => Ok(()),
+            other => other.map(drop),
+        }
     }
 
     /// True when what the catalog holds survives a restart.
@@ -107,7 +140,7 @@ impl Catalog {
     pub fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
         let images = self.images.load();
         match op {
-            ImageOp::Show(id) => find(&images, id).cloned().map(Outcome::Image),
+            ImageOp::Show(id) => find(&images, id).map(|image| Outcome::Image(image.clone())),
             ImageOp::GetMany(get) => Ok(Outcome::Images(get_many(&images, get))),
             ImageOp::List(query) => list(&images, query),
             ImageOp::Write(write) => {
@@ -119,12 +152,40 @@ impl Catalog {
         }
     }
 
+    /// Refuses an image larger, as stored, than `max_image_bytes`.
+    fn check_size(&self, image: &Image) -> Result<(), GatewayError> {
+        let size = serde_json::to_vec(image).map_or(usize::MAX, |row| row.len());
+        if size <= self.max_image_bytes {
+            return Ok(());
+        }
+        let message = format!("the image would take {size} bytes, more than the catalog's {}", self.max_image_bytes);
+        Err(GatewayError::new(ErrorKind::PayloadTooLarge, Side::Downstream, message))
+    }
+
     /// Carries out a change on a copy of the catalog, stores it, and only
     /// then makes it visible: a failure leaves no half-state behind.
     fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
         let mut order = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut images: Vec<Image> = self.images.load().as_ref().clone();
-        let change = apply(&mut images, op, OffsetDateTime::now_utc())?;
+        let creates = matches!(op, WriteOp::Snapshot(_) | WriteOp::Register(..));
+        if creates && self.len() >= self.max_images {
+            return Err(GatewayError::new(
+                ErrorKind::Conflict,
+                Side::Downstream,
+                format!("the catalog holds its most images ({})", self.max_images),
+            ));
+        }
+        let mut images: Vec<Arc<Image>> = self.images.load().as_ref().clone();
+        let new_id = ImageId::new(order.next_id.to_string());
+        let change = apply(&mut images, op, new_id, OffsetDateTime::now_utc())?;
+        for image in change.put.iter().filter_map(|id| find(&images, id).ok()) {
+            self.check_size(image)?;
+        }
+        if creates {
+            order.next_id += 1;
+        }
+        if change.put.is_empty() && change.removed.is_empty() {
+            return Ok(change.outcome);
+        }
         if let Some(store) = &self.store {
             let put: Vec<(u64, &Image)> = change
                 .put
@@ -133,7 +194,7 @@ impl Catalog {
                 .map(|image| (order.place(&image.id), image))
                 .collect();
             let removed: Vec<&str> = change.removed.iter().map(ImageId::as_str).collect();
-            store.write(&put, &removed)?;
+            store.write(&put, &removed, order.next_id)?;
         } else {
             for id in &change.put {
                 order.place(id);
@@ -160,27 +221,41 @@ impl Change {
     }
 }
 
-fn find<'a>(images: &'a [Image], id: &ImageId) -> Result<&'a Image, GatewayError> {
-    images.iter().find(|image| image.id == *id).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
+fn find<'a>(images: &'a [Arc<Image>], id: &ImageId) -> Result<&'a Image, GatewayError> {
+    images
+        .iter()
+        .find(|image| image.id == *id)
+        .map(AsRef::as_ref)
+        .ok_or_else(|| GatewayError::image_not_found(id.as_str()))
 }
 
-fn find_mut<'a>(images: &'a mut [Image], id: &ImageId) -> Result<&'a mut Image, GatewayError> {
-    images.iter_mut().find(|image| image.id == *id).ok_or_else(|| GatewayError::image_not_found(id.as_str()))
+/// The image to change: a copy of it alone, when readers still hold it.
+fn find_mut<'a>(images: &'a mut [Arc<Image>], id: &ImageId) -> Result<&'a mut Image, GatewayError> {
+    images
+        .iter_mut()
+        .find(|image| image.id == *id)
+        .map(Arc::make_mut)
+        .ok_or_else(|| GatewayError::image_not_found(id.as_str()))
 }
 
-/// The id a new image gets: one past the largest numeric id, so that the
-/// dialects with numeric ids (GoGrid, Foreman) can name it.
-fn next_id(images: &[Image]) -> ImageId {
-    let max = images.iter().filter_map(|image| image.id.as_number()).max().unwrap_or(0);
-    ImageId::new((max.max(0) + 1).to_string())
+/// Images numbered in their order.
+fn numbered(images: Vec<Image>) -> Vec<(u64, Image)> {
+    images.into_iter().enumerate().map(|(i, image)| (i as u64, image)).collect()
 }
 
-/// Applies one write to the catalog's images.
-fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<Change, GatewayError> {
+/// Applies one write to the catalog's images; a created image gets `new_id`,
+/// numeric so that the dialects with numeric ids (GoGrid, Foreman) can name it.
+fn apply(
+    images: &mut Vec<Arc<Image>>,
+    op: &WriteOp,
+    new_id: ImageId,
+    now: OffsetDateTime,
+) -> Result<Change, GatewayError> {
     match op {
         WriteOp::Snapshot(snapshot) => {
+            let id = if snapshot.uuid_id { ImageId::new(uuid::Uuid::new_v4().to_string()) } else { new_id };
             let image = Image {
-                id: next_id(images),
+                id,
                 name: snapshot.name.clone(),
                 status: ImageStatus::Active,
                 created: Some(now),
@@ -192,18 +267,27 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<C
                 ..Image::default()
             };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
-            images.push(image);
+            images.push(Arc::new(image));
             Ok(change)
         }
-        WriteOp::Register(given) => {
-            let image = Image { id: next_id(images), created: Some(now), updated: Some(now), ..given.clone() };
+        WriteOp::Register(given, unique) => {
+            if let Some(taken) = unique.iter().find(|u| images.iter().any(|image| u.taken.matches(image))) {
+                let message = format!("{} has already been taken", taken.field);
+                return Err(GatewayError::new(ErrorKind::Conflict, Side::Downstream, message));
+            }
+            let image = Image { id: new_id, created: Some(now), updated: Some(now), ..given.clone() };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
-            images.push(image);
+            images.push(Arc::new(image));
             Ok(change)
         }
         WriteOp::Update { id, patch } => {
             let image = find_mut(images, id)?;
+            let before = image.clone();
             patch.apply(image);
+            if *image == before {
+                // an update that changes nothing writes nothing, and the image keeps its time
+                return Ok(Change { put: Vec::new(), removed: Vec::new(), outcome: Outcome::Image(before) });
+            }
             image.updated = Some(now);
             Ok(Change::put(id, Outcome::Image(image.clone())))
         }
@@ -216,7 +300,8 @@ fn apply(images: &mut Vec<Image>, op: &WriteOp, now: OffsetDateTime) -> Result<C
         }
         WriteOp::Delete { id, trash: false } => {
             let at = images.iter().position(|image| image.id == *id);
-            let mut image = images.remove(at.ok_or_else(|| GatewayError::image_not_found(id.as_str()))?);
+            let mut image =
+                Arc::unwrap_or_clone(images.remove(at.ok_or_else(|| GatewayError::image_not_found(id.as_str()))?));
             image.status = ImageStatus::Deleted;
             image.backend_status = None;
             Ok(Change { put: Vec::new(), removed: vec![id.clone()], outcome: Outcome::Image(image) })
@@ -292,28 +377,32 @@ fn sample_images() -> Result<Vec<Image>, GatewayError> {
     Ok(images)
 }
 
-fn list(images: &[Image], query: &ListQuery) -> Result<Outcome, GatewayError> {
+fn list(images: &[Arc<Image>], query: &ListQuery) -> Result<Outcome, GatewayError> {
     paginate(images, query, &query.filter).map(Outcome::List)
 }
 
 /// The images a get-many names, in the order named, each once.
-fn get_many(images: &[Image], get: &GetMany) -> Vec<Image> {
+fn get_many(images: &[Arc<Image>], get: &GetMany) -> Vec<Image> {
     let mut found: Vec<Image> = Vec::new();
     for value in &get.values {
-        for image in images.iter().filter(|image| lookup_matches(image, get.key, value)) {
+        for image in images.iter().filter(|image| lookup_matches(image, get, value)) {
             if !found.iter().any(|f| f.id == image.id) {
-                found.push(image.clone());
+                found.push(Image::clone(image));
             }
         }
     }
     found
 }
 
-/// Names match the display name or GoGrid's unique system name.
-fn lookup_matches(image: &Image, key: LookupKey, value: &str) -> bool {
+/// Names match the unique name the caller's edge shows, else the display
+/// name or GoGrid's unique system name.
+fn lookup_matches(image: &Image, get: &GetMany, value: &str) -> bool {
     let by_id = image.id.as_str() == value;
-    let by_name = image.name == value || image.extra_str("gogrid.name") == Some(value);
-    match key {
+    let by_name = match get.shown_name {
+        Some(shown) => shown.matches(image, value),
+        None => image.name == value || image.extra_str("gogrid.name") == Some(value),
+    };
+    match get.key {
         LookupKey::Id => by_id,
         LookupKey::Name => by_name,
         LookupKey::IdOrName => by_id || by_name,
@@ -349,12 +438,19 @@ mod tests {
     #[test]
     fn get_many_keeps_the_order_asked_and_skips_unknowns() {
         let c = catalog();
-        let get = GetMany { key: LookupKey::IdOrName, values: vec!["298486374".into(), "x".into(), "centos-1".into()] };
+        let get = GetMany {
+            key: LookupKey::IdOrName,
+            values: vec!["298486374".into(), "x".into(), "centos-1".into()],
+            shown_name: None,
+        };
         let Outcome::Images(found) = c.execute(&ImageOp::GetMany(get)).unwrap() else { panic!() };
         let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["298486374", "980190962"]);
-        let by_system_name =
-            GetMany { key: LookupKey::Name, values: vec!["GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e".into()] };
+        let by_system_name = GetMany {
+            key: LookupKey::Name,
+            values: vec!["GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e".into()],
+            shown_name: None,
+        };
         let Outcome::Images(found) = c.execute(&ImageOp::GetMany(by_system_name)).unwrap() else { panic!() };
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id.as_str(), "250");
@@ -394,12 +490,44 @@ mod tests {
         assert_eq!(saved.server_id.as_deref(), Some("srv-1"));
         assert_eq!(shown(&c, "980190963").unwrap(), saved);
         let Outcome::Image(registered) =
-            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() })).unwrap()
+            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Vec::new())).unwrap()
         else {
             panic!()
         };
         assert_eq!(registered.id.as_str(), "980190964");
         assert!(registered.created.is_some());
+    }
+
+    #[test]
+    fn a_deleted_id_is_never_given_again() {
+        let c = catalog();
+        let register = || WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Vec::new());
+        let Outcome::Image(first) = write(&c, register()).unwrap() else { panic!() };
+        write(&c, WriteOp::Delete { id: first.id.clone(), trash: false }).unwrap();
+        let Outcome::Image(second) = write(&c, register()).unwrap() else { panic!() };
+        assert_ne!(second.id, first.id);
+    }
+
+    #[test]
+    fn creates_past_the_image_bound_and_images_past_the_size_bound_are_refused() {
+        let c = catalog().with_bounds(catalog().len() + 1, 4096);
+        let named = |name: String| WriteOp::Register(Image { name, ..Image::default() }, Vec::new());
+        let err = write(&c, named("n".repeat(5000))).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::PayloadTooLarge, "{err}");
+        assert_eq!(c.len(), catalog().len(), "nothing was added");
+        write(&c, named("fits".into())).unwrap();
+        let err = write(&c, named("one too many".into())).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+    }
+
+    #[test]
+    fn a_snapshot_named_by_uuid_gets_a_fresh_uuid() {
+        let c = catalog();
+        let snapshot = Snapshot { server_id: "s".into(), name: "n".into(), uuid_id: true, ..Snapshot::default() };
+        let Outcome::Image(saved) = write(&c, WriteOp::Snapshot(snapshot)).unwrap() else { panic!() };
+        let id = uuid::Uuid::parse_str(saved.id.as_str()).expect("a uuid");
+        assert_eq!(id.get_version_num(), 4);
+        assert_eq!(shown(&c, saved.id.as_str()).unwrap(), saved);
     }
 
     #[test]
@@ -438,6 +566,21 @@ mod tests {
         let missing = write(&c, WriteOp::DeleteMetadataItem { id: id.clone(), key: "zz".into() }).unwrap_err();
         assert_eq!(missing.kind, ErrorKind::NotFound { resource: "metadata item", id: "zz".into() });
         assert_eq!(write(&c, WriteOp::DeleteMetadataItem { id, key: "a".into() }).unwrap(), Outcome::Done);
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_writes_nothing() {
+        let c = catalog();
+        let before = shown(&c, "980190962").unwrap();
+        let same_name = ImagePatch { name: Some(before.name.clone()), ..ImagePatch::default() };
+        for patch in [ImagePatch::default(), same_name] {
+            let Outcome::Image(after) = write(&c, WriteOp::Update { id: ImageId::new("980190962"), patch }).unwrap()
+            else {
+                panic!()
+            };
+            assert_eq!(after, before);
+            assert_eq!(shown(&c, "980190962").unwrap(), before, "updated_at did not move");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod client;
 pub mod keystone;
 mod memory;
+mod shape;
 mod store;
 mod upstream;
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 pub use client::{ClientSettings, HttpClient, RetryBudgetSettings, RetryStats};
 pub use keystone::{KeystoneAuth, KeystoneSession, KeystoneSettings};
 pub use memory::Catalog;
+pub use shape::{PastBound, ReplyBounds};
 pub use upstream::{Upstream, UpstreamSettings, first_call};
 
 use crate::dialect::Outcome;
@@ -29,6 +31,13 @@ impl Backend {
     /// project or compute resource for this request.
     pub async fn execute(&self, op: &ImageOp, scope: Option<&str>) -> Result<Outcome, GatewayError> {
         match self {
+            // a durable write commits to disk: off the event loop
+            Backend::Memory(catalog) if catalog.is_durable() && matches!(op, ImageOp::Write(_)) => {
+                let (catalog, op) = (catalog.clone(), op.clone());
+                tokio::task::spawn_blocking(move || catalog.execute(&op))
+                    .await
+                    .unwrap_or_else(|e| Err(GatewayError::internal(format!("a catalog write failed: {e}"))))
+            }
             Backend::Memory(catalog) => catalog.execute(op),
             Backend::Upstream(upstream) => upstream.execute(op, scope).await,
         }

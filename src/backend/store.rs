@@ -23,26 +23,47 @@ pub struct Store {
     db: Database,
 }
 
+/// Catalog facts beside the images: the next numeric id to give.
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const NEXT_ID: &str = "next_id";
+
 impl Store {
-    pub fn open(path: &Path) -> Result<Self, GatewayError> {
-        let db = Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => GatewayError::internal(format!(
-                "catalog file {} is in use by another process: the durable catalog is single-node, \
-                 so each process needs a file of its own",
-                path.display()
-            )),
-            e => storage(format!("cannot open catalog file {}", path.display()), e),
+    /// Opens the catalog file at `path`, or creates it when there is none
+    /// (then `created` is true). A file that is not a catalog — empty,
+    /// corrupt, some other database — is refused with redb's reason and
+    /// left as it is: never re-seeded, never a panic.
+    pub fn open(path: &Path) -> Result<(Self, bool), GatewayError> {
+        let at = path.display();
+        let created = !path.exists();
+        let db = without_panics(&format!("catalog file {at}"), || {
+            let db = if created { Database::create(path) } else { Database::open(path) };
+            let db = db.map_err(|e| open_error(path, e))?;
+            if created {
+                let txn = db.begin_write().map_err(|e| storage("cannot start a write", e))?;
+                txn.open_table(IMAGES).map_err(|e| storage("cannot create the images table", e))?;
+                txn.open_table(META).map_err(|e| storage("cannot create the meta table", e))?;
+                txn.commit().map_err(|e| storage("cannot commit", e))?;
+            }
+            Ok(db)
         })?;
-        let txn = db.begin_write().map_err(|e| storage("cannot start a write", e))?;
-        txn.open_table(IMAGES).map_err(|e| storage("cannot open the images table", e))?;
-        txn.commit().map_err(|e| storage("cannot commit", e))?;
-        Ok(Self { db })
+        let store = Self { db };
+        if !created {
+            // reads every row once: a corrupt page is found now, not on first use
+            without_panics(&format!("catalog file {at}"), || store.load().map(drop))?;
+        }
+        Ok((store, created))
+    }
+
+    /// True when opening failed because another process holds the file open.
+    pub fn is_in_use(e: &GatewayError) -> bool {
+        let cause = e.cause.as_deref().and_then(|c| c.downcast_ref::<redb::DatabaseError>());
+        matches!(cause, Some(redb::DatabaseError::DatabaseAlreadyOpen))
     }
 
     /// Every stored image with its place in the catalog's order, in that order.
     pub fn load(&self) -> Result<Vec<(u64, Image)>, GatewayError> {
         let txn = self.db.begin_read().map_err(|e| storage("cannot start a read", e))?;
-        let table = txn.open_table(IMAGES).map_err(|e| storage("cannot open the images table", e))?;
+        let table = txn.open_table(IMAGES).map_err(|e| storage("not a dragoman catalog: no images table", e))?;
         let mut rows = Vec::new();
         for entry in table.iter().map_err(|e| storage("cannot read images", e))? {
             let (_, value) = entry.map_err(|e| storage("cannot read an image", e))?;
@@ -54,8 +75,20 @@ impl Store {
         Ok(rows.into_iter().map(|row| (row.seq, row.image)).collect())
     }
 
-    /// Stores (or replaces) images and removes ids, all in one transaction.
-    pub fn write(&self, put: &[(u64, &Image)], remove: &[&str]) -> Result<(), GatewayError> {
+    /// The next numeric id the catalog gives, 0 when none was stored.
+    pub fn next_id(&self) -> Result<u64, GatewayError> {
+        let txn = self.db.begin_read().map_err(|e| storage("cannot start a read", e))?;
+        let table = match txn.open_table(META) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+            Err(e) => return Err(storage("cannot open the meta table", e)),
+        };
+        Ok(table.get(NEXT_ID).map_err(|e| storage("cannot read the next id", e))?.map_or(0, |v| v.value()))
+    }
+
+    /// Stores (or replaces) images, removes ids and records the next id, all
+    /// in one transaction.
+    pub fn write(&self, put: &[(u64, &Image)], remove: &[&str], next_id: u64) -> Result<(), GatewayError> {
         let txn = self.db.begin_write().map_err(|e| storage("cannot start a write", e))?;
         {
             let mut table = txn.open_table(IMAGES).map_err(|e| storage("cannot open the images table", e))?;
@@ -67,9 +100,42 @@ impl Store {
             for id in remove {
                 table.remove(*id).map_err(|e| storage("cannot remove an image", e))?;
             }
+            let mut meta = txn.open_table(META).map_err(|e| storage("cannot open the meta table", e))?;
+            meta.insert(NEXT_ID, next_id).map_err(|e| storage("cannot store the next id", e))?;
         }
         txn.commit().map_err(|e| storage("cannot commit", e))
     }
+}
+
+/// Why a catalog file did not open: in use by another process (each
+/// process needs a file of its own), or redb's reason.
+fn open_error(path: &Path, e: redb::DatabaseError) -> GatewayError {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => GatewayError::internal(format!(
+            "catalog file {} is in use by another process: the durable catalog is single-node, \
+             so each process needs a file of its own",
+            path.display()
+        ))
+        .with_cause(e),
+        e => storage(format!("cannot open catalog file {}", path.display()), e),
+    }
+}
+
+/// Runs `open`, turning a panic inside redb (which some corrupt files
+/// cause) into an error naming `what`; the panic message is not printed.
+fn without_panics<T>(what: &str, open: impl FnOnce() -> Result<T, GatewayError>) -> Result<T, GatewayError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(open));
+    std::panic::set_hook(hook);
+    outcome.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Err(GatewayError::internal(format!("catalog storage: {what} is corrupt: redb failed reading it ({reason})")))
+    })
 }
 
 #[derive(Serialize)]
@@ -78,8 +144,9 @@ struct RowRef<'a> {
     image: &'a Image,
 }
 
+/// A storage error whose message carries redb's own reason.
 fn storage(what: impl Into<String>, e: impl std::error::Error + Send + Sync + 'static) -> GatewayError {
-    GatewayError::internal(format!("catalog storage: {}", what.into())).with_cause(e)
+    GatewayError::internal(format!("catalog storage: {}: {e}", what.into())).with_cause(e)
 }
 
 #[cfg(test)]
@@ -102,14 +169,53 @@ mod tests {
             ..Image::default()
         };
         let b = Image { id: ImageId::new("a-1"), name: "first".into(), ..Image::default() };
+        let _ = std::fs::remove_file(&path);
         {
-            let store = Store::open(&path).unwrap();
-            store.write(&[(2, &a), (1, &b)], &[]).unwrap();
+            let (store, created) = Store::open(&path).unwrap();
+            assert!(created);
+            store.write(&[(2, &a), (1, &b)], &[], 7).unwrap();
         }
-        let store = Store::open(&path).unwrap();
+        let (store, created) = Store::open(&path).unwrap();
+        assert!(!created);
         assert_eq!(store.load().unwrap(), [(1, b.clone()), (2, a.clone())]);
-        store.write(&[], &["a-1"]).unwrap();
+        store.write(&[], &["a-1"], 8).unwrap();
         assert_eq!(store.load().unwrap(), [(2, a)]);
+        assert_eq!(store.next_id().unwrap(), 8);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn files_that_are_not_catalogs_are_refused_and_left_untouched() {
+        let dir = std::env::temp_dir().join(format!("dragoman-store-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("catalog.redb");
+        let _ = std::fs::remove_file(&path);
+        drop(Store::open(&path).unwrap());
+        let good = std::fs::read(&path).unwrap();
+        let mut corrupt: Vec<Vec<u8>> = vec![Vec::new(), b"not a database".to_vec()];
+        // deterministic corruptions: bytes flipped across the whole file
+        for step in 1..30usize {
+            let mut bytes = good.clone();
+            let at = (step * 7919) % bytes.len();
+            for b in &mut bytes[at..(at + 64).min(good.len())] {
+                *b ^= 0x5a;
+            }
+            corrupt.push(bytes);
+        }
+        let mut refused = 0;
+        for bytes in corrupt {
+            std::fs::write(&path, &bytes).unwrap();
+            match Store::open(&path) {
+                Err(e) => {
+                    assert!(e.message.contains("catalog"), "{e}");
+                    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file is left as it was");
+                    refused += 1;
+                }
+                // a flip in unused space leaves a valid catalog
+                Ok((store, created)) => assert!(!created && store.load().is_ok()),
+            }
+        }
+        assert!(refused >= 2, "the empty and foreign files at least");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -126,6 +126,9 @@ pub struct EdgeCtx {
     /// A part of the image the reply shows instead of the whole image
     /// (OpenStack `metadata`, or one metadata key).
     pub item: Option<Item>,
+    /// The API version the reply answers in, for a dialect that names it in
+    /// its reply headers (OpenStack's compute microversion on `/v2.1`).
+    pub version: Option<String>,
     /// The client the caller authenticated as: GoGrid shows it as the owner
     /// of private images whose upstream names none.
     pub caller: Option<String>,
@@ -149,12 +152,15 @@ impl EdgeCtx {
             method: "",
             search: None,
             item: None,
+            version: None,
             caller: None,
         }
     }
 }
 
-/// A decoded edge request.
+/// A decoded edge request. Built once per request and moved, so its size
+/// does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum EdgeRequest {
     /// An image operation for a backend to carry out.
@@ -190,6 +196,9 @@ pub trait EdgeCodec: Send + Sync {
     fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply;
     /// Renders an error in this dialect's status and body shape.
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply;
+    /// Learns the authenticated caller's own account, for a path that names
+    /// none (Hostway's short `/images` paths link to the account's URI).
+    fn caller_account(&self, _ctx: &mut EdgeCtx, _account: &str) {}
 }
 
 /// How an upstream pages its lists.
@@ -313,6 +322,7 @@ pub fn error_from_status(call: &UpstreamCall, status: StatusCode, headers: &Head
             _ => ErrorKind::NotFound { resource: "image", id: String::new() },
         },
         405 => ErrorKind::MethodNotAllowed,
+        406 => ErrorKind::NotAcceptable,
         409 => ErrorKind::Conflict,
         413 | 429 => ErrorKind::RateLimited { retry_after: retry_after(headers) },
         415 => ErrorKind::UnsupportedMediaType,

@@ -22,7 +22,8 @@ use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use time::format_description::FormatItem;
+use time::macros::format_description;
 
 use super::{Client, Identity};
 use crate::dialect::{Reply, json_reply};
@@ -126,8 +127,7 @@ impl Named {
 }
 
 fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Result<Reply, Refusal> {
-    let request: AuthRequest = serde_json::from_slice(body)
-        .map_err(|e| Refusal::BadRequest(format!("Invalid input for field 'auth': {e}")))?;
+    let request: AuthRequest = serde_json::from_slice(body).map_err(|e| Refusal::BadRequest(invalid_input(&e)))?;
     let auth = request.auth;
     if !auth.identity.methods.iter().any(|m| m == "password") {
         return Err(Refusal::BadRequest("Only the password method is supported".into()));
@@ -144,13 +144,12 @@ fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Resul
     };
     let scoped = project.is_some();
     let (id, issued) = identity.tokens.issue(Arc::clone(&client), scoped.then(|| client.tenant.project.clone()));
-    let timestamp = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mut token = json!({
         "methods": ["password"],
         "user": {"domain": domain_of(&client), "id": client.name, "name": client.user, "password_expires_at": null},
         "audit_ids": [uuid::Uuid::new_v4().simple().to_string()],
-        "expires_at": timestamp(issued.expires_at),
-        "issued_at": timestamp(issued.issued_at),
+        "expires_at": keystone_time(issued.expires_at),
+        "issued_at": keystone_time(issued.issued_at),
     });
     if scoped {
         let project_id = &client.tenant.project;
@@ -164,6 +163,18 @@ fn issue(identity: &Identity, region: &str, body: &Bytes, origin: &str) -> Resul
         reply.headers_mut().insert("x-subject-token", value);
     }
     Ok(reply)
+}
+
+/// The 400 message of a body that is not an auth request: where it went
+/// wrong, but neither the body nor the parser's own words (which name
+/// internal types).
+fn invalid_input(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            format!("Invalid input for field 'auth' at line {} column {}", e.line(), e.column())
+        }
+        _ => format!("Expecting a JSON auth request: malformed JSON at line {} column {}", e.line(), e.column()),
+    }
 }
 
 fn domain_fits(project: &Named, client: &Client) -> bool {
@@ -191,4 +202,12 @@ fn catalog(origin: &str, region: &str, project: &str) -> Value {
         {"endpoints": endpoints(format!("{origin}/v2.1/{project}")), "type": "compute", "id": "compute", "name": "nova"},
         {"endpoints": endpoints(format!("{origin}/v3")), "type": "identity", "id": "identity", "name": "keystone"}
     ])
+}
+/// Keystone's token times: UTC with exactly six fractional digits
+/// (`2015-11-07T02:58:43.578887Z`).
+const KEYSTONE_TIME: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+fn keystone_time(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(KEYSTONE_TIME).unwrap_or_default()
 }

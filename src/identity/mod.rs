@@ -34,7 +34,7 @@ use base64::Engine;
 use http::request::Parts;
 use http::{HeaderMap, header};
 
-use crate::dialect::{Dialect, Query, gogrid::sign::signature};
+use crate::dialect::{Dialect, gogrid::sign::signature};
 use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 
 /// How the edges authenticate, and whom they know.
@@ -102,10 +102,7 @@ impl Identity {
     }
 
     fn gogrid(&self, parts: &Parts, body: &[u8], now: i64) -> Result<Arc<Client>, GatewayError> {
-        let mut query = Query::of(&parts.uri);
-        if is_form(&parts.headers) {
-            query.extend_form(body);
-        }
+        let query = crate::dialect::gogrid::parameters(parts, body)?;
         let (Some(api_key), Some(sig)) = (query.get("api_key"), query.get("sig")) else {
             return Err(unauthorized(""));
         };
@@ -129,8 +126,10 @@ impl Identity {
 
     fn token(&self, headers: &HeaderMap) -> Result<Arc<Client>, GatewayError> {
         let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).ok_or_else(|| unauthorized(""))?;
+        // an unscoped token authenticates to Keystone only, as Nova refuses it
         self.tokens
             .validate(token, |name| self.client(name))
+            .filter(|issued| issued.project.is_some())
             .map(|issued| issued.client)
             .ok_or_else(|| unauthorized(""))
     }
@@ -181,13 +180,6 @@ impl Caller {
 /// Foreman shows (`Unable to authenticate user …`), never the secret.
 fn unauthorized(login: &str) -> GatewayError {
     GatewayError::new(ErrorKind::Unauthorized, Side::Downstream, format!("unable to authenticate user {login}"))
-}
-
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
 /// `(user, password)` of an `Authorization: Basic` header.

@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Forbidden,
     Conflict,
     MethodNotAllowed,
+    /// The caller asked for a version of the API the gateway does not speak.
+    NotAcceptable,
     UnsupportedMediaType,
     PayloadTooLarge,
     RateLimited {
@@ -42,6 +44,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => 403,
             ErrorKind::Conflict => 409,
             ErrorKind::MethodNotAllowed => 405,
+            ErrorKind::NotAcceptable => 406,
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::RateLimited { .. } => 429,
@@ -75,6 +78,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::Conflict => "conflict",
             ErrorKind::MethodNotAllowed => "method not allowed",
+            ErrorKind::NotAcceptable => "not acceptable",
             ErrorKind::UnsupportedMediaType => "unsupported media type",
             ErrorKind::PayloadTooLarge => "payload too large",
             ErrorKind::RateLimited { .. } => "rate limited",

@@ -26,6 +26,7 @@ impl Filter {
             && eq(&self.os, &image.os)
             && eq(&self.architecture, &image.architecture)
             && self.extra.iter().all(|(k, v)| image.extra.get(k).is_some_and(|have| value_is(have, v)))
+            && self.shown.iter().all(|condition| condition.matches(image))
     }
 }
 

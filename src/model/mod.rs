@@ -15,6 +15,7 @@
 //! Ids are opaque strings ([`ImageId`]) and pass through unchanged; a dialect
 //! whose ids are numbers renders numeric ids as JSON numbers.
 
+mod bounds;
 mod error;
 mod filter;
 mod image;
@@ -23,9 +24,10 @@ mod page;
 mod paginate;
 mod write;
 
+pub use bounds::{MAX_ID_BYTES, RequestBounds, is_unsafe_char, is_valid_id, safe_text};
 pub use error::{ErrorKind, GatewayError, Side};
 pub use image::{Extra, Image, ImageId, ImageStatus};
-pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Sort, SortField, View};
+pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Shown, ShownName, Sort, SortField, View};
 pub use page::{ListPage, PageRequest, PageStart};
 pub use paginate::{paginate, paginate_owned};
-pub use write::{ImagePatch, Snapshot, WriteOp};
+pub use write::{ImagePatch, Snapshot, Unique, WriteOp};

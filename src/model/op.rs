@@ -1,6 +1,6 @@
 use time::OffsetDateTime;
 
-use super::{ImageId, ImageStatus, PageRequest, WriteOp};
+use super::{Image, ImageId, ImageStatus, PageRequest, WriteOp};
 
 /// One canonical image operation, decoded from any dialect. Built once per
 /// request and borrowed after, so its size does not matter.
@@ -34,7 +34,7 @@ impl ImageOp {
             ImageOp::List(_) => "list",
             ImageOp::Write(write) => match write {
                 WriteOp::Snapshot(_) => "snapshot",
-                WriteOp::Register(_) => "register",
+                WriteOp::Register(..) => "register",
                 WriteOp::Update { .. } => "update",
                 WriteOp::Delete { .. } => "delete",
                 WriteOp::Restore(_) => "restore",
@@ -58,6 +58,32 @@ pub enum LookupKey {
 pub struct GetMany {
     pub key: LookupKey,
     pub values: Vec<String>,
+    /// How the caller's edge shows an image's unique name, when it has one
+    /// (GoGrid's `GSI-…`): a lookup by name finds the images that show it.
+    pub shown_name: Option<ShownName>,
+}
+
+/// Whether an image, as the caller's edge shows it, has the given unique name.
+#[derive(Clone, Copy)]
+pub struct ShownName(pub fn(&Image, &str) -> bool);
+
+impl ShownName {
+    pub fn matches(&self, image: &Image, name: &str) -> bool {
+        (self.0)(image, name)
+    }
+}
+
+/// An edge has one way to show names: any two compare equal.
+impl PartialEq for ShownName {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ShownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShownName")
+    }
 }
 
 /// Summary lists carry ids and names; detail lists carry whole images.
@@ -71,6 +97,10 @@ pub enum View {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListQuery {
     pub filter: Filter,
+    /// Set when the caller's dialect shows the size of the listing's scope
+    /// (Foreman's `total`): the conditions of that scope (the path's parent),
+    /// which the total counts before `filter` and paging.
+    pub scope: Option<Box<Filter>>,
     pub sort: Option<Sort>,
     pub page: PageRequest,
     pub view: View,
@@ -118,4 +148,43 @@ pub struct Filter {
     /// Conditions on dialect-owned extra fields: `(key, value)` pairs, the
     /// value compared with the field's string form.
     pub extra: Vec<(String, String)>,
+    /// Conditions on fields as the caller's edge shows them.
+    pub shown: Vec<Shown>,
+}
+
+/// A condition on a field as the caller's edge shows it: `is` answers
+/// whether the image, as that edge renders it, shows `value` there. The edge
+/// builds `is` on the very function it renders the field with, so a filter
+/// judges what the caller sees. No upstream applies it: it always stays in
+/// the residual filter.
+#[derive(Clone)]
+pub struct Shown {
+    /// The edge's name for the field (`isPublic`), for logs and equality.
+    pub field: &'static str,
+    pub value: String,
+    pub is: fn(&Image, &str) -> bool,
+}
+
+impl Shown {
+    pub fn new(field: &'static str, value: impl Into<String>, is: fn(&Image, &str) -> bool) -> Self {
+        Self { field, value: value.into(), is }
+    }
+
+    pub fn matches(&self, image: &Image) -> bool {
+        (self.is)(image, &self.value)
+    }
+}
+
+/// Two conditions are the same when they name the same field and value:
+/// an edge has one rendering per field.
+impl PartialEq for Shown {
+    fn eq(&self, other: &Self) -> bool {
+        self.field == other.field && self.value == other.value
+    }
+}
+
+impl std::fmt::Debug for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shown({} = {:?})", self.field, self.value)
+    }
 }

@@ -1,3 +1,5 @@
+use std::borrow::Borrow;
+
 use super::{Filter, GatewayError, Image, ListPage, ListQuery, PageStart};
 
 /// Filters, orders and pages a complete listing: the one place where paging
@@ -5,9 +7,9 @@ use super::{Filter, GatewayError, Image, ListPage, ListQuery, PageStart};
 /// The page's images are copied out of `all`.
 ///
 /// An unknown marker is a bad request, as in Nova.
-pub fn paginate(all: &[Image], query: &ListQuery, filter: &Filter) -> Result<ListPage, GatewayError> {
+pub fn paginate<T: Borrow<Image>>(all: &[T], query: &ListQuery, filter: &Filter) -> Result<ListPage, GatewayError> {
     let (positions, page) = select(all, query, filter)?;
-    Ok(ListPage { images: positions.iter().map(|&i| all[i].clone()).collect(), ..page })
+    Ok(ListPage { images: positions.iter().map(|&i| all[i].borrow().clone()).collect(), ..page })
 }
 
 /// [`paginate`] for a listing the caller owns: the page's images are moved
@@ -20,10 +22,22 @@ pub fn paginate_owned(all: Vec<Image>, query: &ListQuery, filter: &Filter) -> Re
 
 /// The positions in `all` of the page's images, in order, and the page's
 /// counts (with no images yet).
-fn select(all: &[Image], query: &ListQuery, filter: &Filter) -> Result<(Vec<usize>, ListPage), GatewayError> {
-    let mut matched: Vec<usize> = (0..all.len()).filter(|&i| filter.matches(&all[i])).collect();
+///
+/// With a scope, the total counts the images in it, and only those can match.
+fn select<T: Borrow<Image>>(
+    all: &[T],
+    query: &ListQuery,
+    filter: &Filter,
+) -> Result<(Vec<usize>, ListPage), GatewayError> {
+    let all: Vec<&Image> = all.iter().map(Borrow::borrow).collect();
+    let in_scope: Vec<usize> = match &query.scope {
+        Some(scope) => (0..all.len()).filter(|&i| scope.matches(all[i])).collect(),
+        None => (0..all.len()).collect(),
+    };
+    let total = in_scope.len();
+    let mut matched: Vec<usize> = in_scope.into_iter().filter(|&i| filter.matches(all[i])).collect();
     if let Some(sort) = &query.sort {
-        matched.sort_by(|&a, &b| sort.compare(&all[a], &all[b]));
+        matched.sort_by(|&a, &b| sort.compare(all[a], all[b]));
     }
     let offset = match &query.page.start {
         PageStart::First => 0,
@@ -39,7 +53,7 @@ fn select(all: &[Image], query: &ListQuery, filter: &Filter) -> Result<(Vec<usiz
         images: Vec::new(),
         offset: Some(offset),
         matched: Some(matched.len()),
-        total: Some(all.len()),
+        total: Some(total),
         more: end < matched.len(),
     };
     Ok((matched[start..end].to_vec(), page))

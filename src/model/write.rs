@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Extra, Image, ImageId};
+use super::{Extra, Filter, Image, ImageId};
 
 /// An operation that changes the catalog.
 ///
@@ -24,7 +24,9 @@ pub enum WriteOp {
     Snapshot(Snapshot),
     /// Register an existing provider template as an image (Foreman create).
     /// The image carries what the caller gave; the backend assigns the id.
-    Register(Image),
+    /// A backend that keeps the images itself refuses it when another image
+    /// takes one of the unique values.
+    Register(Image, Vec<Unique>),
     /// Change some fields of an image: GoGrid `edit`, Foreman update.
     Update { id: ImageId, patch: ImagePatch },
     /// Delete an image. With `trash`, the caller's dialect expects it in a
@@ -46,7 +48,7 @@ impl WriteOp {
     pub fn name(&self) -> &'static str {
         match self {
             WriteOp::Snapshot(_) => "save an image from a server",
-            WriteOp::Register(_) => "register an image",
+            WriteOp::Register(..) => "register an image",
             WriteOp::Update { .. } => "update an image",
             WriteOp::Delete { .. } => "delete an image",
             WriteOp::Restore(_) => "restore an image",
@@ -59,7 +61,7 @@ impl WriteOp {
     /// The image the operation changes, when it names one.
     pub fn image_id(&self) -> Option<&ImageId> {
         match self {
-            WriteOp::Snapshot(_) | WriteOp::Register(_) => None,
+            WriteOp::Snapshot(_) | WriteOp::Register(..) => None,
             WriteOp::Update { id, .. }
             | WriteOp::Delete { id, .. }
             | WriteOp::Restore(id)
@@ -70,6 +72,16 @@ impl WriteOp {
     }
 }
 
+/// A value no two images may share: another image that meets `taken`
+/// already has it, and a write that would give it to a second one is a
+/// conflict about `field`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unique {
+    /// The caller's name for the field (`name`, `uuid`).
+    pub field: &'static str,
+    pub taken: Filter,
+}
+
 /// What a snapshot is saved from and named.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Snapshot {
@@ -77,6 +89,9 @@ pub struct Snapshot {
     pub name: String,
     pub description: Option<String>,
     pub metadata: BTreeMap<String, Value>,
+    /// The caller's dialect names images by UUID (OpenStack): a backend
+    /// that chooses the new image's id makes it a UUID.
+    pub uuid_id: bool,
 }
 
 /// The fields an update sets; `None` leaves a field as it is.

@@ -150,6 +150,7 @@ impl Gateway {
         let name: Arc<str> = caller.client.name.as_str().into();
         crate::access::client(&name);
         let who = Who::Client(name);
+        edge.caller_account(&mut ctx, &caller.client.tenant.account);
         ctx.caller = Some(caller.client.name.clone());
         let work = match decoded {
             Ok(EdgeRequest::Op(op)) => match caller.authorize(ctx.dialect, ctx.scope.as_deref(), &op) {

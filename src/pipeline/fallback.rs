@@ -47,11 +47,11 @@ pub async fn read_through(
         }
         (ImageOp::GetMany(get), Ok(Outcome::Images(mut found))) => {
             let missing: Vec<String> =
-                get.values.iter().filter(|v| !found.iter().any(|i| names(get.key, v, i))).cloned().collect();
+                get.values.iter().filter(|v| !found.iter().any(|i| names(get, v, i))).cloned().collect();
             if missing.is_empty() {
                 return (Ok(Outcome::Images(found)), false);
             }
-            let rest = ImageOp::GetMany(GetMany { key: get.key, values: missing });
+            let rest = ImageOp::GetMany(GetMany { key: get.key, values: missing, shown_name: get.shown_name });
             match fallback.backend.execute(&rest, None).await {
                 Ok(Outcome::Images(more)) if !more.is_empty() => {
                     for image in more {
@@ -70,10 +70,12 @@ pub async fn read_through(
 }
 
 /// True when `image` is what `value` names under `key`.
-fn names(key: LookupKey, value: &str, image: &Image) -> bool {
-    match key {
+fn names(get: &GetMany, value: &str, image: &Image) -> bool {
+    // a name is the one the caller's edge shows, when it shows one
+    let by_name = || get.shown_name.map_or(image.name == value, |shown| shown.matches(image, value));
+    match get.key {
         LookupKey::Id => image.id.as_str() == value,
-        LookupKey::Name => image.name == value,
-        LookupKey::IdOrName => image.id.as_str() == value || image.name == value,
+        LookupKey::Name => by_name(),
+        LookupKey::IdOrName => image.id.as_str() == value || by_name(),
     }
 }

@@ -82,7 +82,7 @@ fn ids_of(op: &mut ImageOp) -> Vec<&mut String> {
         ImageOp::GetMany(many) if many.key != LookupKey::Name => many.values.iter_mut().collect(),
         ImageOp::GetMany(_) | ImageOp::List(_) => Vec::new(),
         ImageOp::Write(write) => match write {
-            WriteOp::Snapshot(_) | WriteOp::Register(_) => Vec::new(),
+            WriteOp::Snapshot(_) | WriteOp::Register(..) => Vec::new(),
             WriteOp::Update { id, .. }
             | WriteOp::Delete { id, .. }
             | WriteOp::Restore(id)

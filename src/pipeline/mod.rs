@@ -48,6 +48,7 @@ impl Gateway {
             region: config.identity.region.clone(),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             max_body: config.server.max_body_bytes,
+            bounds: config.limits.request_bounds(),
             rate: rate_limits(&config.rate_limit)?,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
             connections: ConnectionLimits::from_config(&config.server),

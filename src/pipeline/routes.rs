@@ -31,7 +31,8 @@ impl RouteTable {
         let catalog = match &config.catalog.path {
             Some(path) => Catalog::open(path)?,
             None => Catalog::with_samples()?,
-        };
+        }
+        .with_bounds(config.catalog.max_images, config.catalog.max_image_bytes);
         Self::with_catalog(config, Arc::new(catalog))
     }
 
@@ -49,7 +50,9 @@ impl RouteTable {
         let mut backends: HashMap<&str, Backend> = HashMap::new();
         backends.insert(MEMORY, Backend::Memory(catalog));
         for up in &config.upstreams {
-            let settings = up.settings().map_err(GatewayError::internal)?;
+            let mut settings = up.settings().map_err(GatewayError::internal)?;
+            settings.max_calls = config.limits.max_upstream_calls;
+            settings.reply = config.limits.reply_bounds();
             let client = HttpClient::new(up.client_settings());
             let upstream = Upstream::new(settings, client).map_err(GatewayError::internal)?;
             backends.insert(&up.name, Backend::Upstream(Arc::new(upstream)));

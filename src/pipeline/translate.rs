@@ -14,7 +14,7 @@ use super::rate::RateLimits;
 use super::routes::RouteTable;
 use crate::dialect::{EdgeCodec, EdgeCtx, Reply, ids::integer_ids};
 use crate::identity::{Caller, Identity, keystone};
-use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
+use crate::model::{ErrorKind, GatewayError, ImageOp, RequestBounds, Side};
 use crate::request_id::RequestId;
 use crate::server::ConnectionLimits;
 
@@ -26,6 +26,8 @@ pub struct Gateway {
     pub region: String,
     pub request_timeout: Duration,
     pub max_body: usize,
+    /// What one operation may ask for and write.
+    pub bounds: RequestBounds,
     pub rate: RateLimits,
     /// One permit per request in flight.
     pub in_flight: Arc<Semaphore>,
@@ -44,13 +46,17 @@ impl Gateway {
             (Work::Keystone { parts, body }, Face::Keystone { origin }) => {
                 keystone::answer(&self.identity, &self.region, &parts, &body, origin)
             }
-            (Work::Op { op, caller }, Face::Edge(ctx)) => self.answer(ctx, &op, &caller).await,
+            (Work::Op { op, caller }, Face::Edge(ctx)) => self.answer(ctx, op, &caller).await,
             (_, face) => face.refuse(&GatewayError::internal("admitted work does not fit its face")),
         }
     }
 
-    async fn answer(&self, ctx: &EdgeCtx, op: &ImageOp, caller: &Caller) -> Reply {
+    async fn answer(&self, ctx: &EdgeCtx, mut op: ImageOp, caller: &Caller) -> Reply {
         let edge: &dyn EdgeCodec = ctx.dialect.edge();
+        if let Err(e) = self.bounds.check(&mut op) {
+            return self.error(ctx, e);
+        }
+        let op = &op;
         let tenant = &caller.client.tenant;
         // a client's own backend has no route, so no fallback
         let (backend, fallback) = match tenant.backend.as_deref() {

@@ -83,6 +83,35 @@ def per_page_past_the_bound_is_an_error():
 
 
 @checks
+def counts_judge_the_scope_and_the_search():
+    everything = api.resource_action("images", "index", {**CR, "per_page": 1000})
+    results = everything["results"]
+    equal((everything["total"], everything["subtotal"]), (len(results), len(results)), "the whole scope")
+    name = results[0]["name"]
+    found = api.resource_action("images", "index", {**CR, "search": f'name = "{name}"'})
+    equal(found["total"], len(results), "total: the scope before search")
+    want = ids(i["id"] for i in results if i["name"] == name)
+    equal((found["subtotal"], ids(i["id"] for i in found["results"])), (len(want), want), "subtotal: the search")
+    for os_id in sorted({i["operatingsystem_id"] for i in results if i["operatingsystem_id"] is not None}):
+        nested = api.http_call("get", f"/api/operatingsystems/{os_id}/images", {"per_page": 1000})
+        want = ids(i["id"] for i in results if i["operatingsystem_id"] == os_id)
+        equal(ids(i["id"] for i in nested["results"]), want, f"images of operating system {os_id}")
+        equal((nested["total"], nested["subtotal"]), (len(want), len(want)), f"counts of operating system {os_id}")
+
+
+@checks
+def show_under_another_compute_resource():
+    # an image is shown under a compute resource only when it shows that one
+    for image in api.list("images", params=CR):
+        try:
+            shown = api.show("images", image["id"], params={"compute_resource_id": 1})
+        except ForemanApiException as e:
+            equal(status_of(e), 404, f"image {image['id']} under compute resource 1")
+            continue
+        equal(shown["compute_resource_id"], 1, f"image {image['id']} under compute resource 1")
+
+
+@checks
 def show():
     for image_id, name in NAMES.items():
         equal(api.show("images", image_id, params=CR)["name"], name, image_id)

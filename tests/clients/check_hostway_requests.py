@@ -43,7 +43,21 @@ def list_images():
 
 @checks
 def alternative_uri():
-    equal(get(f"{URL}/images/133").json()["image"]["id"], "133", "/images/{id}")
+    image = get(f"{URL}/images/133").json()["image"]
+    equal(image["id"], "133", "/images/{id}")
+    # the canonical URI of the image is under the caller's account
+    equal(image["links"][0]["href"], f"{BASE}/133/", "self link")
+
+
+@checks
+def filters_agree_with_the_list():
+    shown = get(f"{BASE}/detail").json()["images"]
+    for status in sorted({i["status"] for i in shown} | {"ACTIVE", "SAVING", "DELETED"}):
+        got = [i["id"] for i in get(f"{BASE}/detail", params={"status": status}).json()["images"]]
+        equal(got, [i["id"] for i in shown if i["status"] == status], f"status={status}")
+    # an image is either a provider template or saved from a server
+    typed = [i["id"] for kind in ("BASE", "SERVER") for i in get(BASE, params={"type": kind}).json()["images"]]
+    equal(sorted(typed), sorted(i["id"] for i in shown), "type=BASE and type=SERVER")
 
 
 @checks

@@ -72,6 +72,22 @@ def signed_get_many():
 
 
 @checks
+def filters_agree_with_the_list():
+    shown = call("list")["list"]
+    fields = (
+        ("isPublic", lambda i: str(i["isPublic"]).lower(), {"true", "false"}),
+        ("image.state", lambda i: i["state"]["name"], {"Available", "Saving", "Trash"}),
+        ("image.type", lambda i: i["type"]["name"], {"Web Server", "Database Server"}),
+    )
+    for param, field, vocabulary in fields:
+        for value in sorted({field(i) for i in shown} | vocabulary):
+            body = call("list", **{param: value})
+            want = ids(i["id"] for i in shown if field(i) == value)
+            equal(ids(i["id"] for i in body["list"]), want, f"{param}={value}")
+            equal(body["summary"]["total"], len(want), f"{param}={value} total")
+
+
+@checks
 def paging():
     seen = []
     for page in range(3):

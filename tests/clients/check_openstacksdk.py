@@ -2,13 +2,14 @@
 keystoneauth at the gateway's own Keystone (auth_url = {gateway}/v3)."""
 
 import json
+import uuid
 
 import openstack
 from keystoneauth1 import exceptions as ks
 from openstack import exceptions
 from openstack.compute.v2.server import Server
 
-from harness import IDS, NAMES, PASSWORD, PROJECT, URL, USER, Checks, can, equal, expect, raises
+from harness import BEHIND, IDS, NAMES, PASSWORD, PROJECT, URL, USER, Checks, can, equal, expect, raises
 
 checks = Checks("openstacksdk")
 state = {}
@@ -128,9 +129,40 @@ def create_server_image():
     if can("snapshot"):
         image_id = server.create_image(conn.compute, "snap-1", {"purpose": "test"} if can("metadata") else None)
         equal(conn.compute.get_image(image_id).name, "snap-1", "read back")
+        if BEHIND in ("memory", "openstack"):
+            equal(str(uuid.UUID(image_id)), image_id, "a snapshot's id is a uuid")
     else:
         e = raises(exceptions.HttpException, server.create_image, conn.compute, "snap-1")
         equal(e.status_code, 501, "not implemented")
+
+
+@checks
+def filters_agree_with_the_list():
+    conn = state["conn"]
+    shown = list(conn.compute.images(details=True))
+    for status in sorted({i.status for i in shown} | {"ACTIVE", "SAVING", "DELETED"}):
+        got = [i.id for i in conn.compute.images(details=True, status=status)]
+        equal(got, [i.id for i in shown if i.status == status], f"status={status}")
+    for kind in ("snapshot", "backup"):
+        got = [i.id for i in conn.compute.images(details=True, type=kind)]
+        equal(got, [i.id for i in shown if (i.metadata or {}).get("image_type") == kind], f"type={kind}")
+    for arch in sorted({(i.metadata or {}).get("architecture") for i in shown} - {None}):
+        body = conn.compute.get("/images/detail", params={"property-architecture": arch}).json()
+        want = [i.id for i in shown if (i.metadata or {}).get("architecture") == arch]
+        equal([i["id"] for i in body["images"]], want, f"property-architecture={arch}")
+
+
+@checks
+def microversions_are_negotiated():
+    conn = state["conn"]
+    reply = conn.compute.get("/images", headers={"OpenStack-API-Version": "compute 2.105"}, raise_exc=False)
+    equal(reply.status_code, 406, "above the maximum")
+    equal(reply.json()["computeFault"]["code"], 406, "fault")
+    reply = conn.compute.get("/images", headers={"OpenStack-API-Version": "compute 2.3"})
+    if "/v2.1" in conn.compute.get_endpoint():
+        equal(reply.headers.get("OpenStack-API-Version"), "compute 2.3", "version header")
+        equal(reply.headers.get("X-OpenStack-Nova-API-Version"), "2.3", "legacy version header")
+        expect("OpenStack-API-Version" in reply.headers.get("Vary", ""), f"vary {reply.headers.get('Vary')}")
 
 
 @checks

@@ -34,6 +34,20 @@ pub fn upstream_basic() -> dragoman::config::CredentialsConfig {
     }
 }
 
+/// Credentials of the form `dialect`'s upstreams take, for fake upstreams
+/// that do not check them.
+pub fn any_credentials(dialect: dragoman::dialect::Dialect) -> dragoman::config::CredentialsConfig {
+    use dragoman::config::CredentialsConfig;
+    use dragoman::dialect::Dialect;
+    match dialect {
+        Dialect::OpenStack => CredentialsConfig { token: Some("t".into()), ..Default::default() },
+        Dialect::GoGrid => {
+            CredentialsConfig { api_key: Some("k".into()), secret: Some("s".into()), ..Default::default() }
+        }
+        _ => CredentialsConfig { user: Some("u".into()), password: Some("p".into()), ..Default::default() },
+    }
+}
+
 /// A running gateway; stops when dropped.
 pub struct TestGateway {
     pub addr: SocketAddr,

@@ -8,12 +8,12 @@ use serde::{Serialize, Serializer};
 
 use super::super::{Dialect, EdgeCtx, EdgeRequest, Outcome, Query, Reply, is_read};
 use super::fault::{self, PARAM_INVALID, QUERY_NOT_SUPPORTED, param_error};
-use super::image::{ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
+use super::image::{self, ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
 use super::write::{self, PathParent};
 use super::{apidoc, json_reply, search};
 use crate::model::{
-    Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Sort, SortField, View,
-    WriteOp,
+    Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Shown, Sort, SortField,
+    View, WriteOp,
 };
 
 /// `Setting[:entries_per_page]`'s default.
@@ -190,36 +190,43 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<Ed
         (Action::Update, Some(id)) => ImageOp::Write(write::update(&parent, id, headers, body)?),
         (Action::Destroy, Some(id)) => ImageOp::Write(write::destroy(id, headers, body)?),
         (_, Some(id)) => show_op(route.parent, parent.id, id),
-        (_, None) => ImageOp::List(list_query(&query, parent_filter(route.parent, parent.id))?),
+        (_, None) => ImageOp::List(list_query(&query, parent_scope(route.parent, parent.id))?),
     };
     Ok(EdgeRequest::Op(op))
 }
 
-/// The condition an operating system or architecture parent puts on a read.
-fn parent_filter(parent: Parent, parent_id: &str) -> Filter {
-    let mut filter = Filter::default();
-    if parent != Parent::ComputeResource {
-        filter.extra.push((parent.key().to_owned(), parent_id.to_owned()));
-    }
-    filter
+/// The images under the path's parent: those of its operating system or
+/// architecture. A compute resource is the backend the request goes to,
+/// so a list under one has no further condition (a show checks what the
+/// image shows, see [`encode`]).
+fn parent_scope(parent: Parent, parent_id: &str) -> Filter {
+    let shown = match parent {
+        Parent::ComputeResource => return Filter::default(),
+        Parent::OperatingSystem => Shown::new("operatingsystem_id", parent_id, image::shows_operatingsystem),
+        Parent::Architecture => Shown::new("architecture_id", parent_id, image::shows_architecture),
+    };
+    Filter { shown: vec![shown], ..Filter::default() }
 }
 
-/// A show; under an operating system or architecture, a list of the one
-/// image that must also belong to the parent.
+/// A show: under a compute resource, the image itself (the reply checks
+/// that it shows that compute resource); under an operating system or
+/// architecture, a list of the one image that must also belong to the parent.
 fn show_op(parent: Parent, parent_id: &str, id: ImageId) -> ImageOp {
-    let mut filter = parent_filter(parent, parent_id);
-    if filter.extra.is_empty() {
+    if parent == Parent::ComputeResource {
         return ImageOp::Show(id);
     }
-    filter.id = Some(id);
+    // the id the image shows: its own, or the integer derived from it
+    let filter = Filter { shown: vec![Shown::new("id", id.0, image::shows_id)], ..Filter::default() };
     let page = PageRequest { start: PageStart::First, limit: Some(1) };
-    ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true })
+    let scope = Some(Box::new(parent_scope(parent, parent_id)));
+    ImageOp::List(ListQuery { filter, scope, sort: None, page, view: View::Detail, count: true })
 }
 
 /// `search`, `order`, `page` and `per_page`; a blank value counts as absent
 /// (Rails' `present?`).
-fn list_query(query: &Query, mut filter: Filter) -> Result<ListQuery, GatewayError> {
+fn list_query(query: &Query, scope: Filter) -> Result<ListQuery, GatewayError> {
     let present = |key| query.get(key).filter(|v| !v.trim().is_empty());
+    let mut filter = Filter::default();
     if let Some(text) = present("search") {
         search::parse_into(text, &mut filter)?;
     }
@@ -234,7 +241,8 @@ fn list_query(query: &Query, mut filter: Filter) -> Result<ListQuery, GatewayErr
         ),
         None => PageStart::First,
     };
-    Ok(ListQuery { filter, sort, page: PageRequest { start, limit: per_page }, view: View::Detail, count: true })
+    let page = PageRequest { start, limit: per_page };
+    Ok(ListQuery { filter, scope: Some(Box::new(scope)), sort, page, view: View::Detail, count: true })
 }
 
 /// `<field> [ASC|DESC]`, ascending when no direction is given.
@@ -301,8 +309,12 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
     let scope = ctx.scope.as_deref();
     match outcome {
         Outcome::Image(image) => match op {
-            ImageOp::Write(WriteOp::Register(_)) => respond(StatusCode::CREATED, &ImageView { image: &image, scope }),
+            ImageOp::Write(WriteOp::Register(..)) => respond(StatusCode::CREATED, &ImageView { image: &image, scope }),
             ImageOp::Write(WriteOp::Delete { .. }) => respond(StatusCode::OK, &RawRecord { image: &image, scope }),
+            // an image of another compute resource is not found under this one
+            ImageOp::Show(id) if scope.is_some_and(|cr| !image::in_compute_resource(&image, cr)) => {
+                fault::render(&GatewayError::image_not_found(id.as_str()))
+            }
             _ => show(ctx, &image),
         },
         Outcome::List(page) if ctx.method == Action::Show.name() => match page.images.first() {
@@ -324,7 +336,7 @@ fn show(ctx: &EdgeCtx, image: &Image) -> Reply {
 fn shown_id(op: &ImageOp) -> &str {
     match op {
         ImageOp::Show(id) => id.as_str(),
-        ImageOp::List(q) => q.filter.id.as_ref().map_or("", ImageId::as_str),
+        ImageOp::List(q) => q.filter.shown.iter().find(|c| c.field == "id").map_or("", |c| c.value.as_str()),
         ImageOp::GetMany(_) => "",
         ImageOp::Write(write) => write.image_id().map_or("", ImageId::as_str),
     }
@@ -410,7 +422,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::super::Foreman;
-    use super::super::image::{CR_NAME, USER_DATA, USERNAME};
+    use super::super::image::{CR_NAME, USER_DATA};
     use super::super::tests::body_json;
     use super::*;
     use crate::dialect::EdgeCodec;
@@ -496,6 +508,7 @@ mod tests {
             op.unwrap(),
             ImageOp::List(ListQuery {
                 filter: Filter::default(),
+                scope: Some(Box::default()),
                 sort: None,
                 page: page(PageStart::Offset(0), Some(20)),
                 view: View::Detail,
@@ -519,15 +532,17 @@ mod tests {
     #[test]
     fn os_and_architecture_parents_become_conditions() {
         let q = list("/api/operatingsystems/309172073/images?per_page=5");
-        assert_eq!(q.filter.extra, [(OS_ID.to_owned(), "309172073".to_owned())]);
+        assert!(q.filter.is_empty());
+        let os = Shown::new("operatingsystem_id", "309172073", image::shows_operatingsystem);
+        assert_eq!(q.scope.unwrap().shown, [os]);
         let (ctx, op) = decoded("GET", "/api/architectures/7/images/12");
         assert_eq!((ctx.scope, ctx.method), (None, "show"));
         let q = match op.unwrap() {
             ImageOp::List(q) => q,
             other => panic!("{other:?}"),
         };
-        assert_eq!(q.filter.id, Some(ImageId::new("12")));
-        assert_eq!(q.filter.extra, [(ARCH_ID.to_owned(), "7".to_owned())]);
+        assert_eq!(q.filter.shown, [Shown::new("id", "12", image::shows_id)]);
+        assert_eq!(q.scope.unwrap().shown, [Shown::new("architecture_id", "7", image::shows_architecture)]);
         assert_eq!(q.page, page(PageStart::First, Some(1)));
     }
 
@@ -540,7 +555,7 @@ mod tests {
         let ImageOp::List(q) = op.unwrap() else { panic!() };
         assert_eq!(ctx.search.as_deref(), Some("name ~ cent and username=root"));
         assert_eq!(q.filter.name_like.as_deref(), Some("cent"));
-        assert_eq!(q.filter.extra, [(USERNAME.to_owned(), "root".to_owned())]);
+        assert_eq!(q.filter.shown, [Shown::new("username", "root", image::shows_username)]);
         assert_eq!(q.sort, Some(Sort { field: SortField::Name, descending: true }));
         assert_eq!(q.page, page(PageStart::Offset(20), Some(10)));
         let q = list("/api/compute_resources/1/images?per_page=all&page=4&order=id");
@@ -673,13 +688,13 @@ mod tests {
                                   "compute_resource_id": 928692541, "operatingsystem_id": 309172073}}"#;
         let (ctx, op) = written("POST", "/api/v2/compute_resources/980190962/images", JSON, body);
         assert_eq!((ctx.method, ctx.scope.as_deref(), ctx.search), ("create", Some("980190962"), None));
-        let WriteOp::Register(image) = write_op(op) else { panic!("not a register") };
+        let WriteOp::Register(image, _) = write_op(op) else { panic!("not a register") };
         assert_eq!(image.name, "TestImage");
         assert_eq!(image.extra.get(CR_ID), Some(&json!(980190962)));
         assert_eq!(image.extra.get(OS_ID), Some(&json!(309172073)));
         let (ctx, op) = written("POST", "/api/operatingsystems/3/images.json", JSON, body);
         assert_eq!(ctx.scope, None);
-        let WriteOp::Register(image) = write_op(op) else { panic!("not a register") };
+        let WriteOp::Register(image, _) = write_op(op) else { panic!("not a register") };
         assert_eq!(image.extra.get(OS_ID), Some(&json!(3)));
         assert_eq!(image.extra.get(CR_ID), Some(&json!(928692541)));
     }
@@ -733,7 +748,7 @@ mod tests {
             r#"{"image": {"name": "n", "username": "u", "uuid": "x"}}"#,
         );
         let op = op.unwrap();
-        let ImageOp::Write(WriteOp::Register(mut image)) = op.clone() else { panic!("not a register") };
+        let ImageOp::Write(WriteOp::Register(mut image, _)) = op.clone() else { panic!("not a register") };
         image.id = ImageId::new("10");
         image.created = Some(time::macros::datetime!(2019-09-11 14:34:13.271 UTC));
         let (status, body) = encoded(&ctx, &op, Outcome::Image(image.clone()));
@@ -778,6 +793,7 @@ mod tests {
             page: page(start, limit),
             view: View::Detail,
             count: true,
+            scope: Some(Box::default()),
         })
     }
 
@@ -831,7 +847,11 @@ mod tests {
             ListPage { images: vec![image("1", "a"), image("2", "b")], total: Some(7), ..ListPage::default() };
         let (_, body) = encoded(&ctx, &all, Outcome::List(outcome));
         assert_eq!((body["per_page"].clone(), body["subtotal"].clone()), (json!(7), json!(2)));
-        let many = ImageOp::GetMany(crate::model::GetMany { key: crate::model::LookupKey::Id, values: vec![] });
+        let many = ImageOp::GetMany(crate::model::GetMany {
+            key: crate::model::LookupKey::Id,
+            values: vec![],
+            shown_name: None,
+        });
         let (_, body) = encoded(&ctx, &many, Outcome::Images(vec![image("1", "a"), image("2", "b")]));
         assert_eq!(
             envelope(&body),

@@ -84,13 +84,13 @@ pub(super) fn malformed_json(problem: &str) -> GatewayError {
     GatewayError::bad_request(format!("malformed json body: {problem}")).with_cause(fault)
 }
 
-/// A 422 in `unprocessable_entity.json.rabl`'s shape for fields given
-/// blank, each `(parameter, human name)`; `id` is the image's, null for a
-/// create.
-pub(super) fn unprocessable(id: Option<&str>, blank: &[(&str, &str)]) -> GatewayError {
+/// A 422 in `unprocessable_entity.json.rabl`'s shape for fields with a
+/// `problem` ("can't be blank"), each `(parameter, human name)`; `id` is
+/// the image's, null for a create.
+pub(super) fn unprocessable(id: Option<&str>, fields: &[(&str, &str)], problem: &str) -> GatewayError {
     let errors: serde_json::Map<String, Value> =
-        blank.iter().map(|(field, _)| ((*field).to_owned(), json!(["can't be blank"]))).collect();
-    let full_messages: Vec<String> = blank.iter().map(|(_, human)| format!("{human} can't be blank")).collect();
+        fields.iter().map(|(field, _)| ((*field).to_owned(), json!([problem]))).collect();
+    let full_messages: Vec<String> = fields.iter().map(|(_, human)| format!("{human} {problem}")).collect();
     let message = format!("invalid image: {}", full_messages.join("; "));
     let body = json!({ "error": { "id": id.map(ids::integer_id), "errors": errors, "full_messages": full_messages } });
     let fault = ForemanFault { kind: ErrorKind::BadRequest, status: StatusCode::UNPROCESSABLE_ENTITY, body };
@@ -126,7 +126,7 @@ pub(super) fn render_for(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
 pub(super) fn render(err: &GatewayError) -> Reply {
     let (status, body) = match repeated_fault(err) {
         Some(fault) => (fault.status, fault.body.clone()),
-        None => (status_of(&err.kind), body_of(err)),
+        None => taken(err).unwrap_or_else(|| (status_of(&err.kind), body_of(err))),
     };
     let mut reply = json_reply(status, serde_json::to_vec(&body).unwrap_or_default());
     let headers = reply.headers_mut();
@@ -151,6 +151,20 @@ fn repeated_fault(err: &GatewayError) -> Option<&ForemanFault> {
     }
     let fault = err.cause.as_deref()?.downcast_ref::<ForemanFault>()?;
     (fault.kind == err.kind).then_some(fault)
+}
+
+/// A value another image already has (see `model::Unique`): the 422 of
+/// Foreman's uniqueness validation.
+fn taken(err: &GatewayError) -> Option<(StatusCode, Value)> {
+    let field = err.message.strip_suffix(" has already been taken").filter(|_| err.kind == ErrorKind::Conflict)?;
+    let mut chars = field.chars();
+    let human: String = chars.next()?.to_uppercase().chain(chars).collect();
+    let body = json!({ "error": {
+        "id": null,
+        "errors": { field: ["has already been taken"] },
+        "full_messages": [format!("{human} has already been taken")],
+    } });
+    Some((StatusCode::UNPROCESSABLE_ENTITY, body))
 }
 
 fn status_of(kind: &ErrorKind) -> StatusCode {
@@ -178,6 +192,7 @@ fn body_of(err: &GatewayError) -> Value {
         ErrorKind::Internal => wrapped(INTERNAL),
         ErrorKind::Conflict
         | ErrorKind::MethodNotAllowed
+        | ErrorKind::NotAcceptable
         | ErrorKind::PayloadTooLarge
         | ErrorKind::RateLimited { .. }
         | ErrorKind::UpstreamTimeout

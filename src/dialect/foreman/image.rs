@@ -311,6 +311,63 @@ impl<'a> Filled<'a> {
     }
 }
 
+/// The compute resource an image names as its own, when it names one: a
+/// show under another compute resource is not found.
+pub fn own_compute_resource(image: &Image) -> Option<String> {
+    image.extra.get(CR_ID).filter(|v| !v.is_null()).map(|v| match v {
+        Value::String(id) => id.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// True when the image shows `compute_resource` as its `compute_resource_id`
+/// under that compute resource: its own id is that one, or it has none and
+/// shows the request's (see [`ImageView`]).
+pub(super) fn in_compute_resource(image: &Image, compute_resource: &str) -> bool {
+    let shown = Filled::of(image, Some(compute_resource)).compute_resource_id;
+    same_text(&shown, compute_resource) || same_text(&shown, &ids::integer_id(compute_resource).to_string())
+}
+
+/// True when the image shows `id` as its `id`: its own when an integer,
+/// else the integer derived from it.
+pub(super) fn shows_id(image: &Image, id: &str) -> bool {
+    ids::integer_id(image.id.as_str()).to_string() == id
+}
+
+/// True when the image shows `id` as its `operatingsystem_id`.
+pub(super) fn shows_operatingsystem(image: &Image, id: &str) -> bool {
+    same_text(&Filled::of(image, None).os_id, id)
+}
+
+/// True when the image shows `id` as its `architecture_id`.
+pub(super) fn shows_architecture(image: &Image, id: &str) -> bool {
+    same_text(&Filled::of(image, None).architecture_id, id)
+}
+
+/// True when the image shows `username` as its `username`.
+pub(super) fn shows_username(image: &Image, username: &str) -> bool {
+    same_text(&Filled::of(image, None).username, username)
+}
+
+/// True when a shown scalar reads as `text` (`309172073`, `root`).
+fn same_text(value: &Value, text: &str) -> bool {
+    match value {
+        Value::String(shown) => shown == text,
+        Value::Number(shown) => shown.to_string() == text,
+        _ => false,
+    }
+}
+
+/// True when the image shows `uuid` as its `uuid`: its template's, else its own id.
+pub(super) fn shows_uuid(image: &Image, uuid: &str) -> bool {
+    match image.extra.get(UUID) {
+        Some(Value::String(shown)) => shown == uuid,
+        Some(Value::Number(shown)) => shown.to_string() == uuid,
+        Some(_) => false,
+        None => image.id.as_str() == uuid,
+    }
+}
+
 /// One image in the `main` view. `scope` is the compute resource of the
 /// request, the default `compute_resource_id` of images that carry none.
 pub(super) struct ImageView<'a> {

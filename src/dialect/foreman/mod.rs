@@ -168,6 +168,8 @@ mod search;
 mod upstream;
 mod write;
 
+pub use image::own_compute_resource;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, request::Parts};
 

@@ -10,8 +10,11 @@
 use std::borrow::Cow;
 
 use super::fault::{QUERY_NOT_SUPPORTED, param_error};
-use super::image::{ARCH_ID, CR_NAME, OS_ID, USER_DATA, USERNAME, is_decimal};
-use crate::model::{Filter, GatewayError, ImageId};
+use super::image::{
+    ARCH_ID, CR_NAME, OS_ID, USER_DATA, USERNAME, is_decimal, shows_architecture, shows_id, shows_operatingsystem,
+    shows_username,
+};
+use crate::model::{Filter, GatewayError, Shown};
 
 /// Search fields that compare an extra exactly, and the extra they compare.
 /// `architecture` and `operatingsystem` are ids in Foreman; `compute_resource`
@@ -71,13 +74,29 @@ pub(super) fn parse_into(search: &str, filter: &mut Filter) -> Result<(), Gatewa
 
 fn apply(filter: &mut Filter, field: &str, op: &Token<'_>, value: String) -> Result<(), GatewayError> {
     match (field, op) {
-        ("id", Token::Eq) => set_once(&mut filter.id, ImageId(value), "id"),
+        // the id the image shows: its own, or the integer derived from it
+        ("id", Token::Eq) => {
+            filter.shown.push(Shown::new("id", value, shows_id));
+            Ok(())
+        }
         ("name", Token::Eq) => set_once(&mut filter.name, value, "name"),
         ("name", Token::Like) => set_once(&mut filter.name_like, value, "name"),
         (field, op) => match EXTRA_FIELDS.iter().find(|(name, _)| *name == field) {
             Some((_, key)) if *op == Token::Eq => {
-                let value = if *key == USER_DATA { boolean(&value)?.to_owned() } else { value };
-                filter.extra.push(((*key).to_owned(), value));
+                // fields every image shows, judged on what it shows
+                let shown = match *key {
+                    OS_ID => Some(Shown::new("operatingsystem_id", value.clone(), shows_operatingsystem)),
+                    ARCH_ID => Some(Shown::new("architecture_id", value.clone(), shows_architecture)),
+                    USERNAME => Some(Shown::new("username", value.clone(), shows_username)),
+                    _ => None,
+                };
+                match shown {
+                    Some(condition) => filter.shown.push(condition),
+                    None => {
+                        let value = if *key == USER_DATA { boolean(&value)?.to_owned() } else { value };
+                        filter.extra.push(((*key).to_owned(), value));
+                    }
+                }
                 Ok(())
             }
             Some(_) => Err(unsupported(format!("search field {field} does not support ~"))),
@@ -257,9 +276,16 @@ mod tests {
     #[test]
     fn fields_map_onto_the_filter() {
         let filter = parsed(r#"id = 5 and name = "centos 1" && username=root architecture = 2 & operatingsystem == 3"#);
-        assert_eq!(filter.id, Some(ImageId::new("5")));
+        assert_eq!(filter.shown[0], Shown::new("id", "5", shows_id));
         assert_eq!(filter.name.as_deref(), Some("centos 1"));
-        assert_eq!(filter.extra, extra(&[(USERNAME, "root"), (ARCH_ID, "2"), (OS_ID, "3")]));
+        assert!(filter.extra.is_empty());
+        let shown = [
+            Shown::new("id", "5", shows_id),
+            Shown::new("username", "root", shows_username),
+            Shown::new("architecture_id", "2", shows_architecture),
+            Shown::new("operatingsystem_id", "3", shows_operatingsystem),
+        ];
+        assert_eq!(filter.shown, shown);
         let filter = parsed(r#"compute_resource = "big \"one\"" AND user_data = T"#);
         assert_eq!(filter.extra, extra(&[(CR_NAME, r#"big "one""#), (USER_DATA, "true")]));
     }
@@ -299,7 +325,7 @@ mod tests {
     #[test]
     fn built_searches_quote_every_value() {
         let filter = Filter {
-            id: Some(ImageId::new("5")),
+            id: Some(crate::model::ImageId::new("5")),
             name: Some(r#"a "b" \c"#.into()),
             name_like: Some("cent".into()),
             extra: extra(&[(OS_ID, "3"), (USER_DATA, "false"), ("foreman.uuid", "x")]),
@@ -317,7 +343,7 @@ mod tests {
     fn built_searches_read_back_to_the_same_filter() {
         let filter = Filter {
             name: Some(r#"odd "name" and \ or"#.into()),
-            extra: extra(&[(CR_NAME, "big cr"), (ARCH_ID, "7")]),
+            extra: extra(&[(CR_NAME, "big cr")]),
             ..Filter::default()
         };
         assert_eq!(parsed(&build(&filter).unwrap()), filter);

@@ -62,7 +62,7 @@ pub(super) fn encode(call: &UpstreamCall, target: &Target<'_>) -> Result<http::R
             url.push_str(&list_query(filter, *sort, start, *limit)?);
             (Method::GET, None)
         }
-        UpstreamCall::Write(WriteOp::Register(image)) => (Method::POST, Some(write::register_body(image))),
+        UpstreamCall::Write(WriteOp::Register(image, _)) => (Method::POST, Some(write::register_body(image))),
         UpstreamCall::Write(WriteOp::Update { id, patch }) => {
             let body = write::update_body(patch)
                 .map_err(|field| GatewayError::unsupported(format!("update an image's {field}"), "foreman"))?;
@@ -167,7 +167,7 @@ pub(super) fn decode(
     };
     let image = || serde_json::from_slice::<WireImage>(body).map(|w| w.0).map_err(unreadable);
     match call {
-        UpstreamCall::Show(_) | UpstreamCall::Write(WriteOp::Register(_) | WriteOp::Update { .. }) => {
+        UpstreamCall::Show(_) | UpstreamCall::Write(WriteOp::Register(..) | WriteOp::Update { .. }) => {
             image().map(Outcome::Image)
         }
         UpstreamCall::List { .. } => {
@@ -319,7 +319,7 @@ mod tests {
             let err = encode(&list(Filter::default(), None, start, limit), &target(&BASIC)).unwrap_err();
             assert_eq!(err.kind, ErrorKind::Internal);
         }
-        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] });
+        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()], shown_name: None });
         let err = encode(&many, &target(&BASIC)).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unsupported { operation: "get many images".into(), backend: "foreman" });
         let gogrid = Credentials::GoGrid { api_key: "k".into(), secret: "s".into() };
@@ -447,7 +447,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            sent(&write(WriteOp::Register(image))),
+            sent(&write(WriteOp::Register(image, Vec::new()))),
             (
                 Method::POST,
                 IMAGES.to_owned(),
@@ -504,7 +504,7 @@ mod tests {
     #[test]
     fn write_replies_become_images() {
         let body = json!({"id": 7, "name": "n", "uuid": "u", "password": "secret"});
-        let register = write(WriteOp::Register(Default::default()));
+        let register = write(WriteOp::Register(Default::default(), Vec::new()));
         let Outcome::Image(image) = decoded(&register, 201, &body).unwrap() else { panic!() };
         assert_eq!((image.id.as_str(), image.status), ("7", ImageStatus::Active));
         let update = write(WriteOp::Update { id: ImageId::new("7"), patch: ImagePatch::default() });
@@ -521,7 +521,7 @@ mod tests {
 
     #[test]
     fn write_refusals_keep_foremans_body() {
-        let register = write(WriteOp::Register(Default::default()));
+        let register = write(WriteOp::Register(Default::default(), Vec::new()));
         let body = json!({"error": {"id": null, "errors": {"uuid": ["could not be found in bigcompute"]},
                                     "full_messages": ["Uuid could not be found in bigcompute"]}});
         let err = decoded(&register, 422, &body).unwrap_err();

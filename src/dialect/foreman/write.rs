@@ -35,8 +35,10 @@ use http::{HeaderMap, HeaderValue, header};
 use serde_json::{Map, Value};
 
 use super::fault;
-use super::image::{ARCH_ID, CR_ID, CR_NAME, IAM_ROLE, OS_ID, USER_DATA, USERNAME, UUID, is_decimal};
-use crate::model::{Extra, GatewayError, Image, ImageId, ImagePatch, WriteOp};
+use super::image::{
+    ARCH_ID, CR_ID, CR_NAME, IAM_ROLE, OS_ID, USER_DATA, USERNAME, UUID, in_compute_resource, is_decimal, shows_uuid,
+};
+use crate::model::{Extra, Filter, GatewayError, Image, ImageId, ImagePatch, Shown, Unique, WriteOp, is_unsafe_char};
 
 /// Where a parameter lands in the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,9 +136,42 @@ pub(super) fn create(parent: &PathParent<'_>, headers: &HeaderMap, body: &[u8]) 
     let params = read(parent, json_body(headers, body)?);
     let missing: Vec<&str> = CREATE_REQUIRES.into_iter().filter(|wire| !params.given(wire)).collect();
     check(None, &missing)?;
+    check_text(None, &params.patch)?;
     let ImagePatch { name, os, architecture, mut extra, .. } = params.patch;
     extra.insert(parent.key.to_owned(), id_value(parent.id));
-    Ok(WriteOp::Register(Image { name: name.unwrap_or_default(), os, architecture, extra, ..Image::default() }))
+    let image = Image { name: name.unwrap_or_default(), os, architecture, extra, ..Image::default() };
+    let unique = unique(&image);
+    Ok(WriteOp::Register(image, unique))
+}
+
+/// Foreman's uniqueness rules (`app/models/image.rb`): a name once per
+/// compute resource and operating system, a uuid once per compute resource,
+/// judged on what the images show.
+fn unique(image: &Image) -> Vec<Unique> {
+    let given = |key: &str| image.extra.get(key).map(value_text);
+    let mut scope = Filter::default();
+    if let Some(cr) = given(CR_ID) {
+        scope.shown.push(Shown::new("compute_resource_id", cr, in_compute_resource));
+    }
+    let mut name = Filter { name: Some(image.name.clone()), ..scope.clone() };
+    if let Some(os) = given(OS_ID) {
+        name.extra.push((OS_ID.to_owned(), os));
+    }
+    let mut unique = vec![Unique { field: "name", taken: name }];
+    if let Some(value) = given(UUID) {
+        let mut uuid = scope;
+        uuid.shown.push(Shown::new("uuid", value, shows_uuid));
+        unique.push(Unique { field: "uuid", taken: uuid });
+    }
+    unique
+}
+
+/// A scalar's plain text (`309172073`, `abc`).
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// `PUT`/`PATCH …/images/{id}`: sets what the body gives; `{"image":{}}`
@@ -149,6 +184,7 @@ pub(super) fn update(
 ) -> Result<WriteOp, GatewayError> {
     let params = read(parent, json_body(headers, body)?);
     check(Some(&id), &params.blank)?;
+    check_text(Some(&id), &params.patch)?;
     Ok(WriteOp::Update { id, patch: params.patch })
 }
 
@@ -282,7 +318,24 @@ fn check(id: Option<&ImageId>, blank: &[&str]) -> Result<(), GatewayError> {
     if fields.is_empty() {
         return Ok(());
     }
-    Err(fault::unprocessable(id.map(ImageId::as_str), &fields))
+    Err(fault::unprocessable(id.map(ImageId::as_str), &fields, "can't be blank"))
+}
+
+/// A 422 naming every text field holding a character no format can carry.
+fn check_text(id: Option<&ImageId>, patch: &ImagePatch) -> Result<(), GatewayError> {
+    let unsafe_text = |text: &Option<String>| text.as_deref().is_some_and(|t| t.chars().any(is_unsafe_char));
+    let fields: Vec<(&str, &str)> = [
+        ("name", "Name", unsafe_text(&patch.name)),
+        ("operatingsystem_id", "Operating system", unsafe_text(&patch.os)),
+        ("architecture_id", "Architecture", unsafe_text(&patch.architecture)),
+    ]
+    .into_iter()
+    .filter_map(|(wire, human, bad)| bad.then_some((wire, human)))
+    .collect();
+    if fields.is_empty() {
+        return Ok(());
+    }
+    Err(fault::unprocessable(id.map(ImageId::as_str), &fields, "is invalid"))
 }
 
 /// A create or update body: JSON, or Foreman's 415.
@@ -311,16 +364,25 @@ fn parse(body: &[u8]) -> Result<Value, GatewayError> {
     serde_json::from_slice(body).map_err(|e| fault::malformed_json(&parser_message(body, &e)))
 }
 
-/// Worded as Ruby's JSON parser words it: `unexpected token at '<text>'`,
-/// the text from the token reading stopped in, or the whole body when it
-/// ended early (Ruby names the construct left open).
+/// Worded as Ruby's JSON parser words it, `unexpected token at '<text>'`,
+/// but never echoing the body: the text is the token reading stopped in
+/// (the body's first character when it ended early), at most
+/// [`EXCERPT_BYTES`] bytes and never past a quote, so no string the caller
+/// sent — a password — comes back.
 fn parser_message(body: &[u8], err: &serde_json::Error) -> String {
     let mut at = if err.is_eof() { 0 } else { offset(body, err.line(), err.column()) };
     while at > 0 && body[at - 1].is_ascii_alphabetic() {
         at -= 1;
     }
-    format!("unexpected token at '{}'", String::from_utf8_lossy(&body[at..]))
+    let rest = &body[at..];
+    let end = if err.is_eof() { rest.len().min(1) } else { rest.len().min(EXCERPT_BYTES) };
+    let end = rest[..end].iter().position(|b| *b == b'"').unwrap_or(end);
+    let excerpt = String::from_utf8_lossy(&rest[..end]);
+    format!("unexpected token at '{}'", crate::model::safe_text(&excerpt))
 }
+
+/// The most of the body a parse error shows.
+const EXCERPT_BYTES: usize = 16;
 
 /// The byte offset of a 1-based line and column.
 fn offset(body: &[u8], line: usize, column: usize) -> usize {
@@ -415,7 +477,7 @@ mod tests {
 
     fn created(parent: &PathParent<'_>, body: Value) -> Result<Image, GatewayError> {
         match create(parent, &json_headers("application/json"), body.to_string().as_bytes())? {
-            WriteOp::Register(image) => Ok(image),
+            WriteOp::Register(image, _) => Ok(image),
             other => panic!("{other:?}"),
         }
     }
@@ -600,7 +662,10 @@ mod tests {
         assert_eq!(problem(b"{"), expect("unexpected token at '{'"));
         assert_eq!(problem(br#"{"image": nope}"#), expect("unexpected token at 'nope}'"));
         assert_eq!(problem(b"{\"image\": {},\n \"x\": ]}"), expect("unexpected token at ']}'"));
-        assert_eq!(problem(b"   "), expect("unexpected token at '   '"));
+        assert_eq!(problem(b"   "), expect("unexpected token at ' '"));
+        let secret = br#"{"user": "u", "password": "hunter2-hunter2", nope"#;
+        assert_eq!(problem(secret), expect("unexpected token at 'nope'"));
+        assert_eq!(problem(br#"{"password": "hunter2"#), expect("unexpected token at '{'"));
         assert_eq!(problem(b"[tru]"), expect("unexpected token at 'tru]'"));
         assert_eq!(problem(b"{\"a\": 1x}"), expect("unexpected token at 'x}'"));
         let err = destroy(ImageId::new("1"), &headers, b"{\"image\": {").unwrap_err();

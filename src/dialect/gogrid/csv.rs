@@ -142,10 +142,12 @@ pub(super) fn to_value(body: &[u8]) -> Result<Value, String> {
     for record in reader.records() {
         let record = record.map_err(|e| e.to_string())?;
         let mut object = Value::Object(Map::new());
+        // list slots a row may open: a GoGrid row opens at most one per column
+        let mut slots = columns.len();
         for (column, field) in columns.iter().zip(record.iter()).filter(|(_, f)| !f.is_empty()) {
             let segments: Vec<&str> = column.split('.').collect();
             let leaf = segments.last().copied().unwrap_or(column);
-            insert(&mut object, &segments, typed_scalar(leaf, field))?;
+            insert(&mut object, &segments, typed_scalar(leaf, field), &mut slots)?;
         }
         list.push(object);
     }
@@ -176,7 +178,9 @@ fn read_envelope(line: &str) -> Result<Map<String, Value>, String> {
 }
 
 /// Puts `value` at a dotted path; numeric segments are 1-based list indexes.
-fn insert(slot: &mut Value, path: &[&str], value: Value) -> Result<(), String> {
+/// Every list slot opened is taken from `slots`, so that sparse indexes
+/// (`x.1000`) cannot make a small reply a large tree.
+fn insert(slot: &mut Value, path: &[&str], value: Value, slots: &mut usize) -> Result<(), String> {
     let Some((segment, rest)) = path.split_first() else {
         *slot = value;
         return Ok(());
@@ -190,15 +194,16 @@ fn insert(slot: &mut Value, path: &[&str], value: Value) -> Result<(), String> {
         }
         let Value::Array(items) = slot else { return Ok(()) };
         if items.len() < index {
+            *slots = slots.checked_sub(index - items.len()).ok_or("list indexes sparser than the columns")?;
             items.resize(index, Value::Null);
         }
-        insert(&mut items[index - 1], rest, value)
+        insert(&mut items[index - 1], rest, value, slots)
     } else {
         if !slot.is_object() {
             *slot = Value::Object(Map::new());
         }
         let Value::Object(map) = slot else { return Ok(()) };
-        insert(map.entry(*segment).or_insert(Value::Null), rest, value)
+        insert(map.entry(*segment).or_insert(Value::Null), rest, value, slots)
     }
 }
 
@@ -250,5 +255,14 @@ IllegalArgumentException,No object found that matches your input criteria.,\n"
             assert!(to_value(body).is_err(), "{}", String::from_utf8_lossy(body));
         }
         assert!(to_value(b"# SUCCESS\n# a.99999999.id\n5\n").is_err());
+    }
+
+    #[test]
+    fn sparse_indexes_cannot_expand_a_small_reply() {
+        // 1000 columns x.N.1000: a million list slots per row if read blindly
+        let columns: Vec<String> = (1..=1000).map(|n| format!("x.{n}.1000")).collect();
+        let row = vec!["1"; 1000].join(",");
+        let body = format!("# SUCCESS, /grid/image/list\n# {}\n{row},\n", columns.join(","));
+        assert_eq!(to_value(body.as_bytes()).unwrap_err(), "list indexes sparser than the columns");
     }
 }

@@ -4,13 +4,13 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header, request::Parts};
 
 use super::envelope::{Failure, Summary};
-use super::image::{ImageView, key, state_named, type_named};
+use super::image::{ImageView, state_named, type_named};
 use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::reply::reply;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
 use crate::model::{
-    ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ImageStatus, ListPage, ListQuery, LookupKey, PageRequest,
-    PageStart, Side, View,
+    ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ListPage, ListQuery, LookupKey, PageRequest, PageStart,
+    Shown, ShownName, Side, View,
 };
 
 /// API versions GoGrid published; features are not gated by version.
@@ -59,8 +59,9 @@ fn head_cannot_write(method: ApiMethod) -> GatewayError {
     GatewayError::new(ErrorKind::MethodNotAllowed, Side::Downstream, message)
 }
 
-/// The query string, plus the form body of a POST.
-fn parameters(parts: &Parts, body: &Bytes) -> Result<Query, GatewayError> {
+/// The query string, plus the form body of a POST: the one rule of what a
+/// GoGrid request's parameters are, for its authentication and its edge.
+pub(crate) fn parameters(parts: &Parts, body: &[u8]) -> Result<Query, GatewayError> {
     let mut params = Query::of(&parts.uri);
     match parts.method {
         Method::GET | Method::HEAD => {}
@@ -127,16 +128,18 @@ fn first_of<'q>(params: &'q Query, names: &[&'static str]) -> Option<(&'static s
 }
 
 fn list_op(params: &Query) -> Result<ImageOp, GatewayError> {
+    // isPublic, state and type judge the image as this edge shows it
     let mut filter = Filter::default();
     if let Some(public) = params.get("isPublic") {
-        filter.public = Some(boolean("isPublic", public)?);
+        let public = boolean("isPublic", public)?;
+        filter.shown.push(Shown::new("isPublic", public.to_string(), shows_public));
     }
     if let Some((name, state)) = first_of(params, &["image.state", "state"]) {
-        filter.status = Some(state_filter(name, state)?);
+        filter.shown.push(Shown::new("state", state_filter(name, state)?, shows_state));
     }
     if let Some((name, kind)) = first_of(params, &["image.type", "type"]) {
         let kind = type_named(kind).ok_or_else(|| invalid(name, kind, "expected Web Server or Database Server"))?;
-        filter.extra.push((key::TYPE.to_owned(), kind.name.to_owned()));
+        filter.shown.push(Shown::new("type", kind.name, shows_type));
     }
     if let Some(datacenter) = params.get("datacenter") {
         if datacenter.is_empty() {
@@ -145,7 +148,7 @@ fn list_op(params: &Query) -> Result<ImageOp, GatewayError> {
         filter.zone = Some(datacenter.to_owned());
     }
     let page = page_request(params)?;
-    Ok(ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true }))
+    Ok(ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true, scope: None }))
 }
 
 fn invalid(name: &str, value: &str, hint: &str) -> GatewayError {
@@ -160,12 +163,31 @@ pub(super) fn boolean(name: &str, value: &str) -> Result<bool, GatewayError> {
     }
 }
 
-/// A state name → the canonical status. Saving and Migrating both mean
-/// `Saving`, so either selects both.
-fn state_filter(name: &str, state: &str) -> Result<ImageStatus, GatewayError> {
+/// A state name, in GoGrid's spelling.
+fn state_filter(name: &str, state: &str) -> Result<&'static str, GatewayError> {
     state_named(state)
-        .map(|(_, status)| status)
+        .map(|(choice, _)| choice.name)
         .ok_or_else(|| invalid(name, state, "expected Saving, Available, Deleted, Trash or Migrating"))
+}
+
+/// The image shows `name` as its unique name.
+fn shows_name(image: &Image, name: &str) -> bool {
+    ImageView::new(image, None).name == name
+}
+
+/// The image shows `isPublic` as `public` (`true` or `false`).
+fn shows_public(image: &Image, public: &str) -> bool {
+    ImageView::new(image, None).is_public.to_string() == public
+}
+
+/// The image shows the state option named `state`.
+fn shows_state(image: &Image, state: &str) -> bool {
+    ImageView::new(image, None).state.name == state
+}
+
+/// The image shows the type option named `kind`.
+fn shows_type(image: &Image, kind: &str) -> bool {
+    ImageView::new(image, None).kind.name == kind
 }
 
 /// `num_items` (page size) and `page` (0-based, ignored without `num_items`).
@@ -195,7 +217,8 @@ fn get_op(params: &Query) -> Result<ImageOp, GatewayError> {
         return Err(GatewayError::bad_request(format!("empty {name} parameter")));
     }
     let values = values.into_iter().map(str::to_owned).collect();
-    Ok(ImageOp::GetMany(GetMany { key, values }))
+    // names are the unique names this edge shows
+    Ok(ImageOp::GetMany(GetMany { key, values, shown_name: Some(ShownName(shows_name)) }))
 }
 
 // ---------------------------------------------------------------------------
@@ -298,7 +321,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::model::{ImageId, ImagePatch, Snapshot, WriteOp};
+    use crate::model::{ImageId, ImagePatch, ImageStatus, Snapshot, WriteOp};
 
     fn parts(method: &str, uri: &str, content_type: Option<&str>) -> Parts {
         let mut builder = http::Request::builder().method(method).uri(uri);
@@ -332,7 +355,7 @@ mod tests {
     }
 
     fn list(filter: Filter, page: PageRequest) -> ImageOp {
-        ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true })
+        ImageOp::List(ListQuery { filter, sort: None, page, view: View::Detail, count: true, scope: None })
     }
 
     fn body(reply: Reply) -> (StatusCode, String, String) {
@@ -374,10 +397,12 @@ mod tests {
     #[test]
     fn list_filters() {
         let expected = Filter {
-            public: Some(true),
-            status: Some(ImageStatus::Active),
             zone: Some("US-West-1".into()),
-            extra: vec![("gogrid.type".into(), "Web Server".into())],
+            shown: vec![
+                Shown::new("isPublic", "true", shows_public),
+                Shown::new("state", "Available", shows_state),
+                Shown::new("type", "Web Server", shows_type),
+            ],
             ..Filter::default()
         };
         let jclouds = "/api/grid/image/list?v=1.5&isPublic=true&image.state=Available&image.type=Web%20Server&datacenter=US-West-1";
@@ -388,16 +413,42 @@ mod tests {
 
     #[test]
     fn list_state_names() {
-        for (name, status) in [
-            ("Saving", ImageStatus::Saving),
-            ("Migrating", ImageStatus::Saving),
-            ("Available", ImageStatus::Active),
-            ("Deleted", ImageStatus::Deleted),
-            ("TRASH", ImageStatus::Trashed),
-        ] {
-            let filter = Filter { status: Some(status), ..Filter::default() };
+        for (name, state) in
+            [("Saving", "Saving"), ("Migrating", "Migrating"), ("Available", "Available"), ("TRASH", "Trash")]
+        {
+            let filter = Filter { shown: vec![Shown::new("state", state, shows_state)], ..Filter::default() };
             assert_eq!(op(&format!("/api/grid/image/list?v=1.9&state={name}")), list(filter, PageRequest::default()));
         }
+    }
+
+    #[test]
+    fn names_are_the_unique_names_this_edge_shows() {
+        let ImageOp::GetMany(get) = op("/api/grid/image/get?v=1.9&name=GSI-1") else { panic!() };
+        let shows = get.shown_name.expect("a name lookup judges the shown name");
+        let mut saved = Image { name: "nightly".into(), ..Image::default() };
+        saved.extra.insert("gogrid.name".into(), "GSI-1".into());
+        assert!(shows.matches(&saved, "GSI-1"));
+        assert!(!shows.matches(&saved, "nightly"), "friendlyName is not the name");
+        let foreign = Image { name: "fakeimage7".into(), ..Image::default() };
+        assert!(shows.matches(&foreign, "fakeimage7"), "an image without a system name shows its display name");
+    }
+
+    #[test]
+    fn filters_judge_what_the_image_shows() {
+        let filter = |query: &str| match op(&format!("/api/grid/image/list?v=1.9&{query}")) {
+            ImageOp::List(q) => q.filter,
+            other => panic!("{other:?}"),
+        };
+        // an image that says nothing of its visibility shows isPublic false
+        let foreign = Image { public: None, ..Image::default() };
+        assert!(filter("isPublic=false").matches(&foreign));
+        assert!(!filter("isPublic=true").matches(&foreign));
+        // and shows type Web Server, the default option
+        assert!(filter("type=Web%20Server").matches(&foreign));
+        assert!(!filter("type=Database+Server").matches(&foreign));
+        let trashed = Image { status: ImageStatus::Trashed, ..Image::default() };
+        assert!(filter("state=Trash").matches(&trashed));
+        assert!(!filter("state=Deleted").matches(&trashed));
     }
 
     #[test]
@@ -432,7 +483,11 @@ mod tests {
     #[test]
     fn get_takes_one_kind_of_lookup() {
         let get = |key, values: &[&str]| {
-            ImageOp::GetMany(GetMany { key, values: values.iter().map(|v| v.to_string()).collect() })
+            ImageOp::GetMany(GetMany {
+                key,
+                values: values.iter().map(|v| v.to_string()).collect(),
+                shown_name: Some(ShownName(shows_name)),
+            })
         };
         assert_eq!(op("/api/grid/image/get?v=1.3&id=19283"), get(LookupKey::Id, &["19283"]));
         assert_eq!(
@@ -490,7 +545,11 @@ mod tests {
         assert_eq!(ctx.format, Format::Xml);
         assert_eq!(
             result.unwrap(),
-            ImageOp::GetMany(GetMany { key: LookupKey::IdOrName, values: vec!["1".into(), "abc d".into()] })
+            ImageOp::GetMany(GetMany {
+                key: LookupKey::IdOrName,
+                values: vec!["1".into(), "abc d".into()],
+                shown_name: Some(ShownName(shows_name))
+            })
         );
         let (_, result) = decode_with("POST", "/api/grid/image/list", None, "v=1.9&num_items=2");
         assert_eq!(
@@ -669,7 +728,7 @@ mod tests {
 
     #[test]
     fn empty_gets_are_gogrids_not_found() {
-        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["9".into()] });
+        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["9".into()], shown_name: None });
         let (status, body) = json_body(encode(&ctx("/grid/image/get", Format::Json), &op, Outcome::Images(vec![])));
         assert_eq!((status, body), (StatusCode::BAD_REQUEST, not_found_body("/grid/image/get")));
         let (status, body) =
@@ -679,7 +738,8 @@ mod tests {
 
     #[test]
     fn gets_and_shows_are_whole_lists() {
-        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into(), "2".into()] });
+        let op =
+            ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into(), "2".into()], shown_name: None });
         let (_, body) = json_body(encode(
             &ctx("/grid/image/get", Format::Json),
             &op,
@@ -695,7 +755,7 @@ mod tests {
 
     #[test]
     fn replies_in_xml_and_csv() {
-        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] });
+        let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()], shown_name: None });
         let (status, content_type, text) =
             body(encode(&ctx("/grid/image/get", Format::Csv), &op, Outcome::Images(vec![image("1")])));
         assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/csv"));

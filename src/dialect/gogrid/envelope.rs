@@ -60,6 +60,7 @@ impl Failure<'_> {
             }
             ErrorKind::Forbidden => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             ErrorKind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+            ErrorKind::NotAcceptable => (StatusCode::NOT_ACCEPTABLE, "NotAcceptable"),
             ErrorKind::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
             ErrorKind::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType"),
             ErrorKind::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RateLimitExceeded"),

@@ -6,8 +6,8 @@
 //!
 //! | path | operation |
 //! |---|---|
-//! | `/api/grid/image/list` | `List`: `isPublic` → `public`; `image.state` or `state` → `status`; `image.type` or `type` → extra `("gogrid.type", name)`; `datacenter` → `zone`; `num_items` + `page` (0-based, ignored without `num_items`) → `Offset(page × num_items)`, limit `num_items` |
-//! | `/api/grid/image/get` | `GetMany`: repeated `id` (`Id`), `name` (`Name`) or `image` (`IdOrName`); exactly one kind |
+//! | `/api/grid/image/list` | `List`: `isPublic`, `image.state` or `state`, `image.type` or `type` → conditions on the value this edge shows (`isPublic`, the state and type options' names); `datacenter` → `zone`; `num_items` + `page` (0-based, ignored without `num_items`) → `Offset(page × num_items)`, limit `num_items` |
+//! | `/api/grid/image/get` | `GetMany`: repeated `id` (`Id`), `name` (`Name`) or `image` (`IdOrName`); exactly one kind; a name is the unique name this edge shows (`ShownName`), whatever the backend |
 //! | `/api/grid/image/save` | `Write(Snapshot)`: `friendlyName` → `name` and `server` (id or name, passed on as given) required; `description` optional |
 //! | `/api/grid/image/edit` | `Write(Update{id, patch})`: the image (below); `friendlyName` → `name`, `description`, `isPublic` → `public`, at least one |
 //! | `/api/grid/image/delete` | `Write(Delete{id, trash: true})`: GoGrid's delete sends the image to the trash |
@@ -158,6 +158,8 @@ pub mod sign;
 mod upstream;
 mod write;
 mod xml;
+
+pub(crate) use edge::parameters;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, request::Parts};

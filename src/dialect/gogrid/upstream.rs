@@ -452,7 +452,11 @@ mod tests {
             format!("https://api.gogrid.example/api/grid/image/get?{AUTH}&id=250")
         );
         let get = |key, values: &[&str]| {
-            UpstreamCall::GetMany(GetMany { key, values: values.iter().map(|v| v.to_string()).collect() })
+            UpstreamCall::GetMany(GetMany {
+                key,
+                values: values.iter().map(|v| v.to_string()).collect(),
+                shown_name: None,
+            })
         };
         assert_eq!(
             url(&get(LookupKey::IdOrName, &["65413", "GSI-a&b c/d?e#f"])),
@@ -522,7 +526,7 @@ mod tests {
         let body = format!(r#"{{"list": [{IMAGE}], "status": "success", "method": "/grid/image/get"}}"#);
         let Ok(Outcome::Image(image)) = decode_json(&show(), 200, &body) else { panic!("not an image") };
         assert_eq!((image.id.as_str(), image.name.as_str(), image.status), ("250", "n", ImageStatus::Active));
-        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["250".into()] });
+        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["250".into()], shown_name: None });
         assert!(matches!(decode_json(&many, 200, &body), Ok(Outcome::Images(v)) if v.len() == 1));
         let empty = r#"{"list": [], "status": "success"}"#;
         assert_eq!(
@@ -545,7 +549,11 @@ mod tests {
         let err = decode_json(&show(), 400, &body).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "250".into() });
         assert_eq!(err.message, "image 250 not found");
-        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Name, values: vec!["a".into(), "b".into()] });
+        let many = UpstreamCall::GetMany(GetMany {
+            key: LookupKey::Name,
+            values: vec!["a".into(), "b".into()],
+            shown_name: None,
+        });
         assert_eq!(
             decode_json(&many, 400, &body).unwrap_err().kind,
             ErrorKind::NotFound { resource: "image", id: "a,b".into() }
@@ -725,7 +733,7 @@ mod tests {
             err.kind,
             ErrorKind::Unsupported { operation: "update an image setting os".into(), backend: "gogrid" }
         );
-        let err = encode(&write_call(WriteOp::Register(Image::default())), &target).unwrap_err();
+        let err = encode(&write_call(WriteOp::Register(Image::default(), Vec::new())), &target).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unsupported { operation: "register an image".into(), backend: "gogrid" });
     }
 

@@ -24,7 +24,7 @@ pub(super) fn method_of(op: &WriteOp) -> Option<ApiMethod> {
         WriteOp::Update { .. } => Some(ApiMethod::Edit),
         WriteOp::Delete { .. } => Some(ApiMethod::Delete),
         WriteOp::Restore(_) => Some(ApiMethod::Restore),
-        WriteOp::Register(_)
+        WriteOp::Register(..)
         | WriteOp::SetMetadata { .. }
         | WriteOp::SetMetadataItem { .. }
         | WriteOp::DeleteMetadataItem { .. } => None,
@@ -58,6 +58,7 @@ fn save(params: &Query) -> Result<WriteOp, GatewayError> {
         name: name.to_owned(),
         description,
         metadata: BTreeMap::new(),
+        uuid_id: false,
     }))
 }
 
@@ -177,7 +178,7 @@ pub(super) fn encode(op: &WriteOp, query: &mut Serializer<'_, String>) -> Result
             query.append_pair("id", id.as_str());
             Ok(ApiMethod::Restore)
         }
-        WriteOp::Register(_)
+        WriteOp::Register(..)
         | WriteOp::SetMetadata { .. }
         | WriteOp::SetMetadataItem { .. }
         | WriteOp::DeleteMetadataItem { .. } => Err(GatewayError::unsupported(op.name(), "gogrid")),
@@ -228,6 +229,7 @@ mod tests {
             name: name.into(),
             description: description.map(Into::into),
             metadata: BTreeMap::new(),
+            uuid_id: false,
         })
     }
 
@@ -403,7 +405,7 @@ mod tests {
         assert_eq!(unsupported(&WriteOp::Snapshot(with_metadata)), "save an image from a server setting metadata");
         let id = ImageId::new("1");
         for op in [
-            WriteOp::Register(crate::model::Image::default()),
+            WriteOp::Register(crate::model::Image::default(), Vec::new()),
             WriteOp::SetMetadata { id: id.clone(), items: BTreeMap::new(), replace: true },
             WriteOp::SetMetadataItem { id: id.clone(), key: "k".into(), value: Value::Null },
             WriteOp::DeleteMetadataItem { id, key: "k".into() },

@@ -27,11 +27,19 @@
 
 use quick_xml::Reader;
 use quick_xml::escape::escape;
+
+use crate::model::safe_text;
 use quick_xml::events::{BytesStart, Event};
 use serde_json::{Map, Value};
 
 use super::envelope::{Failure, Summary};
 use super::image::{Datacenters, ImageView, OptionView, OwnerView, java_double, typed_scalar};
+
+/// Text and attribute values as XML 1.0 can carry them: characters it
+/// forbids (most control characters, U+FFFE, U+FFFF) replaced, then escaped.
+fn xml_text(text: &str) -> String {
+    escape(safe_text(text).as_ref()).into_owned()
+}
 
 /// Bytes a rendered image takes, to size the buffer once.
 const IMAGE_BYTES: usize = 3072;
@@ -64,7 +72,7 @@ impl Xml {
             self.out.push(b' ');
             self.out.extend_from_slice(key.as_bytes());
             self.out.extend_from_slice(b"=\"");
-            self.out.extend_from_slice(escape(*value).as_bytes());
+            self.out.extend_from_slice(xml_text(value).as_bytes());
             self.out.push(b'"');
         }
         if empty {
@@ -112,9 +120,9 @@ impl Xml {
     fn text(&mut self, name: &str, value: &str) {
         self.line();
         self.out.extend_from_slice(br#"<attribute name=""#);
-        self.out.extend_from_slice(escape(name).as_bytes());
+        self.out.extend_from_slice(xml_text(name).as_bytes());
         self.out.extend_from_slice(br#"">"#);
-        self.out.extend_from_slice(escape(value).as_bytes());
+        self.out.extend_from_slice(xml_text(value).as_bytes());
         self.out.extend_from_slice(b"</attribute>");
     }
 

@@ -35,6 +35,7 @@ fn fault(kind: &ErrorKind) -> (StatusCode, &'static str) {
         ErrorKind::Forbidden => (403, "forbidden"),
         ErrorKind::Conflict => (409, "conflictingRequest"),
         ErrorKind::MethodNotAllowed => (405, "badMethod"),
+        ErrorKind::NotAcceptable => (406, "computeFault"),
         ErrorKind::UnsupportedMediaType => (415, "badMediaType"),
         // the Nova v1.1 vocabulary Hostway follows: both limits are `overLimit`
         ErrorKind::PayloadTooLarge => (413, "overLimit"),

@@ -22,8 +22,8 @@
 //! | query       | canonical filter                                   |
 //! |-------------|----------------------------------------------------|
 //! | `name`      | `name` (exact)                                     |
-//! | `status`    | `status`: `ACTIVE`, `SAVING`, `DELETED` (also `ERROR`, `UNKNOWN`, which this edge renders) |
-//! | `type`      | `public`: `BASE` → `true` (the provider's base images, visible to all), `SERVER` → `false` (images saved from the customer's servers); an inference, the docs do not say it |
+//! | `status`    | `shown status`: the word this edge renders, `ACTIVE`, `SAVING`, `DELETED` (also `ERROR`, `UNKNOWN`); a trashed image shows `DELETED` |
+//! | `type`      | `shown type`: `BASE` for public images (the provider's base images, visible to all), `SERVER` for the others (images saved from the customer's servers, and images that say neither); an inference, the docs do not say it |
 //! | `zone`      | `zone`                                             |
 //!
 //! Other parameters are ignored; a bad `status` or `type` is a 400.
@@ -112,7 +112,7 @@ use super::{
     UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
 };
 use crate::model::{
-    ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, Side, View,
+    ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, Shown, Side, View,
 };
 
 pub struct Hostway;
@@ -169,6 +169,14 @@ impl EdgeCodec for Hostway {
     fn encode_error(&self, _ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         errors::render(err)
     }
+
+    /// The short `/images` paths act on the caller's account, and their
+    /// links name the account's canonical URI.
+    fn caller_account(&self, ctx: &mut EdgeCtx, account: &str) {
+        if ctx.prefix.is_empty() {
+            ctx.prefix = paths::account_prefix(&percent_encode_segment(account));
+        }
+    }
 }
 
 fn list_shape(op: &ImageOp) -> Shape {
@@ -192,36 +200,50 @@ fn list_op(query: &Query, view: View) -> Result<ImageOp, GatewayError> {
     Ok(ImageOp::List(ListQuery { filter: edge_filter(query)?, view, ..ListQuery::default() }))
 }
 
+/// `status` and `type` judge the image as this edge shows it; `name` and
+/// `zone` are the image's own name and zones, which it shows as they are.
 fn edge_filter(query: &Query) -> Result<Filter, GatewayError> {
     let param = |key| query.get(key).filter(|v| !v.is_empty());
-    let status = param("status").map(parse_status).transpose()?;
-    let public = param("type").map(parse_type).transpose()?;
+    let mut shown = Vec::new();
+    if let Some(word) = param("status") {
+        shown.push(Shown::new("status", parse_status(word)?, shows_status));
+    }
+    if let Some(word) = param("type") {
+        shown.push(Shown::new("type", parse_type(word)?, shows_type));
+    }
     Ok(Filter {
         name: param("name").map(str::to_owned),
-        status,
-        public,
         zone: param("zone").map(str::to_owned),
+        shown,
         ..Filter::default()
     })
 }
 
-fn parse_status(word: &str) -> Result<ImageStatus, GatewayError> {
+/// The status word, in Hostway's spelling.
+fn parse_status(word: &str) -> Result<&'static str, GatewayError> {
     match wire::status_from_word(word) {
         ImageStatus::Unknown if !word.eq_ignore_ascii_case("UNKNOWN") => {
             Err(GatewayError::bad_request(format!("invalid status parameter: {word}")))
         }
-        status => Ok(status),
+        status => Ok(wire::status_word(status)),
     }
 }
 
-fn parse_type(word: &str) -> Result<bool, GatewayError> {
-    if word.eq_ignore_ascii_case("BASE") {
-        Ok(true)
-    } else if word.eq_ignore_ascii_case("SERVER") {
-        Ok(false)
-    } else {
-        Err(GatewayError::bad_request(format!("invalid type parameter: {word}")))
-    }
+fn parse_type(word: &str) -> Result<&'static str, GatewayError> {
+    [wire::TYPE_BASE, wire::TYPE_SERVER]
+        .into_iter()
+        .find(|t| t.eq_ignore_ascii_case(word))
+        .ok_or_else(|| GatewayError::bad_request(format!("invalid type parameter: {word}")))
+}
+
+/// The image shows `word` as its status.
+fn shows_status(image: &Image, word: &str) -> bool {
+    wire::image_status_word(image) == word
+}
+
+/// The image is of type `word`.
+fn shows_type(image: &Image, word: &str) -> bool {
+    wire::image_type(image) == word
 }
 
 // ==================================================================== upstream

@@ -31,10 +31,7 @@ pub(super) struct Route<'a> {
 impl Route<'_> {
     /// The path before `/images`, for links: `/accounts/{acct}/flexcloud` or empty.
     pub fn prefix(&self) -> String {
-        match self.account {
-            Some(account) => format!("/accounts/{account}/flexcloud"),
-            None => String::new(),
-        }
+        self.account.map(account_prefix).unwrap_or_default()
     }
 
     /// The Hostway documentation page of the call, for logs.
@@ -46,6 +43,11 @@ impl Route<'_> {
             Resource::Unknown => "",
         }
     }
+}
+
+/// `/accounts/{account}/flexcloud`, the account already percent-encoded.
+pub(super) fn account_prefix(account: &str) -> String {
+    format!("/accounts/{account}/flexcloud")
 }
 
 /// True when the first path segment is one the Hostway edge owns.

@@ -30,7 +30,7 @@ fn get(uri: &str) -> ImageOp {
 }
 
 fn list(filter: Filter, view: View) -> ImageOp {
-    ImageOp::List(ListQuery { filter, sort: None, page: PageRequest::default(), view, count: false })
+    ImageOp::List(ListQuery { filter, sort: None, page: PageRequest::default(), view, count: false, scope: None })
 }
 
 fn body_of(reply: Reply) -> Vec<u8> {
@@ -124,28 +124,44 @@ fn image_ids_are_percent_decoded() {
 #[test]
 fn list_filters_decode() {
     let op = get("/accounts/42/flexcloud/images/detail?name=my%20img&status=SAVING&type=BASE&zone=AUS001&limit=5");
+    let shown = |field, value| Filter { shown: vec![Shown::new(field, value, |_, _| false)], ..Filter::default() };
     let filter = Filter {
         name: Some("my img".into()),
-        status: Some(ImageStatus::Saving),
-        public: Some(true),
         zone: Some("AUS001".into()),
+        shown: [shown("status", "SAVING").shown, shown("type", "BASE").shown].concat(),
         ..Filter::default()
     };
     assert_eq!(op, list(filter, View::Detail));
 
     let cases = [
-        ("status=ACTIVE", Filter { status: Some(ImageStatus::Active), ..Filter::default() }),
-        ("status=deleted", Filter { status: Some(ImageStatus::Deleted), ..Filter::default() }),
-        ("status=ERROR", Filter { status: Some(ImageStatus::Error), ..Filter::default() }),
-        ("status=UNKNOWN", Filter { status: Some(ImageStatus::Unknown), ..Filter::default() }),
-        ("type=SERVER", Filter { public: Some(false), ..Filter::default() }),
-        ("type=base", Filter { public: Some(true), ..Filter::default() }),
+        ("status=ACTIVE", shown("status", "ACTIVE")),
+        ("status=deleted", shown("status", "DELETED")),
+        ("status=ERROR", shown("status", "ERROR")),
+        ("status=UNKNOWN", shown("status", "UNKNOWN")),
+        ("type=SERVER", shown("type", "SERVER")),
+        ("type=base", shown("type", "BASE")),
         ("name=&zone=", Filter::default()),
         ("name=a&name=b", Filter { name: Some("a".into()), ..Filter::default() }),
     ];
     for (query, filter) in cases {
         assert_eq!(get(&format!("/images?{query}")), list(filter, View::Summary), "{query}");
     }
+}
+
+#[test]
+fn filters_judge_what_the_image_shows() {
+    let filter = |query: &str| match get(&format!("/images?{query}")) {
+        ImageOp::List(q) => q.filter,
+        other => panic!("{other:?}"),
+    };
+    let trashed = Image { status: ImageStatus::Trashed, ..Image::default() };
+    assert!(filter("status=DELETED").matches(&trashed), "a trashed image shows DELETED");
+    assert!(!filter("status=ACTIVE").matches(&trashed));
+    let unknown = Image { public: None, ..Image::default() };
+    assert!(filter("type=SERVER").matches(&unknown), "an image that says nothing is a server image");
+    assert!(!filter("type=BASE").matches(&unknown));
+    let public = Image { public: Some(true), ..Image::default() };
+    assert!(filter("type=BASE").matches(&public));
 }
 
 #[test]
@@ -219,7 +235,7 @@ fn summary_and_detail_lists() {
     assert_eq!(String::from_utf8(body_of(reply)).unwrap(), detail.to_string());
 
     // get-many never comes from a Hostway request, but renders as a detail list
-    let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["133".into()] });
+    let op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values: vec!["133".into()], shown_name: None });
     let reply = EDGE.encode(&account_ctx(), &op, Outcome::Images(vec![sample_image()]));
     assert_eq!(String::from_utf8(body_of(reply)).unwrap(), detail.to_string());
 
@@ -493,7 +509,7 @@ fn upstream_credentials() {
 
 #[test]
 fn upstream_get_many_is_unsupported() {
-    let call = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()] });
+    let call = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["1".into()], shown_name: None });
     let credentials = basic();
     let err = UP.encode(&call, &target("1", &credentials)).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unsupported { operation: "get many images".into(), backend: "hostway" });
@@ -591,7 +607,7 @@ fn upstream_success_with_bad_bodies_is_a_protocol_error() {
         let err = upstream(&list_call(Filter::default(), View::Detail), 200, body).unwrap_err();
         assert_eq!(err.kind, ErrorKind::UpstreamProtocol, "{body}");
     }
-    let call = UpstreamCall::GetMany(GetMany { key: LookupKey::Name, values: vec![] });
+    let call = UpstreamCall::GetMany(GetMany { key: LookupKey::Name, values: vec![], shown_name: None });
     assert!(matches!(upstream(&call, 200, "{}").unwrap_err().kind, ErrorKind::Unsupported { .. }));
 }
 

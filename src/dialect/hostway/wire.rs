@@ -47,10 +47,27 @@ pub(super) fn status_word(status: ImageStatus) -> &'static str {
 
 /// The word to render for an image: an unknown word a Hostway upstream
 /// sent is given back as it was.
-fn image_status_word(image: &Image) -> &str {
+pub(super) fn image_status_word(image: &Image) -> &str {
     match (image.status, image.extra_str(EXTRA_STATUS)) {
         (ImageStatus::Unknown, Some(word)) => word,
         (status, _) => status_word(status),
+    }
+}
+
+/// `type`: a provider template, visible to every account.
+pub(super) const TYPE_BASE: &str = "BASE";
+/// `type`: an image saved from a customer's server.
+pub(super) const TYPE_SERVER: &str = "SERVER";
+
+/// The image's type, as a `type` filter classifies it: `BASE` when it is
+/// public, `SERVER` when it is not; the word a Hostway upstream gave when
+/// the image says neither, `SERVER` when there is none.
+pub(super) fn image_type(image: &Image) -> &str {
+    match (image.public, image.extra_str("hostway.type")) {
+        (Some(true), _) => TYPE_BASE,
+        (Some(false), _) => TYPE_SERVER,
+        (None, Some(word)) if word.eq_ignore_ascii_case(TYPE_BASE) => TYPE_BASE,
+        (None, _) => TYPE_SERVER,
     }
 }
 

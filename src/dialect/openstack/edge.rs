@@ -4,10 +4,11 @@
 use http::{HeaderMap, Method, request::Parts};
 use percent_encoding::percent_decode_str;
 
-use super::{EXTRA_IMAGE_TYPE, MAX_LIMIT, body, clock, render, wire};
+use super::{MAX_LIMIT, body, clock, render, wire};
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Item, Query, is_read};
 use crate::model::{
-    ErrorKind, Filter, GatewayError, ImageId, ImageOp, ListQuery, PageRequest, PageStart, Side, Snapshot, View, WriteOp,
+    ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ListQuery, PageRequest, PageStart, Shown, Side, Snapshot,
+    View, WriteOp,
 };
 
 /// The two API versions Nova serves.
@@ -175,6 +176,12 @@ pub fn context(parts: &Parts, origin: &str) -> EdgeCtx {
             ctx.prefix = prefix.to_owned();
             ctx.scope = project.map(|p| percent_decode_str(p).decode_utf8_lossy().into_owned());
             ctx.method = path.and_then(|p| Call::of(p, &parts.method)).map_or("", Call::method);
+            if prefix.starts_with("/v2.1") {
+                ctx.version = requested_microversion(&parts.headers)
+                    .ok()
+                    .filter(Microversion::is_served)
+                    .map(|v| format!("{}.{}", v.0, v.1));
+            }
         }
         None => {}
     }
@@ -267,7 +274,7 @@ fn json_body(parts: &Parts, body: &[u8]) -> Result<Option<serde_json::Value>, Ga
 /// is the image's description too, as the read side has it.
 fn snapshot(server_id: String, create: body::CreateImage) -> Snapshot {
     let description = create.metadata.get("description").and_then(serde_json::Value::as_str).map(str::to_owned);
-    Snapshot { server_id, name: create.name, description, metadata: create.metadata }
+    Snapshot { server_id, name: create.name, description, metadata: create.metadata, uuid_id: true }
 }
 
 fn image_id(raw: &str) -> Result<ImageId, GatewayError> {
@@ -307,14 +314,25 @@ fn not_allowed(method: &Method, path: &str) -> GatewayError {
 
 /// `GET …/images[/detail]` with Nova's filters and paging.
 fn list(q: &Query, view: View) -> Result<ImageOp, GatewayError> {
+    let mut shown = Vec::new();
+    if let Some(word) = given(q, "status") {
+        shown.push(Shown::new("status", wire::status_word(status(word)?), shows_status));
+    }
+    if let Some(kind) = given(q, "type") {
+        shown.push(Shown::new("type", kind, shows_image_type));
+    }
+    for (key, value) in q.pairs() {
+        if let Some(property) = key.strip_prefix("property-").filter(|p| !p.is_empty()) {
+            shown.push(Shown::new("property", format!("{property}={value}"), shows_property));
+        }
+    }
     let filter = Filter {
         name: given(q, "name").map(str::to_owned),
-        status: given(q, "status").map(status).transpose()?,
         changed_since: given(q, "changes-since").map(changes_since).transpose()?,
         min_ram_mb: number(q, "minRam")?,
         min_disk_gb: number(q, "minDisk")?,
         server_id: given(q, "server").map(server_id),
-        extra: given(q, "type").map(|t| (EXTRA_IMAGE_TYPE.to_owned(), t.to_owned())).into_iter().collect(),
+        shown,
         ..Filter::default()
     };
     // Nova checks these against `^[0-9]*$` too, though only `limit` shapes the reply.
@@ -324,12 +342,28 @@ fn list(q: &Query, view: View) -> Result<ImageOp, GatewayError> {
         start: given(q, "marker").map_or(PageStart::First, |m| PageStart::After(m.into())),
         limit: limit(q)?,
     };
-    Ok(ImageOp::List(ListQuery { filter, sort: None, page, view, count: false }))
+    Ok(ImageOp::List(ListQuery { filter, sort: None, page, view, count: false, scope: None }))
 }
 
 /// A parameter's first value, unless it is empty: an empty value is no condition.
 fn given<'q>(q: &'q Query, key: &str) -> Option<&'q str> {
     q.get(key).filter(|v| !v.is_empty())
+}
+
+/// The status an image shows is `word` (`ACTIVE`, `SAVING`, `DELETED`, …).
+fn shows_status(image: &Image, word: &str) -> bool {
+    wire::status_word(image.status) == word
+}
+
+/// The `image_type` its metadata shows is `kind` (`snapshot`, `backup`).
+fn shows_image_type(image: &Image, kind: &str) -> bool {
+    render::Metadata(image).text("image_type").is_some_and(|shown| shown == kind)
+}
+
+/// Its metadata shows `key=value`: a `property-key=value` filter.
+fn shows_property(image: &Image, key_value: &str) -> bool {
+    let (key, value) = key_value.split_once('=').unwrap_or((key_value, ""));
+    render::Metadata(image).text(key).is_some_and(|shown| shown == value)
 }
 
 fn status(word: &str) -> Result<crate::model::ImageStatus, GatewayError> {
@@ -369,6 +403,11 @@ struct Microversion(u32, u32);
 impl Microversion {
     const MIN: Microversion = Microversion(2, 1);
     const MAX: Microversion = Microversion(2, 104);
+
+    /// True when the compute API serves this version at all.
+    fn is_served(&self) -> bool {
+        (Microversion::MIN..=Microversion::MAX).contains(self)
+    }
 
     /// `latest`, or `X.Y` as Nova's `^([1-9]\d*)\.([1-9]\d*|0)$`.
     fn parse(text: &str) -> Option<Microversion> {
@@ -414,11 +453,12 @@ fn requested_microversion(headers: &HeaderMap) -> Result<Microversion, GatewayEr
 /// The caller's microversion, when this API serves it.
 fn check_microversion(headers: &HeaderMap, ceiling: Microversion) -> Result<Microversion, GatewayError> {
     let v = requested_microversion(headers)?;
-    if v < Microversion::MIN || v > Microversion::MAX {
-        return Err(GatewayError::bad_request(format!(
-            "version {}.{} is not supported by the api, minimum is 2.1 and maximum is 2.104",
-            v.0, v.1
-        )));
+    if !v.is_served() {
+        return Err(GatewayError::new(
+            ErrorKind::NotAcceptable,
+            Side::Downstream,
+            format!("version {}.{} is not supported by the api, minimum is 2.1 and maximum is 2.104", v.0, v.1),
+        ));
     }
     if v > ceiling {
         return Err(GatewayError::new(
@@ -730,13 +770,19 @@ mod tests {
             name: "foo-image".to_owned(),
             description: Some("d".to_owned()),
             metadata: strings(&[("meta_var", "meta_val"), ("description", "d")]),
+            uuid_id: true,
         };
         assert_eq!(op, WriteOp::Snapshot(want));
         assert_eq!((ctx.method, ctx.prefix.as_str(), ctx.scope.as_deref()), (CREATE_IMAGE, "/v2/p", Some("p")));
         let (ctx, op) = write("POST", "/v2.1/servers/s/action/", &[], r#"{"createImage": {"name": "n"}}"#);
         assert_eq!(
             op,
-            WriteOp::Snapshot(Snapshot { server_id: "s".to_owned(), name: "n".to_owned(), ..Snapshot::default() })
+            WriteOp::Snapshot(Snapshot {
+                server_id: "s".to_owned(),
+                name: "n".to_owned(),
+                uuid_id: true,
+                ..Snapshot::default()
+            })
         );
         assert_eq!((ctx.method, ctx.prefix.as_str(), ctx.scope), (CREATE_IMAGE, "/v2.1", None));
     }
@@ -751,7 +797,7 @@ mod tests {
         assert_eq!(method(&[("X-OpenStack-Nova-API-Version", "2.96")]), CREATE_IMAGE_V2_45);
         assert_eq!(method(&[("OpenStack-API-Version", "compute latest")]), CREATE_IMAGE_V2_45);
         let e = refused("POST", "/v2.1/p/servers/s/action", &[("OpenStack-API-Version", "compute 2.105")], body);
-        assert_eq!(e.kind, ErrorKind::BadRequest);
+        assert_eq!(e.kind, ErrorKind::NotAcceptable);
     }
 
     #[test]
@@ -810,25 +856,30 @@ mod tests {
     fn list_filters_decode() {
         let q = query(
             "/v2/p/images/detail?name=my%20image&status=saving&changes-since=2011-01-01T03:02:03%2B02:00\
-             &minRam=512&minDisk=20&server=http://h/v2/p/servers/srv-1&type=snapshot&limit=10&marker=m-1&x=y",
+             &minRam=512&minDisk=20&server=http://h/v2/p/servers/srv-1&type=snapshot&limit=10&marker=m-1&x=y\
+             &property-architecture=x86_64",
         );
         assert_eq!(
             q,
             ListQuery {
                 filter: Filter {
                     name: Some("my image".to_owned()),
-                    status: Some(ImageStatus::Saving),
                     changed_since: Some(datetime!(2011-01-01 01:02:03 UTC)),
                     min_ram_mb: Some(512),
                     min_disk_gb: Some(20),
                     server_id: Some("srv-1".to_owned()),
-                    extra: vec![(EXTRA_IMAGE_TYPE.to_owned(), "snapshot".to_owned())],
+                    shown: vec![
+                        Shown::new("status", "SAVING", shows_status),
+                        Shown::new("type", "snapshot", shows_image_type),
+                        Shown::new("property", "architecture=x86_64", shows_property),
+                    ],
                     ..Filter::default()
                 },
                 sort: None,
                 page: PageRequest { start: PageStart::After(ImageId::new("m-1")), limit: Some(10) },
                 view: View::Detail,
                 count: false,
+                scope: None,
             }
         );
     }
@@ -847,8 +898,23 @@ mod tests {
             ("UNKNOWN", ImageStatus::Unknown),
         ];
         for (word, status) in cases {
-            assert_eq!(query(&format!("/v2/p/images?status={word}")).filter.status, Some(status), "{word}");
+            let shown = query(&format!("/v2/p/images?status={word}")).filter.shown;
+            assert_eq!(shown, [Shown::new("status", wire::status_word(status), shows_status)], "{word}");
         }
+    }
+
+    #[test]
+    fn filters_judge_what_the_image_shows() {
+        let trashed = Image { status: ImageStatus::Trashed, ..Image::default() };
+        assert!(query("/v2/p/images?status=DELETED").filter.matches(&trashed), "a trashed image shows DELETED");
+        let saved = Image { server_id: Some("srv".into()), ..Image::default() };
+        assert!(query("/v2/p/images?type=snapshot").filter.matches(&saved), "a saved image shows image_type snapshot");
+        assert!(!query("/v2/p/images?type=backup").filter.matches(&saved));
+        let mut tagged = Image { architecture: Some("x86_64".into()), ..Image::default() };
+        tagged.metadata.insert("min_cores".into(), 2.into());
+        assert!(query("/v2/p/images?property-architecture=x86_64&property-min_cores=2").filter.matches(&tagged));
+        assert!(!query("/v2/p/images?property-architecture=i386").filter.matches(&tagged));
+        assert!(!query("/v2/p/images?property-absent=x").filter.matches(&tagged));
     }
 
     #[test]
@@ -920,9 +986,13 @@ mod tests {
     }
 
     #[test]
-    fn malformed_or_unsupported_microversions_are_bad_requests() {
-        for v in ["compute 2.01", "compute abc", "compute 2", "compute 0.5", "compute 2.0", "compute 3.0", "compute"] {
+    fn malformed_microversions_are_bad_requests_and_unserved_ones_not_acceptable() {
+        for v in ["compute 2.01", "compute abc", "compute 2", "compute 0.5", "compute"] {
             assert_eq!(err("GET", "/v2.1/images", &[("OpenStack-API-Version", v)]).kind, ErrorKind::BadRequest, "{v}");
+        }
+        for v in ["compute 2.0", "compute 2.105", "compute 3.0"] {
+            let e = err("GET", "/v2.1/images", &[("OpenStack-API-Version", v)]);
+            assert_eq!(e.kind, ErrorKind::NotAcceptable, "{v}");
         }
     }
 }

@@ -50,8 +50,12 @@
 //! Microversions (`OpenStack-API-Version: compute X.Y`, else
 //! `X-OpenStack-Nova-API-Version: X.Y`; none means 2.1): above 2.35 the image
 //! paths answer 404 and above 2.38 the metadata paths do, as in Nova. A
-//! malformed version, or one outside 2.1–2.104, is a 400 (Nova answers 406
-//! for the latter, which the model has no kind for). The image delete
+//! malformed version is a 400, one outside 2.1–2.104 a 406 `computeFault`.
+//! Every `/v2.1` reply names the version it answers in, as Nova's do:
+//! `OpenStack-API-Version: compute X.Y`, `X-OpenStack-Nova-API-Version: X.Y`
+//! and `Vary` on both (2.1 when the caller named none); `/v2` replies do
+//! not. `createImage` gives the new image a UUID where the backend chooses
+//! the id (the embedded catalog). The image delete
 //! follows the image paths (2.35), the metadata writes the metadata paths
 //! (2.38); `createImage` is served at every version.
 //!
@@ -60,18 +64,20 @@
 //! | query           | canonical                                     | notes                                            |
 //! |-----------------|-----------------------------------------------|--------------------------------------------------|
 //! | `name`          | `Filter.name`                                 | exact                                            |
-//! | `status`        | `Filter.status`                               | Nova words or Glance words, any case; else 400   |
+//! | `status`        | shown `status`                                | Nova words or Glance words, any case; else 400; judged on the status this edge shows (a trashed image is `DELETED`) |
 //! | `changes-since` | `Filter.changed_since`                        | ISO 8601, no zone = UTC; else 400                |
 //! | `minRam`        | `Filter.min_ram_mb`                           | digits, else 400                                 |
 //! | `minDisk`       | `Filter.min_disk_gb`                          | digits, else 400                                 |
 //! | `server`        | `Filter.server_id`                            | the part after the last `/` (a server URL works) |
-//! | `type`          | `Filter.extra ("openstack.image_type", v)`    | Glance property `image_type` (snapshot, backup)  |
+//! | `type`          | shown `type`                                  | metadata `image_type` as shown (snapshot, backup); an image saved from a server shows `snapshot` |
+//! | `property-<key>`| shown `property`                              | the metadata `<key>` shown, compared as text     |
 //! | `limit`         | `PageRequest.limit`                           | digits, else 400; capped at 1000; 0 = no limit   |
 //! | `marker`        | `PageStart::After(marker)`                    |                                                  |
 //! | `page_size`, `offset` | checked as digits, otherwise unused     |                                                  |
 //!
-//! An empty value is no condition. Unknown parameters (including Glance's
-//! `property-*` pass-through) are tolerated and ignored.
+//! An empty value is no condition. Unknown parameters are tolerated and
+//! ignored. The shown conditions judge the image as this edge renders it, so
+//! they agree with the unfiltered list; no upstream applies them.
 //!
 //! # Image fields
 //!
@@ -225,11 +231,11 @@ impl EdgeCodec for OpenStack {
     }
 
     fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
-        render::outcome(ctx, op, &outcome)
+        render::with_version_headers(ctx, render::outcome(ctx, op, &outcome))
     }
 
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
-        render::error(ctx, err)
+        render::with_version_headers(ctx, render::error(ctx, err))
     }
 }
 

@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 use super::clock::Iso;
 use super::edge::{ApiVersion, CREATE_IMAGE_V2_45};
 use super::views::{self, LinkBase};
-use super::wire::status_word;
 use super::{EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
 use crate::dialect::reply::reply;
 use crate::dialect::{EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment};
@@ -202,12 +201,25 @@ impl<'a> Metadata<'a> {
         [
             ("architecture", image.architecture.as_deref()),
             ("description", image.description.as_deref()),
-            ("image_type", image.extra_str(EXTRA_IMAGE_TYPE)),
+            // Nova marks what createImage saves from a server as a snapshot
+            ("image_type", image.extra_str(EXTRA_IMAGE_TYPE).or(image.server_id.as_ref().map(|_| "snapshot"))),
             ("os_distro", image.os.as_deref()),
         ]
         .into_iter()
         .filter_map(|(key, value)| value.map(|v| (key, v)))
         .filter(move |(key, _)| !image.metadata.contains_key(*key))
+    }
+
+    /// The plain text of a shown metadata value, as a `property-` filter
+    /// compares it; `None` when the key is not shown or holds no scalar.
+    pub(super) fn text(&self, key: &str) -> Option<Cow<'a, str>> {
+        match self.get(key)? {
+            MetaValue::Text(text) => Some(Cow::Borrowed(text)),
+            MetaValue::Json(Value::String(text)) => Some(Cow::Borrowed(text.as_str())),
+            MetaValue::Json(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
+            MetaValue::Json(Value::Bool(b)) => Some(Cow::Owned(b.to_string())),
+            MetaValue::Json(_) => None,
+        }
     }
 
     fn get(&self, key: &str) -> Option<MetaValue<'a>> {
@@ -267,8 +279,9 @@ fn next_query<'q>(query: Option<&'q ListQuery>, marker: &'q str) -> String {
         add("minRam", f.min_ram_mb.map(|n| n.to_string().into()));
         add("name", f.name.as_deref().map(Cow::Borrowed));
         add("server", f.server_id.as_deref().map(Cow::Borrowed));
-        add("status", f.status.map(|s| status_word(s).into()));
-        add("type", f.extra.iter().find(|(k, _)| k == EXTRA_IMAGE_TYPE).map(|(_, v)| v.as_str().into()));
+        let shown = |field: &str| f.shown.iter().find(|c| c.field == field).map(|c| Cow::Borrowed(c.value.as_str()));
+        add("status", shown("status"));
+        add("type", shown("type"));
         marker_given = matches!(q.page.start, PageStart::After(_));
     }
     if marker_given {
@@ -316,6 +329,24 @@ fn fault_name(status: u16) -> &'static str {
         503 => "serviceUnavailable",
         _ => "computeFault",
     }
+}
+
+/// Nova's version headers on a `/v2.1` reply: the microversion it answers
+/// in, under both names, and `Vary` on both request headers.
+pub fn with_version_headers(ctx: &EdgeCtx, mut reply: Reply) -> Reply {
+    let Some(version) = ctx.version.as_deref() else {
+        return reply;
+    };
+    let headers = reply.headers_mut();
+    if let Ok(value) = HeaderValue::try_from(format!("compute {version}")) {
+        headers.insert("openstack-api-version", value);
+    }
+    if let Ok(value) = HeaderValue::try_from(version) {
+        headers.insert("x-openstack-nova-api-version", value);
+    }
+    headers.append(header::VARY, HeaderValue::from_static("OpenStack-API-Version"));
+    headers.append(header::VARY, HeaderValue::from_static("X-OpenStack-Nova-API-Version"));
+    reply
 }
 
 pub fn error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
@@ -496,7 +527,8 @@ mod tests {
                 {"href": "http://gw/v2.1/proj/images/42", "rel": "self"},
                 {"href": "http://gw/proj/images/42", "rel": "bookmark"},
             ],
-            "metadata": {"architecture": "32-bit", "description": "a base image", "os_distro": "CentOS 5.3"},
+            // saved from a server: a snapshot, as Nova marks one
+            "metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3"},
             "minDisk": 0,
             "minRam": 512,
             "name": "CentOS 5.3 (32-bit)",
@@ -538,7 +570,7 @@ mod tests {
             ]
         );
         let meta: Vec<&str> = parsed["image"]["metadata"].as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(meta, ["architecture", "auto_disk_config", "description", "os_distro"]);
+        assert_eq!(meta, ["architecture", "auto_disk_config", "description", "image_type", "os_distro"]);
     }
 
     #[test]
@@ -689,18 +721,22 @@ mod tests {
         let q = ListQuery {
             filter: Filter {
                 name: Some("a b&c".to_owned()),
-                status: Some(ImageStatus::Active),
                 changed_since: Some(datetime!(2011-01-01 01:02:03 UTC)),
                 min_ram_mb: Some(512),
                 min_disk_gb: Some(2),
                 server_id: Some("s/1".to_owned()),
-                extra: vec![(EXTRA_IMAGE_TYPE.to_owned(), "snapshot".to_owned())],
+                // the link reads the conditions, not how they judge
+                shown: vec![
+                    crate::model::Shown::new("status", "ACTIVE", |_, _| true),
+                    crate::model::Shown::new("type", "snapshot", |_, _| true),
+                ],
                 ..Filter::default()
             },
             sort: None,
             page: PageRequest { start: PageStart::After(ImageId::new("x")), limit: Some(1) },
             view: View::Detail,
             count: false,
+            scope: None,
         };
         let got = listed(&ctx("/v2.1"), q, page(&["z~1"], true));
         assert_eq!(
@@ -867,7 +903,7 @@ mod tests {
         c.item = Some(Item::Metadata);
         assert_eq!(
             body(write(&c, set, Outcome::Image(foreign()))),
-            json!({"metadata": {"architecture": "32-bit", "description": "a base image", "os_distro": "CentOS 5.3"}})
+            json!({"metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3"}})
         );
     }
 

@@ -139,7 +139,7 @@ fn write(url: &mut String, op: &WriteOp) -> Result<(Method, Option<Value>), Gate
             push_image(url, id);
             Ok((Method::GET, None))
         }
-        WriteOp::Register(_) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
+        WriteOp::Register(..) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
             Err(GatewayError::unsupported(op.name(), BACKEND))
         }
     }
@@ -269,7 +269,7 @@ fn written(op: &WriteOp, headers: &HeaderMap, body: &[u8]) -> Result<Outcome, Ga
             let show: ShowBody = serde_json::from_str(text(body)?).map_err(unreadable)?;
             Ok(Outcome::Image(show.image.0))
         }
-        WriteOp::Register(_) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
+        WriteOp::Register(..) | WriteOp::Update { .. } | WriteOp::Restore(_) => {
             Err(GatewayError::unsupported(op.name(), BACKEND))
         }
     }
@@ -435,6 +435,7 @@ mod tests {
                 ("gogrid.location".to_owned(), "x".to_owned()),
                 (EXTRA_IMAGE_TYPE.to_owned(), "snapshot".to_owned()),
             ],
+            shown: Vec::new(),
         }
     }
 
@@ -551,7 +552,8 @@ mod tests {
         let residual =
             list(Filter { zone: Some("z".to_owned()), ..Filter::default() }, View::Detail, PageStart::First, None);
         assert_eq!(encode(&residual, "p").unwrap_err().kind, ErrorKind::Internal);
-        let many = UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["a".to_owned()] });
+        let many =
+            UpstreamCall::GetMany(GetMany { key: LookupKey::Id, values: vec!["a".to_owned()], shown_name: None });
         assert!(matches!(encode(&many, "p").unwrap_err().kind, ErrorKind::Unsupported { backend: "openstack", .. }));
         let sorted = UpstreamCall::List {
             filter: Filter::default(),
@@ -773,6 +775,7 @@ mod tests {
             name: "foo-image".to_owned(),
             description: Some("d".to_owned()),
             metadata: items(&[("meta_var", "meta_val")]),
+            uuid_id: true,
         };
         let (method, uri, headers, body) = sent(WriteOp::Snapshot(snapshot), "p");
         assert_eq!((method, uri.as_str()), (Method::POST, "http://nova:8774/v2.1/p/servers/srv%2F1/action"));
@@ -792,6 +795,7 @@ mod tests {
             name: "n".to_owned(),
             description: Some("ignored".to_owned()),
             metadata: items(&[("description", "kept")]),
+            uuid_id: true,
         };
         assert_eq!(
             sent(WriteOp::Snapshot(snapshot), "").3,
@@ -806,7 +810,7 @@ mod tests {
     #[test]
     fn writes_nova_cannot_express_are_unsupported() {
         for op in [
-            WriteOp::Register(Image::default()),
+            WriteOp::Register(Image::default(), Vec::new()),
             WriteOp::Update {
                 id: ImageId::new("i"),
                 patch: ImagePatch { name: Some("n".into()), ..Default::default() },
@@ -864,6 +868,7 @@ mod tests {
             name: "foo-image".to_owned(),
             description: None,
             metadata: items(&[("meta_var", "meta_val"), ("description", "d"), ("architecture", "x86_64")]),
+            uuid_id: true,
         })
     }
 
