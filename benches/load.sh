@@ -799,8 +799,10 @@ soak() {
     DRAGOMAN_PID=${STARTED_PIDS[-1]}
     wait_for "http://$HOST:$DRAGOMAN_PORT/" "dragoman" "$WORK/dragoman.log"
     write_soak_lua
-    say "soak: ${SOAK}s of mixed reads, writes and failing shows at $HOST:$DRAGOMAN_PORT ($CONNECTIONS connections)"
-    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SOAK}s" --timeout 10s -s "$WORK/soak.lua" \
+    # the first of the connection counts
+    local connections=${CONNECTIONS%% *}
+    say "soak: ${SOAK}s of mixed reads, writes and failing shows at $HOST:$DRAGOMAN_PORT ($connections connections)"
+    wrk -t "$THREADS" -c "$connections" -d "${SOAK}s" --timeout 10s -s "$WORK/soak.lua" \
         "http://$HOST:$DRAGOMAN_PORT" >"$WORK/wrk.out" &
     WRK_PID=$!
     local samples=() elapsed=0

@@ -353,7 +353,9 @@ mod tests {
 
     use super::read_whole;
 
-    fn chunked(chunks: &[&'static str]) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>>> {
+    fn chunked(
+        chunks: &[&'static str],
+    ) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>>> {
         let frames: Vec<Result<Frame<Bytes>, Infallible>> =
             chunks.iter().map(|c| Ok(Frame::data(Bytes::from_static(c.as_bytes())))).collect();
         StreamBody::new(stream::iter(frames))
@@ -375,12 +377,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_over_the_bound_is_refused() {
-        for body in [read_whole(chunked(&["12345", "67890", "1"]), 10).await, read_whole(chunked(&["12345678901"]), 10).await]
+        for body in
+            [read_whole(chunked(&["12345", "67890", "1"]), 10).await, read_whole(chunked(&["12345678901"]), 10).await]
         {
             assert!(body.unwrap_err().is::<http_body_util::LengthLimitError>());
         }
         let announced = read_whole(Full::new(Bytes::from(vec![b'x'; 11])), 10).await;
         assert!(announced.unwrap_err().is::<http_body_util::LengthLimitError>());
-        assert_eq!(read_whole(chunked(&["12345", "67890"]), 10).await.unwrap().len(), 10, "the bound itself is allowed");
+        assert_eq!(
+            read_whole(chunked(&["12345", "67890"]), 10).await.unwrap().len(),
+            10,
+            "the bound itself is allowed"
+        );
     }
 }
