@@ -46,7 +46,7 @@ export LC_ALL=C # decimal points, whatever the caller's locale
 DURATION=${DURATION:-10}            # seconds of each measured wrk run
 WARMUP=${WARMUP:-2}                 # seconds of unmeasured wrk before each run (fills connection pools)
 THREADS=${THREADS:-2}               # wrk threads
-CONNECTIONS=${CONNECTIONS:-16}      # wrk connections
+CONNECTIONS=${CONNECTIONS:-"32 256"} # wrk connections: every scenario runs at each count
 REPEAT=${REPEAT:-1}                 # runs per scenario and proxy, interleaved; the median is reported
 LIST_SIZE=${LIST_SIZE:-1000}        # images in the recorded list
 UPSTREAM_DIALECT=${UPSTREAM_DIALECT:-openstack} # openstack | hostway
@@ -69,12 +69,15 @@ ADMIN_PORT=${ADMIN_PORT:-18187}     # dragoman's admin listener (/metrics)
 MIRROR=${MIRROR:-1}                 # 1: also measure a dragoman mirroring its reads; 0: skip
 MIRROR_PORT=${MIRROR_PORT:-18188}
 MIRROR_ADMIN_PORT=${MIRROR_ADMIN_PORT:-18189}
-# The targets. Showing one image may cost no more CPU than nginx copying it:
-# the nginx number measured in the same run is the bar (SHOW_REFERENCE_US is
-# what it was on the reference machine, printed for comparison). A list may
-# cost at most LIST_TARGET_US per image.
+# The targets, as ratios to nginx's row of the same scenario and connection
+# count in the same run: showing one image may cost no more CPU than nginx
+# copying it; a list (parsed and rewritten, where nginx only copies) at most
+# 1.25× its CPU, and its peak resident memory at most 2× nginx's.
+# SHOW_REFERENCE_US is nginx's show on the reference machine, printed for comparison.
 SHOW_REFERENCE_US=${SHOW_REFERENCE_US:-12}
-LIST_TARGET_US=${LIST_TARGET_US:-1.4}
+SHOW_TARGET_RATIO=${SHOW_TARGET_RATIO:-1.0}
+LIST_TARGET_RATIO=${LIST_TARGET_RATIO:-1.25}
+RSS_TARGET_RATIO=${RSS_TARGET_RATIO:-2.0}
 
 HOST=127.0.0.1
 # Edge credentials of the demo client, on every request to either proxy:
@@ -88,6 +91,7 @@ CLK_TCK=100       # read with getconf once the tools are there
 NGINX_PID=""      # the baseline proxy's master
 WRK_PID=""        # the wrk running now, if any
 RECORD=""         # what measure_once measured
+PEAK_SINCE_START=0 # 1: a peak RSS could not be reset, so it is the peak since start
 DRAGOMAN_PID=""
 REPLICA_PIDS=""   # both replicas and redis-server, comma-separated
 MIRRORED_PID=""   # the dragoman whose reads are mirrored
@@ -219,8 +223,8 @@ upstream_requests() {
 # background and the shell waits for it: a signal then stops the script at
 # once (bash would let a foreground wrk finish its run first).
 run_wrk() {
-    local url=$1 seconds=$2
-    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${seconds}s" --timeout 10s "${AUTH_HEADERS[@]}" -s "$WORK/report.lua" \
+    local url=$1 seconds=$2 connections=$3
+    wrk -t "$THREADS" -c "$connections" -d "${seconds}s" --timeout 10s "${AUTH_HEADERS[@]}" -s "$WORK/report.lua" \
         "$url" >"$WORK/wrk.out" &
     WRK_PID=$!
     wait "$WRK_PID"
@@ -233,26 +237,47 @@ wrk_result() {
     awk '$1 == "@@" { $1 = ""; print substr($0, 2) }' "$WORK/wrk.out"
 }
 
-# Measures one proxy on one url once, into RECORD:
+# Forgets the peak resident memory of process trees (comma-separated roots):
+# from now on VmHWM is the peak since this call (clear_refs 5; needs root or
+# the same user). When that is refused, the peak is the one since start.
+reset_peak_rss() {
+    local pid root
+    for pid in $(for root in ${1//,/ }; do process_tree "$root"; done); do
+        echo 5 2>/dev/null >"/proc/$pid/clear_refs" || PEAK_SINCE_START=1
+    done
+}
+
+# The peak resident memory of process trees (comma-separated roots), in KiB:
+# the sum of each process's VmHWM (nginx: master and workers).
+peak_rss_kib() {
+    local pid root
+    for pid in $(for root in ${1//,/ }; do process_tree "$root"; done); do
+        awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status" 2>/dev/null || true
+    done | awk '{ kib += $1 } END { print kib + 0 }'
+}
+
+# Measures one proxy on one url once, with `connections` wrk connections, into RECORD:
 #   requests req/s cpu_us_per_request p50_us p99_us upstream_calls_per_request non2xx socket_errors
-#   user_us_per_request system_us_per_request
+#   user_us_per_request system_us_per_request peak_rss_kib
 measure_once() {
-    local pid=$1 url=$2 user0 sys0 user1 sys1 up0 up1 requests duration_us non2xx errors p50 p99
-    if ((WARMUP > 0)); then run_wrk "$url" "$WARMUP"; fi
+    local pid=$1 url=$2 connections=$3 user0 sys0 user1 sys1 up0 up1 requests duration_us non2xx errors p50 p99 rss
+    if ((WARMUP > 0)); then run_wrk "$url" "$WARMUP" "$connections"; fi
     up0=$(upstream_requests)
+    reset_peak_rss "$pid"
     read -r user0 sys0 < <(cpu_ticks "$pid")
-    run_wrk "$url" "$DURATION"
+    run_wrk "$url" "$DURATION" "$connections"
     read -r user1 sys1 < <(cpu_ticks "$pid")
+    rss=$(peak_rss_kib "$pid")
     up1=$(upstream_requests)
     read -r requests duration_us non2xx errors p50 p99 < <(wrk_result) ||
         die "wrk gave no result for $url: $(tail -3 "$WORK/wrk.out")"
     RECORD=$(awk -v r="$requests" -v d="$duration_us" -v us=$((user1 - user0)) -v sy=$((sys1 - sys0)) -v hz="$CLK_TCK" \
-        -v u=$((up1 - up0 - 1)) -v p50="$p50" -v p99="$p99" -v n="$non2xx" -v e="$errors" \
+        -v u=$((up1 - up0 - 1)) -v p50="$p50" -v p99="$p99" -v n="$non2xx" -v e="$errors" -v rss="$rss" \
         'BEGIN {
-            if (r == 0) { print 0, 0, 0, p50, p99, 0, n, e, 0, 0; exit }
+            if (r == 0) { print 0, 0, 0, p50, p99, 0, n, e, 0, 0, rss; exit }
             per = 1e6 / hz / r
-            printf "%d %.0f %.2f %d %d %.2f %d %d %.2f %.2f\n", r, r / (d / 1e6), (us + sy) * per, p50, p99, u / r, n, e,
-                us * per, sy * per
+            printf "%d %.0f %.2f %d %d %.2f %d %d %.2f %.2f %d\n", r, r / (d / 1e6), (us + sy) * per, p50, p99, u / r, n, e,
+                us * per, sy * per, rss
         }')
 }
 
@@ -554,11 +579,11 @@ probe() {
     echo "$status_size $images"
 }
 
-# Parallel arrays, one entry per scenario row.
-ROW_SCENARIO=() ROW_PROXY=() ROW_PID=() ROW_URL=() ROW_STATUS=() ROW_BYTES=() ROW_IMAGES=() ROW_RUNS=()
+# Parallel arrays, one entry per scenario row: a scenario at one connection count.
+ROW_SCENARIO=() ROW_PROXY=() ROW_CONNS=() ROW_PID=() ROW_URL=() ROW_STATUS=() ROW_BYTES=() ROW_IMAGES=() ROW_RUNS=()
 
 load_scenarios() {
-    local scenario proxy port path url pid status bytes images
+    local scenario proxy port path url pid status bytes images conns
     while IFS='|' read -r scenario proxy port path; do
         url="http://$HOST:$port$path"
         pid=$DRAGOMAN_PID
@@ -571,8 +596,10 @@ load_scenarios() {
         elif [[ $scenario == list && $images != "$LIST_SIZE" ]]; then
             say "$scenario via $proxy: the reply shows $images of the $LIST_SIZE images"
         fi
-        ROW_SCENARIO+=("$scenario") ROW_PROXY+=("$proxy") ROW_PID+=("$pid") ROW_URL+=("$url")
-        ROW_STATUS+=("$status") ROW_BYTES+=("$bytes") ROW_IMAGES+=("$images") ROW_RUNS+=("")
+        for conns in $CONNECTIONS; do
+            ROW_SCENARIO+=("$scenario") ROW_PROXY+=("$proxy") ROW_CONNS+=("$conns") ROW_PID+=("$pid") ROW_URL+=("$url")
+            ROW_STATUS+=("$status") ROW_BYTES+=("$bytes") ROW_IMAGES+=("$images") ROW_RUNS+=("")
+        done
     done < <(scenarios)
 }
 
@@ -583,8 +610,9 @@ run_scenarios() {
     for round in $(seq 1 "$REPEAT"); do
         for i in "${!ROW_SCENARIO[@]}"; do
             [[ ${ROW_STATUS[i]} == 200 ]] || continue
-            say "round $round/$REPEAT: ${ROW_SCENARIO[i]} via ${ROW_PROXY[i]} (${ROW_BYTES[i]} bytes a reply), ${DURATION}s"
-            measure_once "${ROW_PID[i]}" "${ROW_URL[i]}"
+            say "round $round/$REPEAT: ${ROW_SCENARIO[i]} via ${ROW_PROXY[i]}, ${ROW_CONNS[i]} connections" \
+                "(${ROW_BYTES[i]} bytes a reply), ${DURATION}s"
+            measure_once "${ROW_PID[i]}" "${ROW_URL[i]}" "${ROW_CONNS[i]}"
             ROW_RUNS[i]+="$RECORD"$'\n'
         done
     done
@@ -604,67 +632,86 @@ summarise() {
 # ---------------------------------------------------------------- report
 
 report() {
-    local i bar_show="" bar_list="" med lo hi requests rps cpu p50 p99 calls non2xx errors user system per_image bar ratio verdict
+    local i key med lo hi requests rps cpu p50 p99 calls non2xx errors user system rss per_image bar ratio rss_ratio verdict
     local medians=()
+    # nginx's median CPU and peak RSS per "scenario connections": the bars
+    local -A bar_cpu=() bar_rss=()
     for i in "${!ROW_SCENARIO[@]}"; do
         medians[i]=""
         [[ -n ${ROW_RUNS[i]} ]] || continue
         medians[i]=$(summarise "${ROW_RUNS[i]}")
         if [[ ${ROW_PROXY[i]} == nginx ]]; then
-            read -r _ _ cpu _ <<<"${medians[i]%%|*}"
-            if [[ ${ROW_SCENARIO[i]} == show ]]; then bar_show=$cpu; else bar_list=$cpu; fi
+            read -r _ _ cpu _ _ _ _ _ _ _ rss <<<"${medians[i]%%|*}"
+            bar_cpu["${ROW_SCENARIO[i]} ${ROW_CONNS[i]}"]=$cpu
+            bar_rss["${ROW_SCENARIO[i]} ${ROW_CONNS[i]}"]=$rss
         fi
     done
 
     echo
     echo "Dragoman vs nginx, $UPSTREAM_DIALECT upstream, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(cpu_model))"
-    echo "wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s runs after ${WARMUP}s warm-up, median of $REPEAT;" \
+    echo "wrk $THREADS threads, $CONNECTIONS connections (conns), ${DURATION}s runs after ${WARMUP}s warm-up, median of $REPEAT;" \
         "nginx $NGINX_WORKERS worker(s), dragoman $( ((DRAGOMAN_WORKERS)) && echo "$DRAGOMAN_WORKERS" || nproc) worker thread(s); per-request logs $([[ $PROXY_LOGS == 1 ]] && echo on || echo off)"
     echo "CPU = the proxy's own utime+stime / requests completed (user: the process's own code; system: the kernel's"
     echo "work for it, mostly TCP on loopback); the upstream nginx and wrk are not counted; \"2 replicas\" counts"
-    echo "both replicas and redis-server, not the balancer nginx in front of them"
+    echo "both replicas and redis-server, not the balancer nginx in front of them. RSS MiB: the peak resident memory"
+    echo "during the measured run (VmHWM summed over the proxy's processes: nginx master and workers); rss×: ÷ nginx's"
     echo
     # the µ in a header takes two bytes, hence the wider fields there
-    printf '%-5s %-24s %7s %7s %11s %-19s %-17s %9s %7s %7s %6s %6s  %s\n' \
-        "" proxy bytes "req/s" "CPU µs/req" "(min..max)" "= user+system" "µs/image" "p50 ms" "p99 ms" up/req ratio target
+    printf '%-5s %-24s %5s %7s %7s %11s %-19s %-17s %9s %7s %7s %6s %6s %7s %5s  %s\n' \
+        "" proxy conns bytes "req/s" "CPU µs/req" "(min..max)" "= user+system" "µs/image" "p50 ms" "p99 ms" up/req ratio \
+        "RSS MiB" "rss×" target
     for i in "${!ROW_SCENARIO[@]}"; do
         if [[ -z ${medians[i]} ]]; then
-            printf '%-5s %-24s %7s %7s  not measured: HTTP %s%s\n' "${ROW_SCENARIO[i]}" "${ROW_PROXY[i]}" \
+            printf '%-5s %-24s %5s %7s %7s  not measured: HTTP %s%s\n' "${ROW_SCENARIO[i]}" "${ROW_PROXY[i]}" "${ROW_CONNS[i]}" \
                 "${ROW_BYTES[i]}" "-" "${ROW_STATUS[i]}" "$([[ ${ROW_STATUS[i]} =~ ^(404|500|501)$ ]] && echo " (codec not landed yet?)")"
             continue
         fi
         IFS='|' read -r med lo hi <<<"${medians[i]}"
-        read -r requests rps cpu p50 p99 calls non2xx errors user system <<<"$med"
+        read -r requests rps cpu p50 p99 calls non2xx errors user system rss <<<"$med"
         per_image="-"
         if [[ ${ROW_SCENARIO[i]} == list && ${ROW_IMAGES[i]} -gt 0 ]]; then
             per_image=$(awk -v c="$cpu" -v n="${ROW_IMAGES[i]}" 'BEGIN { printf "%.3f", c / n }')
         fi
-        bar=$bar_list
-        if [[ ${ROW_SCENARIO[i]} == show ]]; then bar=$bar_show; fi
-        ratio="-"
-        if [[ ${ROW_PROXY[i]} != nginx && -n $bar ]]; then ratio=$(awk -v a="$cpu" -v b="$bar" 'BEGIN { printf "%.2f", a / b }'); fi
-        verdict=$(target_verdict "${ROW_SCENARIO[i]}" "${ROW_PROXY[i]}" "$cpu" "$per_image" "$bar_show")
+        key="${ROW_SCENARIO[i]} ${ROW_CONNS[i]}"
+        bar=${bar_cpu[$key]:-}
+        ratio="-" rss_ratio="-"
+        if [[ ${ROW_PROXY[i]} != nginx && -n $bar ]]; then
+            ratio=$(awk -v a="$cpu" -v b="$bar" 'BEGIN { printf "%.2f", a / b }')
+            rss_ratio=$(awk -v a="$rss" -v b="${bar_rss[$key]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+        fi
+        verdict=$(target_verdict "${ROW_SCENARIO[i]}" "${ROW_PROXY[i]}" "$cpu" "$bar" "$rss_ratio")
         if ((non2xx > 0 || errors > 0)); then verdict+="; $non2xx non-2xx replies, $errors socket errors"; fi
-        printf '%-5s %-24s %7s %7s %10s %-19s %-17s %8s %7.2f %7.2f %6s %6s  %s\n' "${ROW_SCENARIO[i]}" \
-            "${ROW_PROXY[i]}" "${ROW_BYTES[i]}" "$rps" "$cpu" "($lo..$hi)" "= $user+$system" "$per_image" "$(awk -v u="$p50" 'BEGIN { print u / 1000 }')" \
-            "$(awk -v u="$p99" 'BEGIN { print u / 1000 }')" "$calls" "$ratio" "$verdict"
+        printf '%-5s %-24s %5s %7s %7s %10s %-19s %-17s %8s %7.2f %7.2f %6s %6s %7.1f %5s  %s\n' "${ROW_SCENARIO[i]}" \
+            "${ROW_PROXY[i]}" "${ROW_CONNS[i]}" "${ROW_BYTES[i]}" "$rps" "$cpu" "($lo..$hi)" "= $user+$system" "$per_image" \
+            "$(awk -v u="$p50" 'BEGIN { print u / 1000 }')" "$(awk -v u="$p99" 'BEGIN { print u / 1000 }')" "$calls" "$ratio" \
+            "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$rss_ratio" "$verdict"
     done
     echo
-    echo "show target: dragoman's CPU per request ≤ nginx's (${bar_show:-?} µs here; about $SHOW_REFERENCE_US µs on the reference machine)"
-    echo "list target: dragoman's CPU ≤ $LIST_TARGET_US µs per image"
+    echo "targets, against nginx's row of the same scenario and connection count in this run:"
+    echo "  show: CPU per request ≤ ${SHOW_TARGET_RATIO}× nginx's (about $SHOW_REFERENCE_US µs for nginx on the reference machine)"
+    echo "  list: CPU per request ≤ ${LIST_TARGET_RATIO}× nginx's, and peak RSS ≤ ${RSS_TARGET_RATIO}× nginx's"
+    if ((PEAK_SINCE_START)); then echo "note: a peak RSS could not be reset before a run; it is the peak since the process started"; fi
 }
 
+# met / NOT met for one row: `bar` is nginx's CPU per request in the same
+# scenario and connection count, `rss_ratio` the peak RSS ÷ nginx's.
 target_verdict() {
-    local scenario=$1 proxy=$2 cpu=$3 per_image=$4 bar_show=$5
+    local scenario=$1 proxy=$2 cpu=$3 bar=$4 rss_ratio=$5 cpu_target=$SHOW_TARGET_RATIO
     if [[ $proxy == nginx ]]; then
         echo "(the bar)"
-    elif [[ $scenario == show ]]; then
-        if [[ -z $bar_show ]]; then echo "no nginx bar"; return; fi
-        awk -v a="$cpu" -v b="$bar_show" 'BEGIN { print (a <= b ? "met" : "NOT met") " (≤ " b " µs)" }'
-    else
-        if [[ $per_image == - ]]; then echo "no images counted"; return; fi
-        awk -v a="$per_image" -v b="$LIST_TARGET_US" 'BEGIN { print (a <= b ? "met" : "NOT met") " (≤ " b " µs/image)" }'
+        return
     fi
+    if [[ -z $bar ]]; then
+        echo "no nginx bar"
+        return
+    fi
+    if [[ $scenario == list ]]; then cpu_target=$LIST_TARGET_RATIO; fi
+    awk -v a="$cpu" -v b="$bar" -v t="$cpu_target" -v r="$rss_ratio" -v rt="$RSS_TARGET_RATIO" -v list="$([[ $scenario == list ]] && echo 1)" \
+        'BEGIN {
+            verdict = "CPU " (a <= b * t ? "met" : "NOT met") " (≤ " t "×)"
+            if (list && r != "-") verdict = verdict ", RSS " (r <= rt ? "met" : "NOT met") " (≤ " rt "×)"
+            print verdict
+        }'
 }
 
 cpu_model() {
@@ -810,8 +857,10 @@ soak() {
     DRAGOMAN_PID=${STARTED_PIDS[-1]}
     wait_for "http://$HOST:$DRAGOMAN_PORT/" "dragoman" "$WORK/dragoman.log"
     write_soak_lua
-    say "soak: ${SOAK}s of mixed reads, writes and failing shows at $HOST:$DRAGOMAN_PORT ($CONNECTIONS connections)"
-    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SOAK}s" --timeout 10s -s "$WORK/soak.lua" \
+    # the first of the connection counts
+    local connections=${CONNECTIONS%% *}
+    say "soak: ${SOAK}s of mixed reads, writes and failing shows at $HOST:$DRAGOMAN_PORT ($connections connections)"
+    wrk -t "$THREADS" -c "$connections" -d "${SOAK}s" --timeout 10s -s "$WORK/soak.lua" \
         "http://$HOST:$DRAGOMAN_PORT" >"$WORK/wrk.out" &
     WRK_PID=$!
     local samples=() elapsed=0

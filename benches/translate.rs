@@ -1,14 +1,57 @@
 //! The CPU cost of translation, without the network: an upstream reply
-//! decoded by its dialect and re-encoded by the edge's. Targets: one image
-//! under 12 µs, a 1000-image list under 1.4 µs per image.
+//! decoded by its dialect and re-encoded by the edge's, and each half alone
+//! per dialect. Before the timings it prints the heap allocations each half
+//! makes, per image, counted by the global allocator below.
 
-// the allocator the binary runs with (src/main.rs)
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The allocator the binary runs with (src/main.rs), counting allocations
+/// and the bytes they asked for.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static ALLOCATED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is passed on to mimalloc unchanged; the counters are atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATED_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        // SAFETY: the caller's contract, passed on
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATED_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        // SAFETY: the caller's contract, passed on
+        unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATED_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        // SAFETY: the caller's contract, passed on
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract, passed on
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+    }
+}
+
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Counting = Counting;
+
+/// What `f` allocated (allocations and reallocations, bytes asked for), and its result.
+fn counted<T>(f: impl FnOnce() -> T) -> (u64, u64, T) {
+    let (calls, bytes) = (ALLOCATIONS.load(Ordering::Relaxed), ALLOCATED_BYTES.load(Ordering::Relaxed));
+    let out = f();
+    (ALLOCATIONS.load(Ordering::Relaxed) - calls, ALLOCATED_BYTES.load(Ordering::Relaxed) - bytes, out)
+}
 
 use bytes::Bytes;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use dragoman::dialect::{Dialect, EdgeCtx, UpstreamCall};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use dragoman::dialect::{Dialect, EdgeCtx, Outcome, UpstreamCall};
 use dragoman::model::{ImageId, ImageOp, ListQuery};
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
@@ -41,8 +84,17 @@ fn ctx(edge: Dialect) -> EdgeCtx {
 
 /// Decodes `body` as `upstream` answered `call`, and encodes it at `edge`.
 fn translate(upstream: Dialect, edge: Dialect, call: &UpstreamCall, op: &ImageOp, body: &[u8]) -> Bytes {
-    let outcome = upstream.upstream().decode(call, StatusCode::OK, &HeaderMap::new(), body).expect("decodes");
-    let reply = edge.edge().encode(&ctx(edge), op, outcome);
+    encode(edge, &ctx(edge), op, decode(upstream, call, body))
+}
+
+/// `body` as `upstream` answered `call`, decoded.
+fn decode(upstream: Dialect, call: &UpstreamCall, body: &[u8]) -> Outcome {
+    upstream.upstream().decode(call, StatusCode::OK, &HeaderMap::new(), body).expect("decodes")
+}
+
+/// `outcome` as the `edge` shows it: the reply's whole body.
+fn encode(edge: Dialect, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Bytes {
+    let reply = edge.edge().encode(ctx, op, outcome);
     let Ok(collected) = ready(reply.into_body().collect());
     collected.to_bytes()
 }
@@ -55,6 +107,62 @@ fn ready<F: std::future::Future>(f: F) -> F::Output {
     match f.as_mut().poll(&mut cx) {
         std::task::Poll::Ready(out) => out,
         std::task::Poll::Pending => panic!("a full body is ready at once"),
+    }
+}
+
+fn list_call() -> UpstreamCall {
+    UpstreamCall::List {
+        filter: Default::default(),
+        sort: None,
+        view: Default::default(),
+        start: Default::default(),
+        limit: Some(1000),
+    }
+}
+
+/// A 1000-image list as each dialect's upstream answers it: the OpenStack
+/// one made from the recorded list, the others that list as their edge
+/// shows it (the same wire shape their upstream answers in).
+fn lists() -> Vec<(Dialect, Bytes)> {
+    let openstack = Bytes::from(openstack_list(1000));
+    let images = decode(Dialect::OpenStack, &list_call(), &openstack);
+    let op = ImageOp::List(ListQuery::default());
+    Dialect::ALL
+        .into_iter()
+        .map(|dialect| match dialect {
+            Dialect::OpenStack => (dialect, openstack.clone()),
+            _ => (dialect, encode(dialect, &ctx(dialect), &op, images.clone())),
+        })
+        .collect()
+}
+
+/// The heap allocations decoding and encoding make, per image: of one shown
+/// image by each dialect, and of a 1000-image list.
+fn allocations() {
+    let op = ImageOp::List(ListQuery::default());
+    eprintln!("heap allocations per image (calls, bytes asked for)");
+    for (upstream, id, body) in SHOW {
+        let call = UpstreamCall::Show(ImageId::new(id));
+        let (calls, bytes, outcome) = counted(|| decode(upstream, &call, body.as_bytes()));
+        eprint!("  show  decode {upstream:<9} {calls:>5} {bytes:>8}  encode");
+        let show = ImageOp::Show(ImageId::new(id));
+        for edge in Dialect::ALL {
+            let ctx = ctx(edge);
+            let (calls, bytes, _) = counted(|| encode(edge, &ctx, &show, outcome.clone()));
+            eprint!("  {edge} {calls} {bytes}");
+        }
+        eprintln!();
+    }
+    for (upstream, body) in lists() {
+        let (calls, bytes, outcome) = counted(|| decode(upstream, &list_call(), &body));
+        eprint!("  list  decode {upstream:<9} {:>5.1} {:>8.0}  encode", calls as f64 / 1000.0, bytes as f64 / 1000.0);
+        for edge in Dialect::ALL {
+            let ctx = ctx(edge);
+            let copy = outcome.clone();
+            let (calls, bytes, _) = counted(|| encode(edge, &ctx, &op, copy));
+            eprint!("  {edge} {:.1} {:.0}", calls as f64 / 1000.0, bytes as f64 / 1000.0);
+        }
+        eprintln!();
     }
 }
 
@@ -75,6 +183,7 @@ fn openstack_list(n: usize) -> String {
 }
 
 fn show(c: &mut Criterion) {
+    allocations();
     let mut group = c.benchmark_group("show");
     for (upstream, id, body) in SHOW {
         let call = UpstreamCall::Show(ImageId::new(id));
@@ -90,13 +199,7 @@ fn show(c: &mut Criterion) {
 
 fn list_1000(c: &mut Criterion) {
     let body = openstack_list(1000);
-    let call = UpstreamCall::List {
-        filter: Default::default(),
-        sort: None,
-        view: Default::default(),
-        start: Default::default(),
-        limit: Some(1000),
-    };
+    let call = list_call();
     let op = ImageOp::List(ListQuery::default());
     let mut group = c.benchmark_group("list_1000");
     group.throughput(Throughput::Elements(1000));
@@ -108,5 +211,26 @@ fn list_1000(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, show, list_1000);
+/// Each half alone, per dialect: decoding a 1000-image list as each
+/// upstream answers it, and encoding it at each edge.
+fn list_halves(c: &mut Criterion) {
+    let op = ImageOp::List(ListQuery::default());
+    let mut group = c.benchmark_group("list_1000_halves");
+    group.throughput(Throughput::Elements(1000));
+    let lists = lists();
+    for (dialect, body) in &lists {
+        group.bench_function(format!("decode {dialect}"), |b| b.iter(|| decode(*dialect, &list_call(), body)));
+    }
+    let openstack = lists.iter().find(|(dialect, _)| *dialect == Dialect::OpenStack).expect("an openstack list");
+    let images = decode(Dialect::OpenStack, &list_call(), &openstack.1);
+    for edge in Dialect::ALL {
+        let ctx = ctx(edge);
+        group.bench_function(format!("encode {edge}"), |b| {
+            b.iter_batched(|| images.clone(), |images| encode(edge, &ctx, &op, images), BatchSize::SmallInput)
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, show, list_1000, list_halves);
 criterion_main!(benches);

@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
@@ -277,13 +278,13 @@ impl HttpClient {
         let exchange = async {
             let response = self.pool().request(request).await.map_err(connect_error)?;
             let (parts, body) = response.into_parts();
-            let body = Limited::new(body, self.settings.max_body).collect().await.map_err(|e| {
+            let body = read_whole(body, self.settings.max_body).await.map_err(|e| {
                 if e.is::<http_body_util::LengthLimitError>() {
                     self.metrics.too_large.inc();
                 }
                 GatewayError::new(ErrorKind::UpstreamProtocol, Side::Upstream, format!("reading upstream reply: {e}"))
             })?;
-            Ok(UpstreamReply { status: parts.status, headers: parts.headers, body: body.to_bytes() })
+            Ok(UpstreamReply { status: parts.status, headers: parts.headers, body })
         };
         let started = Instant::now();
         let outcome = tokio::time::timeout(self.settings.request_timeout, exchange).await.unwrap_or_else(|_| {
@@ -310,4 +311,83 @@ fn connect_error(e: hyper_util::client::legacy::Error) -> GatewayError {
     // a request that never reached the upstream may be sent again
     err.retryable = e.is_connect();
     err.with_cause(e)
+}
+
+/// A whole reply body of at most `max` bytes, in one buffer sized from the
+/// length it announces when that is within `max`. Each chunk is copied as
+/// it arrives and freed at once, so the connection reuses its read buffer
+/// and a body never holds twice its size; a body that comes in one chunk is
+/// kept as it is.
+async fn read_whole<B>(body: B, max: usize) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let announced = usize::try_from(body.size_hint().lower()).ok().filter(|&n| n <= max).unwrap_or(0);
+    let mut body = Limited::new(body, max);
+    let mut first: Option<Bytes> = None;
+    let mut whole = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(chunk) = frame?.into_data() else { continue };
+        if let Some(earlier) = first.take() {
+            whole.reserve(announced.max(earlier.len() + chunk.len()));
+            whole.extend_from_slice(&earlier);
+        }
+        if whole.is_empty() {
+            first = Some(chunk);
+        } else {
+            whole.extend_from_slice(&chunk);
+        }
+    }
+    Ok(first.unwrap_or_else(|| whole.freeze()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use bytes::Bytes;
+    use futures_util::stream;
+    use http_body::Frame;
+    use http_body_util::{Full, StreamBody};
+
+    use super::read_whole;
+
+    fn chunked(
+        chunks: &[&'static str],
+    ) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>>> {
+        let frames: Vec<Result<Frame<Bytes>, Infallible>> =
+            chunks.iter().map(|c| Ok(Frame::data(Bytes::from_static(c.as_bytes())))).collect();
+        StreamBody::new(stream::iter(frames))
+    }
+
+    #[tokio::test]
+    async fn a_body_in_chunks_is_read_whole_in_order() {
+        let body = read_whole(chunked(&["{\"images\": [", "", "{\"id\": \"1\"}", "]}"]), 100).await.unwrap();
+        assert_eq!(body, Bytes::from_static(b"{\"images\": [{\"id\": \"1\"}]}"));
+    }
+
+    #[tokio::test]
+    async fn a_body_in_one_chunk_is_kept_as_it_came() {
+        let chunk = Bytes::from_static(b"{\"image\": {}}");
+        let body = read_whole(Full::new(chunk.clone()), 100).await.unwrap();
+        assert_eq!(body.as_ptr(), chunk.as_ptr(), "not copied");
+        assert!(read_whole(chunked(&[]), 100).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_bound_is_refused() {
+        for body in
+            [read_whole(chunked(&["12345", "67890", "1"]), 10).await, read_whole(chunked(&["12345678901"]), 10).await]
+        {
+            assert!(body.unwrap_err().is::<http_body_util::LengthLimitError>());
+        }
+        let announced = read_whole(Full::new(Bytes::from(vec![b'x'; 11])), 10).await;
+        assert!(announced.unwrap_err().is::<http_body_util::LengthLimitError>());
+        assert_eq!(
+            read_whole(chunked(&["12345", "67890"]), 10).await.unwrap().len(),
+            10,
+            "the bound itself is allowed"
+        );
+    }
 }

@@ -140,16 +140,19 @@ mod tests {
         GatewayError::image_not_found("7")
     }
 
-    const SAME_DIALECT: Sides = Sides { primary: Some(Dialect::OpenStack), mirror: Some(Dialect::OpenStack) };
+    /// Both sides of one dialect, by its configured name.
+    fn sides(primary: &str, mirror: &str) -> Sides {
+        Sides { primary: Dialect::from_name(primary), mirror: Dialect::from_name(mirror) }
+    }
 
     #[test]
     fn a_renamed_and_a_missing_image_are_the_only_differences() {
         let primary = Ok(Outcome::Images(vec![image("1", "a"), image("2", "b"), image("3", "c")]));
         let mirror = Ok(Outcome::Images(vec![image("3", "c"), image("1", "a-moved")]));
-        let Verdict::Different(found) = compare(&primary, &mirror, SAME_DIALECT) else { panic!() };
+        let Verdict::Different(found) = compare(&primary, &mirror, sides("openstack", "openstack")) else { panic!() };
         let fields: Vec<_> = found.iter().map(|d| (d.image.as_str(), d.field)).collect();
         assert_eq!(fields, [("1", "name"), ("2", PRESENCE)]);
-        assert_eq!(compare(&primary, &primary, SAME_DIALECT), Verdict::Same);
+        assert_eq!(compare(&primary, &primary, sides("openstack", "openstack")), Verdict::Same);
     }
 
     #[test]
@@ -158,25 +161,26 @@ mod tests {
         other.size_bytes = None;
         let primary = Ok(Outcome::Image(image("1", "a")));
         let mirror = Ok(Outcome::Image(other));
-        let Verdict::Different(found) = compare(&primary, &mirror, SAME_DIALECT) else { panic!() };
+        let Verdict::Different(found) = compare(&primary, &mirror, sides("openstack", "openstack")) else { panic!() };
         assert_eq!(found[0].field, "size_bytes");
         // Hostway has no size: against a Hostway upstream it is not compared
-        let sides = Sides { primary: Some(Dialect::OpenStack), mirror: Some(Dialect::Hostway) };
-        assert_eq!(compare(&primary, &mirror, sides), Verdict::Same);
+        assert_eq!(compare(&primary, &mirror, sides("openstack", "hostway")), Verdict::Same);
     }
 
     #[test]
     fn a_not_found_is_an_absent_image_and_a_failure_is_no_comparison() {
         let primary = Ok(Outcome::Image(image("7", "a")));
-        let Verdict::Different(found) = compare(&primary, &Err(not_found()), SAME_DIALECT) else { panic!() };
+        let Verdict::Different(found) = compare(&primary, &Err(not_found()), sides("openstack", "openstack")) else {
+            panic!()
+        };
         assert_eq!(
             (found[0].field, found[0].primary.as_str(), found[0].mirror.as_str()),
             (PRESENCE, "present", "absent")
         );
-        assert_eq!(compare(&Err(not_found()), &Err(not_found()), SAME_DIALECT), Verdict::Same);
+        assert_eq!(compare(&Err(not_found()), &Err(not_found()), sides("openstack", "openstack")), Verdict::Same);
         let down = GatewayError::new(ErrorKind::UpstreamUnavailable, Side::Upstream, "connection refused");
         assert!(
-            matches!(compare(&primary, &Err(down), SAME_DIALECT), Verdict::Failed(why) if why.starts_with("mirror: "))
+            matches!(compare(&primary, &Err(down), sides("openstack", "openstack")), Verdict::Failed(why) if why.starts_with("mirror: "))
         );
     }
 }
