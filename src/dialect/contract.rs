@@ -94,6 +94,10 @@ pub enum Wrapping {
 #[derive(Debug, Clone, Copy)]
 pub struct Contract {
     pub dialect: Dialect,
+    /// The canonical image fields (`model::COMPARED`) an upstream of this
+    /// dialect never fills: where two backends are compared, a field either
+    /// one cannot carry is not.
+    pub uncarried: &'static [&'static str],
     /// An image in a show or a detailed list.
     pub image: Representation,
     /// An image in a summary list, where the dialect has one.
@@ -226,15 +230,9 @@ pub fn of(dialect: Dialect) -> &'static Contract {
     dialect.profile().contract()
 }
 
-/// The canonical image fields an upstream of `dialect` never fills: where
-/// two backends are compared, a field either one cannot carry is not.
+/// The canonical image fields an upstream of `dialect` never fills.
 pub fn uncarried(dialect: Dialect) -> &'static [&'static str] {
-    match dialect {
-        Dialect::Hostway => super::hostway::contract::UNCARRIED,
-        Dialect::OpenStack => super::openstack::contract::UNCARRIED,
-        Dialect::GoGrid => super::gogrid::contract::UNCARRIED,
-        Dialect::Foreman => super::foreman::contract::UNCARRIED,
-    }
+    of(dialect).uncarried
 }
 
 #[cfg(test)]

@@ -54,6 +54,22 @@ impl Profile for Fifth {
 /// The canonical image as JSON: its id and name always, the rest when known.
 const CONTRACT: Contract = Contract {
     dialect: Dialect::Fifth,
+    // its upstream carries a name and nothing else it could be compared on
+    uncarried: &[
+        "status",
+        "created",
+        "updated",
+        "description",
+        "os",
+        "architecture",
+        "public",
+        "min_disk_gb",
+        "min_ram_mb",
+        "size_bytes",
+        "server_id",
+        "zones",
+        "metadata",
+    ],
     image: Representation {
         fields: &[Field::new("id", Presence::Always, Shape::Text), Field::new("name", Presence::Always, Shape::Text)],
         closed: false,

@@ -27,6 +27,7 @@ pub const UNCARRIED: &[&str] =
 
 pub const CONTRACT: Contract = Contract {
     dialect: Foreman,
+    uncarried: UNCARRIED,
     image: Representation {
         fields: &[
             Field::new("id", Always, Integer),

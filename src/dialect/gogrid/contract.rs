@@ -51,6 +51,7 @@ pub const UNCARRIED: &[&str] = &["min_disk_gb", "min_ram_mb", "size_bytes", "met
 
 pub const CONTRACT: Contract = Contract {
     dialect: GoGrid,
+    uncarried: UNCARRIED,
     image: Representation {
         fields: &[
             Field::new("id", Always, Integer),

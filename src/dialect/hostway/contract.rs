@@ -33,6 +33,7 @@ pub const UNCARRIED: &[&str] = &[
 
 pub const CONTRACT: Contract = Contract {
     dialect: Hostway,
+    uncarried: UNCARRIED,
     image: Representation {
         fields: &[
             Field::new("id", Always, Text),

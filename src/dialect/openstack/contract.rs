@@ -26,6 +26,7 @@ pub const UNCARRIED: &[&str] = &["zones", "public"];
 
 pub const CONTRACT: Contract = Contract {
     dialect: OpenStack,
+    uncarried: UNCARRIED,
     image: Representation {
         fields: &[
             Field::new("OS-DCF:diskConfig", WhenKnown, Words(&["AUTO", "MANUAL"])),
