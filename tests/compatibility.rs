@@ -378,7 +378,7 @@ fn upstream_write_table() -> String {
         ("save an image from a server, with metadata", WriteOp::Snapshot(with_metadata)),
         (
             "register a template as an image",
-            WriteOp::Register(Image { name: "n".into(), ..Image::default() }, Vec::new()),
+            WriteOp::Register(Image { name: "n".into(), ..Image::default() }, Default::default()),
         ),
         ("rename an image", WriteOp::Update { id: id(), patch: rename }),
         ("change an image's description", WriteOp::Update { id: id(), patch: describe }),

@@ -445,16 +445,18 @@ fn wiki_write_samples_are_refused_as_documented() {
         &json!({"list": [{"object": "error", "message": "missing required parameter friendlyName", "errorcode": "IllegalArgumentException"}],
                 "summary": {"total": 1, "start": 0, "returned": 1}, "status": "failure", "method": "/grid/image/save"}),
     );
-    // the wiki's edit sample names the image by its unique name
-    let (_, op) = edge_decode(
+    // the wiki's edit sample names the image by its unique name: found by it before the write
+    let (ctx, op) = edge_decode(
         "GET",
         "/api/grid/image/edit?v=1.3&name=GSI-ljkhdf3-jlahdf23-jkhg34&description=This+is+my+edited+image+description&friendlyName=My+Image",
         None,
     );
+    let Ok(ImageOp::Write(WriteOp::Update { patch, .. })) = op else { panic!("not an update: {op:?}") };
     assert_eq!(
-        op.unwrap_err().message,
-        "the name parameter is not supported for /grid/image/edit: give the image's id in the id or image parameter"
+        (patch.name.as_deref(), patch.description.as_deref()),
+        (Some("My Image"), Some("This is my edited image description"))
     );
+    assert_eq!(ctx.guard.by_name.map(|(name, _)| name).as_deref(), Some("GSI-ljkhdf3-jlahdf23-jkhg34"));
 }
 
 /// Decodes `name` as the reply to `op` and renders it back at `method`.

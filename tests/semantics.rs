@@ -315,12 +315,13 @@ async fn foreman_refuses_a_second_image_of_the_same_name_or_uuid() {
         async move { send(Method::POST, &url, &[("content-type", "application/json")], body).await }
     };
     let first =
-        create(r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-1", "operatingsystem_id": 1}}"#).await;
+        create(r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-1", "operatingsystem_id": 309172073}}"#)
+            .await;
     assert_eq!(first.status, 201, "{}", first.text());
     let first = first.json();
     assert!(first.get("user_data").is_none(), "create adds no field Foreman does not answer: {first}");
     for (body, field) in [
-        (r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-2", "operatingsystem_id": 1}}"#, "name"),
+        (r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-2", "operatingsystem_id": 309172073}}"#, "name"),
         (
             r#"{"image": {"name": "centos-1", "username": "root", "uuid": "u-3", "operatingsystem_id": 309172073}}"#,
             "name",
@@ -339,8 +340,10 @@ async fn foreman_refuses_a_second_image_of_the_same_name_or_uuid() {
         );
     }
     // the same name under another operating system is another image
-    let other_os =
-        create(r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-4", "operatingsystem_id": 2}}"#).await;
+    let other_os = create(
+        r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-4", "operatingsystem_name": "Debian 12"}}"#,
+    )
+    .await;
     assert_eq!(other_os.status, 201, "{}", other_os.text());
 
     // an update that changes nothing writes nothing

@@ -21,8 +21,8 @@ use super::store::Store;
 use crate::dialect::profile::Seed;
 use crate::dialect::{Dialect, Outcome, UpstreamCall};
 use crate::model::{
-    ErrorKind, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListQuery, LookupKey, Side, WriteOp,
-    paginate,
+    ErrorKind, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListQuery, LookupKey, Side, Unique,
+    WriteOp, paginate,
 };
 
 pub struct Catalog {
@@ -263,12 +263,27 @@ fn apply(
             images.push(Arc::new(image));
             Ok(change)
         }
-        WriteOp::Register(given, unique) => {
-            if let Some(taken) = unique.iter().find(|u| images.iter().any(|image| u.taken.matches(image))) {
+        WriteOp::Register(given, checks) => {
+            let mut image = Image { id: new_id, created: Some(now), updated: Some(now), ..given.clone() };
+            for reference in &checks.references {
+                match images.iter().find(|known| reference.shown_by.matches(known)) {
+                    Some(shown) => (reference.adopt.0)(shown, &mut image),
+                    None if reference.optional => {}
+                    None => {
+                        // the write cannot be carried out as given, as with a taken value
+                        let message = format!("could not find {} with id: {}", reference.record, reference.id);
+                        return Err(GatewayError::new(ErrorKind::Conflict, Side::Downstream, message));
+                    }
+                }
+            }
+            // the references are read as the record is built, before it is validated
+            let takes = |unique: &Unique, other: &Image| {
+                unique.taken.matches(other) && unique.alike.is_none_or(|alike| (alike.0)(&image, other))
+            };
+            if let Some(taken) = checks.unique.iter().find(|u| images.iter().any(|other| takes(u, other))) {
                 let message = format!("{} has already been taken", taken.field);
                 return Err(GatewayError::new(ErrorKind::Conflict, Side::Downstream, message));
             }
-            let image = Image { id: new_id, created: Some(now), updated: Some(now), ..given.clone() };
             let change = Change::put(&image.id, Outcome::Image(image.clone()));
             images.push(Arc::new(image));
             Ok(change)
@@ -483,7 +498,7 @@ mod tests {
         assert_eq!(saved.server_id.as_deref(), Some("srv-1"));
         assert_eq!(shown(&c, "980190963").unwrap(), saved);
         let Outcome::Image(registered) =
-            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Vec::new())).unwrap()
+            write(&c, WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Default::default())).unwrap()
         else {
             panic!()
         };
@@ -494,7 +509,7 @@ mod tests {
     #[test]
     fn a_deleted_id_is_never_given_again() {
         let c = catalog();
-        let register = || WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Vec::new());
+        let register = || WriteOp::Register(Image { name: "tpl".into(), ..Image::default() }, Default::default());
         let Outcome::Image(first) = write(&c, register()).unwrap() else { panic!() };
         write(&c, WriteOp::Delete { id: first.id.clone(), trash: false }).unwrap();
         let Outcome::Image(second) = write(&c, register()).unwrap() else { panic!() };
@@ -504,7 +519,7 @@ mod tests {
     #[test]
     fn creates_past_the_image_bound_and_images_past_the_size_bound_are_refused() {
         let c = catalog().with_bounds(catalog().len() + 1, 4096);
-        let named = |name: String| WriteOp::Register(Image { name, ..Image::default() }, Vec::new());
+        let named = |name: String| WriteOp::Register(Image { name, ..Image::default() }, Default::default());
         let err = write(&c, named("n".repeat(5000))).unwrap_err();
         assert_eq!(err.kind, ErrorKind::PayloadTooLarge, "{err}");
         assert_eq!(c.len(), catalog().len(), "nothing was added");

@@ -20,7 +20,7 @@ pub use upstream::{Upstream, UpstreamSettings, first_call};
 pub const MEMORY: &str = "memory";
 
 use crate::dialect::Outcome;
-use crate::model::{GatewayError, ImageOp};
+use crate::model::{GatewayError, ImageOp, WriteOp};
 
 /// Where an operation is carried out.
 #[derive(Clone)]
@@ -43,6 +43,15 @@ impl Backend {
             }
             Backend::Memory(catalog) => catalog.execute(op),
             Backend::Upstream(upstream) => upstream.execute(op, scope).await,
+        }
+    }
+
+    /// Refuses, before anything is read or sent, a write the backend cannot
+    /// carry out (an upstream whose dialect cannot express it).
+    pub fn expresses(&self, write: &WriteOp) -> Result<(), GatewayError> {
+        match self {
+            Backend::Memory(_) => Ok(()),
+            Backend::Upstream(upstream) => upstream.expresses(write),
         }
     }
 

@@ -10,6 +10,7 @@
 //! A walk stops with a not-implemented error past `walk_limit` images rather
 //! than answer with a partial count.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -128,6 +129,21 @@ impl Upstream {
         self.keystone.as_ref()
     }
 
+    /// Refuses, before anything is sent, a write the upstream dialect cannot express.
+    pub fn expresses(&self, op: &WriteOp) -> Result<(), GatewayError> {
+        let probe = Target {
+            base: "http://upstream",
+            scope: "scope",
+            credentials: &Credentials::None,
+            now: 0,
+            format: self.settings.format,
+        };
+        match self.codec.encode(&UpstreamCall::Write(op.clone()), &probe) {
+            Err(e) if matches!(e.kind, ErrorKind::Unsupported { .. }) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// Carries out `op`; `scope` replaces the configured one for this request.
     pub async fn execute(&self, op: &ImageOp, scope: Option<&str>) -> Result<Outcome, GatewayError> {
         Exchange { upstream: self, scope, calls: AtomicUsize::new(0) }.execute(op).await
@@ -156,7 +172,7 @@ impl Exchange<'_> {
     /// image first, so that every edge can show what was deleted even when
     /// the upstream answers with nothing (OpenStack's 204).
     async fn write(&self, op: &WriteOp) -> Result<Outcome, GatewayError> {
-        self.expressible(op)?;
+        self.upstream.expresses(op)?;
         let before = match op {
             WriteOp::Delete { id, .. } => match self.call(&UpstreamCall::Show(id.clone())).await? {
                 Outcome::Image(image) => Some(image),
@@ -171,21 +187,6 @@ impl Exchange<'_> {
                 Ok(Outcome::Image(image))
             }
             (outcome, _) => Ok(outcome),
-        }
-    }
-
-    /// Refuses, before anything is sent, a write the upstream dialect cannot express.
-    fn expressible(&self, op: &WriteOp) -> Result<(), GatewayError> {
-        let probe = Target {
-            base: "http://upstream",
-            scope: "scope",
-            credentials: &Credentials::None,
-            now: 0,
-            format: self.upstream.settings.format,
-        };
-        match self.upstream.codec.encode(&UpstreamCall::Write(op.clone()), &probe) {
-            Err(e) if matches!(e.kind, ErrorKind::Unsupported { .. }) => Err(e),
-            _ => Ok(()),
         }
     }
 
@@ -271,6 +272,7 @@ impl Exchange<'_> {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<ListPage, GatewayError> {
+        let query = &*self.judged_here(query);
         let codec = self.upstream.codec;
         if let Some(call) = direct_list_call(codec, query) {
             return expect_list(self.call(&call).await?);
@@ -285,6 +287,32 @@ impl Exchange<'_> {
         let upstream_sorts = query.sort.filter(|s| caps.sort_fields.contains(&s.field));
         let all = self.walk(native, upstream_sorts).await?;
         paginate_owned(all, query, &residual)
+    }
+
+    /// The query without the conditions every image of this upstream meets:
+    /// those on another dialect's fields, which its images never carry, and
+    /// those its own scope keeps (a condition the codec takes natively,
+    /// which no request can carry: Foreman's compute resource).
+    fn judged_here<'q>(&self, query: &'q ListQuery) -> Cow<'q, ListQuery> {
+        let reads = |filter: &Filter| filter.shown.iter().any(|condition| condition.reads.is_some());
+        if !reads(&query.filter) && !query.scope.as_deref().is_some_and(reads) {
+            return Cow::Borrowed(query);
+        }
+        let namespace = format!("{}.", self.upstream.settings.dialect.name());
+        let codec = self.upstream.codec;
+        let kept = |filter: &Filter| {
+            let mut filter = filter.for_upstream(&namespace);
+            filter.shown.retain(|condition| {
+                let alone = Filter { shown: vec![condition.clone()], ..Filter::default() };
+                condition.reads.is_none() || codec.split_filter(&alone).0.shown.is_empty()
+            });
+            filter
+        };
+        Cow::Owned(ListQuery {
+            filter: kept(&query.filter),
+            scope: query.scope.as_deref().map(|scope| Box::new(kept(scope))),
+            ..query.clone()
+        })
     }
 
     /// Every image the upstream lists for `filter`, page after page, up to the walk limit.

@@ -32,7 +32,8 @@ use http::{HeaderMap, Method, StatusCode, request::Parts};
 use serde_json::Value;
 
 use crate::model::{
-    Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View, WriteOp,
+    Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View, WriteGuard,
+    WriteOp,
 };
 
 pub use profile::Profile;
@@ -166,6 +167,9 @@ pub struct EdgeCtx {
     /// The client the caller authenticated as: GoGrid shows it as the owner
     /// of private images whose upstream names none.
     pub caller: Option<String>,
+    /// What a write asks of the backend before it is carried out: its image
+    /// found by name, within the path's scope, its new values unique.
+    pub guard: WriteGuard,
 }
 
 /// A part of an image a reply may show on its own.
@@ -188,6 +192,7 @@ impl EdgeCtx {
             item: None,
             version: None,
             caller: None,
+            guard: WriteGuard::default(),
         }
     }
 }

@@ -11,6 +11,15 @@ impl Filter {
         *self == Filter::default()
     }
 
+    /// The filter without the conditions every image an upstream of the
+    /// dialect whose extras are named `namespace` decodes meets (see
+    /// [`super::Shown::reads`]).
+    pub fn for_upstream(&self, namespace: &str) -> Filter {
+        let mut filter = self.clone();
+        filter.shown.retain(|condition| !condition.holds_for_all_of(namespace));
+        filter
+    }
+
     /// True when `image` meets every condition.
     pub fn matches(&self, image: &Image) -> bool {
         fn eq(want: &Option<String>, have: &Option<String>) -> bool {

@@ -32,4 +32,4 @@ pub use image::{Extra, Image, ImageId, ImageStatus};
 pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Shown, ShownName, Sort, SortField, View};
 pub use page::{ListPage, PageRequest, PageStart};
 pub use paginate::{paginate, paginate_owned};
-pub use write::{ImagePatch, Snapshot, Unique, WriteOp};
+pub use write::{Adopt, Alike, Checks, ImagePatch, Reference, Snapshot, Unique, WriteGuard, WriteOp};

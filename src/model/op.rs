@@ -159,18 +159,40 @@ pub struct Filter {
 /// whether the image, as that edge renders it, shows `value` there. The edge
 /// builds `is` on the very function it renders the field with, so a filter
 /// judges what the caller sees. No upstream applies it: it always stays in
-/// the residual filter.
+/// the residual filter, but where it can never fail (see `reads`) or the
+/// upstream's own scope guarantees it.
 #[derive(Clone)]
 pub struct Shown {
     /// The edge's name for the field (`isPublic`), for logs and equality.
     pub field: &'static str,
     pub value: String,
     pub is: fn(&Image, &str) -> bool,
+    /// The one extra field (`foreman.compute_resource_id`) the condition
+    /// reads, when an image without it always meets it (it then shows the
+    /// request's own value). Images of an upstream whose dialect never
+    /// writes that extra all meet it, so such an upstream need not walk.
+    pub reads: Option<&'static str>,
 }
 
 impl Shown {
     pub fn new(field: &'static str, value: impl Into<String>, is: fn(&Image, &str) -> bool) -> Self {
-        Self { field, value: value.into(), is }
+        Self { field, value: value.into(), is, reads: None }
+    }
+
+    /// A condition every image without the extra `reads` meets.
+    pub fn reading(
+        field: &'static str,
+        value: impl Into<String>,
+        is: fn(&Image, &str) -> bool,
+        reads: &'static str,
+    ) -> Self {
+        Self { reads: Some(reads), ..Self::new(field, value, is) }
+    }
+
+    /// True when every image an upstream of the dialect whose extras are
+    /// named `namespace` (`gogrid.`) decodes meets the condition.
+    pub fn holds_for_all_of(&self, namespace: &str) -> bool {
+        self.reads.is_some_and(|extra| !extra.starts_with(namespace))
     }
 
     pub fn matches(&self, image: &Image) -> bool {

@@ -27,9 +27,8 @@ pub enum WriteOp {
     Snapshot(Snapshot),
     /// Register an existing provider template as an image (Foreman create).
     /// The image carries what the caller gave; the backend assigns the id.
-    /// A backend that keeps the images itself refuses it when another image
-    /// takes one of the unique values.
-    Register(Image, Vec<Unique>),
+    /// A backend that keeps the images itself holds it to the checks.
+    Register(Image, Checks),
     /// Change some fields of an image: GoGrid `edit`, Foreman update.
     Update { id: ImageId, patch: ImagePatch },
     /// Delete an image. With `trash`, the caller's dialect expects it in a
@@ -75,14 +74,102 @@ impl WriteOp {
     }
 }
 
+/// What a backend that keeps the images itself (the embedded catalog)
+/// checks before it registers one; an upstream of the caller's dialect
+/// checks the same itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Checks {
+    /// Values no other image may already have: a conflict.
+    pub unique: Vec<Unique>,
+    /// Records the image names by id (its operating system), which some
+    /// image must already show: the new image takes their names from it;
+    /// one that none shows is unknown and refuses the register.
+    pub references: Vec<Reference>,
+}
+
 /// A value no two images may share: another image that meets `taken`
-/// already has it, and a write that would give it to a second one is a
-/// conflict about `field`.
+/// (and, for a change, shows what the changed image shows where `alike`
+/// looks) already has it, and a write that would give it to a second one
+/// is a conflict about `field`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unique {
     /// The caller's name for the field (`name`, `uuid`).
     pub field: &'static str,
     pub taken: Filter,
+    pub alike: Option<Alike>,
+}
+
+/// Whether two images, as the caller's edge shows them, agree on a field
+/// (Foreman: the same operating system), judged on the changed image first.
+#[derive(Clone, Copy)]
+pub struct Alike(pub fn(&Image, &Image) -> bool);
+
+/// An edge has one way to show a field: any two compare equal.
+impl PartialEq for Alike {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Alike {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Alike")
+    }
+}
+
+/// A record a new image names by id (Foreman's operating system,
+/// architecture or compute resource), known when an image shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// The caller's name for the record (`operatingsystem`) and the id given.
+    pub record: &'static str,
+    pub id: String,
+    /// The images that show the record.
+    pub shown_by: Filter,
+    /// A record no image shows is left as the edge shows it by default,
+    /// rather than refused (a compute resource no image names yet).
+    pub optional: bool,
+    /// Gives the new image the record's names, from an image that shows it.
+    pub adopt: Adopt,
+}
+
+/// Copies what a record is called from an image that shows it to another.
+#[derive(Clone, Copy)]
+pub struct Adopt(pub fn(&Image, &mut Image));
+
+/// One edge, one way to copy a record's names: any two compare equal.
+impl PartialEq for Adopt {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Adopt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Adopt")
+    }
+}
+
+/// What a write that names one image asks of the backend first, beyond the
+/// write itself, on any backend: that the image be found by the unique name
+/// the caller's edge shows (GoGrid's `GSI-…`), that it lie within the
+/// path's scope (a Foreman compute resource), and that no other image take
+/// the values it would get. Empty: the write goes as it is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WriteGuard {
+    /// The image is named by this unique name, as `shows` judges it,
+    /// instead of by id.
+    pub by_name: Option<(String, super::ShownName)>,
+    /// Conditions the image must meet; an image that fails them is not found.
+    pub within: Filter,
+    /// Values the changed image may not share with another.
+    pub unique: Vec<Unique>,
+}
+
+impl WriteGuard {
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_none() && self.within.is_empty() && self.unique.is_empty()
+    }
 }
 
 /// What a snapshot is saved from and named.

@@ -3,6 +3,7 @@
 mod admit;
 mod fallback;
 mod gateway;
+mod guard;
 mod ids;
 pub mod mirror;
 mod rate;

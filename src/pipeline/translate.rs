@@ -5,6 +5,7 @@
 use super::admit::{Admitted, Face, Work};
 use super::fallback::{FallbackServed, read_through, wanted};
 use super::gateway::Gateway;
+use super::guard;
 use super::mirror::{Mirrored, Sides};
 use crate::dialect::{EdgeCodec, EdgeCtx, Reply, ids::integer_ids};
 use crate::identity::{Caller, keystone};
@@ -52,6 +53,14 @@ impl Gateway {
         // with every future that wraps it
         let execution = Box::pin(async {
             let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
+            let asked = op.image_id().unwrap_or_default();
+            let resolved =
+                match guard::check(&ctx.guard, resolved.as_ref().unwrap_or(op), (ctx.dialect, asked), backend, scope)
+                    .await
+                {
+                    Ok(guarded) => guarded.or(resolved),
+                    Err(e) => return (Err(e), false),
+                };
             let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
             if let Some(mirror) = mirror {
                 // the primary's own answer, before any fallback: the sides compared

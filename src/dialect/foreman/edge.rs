@@ -187,21 +187,33 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<Ed
     let headers = &parts.headers;
     let op = match (action, image_id) {
         (Action::Create, _) => ImageOp::Write(write::create(&parent, headers, body)?),
-        (Action::Update, Some(id)) => ImageOp::Write(write::update(&parent, id, headers, body)?),
-        (Action::Destroy, Some(id)) => ImageOp::Write(write::destroy(id, headers, body)?),
+        (Action::Update, Some(id)) => {
+            let update = write::update(&parent, id, headers, body)?;
+            let within = parent_scope(route.parent, parent.id);
+            if let WriteOp::Update { patch, .. } = &update {
+                ctx.guard.unique = write::unique_after(patch, &within);
+            }
+            ctx.guard.within = within;
+            ImageOp::Write(update)
+        }
+        (Action::Destroy, Some(id)) => {
+            ctx.guard.within = parent_scope(route.parent, parent.id);
+            ImageOp::Write(write::destroy(id, headers, body)?)
+        }
         (_, Some(id)) => show_op(route.parent, parent.id, id),
         (_, None) => ImageOp::List(list_query(&query, parent_scope(route.parent, parent.id))?),
     };
     Ok(EdgeRequest::Op(op))
 }
 
-/// The images under the path's parent: those of its operating system or
-/// architecture. A compute resource is the backend the request goes to,
-/// so a list under one has no further condition (a show checks what the
-/// image shows, see [`encode`]).
+/// The images under the path's parent: those that show its compute
+/// resource, operating system or architecture. An image that names no
+/// compute resource shows the path's (so an upstream of a dialect without
+/// them lists them all, without a walk); a show under a compute resource
+/// checks what the image shows, see [`encode`].
 fn parent_scope(parent: Parent, parent_id: &str) -> Filter {
     let shown = match parent {
-        Parent::ComputeResource => return Filter::default(),
+        Parent::ComputeResource => Shown::reading("compute_resource_id", parent_id, image::in_compute_resource, CR_ID),
         Parent::OperatingSystem => Shown::new("operatingsystem_id", parent_id, image::shows_operatingsystem),
         Parent::Architecture => Shown::new("architecture_id", parent_id, image::shows_architecture),
     };
@@ -504,11 +516,19 @@ mod tests {
     #[test]
     fn index_under_a_compute_resource_has_foreman_defaults() {
         let (ctx, op) = decoded("GET", "/api/compute_resources/980190962/images");
+        let in_compute_resource = Filter {
+            shown: vec![Shown::new("compute_resource_id", "980190962", image::in_compute_resource)],
+            ..Filter::default()
+        };
+        let op = op.unwrap();
+        let ImageOp::List(query) = &op else { panic!("not a list") };
+        // images that name no compute resource show this one
+        assert_eq!(query.scope.as_ref().unwrap().shown[0].reads, Some(CR_ID));
         assert_eq!(
-            op.unwrap(),
+            op,
             ImageOp::List(ListQuery {
                 filter: Filter::default(),
-                scope: Some(Box::default()),
+                scope: Some(Box::new(in_compute_resource)),
                 sort: None,
                 page: page(PageStart::Offset(0), Some(20)),
                 view: View::Detail,

@@ -127,7 +127,9 @@ pub(super) fn render_for(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
 pub(super) fn render(err: &GatewayError) -> Reply {
     let (status, body) = match repeated_fault(err) {
         Some(fault) => (fault.status, fault.body.clone()),
-        None => taken(err).unwrap_or_else(|| (status_of(&err.kind), body_of(err))),
+        None => {
+            taken(err).or_else(|| association_not_found(err)).unwrap_or_else(|| (status_of(&err.kind), body_of(err)))
+        }
     };
     let mut reply = json_reply(status, serde_json::to_vec(&body).unwrap_or_default());
     let headers = reply.headers_mut();
@@ -164,6 +166,14 @@ fn taken(err: &GatewayError) -> Option<(StatusCode, Value)> {
         "full_messages": [format!("{human} has already been taken")],
     } });
     Some((StatusCode::UNPROCESSABLE_ENTITY, body))
+}
+
+/// A record the write names by id that no image shows (see
+/// `model::Reference`): the 422 of Foreman's `association_not_found`, worded
+/// as its `AssociationNotFound` (`Could not find operatingsystem with name: x`).
+fn association_not_found(err: &GatewayError) -> Option<(StatusCode, Value)> {
+    let rest = err.message.strip_prefix("could not find ").filter(|_| err.kind == ErrorKind::Conflict)?;
+    Some((StatusCode::UNPROCESSABLE_ENTITY, wrapped(&format!("Could not find {rest}"))))
 }
 
 fn status_of(kind: &ErrorKind) -> StatusCode {

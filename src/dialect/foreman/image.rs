@@ -344,6 +344,11 @@ pub(super) fn shows_architecture(image: &Image, id: &str) -> bool {
     same_text(&Filled::of(image, None).architecture_id, id)
 }
 
+/// True when two images show the same `operatingsystem_id`.
+pub(super) fn same_operatingsystem(a: &Image, b: &Image) -> bool {
+    Filled::of(a, None).os_id == Filled::of(b, None).os_id
+}
+
 /// True when the image shows `username` as its `username`.
 pub(super) fn shows_username(image: &Image, username: &str) -> bool {
     same_text(&Filled::of(image, None).username, username)

@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 
 use super::super::{Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, percent_encode_segment};
-use super::image::{WireImage, is_decimal};
+use super::image::{CR_ID, WireImage, is_decimal};
 use super::{edge, fault, search, write};
 use crate::model::{Filter, GatewayError, ImageStatus, ListPage, PageStart, Sort, SortField, WriteOp};
 
@@ -40,6 +40,10 @@ pub(super) fn split_filter(filter: &Filter) -> (Filter, Filter) {
     };
     (native.extra, residual.extra) =
         std::mem::take(&mut residual.extra).into_iter().partition(|(key, value)| search::is_native_extra(key, value));
+    // a Foreman upstream judges its own scope: it lists its compute
+    // resource, so the condition holds for all it lists (and is never sent)
+    (native.shown, residual.shown) =
+        std::mem::take(&mut residual.shown).into_iter().partition(|condition| condition.reads == Some(CR_ID));
     (native, residual)
 }
 
@@ -447,7 +451,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            sent(&write(WriteOp::Register(image, Vec::new()))),
+            sent(&write(WriteOp::Register(image, Default::default()))),
             (
                 Method::POST,
                 IMAGES.to_owned(),
@@ -504,7 +508,7 @@ mod tests {
     #[test]
     fn write_replies_become_images() {
         let body = json!({"id": 7, "name": "n", "uuid": "u", "password": "secret"});
-        let register = write(WriteOp::Register(Default::default(), Vec::new()));
+        let register = write(WriteOp::Register(Default::default(), Default::default()));
         let Outcome::Image(image) = decoded(&register, 201, &body).unwrap() else { panic!() };
         assert_eq!((image.id.as_str(), image.status), ("7", ImageStatus::Active));
         let update = write(WriteOp::Update { id: ImageId::new("7"), patch: ImagePatch::default() });
@@ -521,7 +525,7 @@ mod tests {
 
     #[test]
     fn write_refusals_keep_foremans_body() {
-        let register = write(WriteOp::Register(Default::default(), Vec::new()));
+        let register = write(WriteOp::Register(Default::default(), Default::default()));
         let body = json!({"error": {"id": null, "errors": {"uuid": ["could not be found in bigcompute"]},
                                     "full_messages": ["Uuid could not be found in bigcompute"]}});
         let err = decoded(&register, 422, &body).unwrap_err();

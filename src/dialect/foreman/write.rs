@@ -34,11 +34,15 @@
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::{Map, Value};
 
-use super::fault;
 use super::image::{
-    ARCH_ID, CR_ID, CR_NAME, IAM_ROLE, OS_ID, USER_DATA, USERNAME, UUID, in_compute_resource, is_decimal, shows_uuid,
+    ARCH_ID, CR_ID, CR_NAME, IAM_ROLE, OS_ID, USER_DATA, USERNAME, UUID, in_compute_resource, is_decimal,
+    same_operatingsystem, shows_architecture, shows_operatingsystem, shows_uuid,
 };
-use crate::model::{Extra, Filter, GatewayError, Image, ImageId, ImagePatch, Shown, Unique, WriteOp, is_unsafe_char};
+use super::{contract, fault};
+use crate::model::{
+    Adopt, Alike, Checks, Extra, Filter, GatewayError, Image, ImageId, ImagePatch, Reference, Shown, Unique, WriteOp,
+    is_unsafe_char,
+};
 
 /// Where a parameter lands in the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,8 +144,53 @@ pub(super) fn create(parent: &PathParent<'_>, headers: &HeaderMap, body: &[u8]) 
     let ImagePatch { name, os, architecture, mut extra, .. } = params.patch;
     extra.insert(parent.key.to_owned(), id_value(parent.id));
     let image = Image { name: name.unwrap_or_default(), os, architecture, extra, ..Image::default() };
-    let unique = unique(&image);
-    Ok(WriteOp::Register(image, unique))
+    let checks = Checks { unique: unique(&image), references: references(&image) };
+    Ok(WriteOp::Register(image, checks))
+}
+
+/// The records a new image names by id, whose names it shows: Foreman
+/// reads `operatingsystem_name`, `architecture_name` and
+/// `compute_resource_name` from the records. An operating system or
+/// architecture named by id alone must be one an image already shows
+/// (Foreman's seeded architecture, id 1, always is); a compute resource no
+/// image names yet shows its id as its name.
+fn references(image: &Image) -> Vec<Reference> {
+    let given = |key: &str| image.extra.get(key).filter(|v| !v.is_null()).map(value_text);
+    let shown_by = |condition: Shown| Filter { shown: vec![condition], ..Filter::default() };
+    let mut references = Vec::new();
+    if let (Some(id), None) = (given(OS_ID), &image.os) {
+        references.push(Reference {
+            record: "operatingsystem",
+            shown_by: shown_by(Shown::new("operatingsystem_id", id.clone(), shows_operatingsystem)),
+            id,
+            optional: false,
+            adopt: Adopt(|shown, image| image.os.clone_from(&shown.os)),
+        });
+    }
+    let seeded = contract::DEFAULT_ARCHITECTURE.0.to_string();
+    if let (Some(id), None) = (given(ARCH_ID).filter(|id| *id != seeded), &image.architecture) {
+        references.push(Reference {
+            record: "architecture",
+            shown_by: shown_by(Shown::new("architecture_id", id.clone(), shows_architecture)),
+            id,
+            optional: false,
+            adopt: Adopt(|shown, image| image.architecture.clone_from(&shown.architecture)),
+        });
+    }
+    if let (Some(id), None) = (given(CR_ID), image.extra.get(CR_NAME)) {
+        references.push(Reference {
+            record: "compute_resource",
+            shown_by: Filter { extra: vec![(CR_ID.to_owned(), id.clone())], ..Filter::default() },
+            id,
+            optional: true,
+            adopt: Adopt(|shown, image| {
+                if let Some(name) = shown.extra.get(CR_NAME) {
+                    image.extra.insert(CR_NAME.to_owned(), name.clone());
+                }
+            }),
+        });
+    }
+    references
 }
 
 /// Foreman's uniqueness rules (`app/models/image.rb`): a name once per
@@ -151,17 +200,31 @@ fn unique(image: &Image) -> Vec<Unique> {
     let given = |key: &str| image.extra.get(key).map(value_text);
     let mut scope = Filter::default();
     if let Some(cr) = given(CR_ID) {
-        scope.shown.push(Shown::new("compute_resource_id", cr, in_compute_resource));
+        scope.shown.push(Shown::reading("compute_resource_id", cr, in_compute_resource, CR_ID));
     }
-    let mut name = Filter { name: Some(image.name.clone()), ..scope.clone() };
-    if let Some(os) = given(OS_ID) {
-        name.extra.push((OS_ID.to_owned(), os));
-    }
-    let mut unique = vec![Unique { field: "name", taken: name }];
+    let name = Filter { name: Some(image.name.clone()), ..scope.clone() };
+    let mut unique = vec![Unique { field: "name", taken: name, alike: Some(Alike(same_operatingsystem)) }];
     if let Some(value) = given(UUID) {
         let mut uuid = scope;
         uuid.shown.push(Shown::new("uuid", value, shows_uuid));
-        unique.push(Unique { field: "uuid", taken: uuid });
+        unique.push(Unique { field: "uuid", taken: uuid, alike: None });
+    }
+    unique
+}
+
+/// The same rules for an update, whose image is read first: another image
+/// of the path's scope (`scope`: its conditions) with the new name and the
+/// changed image's operating system, or with the new uuid, takes it.
+pub(super) fn unique_after(patch: &ImagePatch, scope: &Filter) -> Vec<Unique> {
+    let mut unique = Vec::new();
+    if let Some(name) = &patch.name {
+        let taken = Filter { name: Some(name.clone()), ..scope.clone() };
+        unique.push(Unique { field: "name", taken, alike: Some(Alike(same_operatingsystem)) });
+    }
+    if let Some(value) = patch.extra.get(UUID).filter(|v| !v.is_null()) {
+        let mut taken = scope.clone();
+        taken.shown.push(Shown::new("uuid", value_text(value), shows_uuid));
+        unique.push(Unique { field: "uuid", taken, alike: None });
     }
     unique
 }

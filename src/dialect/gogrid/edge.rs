@@ -44,7 +44,11 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &Bytes) -> Result<E
         ApiMethod::List => list_op(&params)?,
         ApiMethod::Get => get_op(&params)?,
         write if parts.method == Method::HEAD => return Err(head_cannot_write(write)),
-        write => ImageOp::Write(write::decode(write, &params)?),
+        write => {
+            let op = write::decode(write, &params)?;
+            ctx.guard.by_name = write::target_name(&params).map(|name| (name, ShownName(shows_name)));
+            ImageOp::Write(op)
+        }
     };
     Ok(EdgeRequest::Op(op))
 }

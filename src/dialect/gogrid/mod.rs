@@ -9,7 +9,7 @@
 //! | `/api/grid/image/list` | `List`: `isPublic`, `image.state` or `state`, `image.type` or `type` → conditions on the value this edge shows (`isPublic`, the state and type options' names); `datacenter` → `zone`; `num_items` + `page` (0-based, ignored without `num_items`) → `Offset(page × num_items)`, limit `num_items` |
 //! | `/api/grid/image/get` | `GetMany`: repeated `id` (`Id`), `name` (`Name`) or `image` (`IdOrName`); exactly one kind; a name is the unique name this edge shows (`ShownName`), whatever the backend |
 //! | `/api/grid/image/save` | `Write(Snapshot)`: `friendlyName` → `name` and `server` (id or name, passed on as given) required; `description` optional |
-//! | `/api/grid/image/edit` | `Write(Update{id, patch})`: the image (below); `friendlyName` → `name`, `description`, `isPublic` → `public`, at least one |
+//! | `/api/grid/image/edit` | `Write(Update{id, patch})`: the image (below, by `id`, `image` or `name`); `friendlyName` → `name`, `description`, `isPublic` → `public`, at least one |
 //! | `/api/grid/image/delete` | `Write(Delete{id, trash: true})`: GoGrid's delete sends the image to the trash |
 //! | `/api/grid/image/restore` | `Write(Restore(id))` |
 //! | any other `/api/grid/…` | 404 failure, errorcode `NotFound` |
@@ -21,12 +21,14 @@
 //! body must be form-encoded. The write methods take GET (jclouds) or POST
 //! (libcloud's save), never HEAD (`MethodNotAllowed`).
 //!
-//! A write names its one image by `id` or `image`, given once; the value is
-//! the image id. GoGrid's `image` also takes a unique name: a name that is
-//! no id of the backend matches nothing and gets GoGrid's not-found answer.
-//! `name` (the unique `GSI-…` name) is refused with a 400: the canonical
-//! write names images by id, and a name taken for an id could change
-//! another image. Write parameters given twice, empty `friendlyName`,
+//! A write names its one image by `id`, `image` or `name`, given once. `id`
+//! and `image` give the image id (GoGrid's `image` also takes a unique name:
+//! a name that is no id of the backend matches nothing and gets GoGrid's
+//! not-found answer). `name` gives the unique `GSI-…` name this edge shows:
+//! before the write the gateway finds the one image that shows it, as
+//! `get?name=` does, through any backend (`EdgeCtx::guard`), and the write
+//! names that image by its id; a name no image shows is not found. Write
+//! parameters given twice, empty `friendlyName`, `name`,
 //! `server`, `id` or `image`, a `description` over 500 characters and an
 //! edit without a field to change are 400 `IllegalArgumentException`s; a
 //! save without `friendlyName` or `server` is "missing required parameter

@@ -733,7 +733,7 @@ mod tests {
             err.kind,
             ErrorKind::Unsupported { operation: "update an image setting os".into(), backend: "gogrid" }
         );
-        let err = encode(&write_call(WriteOp::Register(Image::default(), Vec::new())), &target).unwrap_err();
+        let err = encode(&write_call(WriteOp::Register(Image::default(), Default::default())), &target).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unsupported { operation: "register an image".into(), backend: "gogrid" });
     }
 

@@ -39,8 +39,8 @@ pub(super) fn decode(method: ApiMethod, params: &Query) -> Result<WriteOp, Gatew
     match method {
         ApiMethod::Save => save(params),
         ApiMethod::Edit => edit(params),
-        ApiMethod::Delete => Ok(WriteOp::Delete { id: target(method, params)?, trash: true }),
-        ApiMethod::Restore => Ok(WriteOp::Restore(target(method, params)?)),
+        ApiMethod::Delete => Ok(WriteOp::Delete { id: target(params)?, trash: true }),
+        ApiMethod::Restore => Ok(WriteOp::Restore(target(params)?)),
         ApiMethod::List | ApiMethod::Get => {
             Err(GatewayError::internal(format!("{} is no write method", method.name())))
         }
@@ -64,7 +64,7 @@ fn save(params: &Query) -> Result<WriteOp, GatewayError> {
 
 /// `friendlyName`, `description` and `isPublic`, at least one of them.
 fn edit(params: &Query) -> Result<WriteOp, GatewayError> {
-    let id = target(ApiMethod::Edit, params)?;
+    let id = target(params)?;
     let name = match single(params, "friendlyName")? {
         Some("") => return Err(empty("friendlyName")),
         name => name.map(str::to_owned),
@@ -79,26 +79,29 @@ fn edit(params: &Query) -> Result<WriteOp, GatewayError> {
     Ok(WriteOp::Update { id, patch })
 }
 
-/// The image a write names, by `id` or `image` (whose value is taken as the
-/// id: a name that is no id matches nothing). A write changes one image, so
-/// the parameter is given once; `name` is refused, as a unique name is no id.
-fn target(method: ApiMethod, params: &Query) -> Result<ImageId, GatewayError> {
+/// The image a write names, by `id`, `image` (whose value is taken as the
+/// id: a name that is no id matches nothing) or its unique `name`, which
+/// stands in for the id until the gateway finds the image by it (see
+/// [`target_name`]). A write changes one image, so the parameter is given
+/// once.
+fn target(params: &Query) -> Result<ImageId, GatewayError> {
     let mut given = TARGETS.into_iter().filter(|name| !params.all(name).is_empty());
     let name =
         given.next().ok_or_else(|| GatewayError::bad_request("one of the id, name or image parameters is required"))?;
     if given.next().is_some() {
         return Err(GatewayError::bad_request("the id, name and image parameters cannot be mixed in one call"));
     }
-    if name == "name" {
-        return Err(GatewayError::bad_request(format!(
-            "the name parameter is not supported for {}: give the image's id in the id or image parameter",
-            method.name()
-        )));
-    }
     match single(params, name)? {
         Some("") | None => Err(empty(name)),
         Some(value) => Ok(ImageId::new(value)),
     }
+}
+
+/// The unique name (`GSI-…`) a write names its image by, when it uses the
+/// `name` parameter: the image is the one this edge shows with that name,
+/// found before the write (`WriteGuard::by_name`).
+pub(super) fn target_name(params: &Query) -> Option<String> {
+    params.get("name").filter(|name| !name.is_empty()).map(str::to_owned)
 }
 
 fn empty(name: &str) -> GatewayError {
@@ -312,10 +315,7 @@ mod tests {
             ("id=1&image=2&friendlyName=n", "the id, name and image parameters cannot be mixed in one call"),
             ("id=1&id=2&friendlyName=n", "the id parameter may be given only once"),
             ("image=&friendlyName=n", "empty image parameter"),
-            (
-                "name=GSI-ljkhdf3&friendlyName=n",
-                "the name parameter is not supported for /grid/image/edit: give the image's id in the id or image parameter",
-            ),
+            ("name=&friendlyName=n", "empty name parameter"),
         ] {
             assert_eq!(refusal(ApiMethod::Edit, query), message, "{query}");
         }
@@ -329,10 +329,20 @@ mod tests {
         );
         assert_eq!(decoded(ApiMethod::Restore, "image=195").unwrap(), WriteOp::Restore(ImageId::new("195")));
         assert_eq!(refusal(ApiMethod::Delete, ""), "one of the id, name or image parameters is required");
+    }
+
+    #[test]
+    fn a_unique_name_stands_for_the_image_until_it_is_found() {
+        let renamed = ImagePatch { name: Some("n".into()), ..ImagePatch::default() };
+        let query = "name=GSI-ljkhdf3&friendlyName=n";
+        assert_eq!(decoded(ApiMethod::Edit, query).unwrap(), update("GSI-ljkhdf3", renamed));
+        assert_eq!(target_name(&Query::parse(query)).as_deref(), Some("GSI-ljkhdf3"));
+        assert_eq!(decoded(ApiMethod::Restore, "name=GSI-1").unwrap(), WriteOp::Restore(ImageId::new("GSI-1")));
         assert_eq!(
-            refusal(ApiMethod::Restore, "name=GSI-1"),
-            "the name parameter is not supported for /grid/image/restore: give the image's id in the id or image parameter"
+            decoded(ApiMethod::Delete, "name=GSI-1").unwrap(),
+            WriteOp::Delete { id: ImageId::new("GSI-1"), trash: true }
         );
+        assert_eq!(target_name(&Query::parse("id=5")), None);
     }
 
     #[test]
@@ -405,7 +415,7 @@ mod tests {
         assert_eq!(unsupported(&WriteOp::Snapshot(with_metadata)), "save an image from a server setting metadata");
         let id = ImageId::new("1");
         for op in [
-            WriteOp::Register(crate::model::Image::default(), Vec::new()),
+            WriteOp::Register(crate::model::Image::default(), Default::default()),
             WriteOp::SetMetadata { id: id.clone(), items: BTreeMap::new(), replace: true },
             WriteOp::SetMetadataItem { id: id.clone(), key: "k".into(), value: Value::Null },
             WriteOp::DeleteMetadataItem { id, key: "k".into() },

@@ -810,7 +810,7 @@ mod tests {
     #[test]
     fn writes_nova_cannot_express_are_unsupported() {
         for op in [
-            WriteOp::Register(Image::default(), Vec::new()),
+            WriteOp::Register(Image::default(), Default::default()),
             WriteOp::Update {
                 id: ImageId::new("i"),
                 patch: ImagePatch { name: Some("n".into()), ..Default::default() },
