@@ -197,24 +197,24 @@ fn expect_gogrid_auth(seen: &Seen) {
 pub(crate) fn foreman() -> Upstream {
     Upstream {
         dialect: Dialect::Foreman,
-        scope: "7",
+        scope: "980190962", // the compute resource its recorded images name
         show_id: "980190962",
         show_name: "centos-1",
         list_ids: &["980190962", "298486374"],
         canned: || {
             vec![
                 reply(
-                    |t| path(t) == "/api/v2/compute_resources/7/images/980190962",
+                    |t| path(t) == "/api/v2/compute_resources/980190962/images/980190962",
                     200,
                     fixture("foreman/seed_image_show.json"),
                 ),
                 reply(
-                    |t| path(t) == "/api/v2/compute_resources/7/images",
+                    |t| path(t) == "/api/v2/compute_resources/980190962/images",
                     200,
                     fixture("foreman/seed_images_index.json"),
                 ),
                 reply(
-                    |t| t.starts_with("/api/v2/compute_resources/7/images/"),
+                    |t| t.starts_with("/api/v2/compute_resources/980190962/images/"),
                     404,
                     r#"{"error": {"message": "Resource image not found by id 'missing-1'"}}"#.into(),
                 ),
@@ -222,11 +222,11 @@ pub(crate) fn foreman() -> Upstream {
         },
         credentials: upstream_basic,
         expect_show: |seen, id| {
-            assert_eq!(seen.target, format!("/api/v2/compute_resources/7/images/{id}"));
+            assert_eq!(seen.target, format!("/api/v2/compute_resources/980190962/images/{id}"));
             assert_eq!(header(seen, "authorization"), UPSTREAM_BASIC);
         },
         expect_list: |seen, limit, _counts| {
-            assert_eq!(path(&seen.target), "/api/v2/compute_resources/7/images");
+            assert_eq!(path(&seen.target), "/api/v2/compute_resources/980190962/images");
             let want = limit.unwrap_or(1000);
             assert_eq!(param(seen, "per_page"), Some(want.to_string()), "{}", seen.target);
             assert_eq!(param(seen, "page"), Some("1".into()), "{}", seen.target);

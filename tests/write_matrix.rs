@@ -466,13 +466,13 @@ fn gogrid_exchange(op: Write) -> Exchange {
     }
 }
 
-const FOREMAN_IMAGES: &str = "/api/v2/compute_resources/7/images";
+const FOREMAN_IMAGES: &str = "/api/v2/compute_resources/980190962/images";
 
 fn foreman() -> Upstream {
     let image = format!("{FOREMAN_IMAGES}/980190962");
     Upstream {
         dialect: Dialect::Foreman,
-        scope: "7",
+        scope: "980190962", // the compute resource its recorded images name
         credentials: upstream_basic(),
         auth: Some(("authorization", UPSTREAM_BASIC)),
         replies: vec![

@@ -55,6 +55,15 @@ impl Backend {
         }
     }
 
+    /// `filter` without the conditions every image the backend holds meets
+    /// (see [`Upstream::unmet`]); the catalog judges them all.
+    pub fn unmet(&self, filter: &crate::model::Filter, scope: Option<&str>) -> crate::model::Filter {
+        match self {
+            Backend::Memory(_) => filter.clone(),
+            Backend::Upstream(upstream) => upstream.unmet(filter, scope),
+        }
+    }
+
     /// The name routes and metrics know it by: an upstream's, or `memory`.
     pub fn name(&self) -> &Arc<str> {
         static NAME: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| MEMORY.into());

@@ -144,6 +144,23 @@ impl Upstream {
         }
     }
 
+    /// `filter` without the conditions every image this upstream lists
+    /// meets, in `scope` (else its configured one): those on another
+    /// dialect's fields, which its images never carry, and those on its own
+    /// scope (a condition the codec takes natively, which no request
+    /// carries: Foreman's compute resource) that name that very scope.
+    pub fn unmet(&self, filter: &Filter, scope: Option<&str>) -> Filter {
+        let namespace = format!("{}.", self.settings.dialect.name());
+        let scope = scope.or(Some(self.settings.scope.as_str()).filter(|s| !s.is_empty()));
+        let mut filter = filter.for_upstream(&namespace);
+        filter.shown.retain(|condition| {
+            let alone = Filter { shown: vec![condition.clone()], ..Filter::default() };
+            let own_scope = condition.reads.is_some() && !self.codec.split_filter(&alone).0.shown.is_empty();
+            !(own_scope && scope == Some(condition.value.as_str()))
+        });
+        filter
+    }
+
     /// Carries out `op`; `scope` replaces the configured one for this request.
     pub async fn execute(&self, op: &ImageOp, scope: Option<&str>) -> Result<Outcome, GatewayError> {
         Exchange { upstream: self, scope, calls: AtomicUsize::new(0) }.execute(op).await
@@ -289,28 +306,17 @@ impl Exchange<'_> {
         paginate_owned(all, query, &residual)
     }
 
-    /// The query without the conditions every image of this upstream meets:
-    /// those on another dialect's fields, which its images never carry, and
-    /// those its own scope keeps (a condition the codec takes natively,
-    /// which no request can carry: Foreman's compute resource).
+    /// The query without the conditions every image this upstream lists
+    /// meets (see [`Upstream::unmet`]).
     fn judged_here<'q>(&self, query: &'q ListQuery) -> Cow<'q, ListQuery> {
         let reads = |filter: &Filter| filter.shown.iter().any(|condition| condition.reads.is_some());
         if !reads(&query.filter) && !query.scope.as_deref().is_some_and(reads) {
             return Cow::Borrowed(query);
         }
-        let namespace = format!("{}.", self.upstream.settings.dialect.name());
-        let codec = self.upstream.codec;
-        let kept = |filter: &Filter| {
-            let mut filter = filter.for_upstream(&namespace);
-            filter.shown.retain(|condition| {
-                let alone = Filter { shown: vec![condition.clone()], ..Filter::default() };
-                condition.reads.is_none() || codec.split_filter(&alone).0.shown.is_empty()
-            });
-            filter
-        };
+        let unmet = |filter: &Filter| self.upstream.unmet(filter, self.scope);
         Cow::Owned(ListQuery {
-            filter: kept(&query.filter),
-            scope: query.scope.as_deref().map(|scope| Box::new(kept(scope))),
+            filter: unmet(&query.filter),
+            scope: query.scope.as_deref().map(|scope| Box::new(unmet(scope))),
             ..query.clone()
         })
     }

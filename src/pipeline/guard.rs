@@ -5,30 +5,29 @@
 //! already has is a conflict, where the gateway judges them:
 //!
 //! - the embedded catalog keeps every field: all of the guard applies;
-//! - an upstream of the caller's own dialect judges its own scope and
-//!   uniqueness (Foreman: its compute resource, its validations), so only
-//!   the name is looked up;
-//! - an upstream of another dialect has no uniqueness rule of the caller's
-//!   dialect to keep; the scope is checked on what the image shows, but for
-//!   conditions every image of that upstream meets (`Shown::reads`).
+//! - an upstream checks the scope on what the image shows, but for the
+//!   conditions every image it holds meets (`Backend::unmet`: another
+//!   dialect's fields, its own scope). Uniqueness is left to it: one of the
+//!   caller's dialect validates its own (Foreman answers its own 422), one
+//!   of another dialect has no such rule to keep.
 //!
 //! A write the backend cannot express is refused by the backend before
 //! anything is read. The catalog's checks read before the write, so two
 //! writes racing for one value may both pass.
 
 use crate::backend::Backend;
-use crate::dialect::{Dialect, Outcome};
+use crate::dialect::Outcome;
 use crate::model::{
     ErrorKind, GatewayError, GetMany, Image, ImageId, ImageOp, ListQuery, LookupKey, Side, View, WriteGuard, WriteOp,
 };
 
 /// `op` as the guard lets it go, naming its image by id; `None` when the
-/// guard leaves it as it is. `edge` is the caller's dialect and `asked` the
-/// id the caller gave, for a not-found.
+/// guard leaves it as it is. `asked` is the id the caller gave, for a
+/// not-found.
 pub(super) async fn check(
     guard: &WriteGuard,
     op: &ImageOp,
-    (edge, asked): (Dialect, &str),
+    asked: &str,
     backend: &Backend,
     scope: Option<&str>,
 ) -> Result<Option<ImageOp>, GatewayError> {
@@ -52,11 +51,8 @@ pub(super) async fn check(
         set_target(&mut write, id);
     }
     let id = write.image_id().cloned().unwrap_or_default();
-    let (within, unique) = match backend.dialect() {
-        None => (guard.within.clone(), guard.unique.as_slice()),
-        Some(dialect) if dialect == edge => (Default::default(), &[][..]),
-        Some(dialect) => (guard.within.for_upstream(&format!("{}.", dialect.name())), &[][..]),
-    };
+    let within = backend.unmet(&guard.within, scope);
+    let unique = if backend.dialect().is_none() { guard.unique.as_slice() } else { &[] };
     if within.is_empty() && unique.is_empty() {
         return Ok(Some(ImageOp::Write(write)));
     }

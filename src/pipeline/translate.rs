@@ -54,13 +54,11 @@ impl Gateway {
         let execution = Box::pin(async {
             let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
             let asked = op.image_id().unwrap_or_default();
-            let resolved =
-                match guard::check(&ctx.guard, resolved.as_ref().unwrap_or(op), (ctx.dialect, asked), backend, scope)
-                    .await
-                {
-                    Ok(guarded) => guarded.or(resolved),
-                    Err(e) => return (Err(e), false),
-                };
+            let resolved = match guard::check(&ctx.guard, resolved.as_ref().unwrap_or(op), asked, backend, scope).await
+            {
+                Ok(guarded) => guarded.or(resolved),
+                Err(e) => return (Err(e), false),
+            };
             let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
             if let Some(mirror) = mirror {
                 // the primary's own answer, before any fallback: the sides compared
