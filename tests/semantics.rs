@@ -354,3 +354,191 @@ async fn foreman_refuses_a_second_image_of_the_same_name_or_uuid() {
     assert_eq!(put.json()["updated_at"], before["updated_at"]);
     assert_eq!(get(&path).await.json(), before);
 }
+
+/// The ids a Foreman list under `path` shows, each with the compute resource it shows.
+async fn foreman_results(gw: &TestGateway, path: &str) -> Vec<(String, Value)> {
+    let body = get(&gw.url(path)).await.json();
+    images(Dialect::Foreman, &body).iter().map(|i| (id_of(&i["id"]), i["compute_resource_id"].clone())).collect()
+}
+
+#[tokio::test]
+async fn a_foreman_compute_resource_holds_only_its_images_on_every_action() {
+    let catalog = TestGateway::start(Config::default()).await;
+    let own = foreman_results(&catalog, "/api/compute_resources/980190962/images?per_page=all").await;
+    assert!(own.iter().any(|(id, _)| id == "980190962"), "{own:?}");
+    // through the catalog and every upstream, a list holds only the images that show its compute resource
+    let mut fronts = vec![("catalog", catalog)];
+    for upstream in [Dialect::OpenStack, Dialect::Hostway, Dialect::Foreman, Dialect::GoGrid] {
+        let front = in_front_of(upstream, &fronts[0].1).await;
+        fronts.push((upstream.name(), front));
+    }
+    for (backend, gw) in &fronts {
+        for cr in ["1", "980190962"] {
+            let path = format!("/api/compute_resources/{cr}/images?per_page=all");
+            let listed = foreman_results(gw, &path).await;
+            for (id, shown) in &listed {
+                assert_eq!(id_of(shown), cr, "{backend} {path}: image {id}");
+                let show = get(&gw.url(&format!("/api/compute_resources/{cr}/images/{id}"))).await;
+                assert_eq!(show.status, 200, "{backend} {path}: a listed image is shown: {}", show.text());
+            }
+            let body = get(&gw.url(&path)).await.json();
+            assert_eq!(body["total"], listed.len(), "{backend} {path}: the scope's size");
+        }
+    }
+    // the catalog keeps images of compute resource 980190962: none of them under 1
+    let gw = &fronts[0].1;
+    let under_one = foreman_results(gw, "/api/compute_resources/1/images?per_page=all").await;
+    assert!(!under_one.iter().any(|(id, _)| id == "980190962" || id == "298486374"), "{under_one:?}");
+
+    // an update or delete under another compute resource, operating system or architecture is not found
+    let not_found = serde_json::json!({"error": {"message": "Resource image not found by id '980190962'"}});
+    let json = [("content-type", "application/json")];
+    for parent in ["compute_resources/1", "operatingsystems/42", "architectures/42"] {
+        let path = gw.url(&format!("/api/{parent}/images/980190962"));
+        let put = send(Method::PUT, &path, &json, r#"{"image": {"name": "moved"}}"#).await;
+        assert_eq!((put.status.as_u16(), put.json()), (404, not_found.clone()), "PUT {parent}");
+        let delete = send(Method::DELETE, &path, &[], "").await;
+        assert_eq!((delete.status.as_u16(), delete.json()), (404, not_found.clone()), "DELETE {parent}");
+    }
+    let kept = get(&gw.url("/api/compute_resources/980190962/images/980190962")).await;
+    assert_eq!((kept.status.as_u16(), kept.json()["name"].clone()), (200, "centos-1".into()), "nothing was written");
+    // under its own parents it is found
+    let path = gw.url("/api/operatingsystems/309172073/images/980190962");
+    let put = send(Method::PUT, &path, &json, r#"{"image": {"username": "admin"}}"#).await;
+    assert_eq!((put.status.as_u16(), put.json()["username"].clone()), (200, "admin".into()), "{}", put.text());
+    let delete = send(Method::DELETE, &gw.url("/api/compute_resources/980190962/images/980190962"), &[], "").await;
+    assert_eq!(delete.status, 200, "{}", delete.text());
+}
+
+#[tokio::test]
+async fn a_foreman_update_refuses_a_name_or_uuid_another_image_has() {
+    let gw = TestGateway::start(Config::default()).await;
+    let json = [("content-type", "application/json")];
+    let path = gw.url("/api/compute_resources/980190962/images/298486374");
+    for (body, field, human) in [
+        (r#"{"image": {"name": "centos-1"}}"#, "name", "Name"),
+        (r#"{"image": {"uuid": "string-of-uuid"}}"#, "uuid", "Uuid"),
+    ] {
+        let got = send(Method::PUT, &path, &json, body).await;
+        assert_eq!(got.status, 422, "{body}: {}", got.text());
+        assert_eq!(
+            got.json(),
+            serde_json::json!({"error": {"id": null, "errors": {field: ["has already been taken"]},
+                "full_messages": [format!("{human} has already been taken")]}}),
+            "{body}"
+        );
+    }
+    assert_eq!(get(&path).await.json()["name"], "centos-2", "nothing was written");
+    // its own name and uuid are its own; a new name is free
+    for body in [r#"{"image": {"name": "centos-2", "uuid": "MyString2"}}"#, r#"{"image": {"name": "centos-9"}}"#] {
+        let got = send(Method::PUT, &path, &json, body).await;
+        assert_eq!(got.status, 200, "{body}: {}", got.text());
+    }
+    // the same name under another operating system is another image's to take
+    let other = send(
+        Method::POST,
+        &gw.url("/api/compute_resources/980190962/images"),
+        &json,
+        r#"{"image": {"name": "tpl", "username": "root", "uuid": "tpl-1", "operatingsystem_name": "Debian 12"}}"#,
+    )
+    .await;
+    assert_eq!(other.status, 201, "{}", other.text());
+    let renamed = send(Method::PUT, &path, &json, r#"{"image": {"name": "tpl"}}"#).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+}
+
+#[tokio::test]
+async fn a_foreman_create_shows_the_names_of_the_records_it_names() {
+    let gw = TestGateway::start(Config::default()).await;
+    let json = [("content-type", "application/json")];
+    let create = |body: &'static str| {
+        let url = gw.url("/api/compute_resources/980190962/images");
+        async move { send(Method::POST, &url, &json, body).await }
+    };
+    let got = create(
+        r#"{"image": {"name": "new", "username": "root", "uuid": "u-1",
+                      "operatingsystem_id": 309172073, "architecture_id": 501905019}}"#,
+    )
+    .await;
+    assert_eq!(got.status, 201, "{}", got.text());
+    let image = got.json();
+    assert_eq!(
+        (
+            image["operatingsystem_id"].clone(),
+            image["operatingsystem_name"].clone(),
+            image["architecture_id"].clone(),
+            image["architecture_name"].clone(),
+            image["compute_resource_id"].clone(),
+            image["compute_resource_name"].clone(),
+        ),
+        (
+            309172073.into(),
+            "centos 5.3".into(),
+            501905019.into(),
+            "x86_64".into(),
+            980190962.into(),
+            "bigcompute".into()
+        ),
+        "{image}"
+    );
+    // an operating system or architecture no image shows is Foreman's association-not-found
+    for (body, record) in [
+        (
+            r#"{"image": {"name": "n2", "username": "root", "uuid": "u-2", "operatingsystem_id": 42}}"#,
+            "operatingsystem",
+        ),
+        (r#"{"image": {"name": "n3", "username": "root", "uuid": "u-3", "architecture_id": 42}}"#, "architecture"),
+    ] {
+        let got = create(body).await;
+        assert_eq!(got.status, 422, "{body}: {}", got.text());
+        let message = format!("Could not find {record} with id: 42");
+        assert_eq!(got.json(), serde_json::json!({"error": {"message": message}}), "{body}");
+    }
+    // Foreman's seeded architecture is always known
+    let got = create(r#"{"image": {"name": "n4", "username": "root", "uuid": "u-4", "architecture_id": 1}}"#).await;
+    assert_eq!(
+        (got.status.as_u16(), got.json()["architecture_name"].clone()),
+        (201, "x86_64".into()),
+        "{}",
+        got.text()
+    );
+}
+
+#[tokio::test]
+async fn gogrid_writes_by_unique_name_through_any_upstream() {
+    let catalog = TestGateway::start(Config::default()).await;
+    let mut fronts = vec![("catalog", catalog)];
+    for upstream in [Dialect::GoGrid, Dialect::OpenStack] {
+        let front = in_front_of(upstream, &fronts[0].1).await;
+        fronts.push((upstream.name(), front));
+    }
+    let auth = "api_key=demo&v=1.3&sig=0&format=json";
+    for (backend, gw) in &fronts {
+        let list = get(&gw.url(&format!("/api/grid/image/list?{auth}"))).await.json();
+        let image = images(Dialect::GoGrid, &list).into_iter().find(|i| id_of(&i["id"]) == "250").expect("250 listed");
+        let name = image["name"].as_str().unwrap().to_owned();
+        let edit = format!("/api/grid/image/edit?name={name}&description={backend}&{auth}");
+        let got = get(&gw.url(&edit)).await;
+        if *backend == "openstack" {
+            // Nova cannot change a description: refused before anything is looked up
+            assert_eq!(got.status, 501, "{backend}: {}", got.text());
+            continue;
+        }
+        assert_eq!(got.status, 200, "{backend} {edit}: {}", got.text());
+        assert_eq!(listed(Dialect::GoGrid, &got.json()), ["250"], "{backend}");
+        assert_eq!(got.json()["list"][0]["description"], backend.to_string(), "{backend}");
+        let unknown = get(&gw.url(&format!("/api/grid/image/delete?name=GSI-none&{auth}"))).await;
+        assert!(unknown.status == 400 || unknown.status == 404, "{backend}: {}", unknown.text());
+        assert_eq!(unknown.json()["status"], "failure", "{backend}");
+    }
+    // the catalog trashes by name and restores by name
+    let gw = &fronts[0].1;
+    let system_name = "GSI-d8fbf7d7-6c0c-47f5-9fb6-9211ed2fe64e";
+    let deleted = get(&gw.url(&format!("/api/grid/image/delete?name={system_name}&{auth}"))).await.json();
+    assert_eq!(deleted["list"][0]["state"]["name"], "Trash", "{deleted}");
+    let restored = get(&gw.url(&format!("/api/grid/image/restore?name={system_name}&{auth}"))).await.json();
+    assert_eq!(
+        (listed(Dialect::GoGrid, &restored), restored["list"][0]["state"]["name"].clone()),
+        (vec!["250".to_owned()], "Available".into())
+    );
+}
