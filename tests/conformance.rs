@@ -235,3 +235,25 @@ fn the_checker_catches_a_null_a_changed_type_and_a_stranger_word() {
         assert_eq!(out.len(), 1, "{key}: {out:?}");
     }
 }
+
+#[test]
+fn the_checker_wants_novas_three_links_in_order() {
+    let c = contract::of(Dialect::OpenStack);
+    let links = |rels: &[&str]| -> Value {
+        rels.iter()
+            .map(|rel| match *rel {
+                "alternate" => json!({"href": "h", "rel": rel, "type": "application/vnd.openstack.image"}),
+                _ => json!({"href": "h", "rel": rel}),
+            })
+            .collect()
+    };
+    let breaches_of = |rels: &[&str]| {
+        let body = json!({"images": [{"id": "i", "name": "n", "links": links(rels)}]});
+        let mut out = Vec::new();
+        c.check_list(&body, c.summary.as_ref().unwrap(), &mut out);
+        out
+    };
+    assert_eq!(breaches_of(&["self", "bookmark", "alternate"]), Vec::<String>::new());
+    assert_eq!(breaches_of(&["self", "bookmark"]).len(), 1);
+    assert!(!breaches_of(&["self", "alternate", "bookmark"]).is_empty());
+}

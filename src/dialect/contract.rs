@@ -39,6 +39,8 @@ pub enum Shape {
     Map,
     /// An array whose elements all have this shape.
     List(&'static Shape),
+    /// An array of exactly these elements, in this order (Nova's links).
+    Tuple(&'static [Shape]),
 }
 
 /// One field of a representation.
@@ -210,6 +212,19 @@ fn check_shape(shape: &Shape, v: &Value, at: &str, out: &mut Vec<String>) {
                 for (i, item) in items.iter().enumerate() {
                     check_shape(element, item, &format!("{at}[{i}]"), out);
                 }
+                true
+            }
+            None => false,
+        },
+        Shape::Tuple(elements) => match v.as_array() {
+            Some(items) if items.len() == elements.len() => {
+                for (i, (element, item)) in elements.iter().zip(items).enumerate() {
+                    check_shape(element, item, &format!("{at}[{i}]"), out);
+                }
+                true
+            }
+            Some(items) => {
+                out.push(format!("{at}: {} elements, not {}", items.len(), elements.len()));
                 true
             }
             None => false,

@@ -3,7 +3,7 @@
 use time::macros::format_description;
 
 use crate::dialect::Dialect::{Foreman, GoGrid, OpenStack};
-use crate::dialect::contract::{Contract, Field, Presence::*, Representation, Shape::*, Wrapping, is_time};
+use crate::dialect::contract::{Contract, Field, Presence::*, Representation, Shape, Shape::*, Wrapping, is_time};
 
 /// The schema's status vocabulary.
 pub const STATUSES: &[&str] = &["ACTIVE", "SAVING", "DELETED", "ERROR", "UNKNOWN"];
@@ -12,13 +12,27 @@ fn timestamp(s: &str) -> bool {
     is_time(s, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
 }
 
-const LINK: &[Field] = &[
-    Field::new("href", Always, Text),
-    Field::new("rel", Always, Words(&["self", "bookmark", "alternate"])),
-    Field::new("type", WhenKnown, Text),
-];
+/// A link of relation `rel`.
+macro_rules! link {
+    ($rel:literal) => {
+        Object(&[Field::new("href", Always, Text), Field::new("rel", Always, Words(&[$rel]))])
+    };
+}
 
-const SERVER: &[Field] = &[Field::new("id", Always, Text), Field::new("links", Always, List(&Object(LINK)))];
+/// An image's links, exactly these three (the schema's `minItems` and
+/// `maxItems`): its own, its bookmark and the image service's.
+const IMAGE_LINKS: Shape = Tuple(&[
+    link!("self"),
+    link!("bookmark"),
+    Object(&[
+        Field::new("href", Always, Text),
+        Field::new("rel", Always, Words(&["alternate"])),
+        Field::new("type", Always, Words(&["application/vnd.openstack.image"])),
+    ]),
+]);
+
+const SERVER: &[Field] =
+    &[Field::new("id", Always, Text), Field::new("links", Always, Tuple(&[link!("self"), link!("bookmark")]))];
 
 /// The canonical image fields (`model::COMPARED`) an upstream of this
 /// dialect never fills: Nova's image has no zones nor visibility.
@@ -34,7 +48,7 @@ pub const CONTRACT: Contract = Contract {
                 .lost(&[OpenStack], "`0`, Nova's own for an unknown size"),
             Field::new("created", Always, Format("YYYY-MM-DDTHH:MM:SSZ", timestamp)),
             Field::new("id", Always, Text),
-            Field::new("links", Always, List(&Object(LINK))),
+            Field::new("links", Always, IMAGE_LINKS),
             Field::new("metadata", Always, Map),
             Field::new("minDisk", Always, Integer).lost(&[OpenStack], "`0`"),
             Field::new("minRam", Always, Integer).lost(&[OpenStack], "`0`"),
@@ -51,14 +65,17 @@ pub const CONTRACT: Contract = Contract {
     summary: Some(Representation {
         fields: &[
             Field::new("id", Always, Text),
-            Field::new("links", Always, List(&Object(LINK))),
+            Field::new("links", Always, IMAGE_LINKS),
             Field::new("name", Nullable, Text),
         ],
         closed: true,
     }),
     show: Wrapping::Key("image"),
     list: Representation {
-        fields: &[Field::new("images", Always, List(&Map)), Field::new("images_links", WhenKnown, List(&Object(LINK)))],
+        fields: &[
+            Field::new("images", Always, List(&Map)),
+            Field::new("images_links", WhenKnown, List(&link!("next"))),
+        ],
         closed: true,
     },
     items: "images",

@@ -420,6 +420,7 @@ mod tests {
             "links": [
                 {"href": "http://gw/v2.1/proj/images/42", "rel": "self"},
                 {"href": "http://gw/proj/images/42", "rel": "bookmark"},
+                {"href": "http://gw/image/images/42", "rel": "alternate", "type": "application/vnd.openstack.image"},
             ],
             // saved from a server: a snapshot, as Nova marks one
             "metadata": {"architecture": "32-bit", "description": "a base image", "image_type": "snapshot", "os_distro": "CentOS 5.3"},
@@ -602,8 +603,10 @@ mod tests {
         let got = listed(&ctx("/v2/p"), q, page(&["a", "b"], true));
         let want = json!({
             "images": [
-                {"id": "a", "links": [{"href": "http://gw/v2/p/images/a", "rel": "self"}, {"href": "http://gw/p/images/a", "rel": "bookmark"}], "name": "n-a"},
-                {"id": "b", "links": [{"href": "http://gw/v2/p/images/b", "rel": "self"}, {"href": "http://gw/p/images/b", "rel": "bookmark"}], "name": "n-b"},
+                {"id": "a", "links": [{"href": "http://gw/v2/p/images/a", "rel": "self"}, {"href": "http://gw/p/images/a", "rel": "bookmark"},
+                    {"href": "http://gw/image/images/a", "rel": "alternate", "type": "application/vnd.openstack.image"}], "name": "n-a"},
+                {"id": "b", "links": [{"href": "http://gw/v2/p/images/b", "rel": "self"}, {"href": "http://gw/p/images/b", "rel": "bookmark"},
+                    {"href": "http://gw/image/images/b", "rel": "alternate", "type": "application/vnd.openstack.image"}], "name": "n-b"},
             ],
             "images_links": [{"href": "http://gw/v2/p/images?limit=2&marker=b", "rel": "next"}],
         });

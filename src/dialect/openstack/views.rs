@@ -27,6 +27,34 @@ const SUMMARY_BYTES: usize = 384;
 pub(super) struct LinkBase {
     own: Vec<u8>,
     bookmark: Vec<u8>,
+    /// `{origin}{GLANCE_PATH}/images/`, escaped: the image service's link
+    /// of an image whose upstream gave none.
+    glance: Vec<u8>,
+}
+
+/// Where the `alternate` link of an image without one from its upstream
+/// points: the image service on the gateway's own origin, under the path
+/// devstack mounts Glance at (`http://host/image`). Nova's `alternate` is
+/// `{glance endpoint}/images/{id}`; the gateway serves no Glance, and no
+/// client follows the link (libcloud never reads it, openstacksdk keeps
+/// it), but Nova's schema requires all three links.
+pub(super) const GLANCE_PATH: &str = "/image";
+
+/// An image's `alternate` link.
+#[derive(Clone, Copy)]
+enum Alternate<'a> {
+    /// A server's links have none.
+    None,
+    /// The href the upstream gave.
+    Given(&'a str),
+    /// Derived from the gateway's origin and the image id.
+    Derived,
+}
+
+impl<'a> Alternate<'a> {
+    fn of(image: &'a Image) -> Self {
+        image.extra_str(EXTRA_ALTERNATE).map_or(Alternate::Derived, Alternate::Given)
+    }
 }
 
 impl LinkBase {
@@ -38,11 +66,13 @@ impl LinkBase {
             head.push(b'/');
             head
         };
-        Self { own: head(&ctx.prefix), bookmark: head(without_version(&ctx.prefix)) }
+        let mut glance = head(GLANCE_PATH);
+        glance.extend_from_slice(b"images/");
+        Self { own: head(&ctx.prefix), bookmark: head(without_version(&ctx.prefix)), glance }
     }
 
     /// `[self, bookmark(, alternate)]` of the resource `{collection}/{id}`.
-    fn write(&self, out: &mut Vec<u8>, collection: &str, id: &str, alternate: Option<&str>) {
+    fn write(&self, out: &mut Vec<u8>, collection: &str, id: &str, alternate: Alternate<'_>) {
         let id = percent_encode_segment(id);
         for (i, (head, rel)) in [(&self.own, "self"), (&self.bookmark, "bookmark")].into_iter().enumerate() {
             out.extend_from_slice(if i == 0 { b"[{\"href\":\"" } else { b",{\"href\":\"" });
@@ -54,9 +84,20 @@ impl LinkBase {
             out.extend_from_slice(rel.as_bytes());
             out.extend_from_slice(b"\"}");
         }
-        if let Some(glance) = alternate {
-            out.extend_from_slice(b",{\"href\":");
-            json_out::string(out, glance);
+        match alternate {
+            Alternate::None => {}
+            Alternate::Given(glance) => {
+                out.extend_from_slice(b",{\"href\":");
+                json_out::string(out, glance);
+            }
+            Alternate::Derived => {
+                out.extend_from_slice(b",{\"href\":\"");
+                out.extend_from_slice(&self.glance);
+                out.extend_from_slice(id.as_bytes());
+                out.push(b'"');
+            }
+        }
+        if !matches!(alternate, Alternate::None) {
             out.extend_from_slice(b",\"rel\":\"alternate\",\"type\":\"application/vnd.openstack.image\"}");
         }
         out.push(b']');
@@ -112,7 +153,7 @@ fn summary(out: &mut Vec<u8>, image: &Image, links: &LinkBase) {
     out.extend_from_slice(b"{\"id\":");
     json_out::string(out, image.id.as_str());
     out.extend_from_slice(b",\"links\":");
-    links.write(out, "images", image.id.as_str(), image.extra_str(EXTRA_ALTERNATE));
+    links.write(out, "images", image.id.as_str(), Alternate::of(image));
     out.extend_from_slice(b",\"name\":");
     json_out::string(out, &image.name);
     out.push(b'}');
@@ -136,7 +177,7 @@ fn detail(out: &mut Vec<u8>, image: &Image, links: &LinkBase) {
     out.extend_from_slice(b",\"id\":");
     json_out::string(out, image.id.as_str());
     out.extend_from_slice(b",\"links\":");
-    links.write(out, "images", image.id.as_str(), image.extra_str(EXTRA_ALTERNATE));
+    links.write(out, "images", image.id.as_str(), Alternate::of(image));
     out.extend_from_slice(b",\"metadata\":");
     json_out::value(out, &Metadata(image));
     out.extend_from_slice(b",\"minDisk\":");
@@ -151,7 +192,7 @@ fn detail(out: &mut Vec<u8>, image: &Image, links: &LinkBase) {
         out.extend_from_slice(b",\"server\":{\"id\":");
         json_out::string(out, id);
         out.extend_from_slice(b",\"links\":");
-        links.write(out, "servers", id, None);
+        links.write(out, "servers", id, Alternate::None);
         out.push(b'}');
     }
     out.extend_from_slice(b",\"status\":");
@@ -296,7 +337,7 @@ mod tests {
         ctx.prefix = "/v2/p".into();
         let links = LinkBase::new(&ctx);
         let mut out = Vec::new();
-        links.write(&mut out, "images", "a b/c", Some("http://glance/\"x"));
+        links.write(&mut out, "images", "a b/c", Alternate::Given("http://glance/\"x"));
         let parsed: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
             parsed,
@@ -306,5 +347,30 @@ mod tests {
                 {"href": "http://glance/\"x", "rel": "alternate", "type": "application/vnd.openstack.image"},
             ])
         );
+    }
+
+    #[test]
+    fn every_image_links_to_the_image_service_as_nova_does() {
+        let mut ctx = EdgeCtx::new(crate::dialect::Dialect::OpenStack, "http://gw:8774");
+        ctx.prefix = "/v2.1/p".into();
+        let links = LinkBase::new(&ctx);
+        // Nova's sample, the image's links, for an upstream that gave no Glance link
+        let image = Image { id: crate::model::ImageId::new("70a599e0-31e7"), ..Image::default() };
+        let mut out = Vec::new();
+        links.write(&mut out, "images", image.id.as_str(), Alternate::of(&image));
+        let parsed: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!([
+                {"href": "http://gw:8774/v2.1/p/images/70a599e0-31e7", "rel": "self"},
+                {"href": "http://gw:8774/p/images/70a599e0-31e7", "rel": "bookmark"},
+                {"href": "http://gw:8774/image/images/70a599e0-31e7", "rel": "alternate",
+                 "type": "application/vnd.openstack.image"},
+            ])
+        );
+        // a server's links are two
+        let mut out = Vec::new();
+        links.write(&mut out, "servers", "s-1", Alternate::None);
+        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap().as_array().unwrap().len(), 2);
     }
 }
