@@ -10,6 +10,7 @@ mod cli;
 mod compatibility;
 mod config_example;
 mod conformance;
+mod conformance_formats;
 mod durability;
 mod errors;
 mod expansion;
