@@ -37,7 +37,10 @@ fn parse_xml(text: &str) -> Element {
             .attributes()
             .map(|a| {
                 let a = a.expect("an attribute");
-                (String::from_utf8_lossy(a.key.as_ref()).into_owned(), a.unescape_value().expect("a value").into_owned())
+                (
+                    String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                    a.unescape_value().expect("a value").into_owned(),
+                )
             })
             .collect(),
         ..Element::default()

@@ -456,7 +456,8 @@ fn wiki_write_samples_are_refused_as_documented() {
         (patch.name.as_deref(), patch.description.as_deref()),
         (Some("My Image"), Some("This is my edited image description"))
     );
-    assert_eq!(ctx.guard.by_name.map(|(name, _)| name).as_deref(), Some("GSI-ljkhdf3-jlahdf23-jkhg34"));
+    let by_name = ctx.guard.and_then(|guard| guard.by_name).map(|(name, _)| name);
+    assert_eq!(by_name.as_deref(), Some("GSI-ljkhdf3-jlahdf23-jkhg34"));
 }
 
 /// Decodes `name` as the reply to `op` and renders it back at `method`.

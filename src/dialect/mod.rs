@@ -168,8 +168,9 @@ pub struct EdgeCtx {
     /// of private images whose upstream names none.
     pub caller: Option<String>,
     /// What a write asks of the backend before it is carried out: its image
-    /// found by name, within the path's scope, its new values unique.
-    pub guard: WriteGuard,
+    /// found by name, within the path's scope, its new values unique. Boxed,
+    /// and only for writes that ask it: most requests have none.
+    pub guard: Option<Box<WriteGuard>>,
 }
 
 /// A part of an image a reply may show on its own.
@@ -192,7 +193,7 @@ impl EdgeCtx {
             item: None,
             version: None,
             caller: None,
-            guard: WriteGuard::default(),
+            guard: None,
         }
     }
 }

@@ -28,8 +28,6 @@ impl Filter {
         self.id.as_ref().is_none_or(|id| *id == image.id)
             && self.name.as_ref().is_none_or(|n| *n == image.name)
             && self.name_like.as_ref().is_none_or(|n| contains_ignoring_case(&image.name, n))
-            && self.status.is_none_or(|s| s == image.status)
-            && self.public.is_none_or(|p| image.public == Some(p))
             && self.changed_since.is_none_or(|t| image.updated.or(image.created).is_some_and(|u| u >= t))
             && self.min_ram_mb.is_none_or(|m| image.min_ram_mb.unwrap_or(0) >= m)
             && self.min_disk_gb.is_none_or(|m| image.min_disk_gb.unwrap_or(0) >= m)
@@ -125,9 +123,6 @@ mod tests {
             (Filter { name: Some("CentOS Web".into()), ..Default::default() }, true),
             (Filter { name: Some("centos web".into()), ..Default::default() }, false),
             (Filter { name_like: Some("os w".into()), ..Default::default() }, true),
-            (Filter { status: Some(ImageStatus::Saving), ..Default::default() }, false),
-            (Filter { public: Some(false), ..Default::default() }, true),
-            (Filter { public: Some(true), ..Default::default() }, false),
             (Filter { min_ram_mb: Some(512), ..Default::default() }, true),
             (Filter { min_ram_mb: Some(1024), ..Default::default() }, false),
             (Filter { min_disk_gb: Some(1), ..Default::default() }, false),

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Image, ImageId, ImageStatus, PageRequest, WriteOp};
+use super::{Image, ImageId, PageRequest, WriteOp};
 
 /// One canonical image operation, decoded from any dialect. Built once per
 /// request and borrowed after, so its size does not matter.
@@ -136,8 +136,6 @@ pub struct Filter {
     pub name: Option<String>,
     /// Name contains this text, ignoring case (Foreman `name ~ text`).
     pub name_like: Option<String>,
-    pub status: Option<ImageStatus>,
-    pub public: Option<bool>,
     /// Changed at or after this instant.
     pub changed_since: Option<OffsetDateTime>,
     /// Images whose minimum RAM is at least this many MiB.

@@ -25,13 +25,13 @@ use crate::model::{
 /// guard leaves it as it is. `asked` is the id the caller gave, for a
 /// not-found.
 pub(super) async fn check(
-    guard: &WriteGuard,
+    guard: Option<&WriteGuard>,
     op: &ImageOp,
     asked: &str,
     backend: &Backend,
     scope: Option<&str>,
 ) -> Result<Option<ImageOp>, GatewayError> {
-    let ImageOp::Write(write) = op else { return Ok(None) };
+    let (ImageOp::Write(write), Some(guard)) = (op, guard) else { return Ok(None) };
     if guard.is_empty() || write.image_id().is_none() {
         return Ok(None);
     }

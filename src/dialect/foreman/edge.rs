@@ -13,7 +13,7 @@ use super::write::{self, PathParent};
 use super::{apidoc, json_reply, search};
 use crate::model::{
     Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, PageRequest, PageStart, Shown, Sort, SortField,
-    View, WriteOp,
+    View, WriteGuard, WriteOp,
 };
 
 /// `Setting[:entries_per_page]`'s default.
@@ -190,14 +190,16 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<Ed
         (Action::Update, Some(id)) => {
             let update = write::update(&parent, id, headers, body)?;
             let within = parent_scope(route.parent, parent.id);
-            if let WriteOp::Update { patch, .. } = &update {
-                ctx.guard.unique = write::unique_after(patch, &within);
-            }
-            ctx.guard.within = within;
+            let unique = match &update {
+                WriteOp::Update { patch, .. } => write::unique_after(patch, &within),
+                _ => Vec::new(),
+            };
+            ctx.guard = Some(Box::new(WriteGuard { within, unique, ..WriteGuard::default() }));
             ImageOp::Write(update)
         }
         (Action::Destroy, Some(id)) => {
-            ctx.guard.within = parent_scope(route.parent, parent.id);
+            let within = parent_scope(route.parent, parent.id);
+            ctx.guard = Some(Box::new(WriteGuard { within, ..WriteGuard::default() }));
             ImageOp::Write(write::destroy(id, headers, body)?)
         }
         (_, Some(id)) => show_op(route.parent, parent.id, id),

@@ -346,7 +346,6 @@ mod tests {
             name_like: Some("b".into()),
             os: Some("centos".into()),
             architecture: Some("x86_64".into()),
-            public: Some(true),
             extra: vec![
                 ("foreman.architecture_id".into(), "1".into()),
                 ("foreman.uuid".into(), "u".into()),
@@ -374,7 +373,6 @@ mod tests {
             Filter {
                 os: Some("centos".into()),
                 architecture: Some("x86_64".into()),
-                public: Some(true),
                 extra: vec![("foreman.uuid".into(), "u".into()), ("gogrid.location".into(), "2".into())],
                 ..Filter::default()
             }

@@ -12,7 +12,7 @@ use crate::dialect::write_retry_after;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ListPage, ListQuery, LookupKey, PageRequest, PageStart,
-    Shown, ShownName, Side, View,
+    Shown, ShownName, Side, View, WriteGuard,
 };
 
 /// API versions GoGrid published; features are not gated by version.
@@ -46,7 +46,10 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &Bytes) -> Result<E
         write if parts.method == Method::HEAD => return Err(head_cannot_write(write)),
         write => {
             let op = write::decode(write, &params)?;
-            ctx.guard.by_name = write::target_name(&params).map(|name| (name, ShownName(shows_name)));
+            if let Some(name) = write::target_name(&params) {
+                let by_name = Some((name, ShownName(shows_name)));
+                ctx.guard = Some(Box::new(WriteGuard { by_name, ..WriteGuard::default() }));
+            }
             ImageOp::Write(op)
         }
     };

@@ -102,17 +102,6 @@ fn state_numbered(id: i64) -> Option<(Choice, ImageStatus)> {
     STATES.iter().copied().find(|(c, _)| c.id == id)
 }
 
-/// The state name that selects exactly the images of `status`, when one does:
-/// canonical `Saving` is GoGrid's Saving *and* Migrating, so it has none.
-pub(super) fn state_selecting(status: ImageStatus) -> Option<&'static str> {
-    match status {
-        ImageStatus::Active => Some(STATES[AVAILABLE].0.name),
-        ImageStatus::Deleted => Some(STATES[DELETED].0.name),
-        ImageStatus::Trashed => Some(STATES[TRASH].0.name),
-        ImageStatus::Saving | ImageStatus::Error | ImageStatus::Unknown => None,
-    }
-}
-
 /// The image type named `name` (any case).
 pub(super) fn type_named(name: &str) -> Option<Choice> {
     TYPES.iter().copied().find(|c| c.name.eq_ignore_ascii_case(name))

@@ -113,9 +113,10 @@
 //! `get?id=…`; `GetMany` repeats `id`, `name` or `image`. Lists page by
 //! `num_items` and `page` (`Paging::PageNumber`, at most 1000 a page) and
 //! report `summary.total` as the matching count; GoGrid cannot sort.
-//! Native filters: `isPublic`, `image.state` (Available, Deleted, Trash:
-//! canonical `Saving` is two GoGrid states, so it stays with the gateway),
-//! `image.type` (extra `gogrid.type`), `datacenter` (`zone`).
+//! Native filter: `datacenter` (`zone`). A visibility, state or type
+//! filter judges what the caller's edge shows, which GoGrid's own
+//! `isPublic`, `image.state` and `image.type` cannot, so the gateway walks
+//! and judges it.
 //!
 //! Writes are signed GETs too, as jclouds sends them (libcloud POSTs its
 //! save as a form; GoGrid takes both), sent once:

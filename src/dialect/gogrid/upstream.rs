@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::envelope::{NO_OBJECT_FOUND, WireEnvelope, WireError};
-use super::image::{key, state_selecting, type_named};
+
 use super::sign::signature;
 use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::{Capabilities, Credentials, Format, Outcome, Paging, Target, UpstreamCall, error_from_status};
@@ -20,19 +20,12 @@ pub(super) fn capabilities() -> Capabilities {
     Capabilities { paging: Paging::PageNumber, max_page: 1000, reports_total: true, get_many: true, sort_fields: &[] }
 }
 
-/// Native: `isPublic`, `image.state` (Available, Deleted, Trash: canonical
-/// Saving is two GoGrid states), one `gogrid.type` of the vocabulary
-/// (`image.type`) and `zone` (`datacenter`). Everything else is residual.
+/// Native: `zone` (`datacenter`). Everything else is residual: a state,
+/// type or visibility filter judges what the caller's edge shows (a
+/// `model::Shown` condition), which no upstream can.
 pub(super) fn split_filter(filter: &Filter) -> (Filter, Filter) {
     let mut residual = filter.clone();
-    let mut native = Filter { public: residual.public.take(), zone: residual.zone.take(), ..Filter::default() };
-    if residual.status.and_then(state_selecting).is_some() {
-        native.status = residual.status.take();
-    }
-    let kind = residual.extra.iter().position(|(k, v)| k == key::TYPE && type_named(v).is_some_and(|t| t.name == v));
-    if let Some(i) = kind {
-        native.extra.push(residual.extra.remove(i));
-    }
+    let native = Filter { zone: residual.zone.take(), ..Filter::default() };
     (native, residual)
 }
 
@@ -104,15 +97,6 @@ fn list_params(
     start: &PageStart,
     limit: Option<usize>,
 ) -> Result<(), GatewayError> {
-    if let Some(public) = filter.public {
-        query.append_pair("isPublic", if public { "true" } else { "false" });
-    }
-    if let Some(state) = filter.status.and_then(state_selecting) {
-        query.append_pair("image.state", state);
-    }
-    if let Some((_, kind)) = filter.extra.iter().find(|(k, _)| k == key::TYPE) {
-        query.append_pair("image.type", kind);
-    }
     if let Some(zone) = &filter.zone {
         query.append_pair("datacenter", zone);
     }
@@ -342,62 +326,27 @@ mod tests {
 
     #[test]
     fn split_keeps_what_gogrid_filters() {
+        let public = |image: &crate::model::Image, value: &str| image.public.is_some_and(|p| p.to_string() == value);
         let filter = Filter {
             name: Some("n".into()),
-            public: Some(false),
-            status: Some(ImageStatus::Trashed),
             zone: Some("US-East-1".into()),
             os: Some("CentOS".into()),
             extra: vec![("gogrid.type".into(), "Database Server".into()), ("gogrid.location".into(), "x".into())],
+            shown: vec![crate::model::Shown::new("isPublic", "false", public)],
             ..Filter::default()
         };
         let (native, residual) = split_filter(&filter);
-        assert_eq!(
-            native,
-            Filter {
-                public: Some(false),
-                status: Some(ImageStatus::Trashed),
-                zone: Some("US-East-1".into()),
-                extra: vec![("gogrid.type".into(), "Database Server".into())],
-                ..Filter::default()
-            }
-        );
-        assert_eq!(
-            residual,
-            Filter {
-                name: Some("n".into()),
-                os: Some("CentOS".into()),
-                extra: vec![("gogrid.location".into(), "x".into())],
-                ..Filter::default()
-            }
-        );
-    }
-
-    #[test]
-    fn split_leaves_statuses_and_types_gogrid_cannot_select() {
-        for status in [ImageStatus::Saving, ImageStatus::Error, ImageStatus::Unknown] {
-            let filter = Filter { status: Some(status), ..Filter::default() };
-            assert_eq!(split_filter(&filter), (Filter::default(), filter.clone()), "{status:?}");
-        }
-        let filter = Filter { extra: vec![("gogrid.type".into(), "web server".into())], ..Filter::default() };
-        assert_eq!(split_filter(&filter), (Filter::default(), filter.clone()));
+        assert_eq!(native, Filter { zone: Some("US-East-1".into()), ..Filter::default() });
+        // what an edge shows is judged by the gateway
+        assert_eq!(residual, Filter { zone: None, ..filter });
     }
 
     #[test]
     fn list_request_with_filters_and_page() {
-        let filter = Filter {
-            public: Some(true),
-            status: Some(ImageStatus::Active),
-            zone: Some("US West/1".into()),
-            extra: vec![("gogrid.type".into(), "Web Server".into())],
-            ..Filter::default()
-        };
+        let filter = Filter { zone: Some("US West/1".into()), ..Filter::default() };
         assert_eq!(
             url(&list_call(filter, PageStart::Offset(10), Some(5))),
-            format!(
-                "https://api.gogrid.example/api/grid/image/list?{AUTH}&isPublic=true&image.state=Available\
-                 &image.type=Web+Server&datacenter=US+West%2F1&num_items=5&page=2"
-            )
+            format!("https://api.gogrid.example/api/grid/image/list?{AUTH}&datacenter=US+West%2F1&num_items=5&page=2")
         );
     }
 

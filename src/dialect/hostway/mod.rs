@@ -91,9 +91,9 @@
 //! `GET {base}/accounts/{scope}/flexcloud/images[/detail|/{id}]` (the short
 //! `/images…` paths when the scope is empty), with `Authorization: Basic`,
 //! `Accept: application/json` and `Content-Type: application/json` on every
-//! call (Hostway answers 415 on some APIs without it). `name`, `status`
-//! (`ACTIVE`/`SAVING`/`DELETED`), `type` and `zone` filter natively; the rest
-//! is left to the gateway.
+//! call (Hostway answers 415 on some APIs without it). `name` and `zone`
+//! filter natively; the rest (a status or type filter judges what the
+//! caller's edge shows) is left to the gateway.
 
 pub mod contract;
 mod errors;
@@ -256,13 +256,7 @@ impl UpstreamCodec for Hostway {
 
     fn split_filter(&self, filter: &Filter) -> (Filter, Filter) {
         let mut residual = filter.clone();
-        let native = Filter {
-            name: residual.name.take(),
-            status: residual.status.take_if(|s| native_status(*s).is_some()),
-            public: residual.public.take(),
-            zone: residual.zone.take(),
-            ..Filter::default()
-        };
+        let native = Filter { name: residual.name.take(), zone: residual.zone.take(), ..Filter::default() };
         (native, residual)
     }
 
@@ -306,14 +300,6 @@ impl UpstreamCodec for Hostway {
     }
 }
 
-/// The Hostway status word a native filter can ask for.
-fn native_status(status: ImageStatus) -> Option<&'static str> {
-    match status {
-        ImageStatus::Active | ImageStatus::Saving | ImageStatus::Deleted => Some(wire::status_word(status)),
-        _ => None,
-    }
-}
-
 fn upstream_url(call: &UpstreamCall, target: &Target<'_>) -> Result<String, GatewayError> {
     let mut url = String::with_capacity(target.base.len() + 64);
     url.push_str(target.base);
@@ -346,12 +332,6 @@ fn push_query(url: &mut String, filter: &Filter) {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     if let Some(name) = &filter.name {
         query.append_pair("name", name);
-    }
-    if let Some(word) = filter.status.and_then(native_status) {
-        query.append_pair("status", word);
-    }
-    if let Some(public) = filter.public {
-        query.append_pair("type", if public { "BASE" } else { "SERVER" });
     }
     if let Some(zone) = &filter.zone {
         query.append_pair("zone", zone);
@@ -388,18 +368,9 @@ fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, GatewayErro
     serde_json::from_str(text).map_err(|e| unreadable(&e).with_cause(e))
 }
 
-/// Everything the upstream matched, in one page. The native filter says
-/// what the images are when the body does not (`type` → `public`).
+/// Everything the upstream matched, in one page.
 fn list_page(images: Vec<WireImage>, filter: &Filter) -> ListPage {
-    let images: Vec<Image> = images
-        .into_iter()
-        .map(|WireImage(mut image)| {
-            if filter.public.is_some() {
-                image.public = filter.public;
-            }
-            image
-        })
-        .collect();
+    let images: Vec<Image> = images.into_iter().map(|WireImage(image)| image).collect();
     let matched = images.len();
     let unfiltered = *filter == Filter::default();
     ListPage { images, offset: Some(0), matched: Some(matched), total: unfiltered.then_some(matched), more: false }

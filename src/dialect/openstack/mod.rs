@@ -159,10 +159,11 @@
 //! when the scope is empty) with `Accept: application/json` and
 //! `X-Auth-Token` from `Credentials::Token`; no microversion header (the
 //! proxy answers 404 above 2.35). Marker paging up to 1000, no totals, no
-//! get-many, no sorting. Native filters: name, status `Active`/`Deleted`
-//! (Nova hands the word to Glance lower-cased, so SAVING would miss queued
-//! images and ERROR matches nothing), changes-since, minRam, minDisk,
-//! server, type. Error bodies: any `{"<fault>": {"message", …}}` (Nova,
+//! get-many, no sorting. Native filters: name, changes-since, minRam,
+//! minDisk, server. A status, type or property filter judges what the
+//! caller's edge shows, so the gateway walks and judges it (Nova's own
+//! status filter would not agree: it hands the word to Glance lower-cased,
+//! so SAVING misses queued images and DELETED matches nothing). Error bodies: any `{"<fault>": {"message", …}}` (Nova,
 //! Rackspace `unauthorized`), keystone's `{"error": {…}}`; the message is
 //! kept verbatim and the status decides the kind; 404 on a show is
 //! `image_not_found(id)`; 413/429 read `Retry-After` or the body's

@@ -9,9 +9,9 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
+use super::MAX_LIMIT;
 use super::clock::IsoPrecise;
-use super::wire::{ListBody, ShowBody, status_word};
-use super::{EXTRA_IMAGE_TYPE, MAX_LIMIT};
+use super::wire::{ListBody, ShowBody};
 use crate::dialect::{
     Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, error_from_status, percent_encode_segment,
 };
@@ -34,20 +34,17 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
-/// Nova filters by name, status, changes-since, minRam, minDisk, server and
-/// type. Of the statuses only ACTIVE and DELETED are exact: Nova hands the
-/// word to Glance lower-cased, so `SAVING` would miss queued images.
+/// Nova filters by name, changes-since, minRam, minDisk and server; every
+/// condition on what an edge shows (status, type, properties) stays with
+/// the gateway.
 pub fn split_filter(filter: &Filter) -> (Filter, Filter) {
     let mut residual = filter.clone();
-    let native_type = residual.extra.iter().position(|(k, _)| k == EXTRA_IMAGE_TYPE).map(|i| residual.extra.remove(i));
     let native = Filter {
         name: residual.name.take(),
-        status: residual.status.take_if(|s| matches!(s, ImageStatus::Active | ImageStatus::Deleted)),
         changed_since: residual.changed_since.take(),
         min_ram_mb: residual.min_ram_mb.take(),
         min_disk_gb: residual.min_disk_gb.take(),
         server_id: residual.server_id.take(),
-        extra: native_type.into_iter().collect(),
         ..Filter::default()
     };
     (native, residual)
@@ -186,9 +183,6 @@ fn list_query(filter: &Filter, start: &PageStart, limit: Option<usize>) -> Resul
     if let Some(name) = &native.name {
         q.append_pair("name", name);
     }
-    if let Some(status) = native.status {
-        q.append_pair("status", status_word(status));
-    }
     if let Some(since) = native.changed_since {
         q.append_pair("changes-since", &IsoPrecise(since).to_string());
     }
@@ -200,9 +194,6 @@ fn list_query(filter: &Filter, start: &PageStart, limit: Option<usize>) -> Resul
     }
     if let Some(server) = &native.server_id {
         q.append_pair("server", server);
-    }
-    for (_, image_type) in &native.extra {
-        q.append_pair("type", image_type);
     }
     if let Some(limit) = limit {
         q.append_pair("limit", &limit.to_string());
@@ -422,8 +413,6 @@ mod tests {
             id: Some(ImageId::new("i")),
             name: Some("a b".to_owned()),
             name_like: Some("cent".to_owned()),
-            status: Some(ImageStatus::Active),
-            public: Some(true),
             changed_since: Some(datetime!(2011-01-01 01:02:03.5 UTC)),
             min_ram_mb: Some(512),
             min_disk_gb: Some(20),
@@ -431,10 +420,7 @@ mod tests {
             zone: Some("z".to_owned()),
             os: Some("CentOS".to_owned()),
             architecture: Some("x86_64".to_owned()),
-            extra: vec![
-                ("gogrid.location".to_owned(), "x".to_owned()),
-                (EXTRA_IMAGE_TYPE.to_owned(), "snapshot".to_owned()),
-            ],
+            extra: vec![("gogrid.location".to_owned(), "x".to_owned())],
             shown: Vec::new(),
         }
     }
@@ -460,12 +446,10 @@ mod tests {
             native,
             Filter {
                 name: Some("a b".to_owned()),
-                status: Some(ImageStatus::Active),
                 changed_since: Some(datetime!(2011-01-01 01:02:03.5 UTC)),
                 min_ram_mb: Some(512),
                 min_disk_gb: Some(20),
                 server_id: Some("srv".to_owned()),
-                extra: vec![(EXTRA_IMAGE_TYPE.to_owned(), "snapshot".to_owned())],
                 ..Filter::default()
             }
         );
@@ -474,7 +458,6 @@ mod tests {
             Filter {
                 id: Some(ImageId::new("i")),
                 name_like: Some("cent".to_owned()),
-                public: Some(true),
                 zone: Some("z".to_owned()),
                 os: Some("CentOS".to_owned()),
                 architecture: Some("x86_64".to_owned()),
@@ -482,17 +465,6 @@ mod tests {
                 ..Filter::default()
             }
         );
-    }
-
-    #[test]
-    fn inexact_statuses_stay_with_the_gateway() {
-        for status in [ImageStatus::Saving, ImageStatus::Trashed, ImageStatus::Error, ImageStatus::Unknown] {
-            let (native, residual) = split_filter(&Filter { status: Some(status), ..Filter::default() });
-            assert_eq!(native, Filter::default(), "{status:?}");
-            assert_eq!(residual.status, Some(status));
-        }
-        let (native, _) = split_filter(&Filter { status: Some(ImageStatus::Deleted), ..Filter::default() });
-        assert_eq!(native.status, Some(ImageStatus::Deleted));
     }
 
     #[test]
@@ -536,8 +508,8 @@ mod tests {
         let req = encode(&call, "p").unwrap();
         assert_eq!(
             req.uri(),
-            "http://nova:8774/v2.1/p/images/detail?name=a+b&status=ACTIVE&changes-since=2011-01-01T01%3A02%3A03.5Z\
-             &minRam=512&minDisk=20&server=srv&type=snapshot&limit=50&marker=m+1"
+            "http://nova:8774/v2.1/p/images/detail?name=a+b&changes-since=2011-01-01T01%3A02%3A03.5Z\
+             &minRam=512&minDisk=20&server=srv&limit=50&marker=m+1"
         );
         let req = encode(&list(Filter::default(), View::Summary, PageStart::First, None), "p").unwrap();
         assert_eq!(req.uri(), "http://nova:8774/v2.1/p/images");
@@ -616,7 +588,7 @@ mod tests {
         let extra = [
             (EXTRA_ALTERNATE, json!("http://glance/images/abc")),
             (EXTRA_DISK_CONFIG, json!("AUTO")),
-            (EXTRA_IMAGE_TYPE, json!("snapshot")),
+            (crate::dialect::openstack::EXTRA_IMAGE_TYPE, json!("snapshot")),
             (EXTRA_PROGRESS, json!(25)),
             ("openstack.com.vendor:flag", json!([1, 2])),
         ]
