@@ -7,7 +7,7 @@ import tempfile
 import apypie
 from apypie.foreman import ForemanApiException
 
-from harness import COMPUTE_RESOURCE, IDS, NAMES, PASSWORD, URL, USER, Checks, can, equal, expect, ids, raises
+from harness import BEHIND, COMPUTE_RESOURCE, IDS, NAMES, PASSWORD, URL, USER, Checks, can, equal, expect, ids, raises
 
 checks = Checks("apypie")
 CR = {"compute_resource_id": COMPUTE_RESOURCE}
@@ -147,6 +147,37 @@ def invalid_create_is_422():
     e = raises(ForemanApiException, api.create, "images", image, params=CR)
     equal(status_of(e), 422, "status")
     equal(error_of(e)["full_messages"], ["Name can't be blank"], "full_messages")
+
+
+@checks
+def scope_holds_on_every_action():
+    # a compute resource lists only the images that show it; another's image
+    # is not found there, to show, update or delete
+    under_one = api.list("images", params={"compute_resource_id": 1, "per_page": "all"})
+    for image in under_one:
+        equal(image["compute_resource_id"], 1, f"image {image['id']} listed under compute resource 1")
+    elsewhere = [i for i in api.list("images", params=CR) if i["id"] not in {j["id"] for j in under_one}]
+    for image in elsewhere:
+        change = {"id": image["id"], "image": {"name": "moved"}}
+        e = raises(ForemanApiException, api.update, "images", change, params={"compute_resource_id": 1})
+        equal(status_of(e), 404, f"update of {image['id']} under compute resource 1")
+        e = raises(ForemanApiException, api.delete, "images", {"id": image["id"]}, params={"compute_resource_id": 1})
+        equal(status_of(e), 404, f"delete of {image['id']} under compute resource 1")
+        equal(api.show("images", image["id"], params=CR)["name"], image["name"], "nothing changed")
+
+
+@checks
+def update_to_a_taken_name_is_422():
+    # Foreman's uniqueness, kept where the edge keeps the records: its catalog
+    if BEHIND != "memory":
+        return
+    images = api.list("images", params=CR)
+    pairs = [(a, b) for a in images for b in images if a["id"] != b["id"]]
+    a, b = next((a, b) for a, b in pairs if a["operatingsystem_id"] == b["operatingsystem_id"])
+    e = raises(ForemanApiException, api.update, "images", {"id": a["id"], "image": {"name": b["name"]}}, params=CR)
+    equal(status_of(e), 422, "status")
+    equal(error_of(e)["full_messages"], ["Name has already been taken"], "full_messages")
+    equal(api.show("images", a["id"], params=CR)["name"], a["name"], "nothing changed")
 
 
 @checks

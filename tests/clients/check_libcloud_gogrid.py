@@ -135,6 +135,18 @@ def ex_edit_image():
 
 
 @checks
+def edit_by_unique_name():
+    # GoGrid's edit names an image by its unique name too, whatever is behind
+    name = call("get", id="250")["list"][0]["name"]
+    if can("edit"):
+        edited = call("edit", name=name, description="edited by name")["list"][0]
+        equal((str(edited["id"]), edited["description"]), ("250", "edited by name"), "edited")
+        equal(call("get", id="250")["list"][0]["description"], "edited by name", "read back")
+    else:
+        equal(raises(BaseHTTPError, call, "edit", name=name, description="x").code, 501, "not implemented")
+
+
+@checks
 def delete_and_restore():
     if not can("delete"):
         e = raises(BaseHTTPError, call, "delete", id="250")

@@ -92,6 +92,15 @@ def get_image():
 
 
 @checks
+def every_image_has_novas_three_links():
+    # self, bookmark and the image service's alternate, whatever is behind
+    for image in state["conn"].compute.images():
+        rels = [(link["rel"], link.get("type")) for link in image.links]
+        equal(rels, [("self", None), ("bookmark", None), ("alternate", "application/vnd.openstack.image")], image.id)
+        expect(image.links[2]["href"].endswith(f"/images/{image.id}"), image.links[2]["href"])
+
+
+@checks
 def find_image():
     conn = state["conn"]
     equal(conn.compute.find_image("fakeimage7").id, IDS[1], "by name")

@@ -25,10 +25,23 @@
 //! # Writes
 //!
 //! Rails routes the writes under all three parents; apipie documents them
-//! under compute resources only. Under an operating system or architecture
-//! an update or delete names its image by id alone: the gateway cannot make
-//! a write conditional on the parent, where Foreman would answer 404 for an
-//! image outside it.
+//! under compute resources only. An update or delete is guarded
+//! (`EdgeCtx::guard`, carried out before the write on any backend): an
+//! image that does not show the path's compute resource, operating system
+//! or architecture is Foreman's 404, and nothing is written. On the
+//! embedded catalog an update that gives another image's `name` (same
+//! compute resource and operating system) or `uuid` (same compute resource)
+//! is Foreman's 422 `has already been taken`, as a create is; a Foreman
+//! upstream validates its own, and other upstreams have no such rule.
+//!
+//! A create that names its operating system or architecture by id alone
+//! shows that record's name (`operatingsystem_name`, `architecture_name`),
+//! taken from an image that shows the id; an id no image shows is Foreman's
+//! 422 `{"error":{"message":"Could not find operatingsystem with id: 42"}}`
+//! (its `AssociationNotFound`; Foreman's seeded architecture, id 1, is always
+//! known). The path's compute resource gives `compute_resource_name` when an
+//! image names it. These are judged where the register is carried out: the
+//! catalog (`model::Checks`); a Foreman upstream resolves its own.
 //!
 //! | step (in Foreman's order)                  | refusal                                                      |
 //! |--------------------------------------------|--------------------------------------------------------------|
