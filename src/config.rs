@@ -465,7 +465,7 @@ pub struct CredentialsConfig {
 
 /// Sends the requests of one edge dialect (and, optionally, one tenant the
 /// path names) to a backend.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     pub edge: Dialect,
@@ -483,12 +483,22 @@ pub struct RouteConfig {
     /// outcome compared with `backend`'s; the client gets `backend`'s
     /// answer alone ([`MirrorConfig`] bounds the work, docs/MIGRATION.md).
     pub mirror: Option<String>,
+    /// The share of this route's reads drawn for its `mirror` (0 to 1);
+    /// `[mirror] sample` when absent.
+    pub mirror_sample: Option<f64>,
 }
 
 /// How much background work the routes' mirrors may take.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MirrorConfig {
+    /// The share of a route's reads drawn at random for its mirror (0 to
+    /// 1); the others are counted as `unsampled`.
+    pub sample: f64,
+    /// Most reads mirrored a second, over all routes, in bursts of up to a
+    /// second's worth; past it a drawn read is not mirrored (counted as
+    /// `dropped`). 0: no rate bound.
+    pub per_second: u32,
     /// Mirrored reads sent at once, over all routes.
     pub concurrency: usize,
     /// Mirrored reads waiting for a turn; past it a read is not mirrored
@@ -503,7 +513,10 @@ pub struct MirrorConfig {
 
 impl Default for MirrorConfig {
     fn default() -> Self {
-        Self { concurrency: 8, queue: 64, timeout_ms: 5000, log_one_in: 10 }
+        // every read of a quiet route, and at most 100 a second whatever the
+        // traffic: what the mirror adds to the gateway and to the mirror's
+        // side stays small and known (docs/MIGRATION.md)
+        Self { sample: 1.0, per_second: 100, concurrency: 8, queue: 64, timeout_ms: 5000, log_one_in: 10 }
     }
 }
 
@@ -628,8 +641,24 @@ impl Config {
                     _ => {}
                 }
             }
+            if let Some(sample) = route.mirror_sample {
+                if route.mirror.is_none() {
+                    return invalid(format!("route[{i}].mirror_sample: the route has no mirror"));
+                }
+                check_share(&format!("route[{i}].mirror_sample"), sample)?;
+            }
         }
+        check_share("mirror.sample", self.mirror.sample)?;
         Ok(())
+    }
+}
+
+/// A share of reads: from 0 (none) to 1 (all).
+fn check_share(at: &str, share: f64) -> Result<(), ConfigError> {
+    if (0.0..=1.0).contains(&share) {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(format!("{at}: must be from 0 to 1, not {share}")))
     }
 }
 
@@ -1005,6 +1034,25 @@ mod tests {
         assert_eq!(err, "route[0].mirror: no upstream named \"old\"");
         let err = Config::parse(&format!("{route}mirror = \"memory\"\n")).unwrap_err().to_string();
         assert_eq!(err, "route[0].mirror: must not be the route's backend");
+    }
+
+    #[test]
+    fn a_mirror_sample_is_a_share_of_a_mirrored_route() {
+        let route = "[[route]]\nedge = \"hostway\"\nbackend = \"memory\"\n";
+        let err = Config::parse(&format!("{route}mirror_sample = 0.5\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].mirror_sample: the route has no mirror");
+        let mirrored = format!(
+            "[[upstream]]\nname = \"new\"\ndialect = \"hostway\"\nurl = \"http://127.0.0.1:1\"\n\
+             [upstream.credentials]\nuser = \"u\"\npassword = \"p\"\n{route}mirror = \"new\"\n"
+        );
+        let err = Config::parse(&format!("{mirrored}mirror_sample = 1.5\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].mirror_sample: must be from 0 to 1, not 1.5");
+        let config = Config::parse(&format!("{mirrored}mirror_sample = 0.25\n[mirror]\nsample = 0\n")).unwrap();
+        assert_eq!((config.routes[0].mirror_sample, config.mirror.sample), (Some(0.25), 0.0));
+        let err = Config::parse("[mirror]\nsample = -0.1\n").unwrap_err().to_string();
+        assert_eq!(err, "mirror.sample: must be from 0 to 1, not -0.1");
+        let err = Config::parse("[mirror]\nsample = nan\n").unwrap_err().to_string();
+        assert_eq!(err, "mirror.sample: must be from 0 to 1, not NaN");
     }
 
     #[test]

@@ -75,7 +75,10 @@ impl RouteTable {
                 };
                 let label: Arc<str> = format!("{}:{}", r.edge, r.scope.as_deref().unwrap_or("*")).into();
                 let mirror = match &r.mirror {
-                    Some(name) => Some(Mirror { route: label.clone(), backend: pick(name)? }),
+                    Some(name) => {
+                        let sample = r.mirror_sample.unwrap_or(config.mirror.sample);
+                        Some(Mirror::new(label.clone(), pick(name)?, sample))
+                    }
                     None => None,
                 };
                 Ok(Route { edge: r.edge, scope: r.scope.clone(), backend: pick(&r.backend)?, fallback, mirror, label })
