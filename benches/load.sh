@@ -686,7 +686,8 @@ mirror_counts() {
 }
 
 # One oha run at FIXED_RATE requests a second against `url`, its JSON in
-# WORK/oha.json. Latency is counted from when each request was due, not
+# WORK/oha.json (requests still in flight when it stops are "aborted due to
+# deadline", not errors). Latency is counted from when each request was due, not
 # when it was sent (--latency-correction): a stall shows in the p99 instead
 # of delaying the requests behind it.
 run_oha() {
@@ -714,7 +715,7 @@ measure_fixed_once() {
         --arg m0 "$m0" --arg m1 "$m1" '
         ([.statusCodeDistribution | to_entries[] | .value] | add // 0) as $requests
         | ([.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0) as $non2xx
-        | ([.errorDistribution | to_entries[] | .value] | add // 0) as $errors
+        | ([.errorDistribution | to_entries[] | select(.key | contains("deadline") | not) | .value] | add // 0) as $errors
         | ($m0 | split(" ") | map(tonumber)) as $a | ($m1 | split(" ") | map(tonumber)) as $b
         | [$requests, (.summary.requestsPerSec | round),
            (if $requests > 0 then ($ticks * 1e6 / $hz / $requests * 100 | round) / 100 else 0 end),
