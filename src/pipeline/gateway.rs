@@ -30,6 +30,6 @@ pub struct Gateway {
     pub connections: ConnectionLimits,
     /// The upstream ids behind the integer ids the GoGrid and Foreman edges show.
     pub ids: Arc<IdResolver>,
-    /// The room for the routes' mirrored reads.
+    /// The rate and the room for the routes' mirrored reads.
     pub mirrors: MirrorPool,
 }

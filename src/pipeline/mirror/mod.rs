@@ -56,7 +56,8 @@ impl Mirror {
     }
 }
 
-/// The room for mirrored reads, over all routes.
+/// The mirror's share of the gateway, over all routes: the rate and the
+/// room for mirrored reads.
 pub struct MirrorPool {
     /// Mirrored reads a second; none with `per_second = 0`.
     rate: Option<RateLimiter<NotKeyed, InMemoryState, DefaultClock>>,
