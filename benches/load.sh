@@ -792,7 +792,7 @@ mirror_report() {
         [[ -n $off_runs && -n $on_runs ]] || continue
         off=$(median_of 5 "$off_runs") on=$(median_of 5 "$on_runs")
         read -r ratio verdict < <(p99_verdict "$on" "$off")
-        printf '%-11s %-34s %9s %9s %11s %11s %10.2f %10.2f %6s  %s\n' saturating "wrk, $conns connections" \
+        printf '%-11s %-34s %9s %9s %11.2f %11.2f %10.2f %10.2f %6s  %s\n' saturating "wrk, $conns connections" \
             "$(median_of 2 "$off_runs")" "$(median_of 2 "$on_runs")" "$(median_of 3 "$off_runs")" "$(median_of 3 "$on_runs")" \
             "$(awk -v u="$off" 'BEGIN { print u / 1000 }')" \
             "$(awk -v u="$on" 'BEGIN { print u / 1000 }')" "$ratio" "$verdict (≤ ${MIRROR_P99_TARGET_RATIO}×)"
@@ -801,7 +801,7 @@ mirror_report() {
         conns=${CONNECTIONS%% *}
         off=$(median_of 5 "$FIXED_RUNS_OFF") on=$(median_of 5 "$FIXED_RUNS_ON")
         read -r ratio verdict < <(p99_verdict "$on" "$off")
-        printf '%-11s %-34s %9s %9s %11s %11s %10.2f %10.2f %6s  %s\n' "fixed rate" "oha, $FIXED_RATE req/s, $conns connections" \
+        printf '%-11s %-34s %9s %9s %11.2f %11.2f %10.2f %10.2f %6s  %s\n' "fixed rate" "oha, $FIXED_RATE req/s, $conns connections" \
             "$(median_of 2 "$FIXED_RUNS_OFF")" "$(median_of 2 "$FIXED_RUNS_ON")" "$(median_of 3 "$FIXED_RUNS_OFF")" \
             "$(median_of 3 "$FIXED_RUNS_ON")" "$(awk -v u="$off" 'BEGIN { print u / 1000 }')" \
             "$(awk -v u="$on" 'BEGIN { print u / 1000 }')" "$ratio" "$verdict (≤ ${MIRROR_P99_TARGET_RATIO}×)"
