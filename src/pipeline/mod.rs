@@ -28,7 +28,6 @@ pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
 
 use crate::config::{Config, RateLimitConfig};
-use crate::connection::ConnectionLimits;
 use crate::dialect::Reply;
 use crate::model::{ErrorKind, GatewayError, Side};
 use stage::{innermost, run, stage};
@@ -52,7 +51,6 @@ impl Gateway {
             bounds: config.limits.request_bounds(),
             rate: rate_limits(&config.rate_limit)?,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
-            connections: ConnectionLimits::from_config(&config.server),
             ids: Arc::default(),
             mirrors: mirror::MirrorPool::new(&config.mirror),
         })

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use dragoman::config::Config;
 use dragoman::pipeline::Gateway;
-use dragoman::server::Server;
+use dragoman::server::{ConnectionLimits, Server};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -59,7 +59,9 @@ impl TestGateway {
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.validate().expect("test config is valid");
         let gateway = Gateway::from_config(&config).expect("gateway builds");
-        let server = Server::bind(config.server.listen, gateway).await.expect("bind 127.0.0.1:0");
+        let server = Server::bind(config.server.listen, gateway, ConnectionLimits::from_config(&config.server))
+            .await
+            .expect("bind 127.0.0.1:0");
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.serve(async move {
