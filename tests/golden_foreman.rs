@@ -16,7 +16,9 @@ use bytes::Bytes;
 use dragoman::dialect::{
     Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Format, Outcome, Reply, Target, UpstreamCall, UpstreamCodec,
 };
-use dragoman::model::{ErrorKind, GatewayError, Image, ImageId, ImageOp, ImagePatch, ImageStatus, View, WriteOp};
+use dragoman::model::{
+    ErrorKind, GatewayError, Image, ImageId, ImageOp, ImagePatch, ImageStatus, Resource, View, WriteOp,
+};
 use futures_util::FutureExt;
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
@@ -307,7 +309,7 @@ fn error_bodies_decode_and_repeat() {
     let show = UpstreamCall::Show(ImageId::new("980190962"));
     let bad = ErrorKind::BadRequest;
     let repeated = [
-        ("error_404_not_found.json", 404, ErrorKind::NotFound { resource: "image", id: "980190962".into() }),
+        ("error_404_not_found.json", 404, ErrorKind::NotFound { resource: Resource::Image, id: "980190962".into() }),
         ("error_403_access_denied.json", 403, ErrorKind::Forbidden),
         ("error_400_query_not_supported.json", 400, bad.clone()),
         ("error_400_param_invalid.json", 400, bad.clone()),
@@ -333,7 +335,7 @@ fn error_messages_carry_the_telling_text() {
     assert_eq!(message("error_422_validation.json", 422), "Name can't be blank; Uuid can't be blank");
     assert_eq!(message("error_503_maintenance.json", 503), "Foreman is in maintenance mode");
     let err = decode_error("error_404_not_found.json", 404, &list);
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: String::new() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: String::new() });
 }
 
 #[test]

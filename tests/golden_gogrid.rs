@@ -24,10 +24,11 @@
 //! to the expected write, or to the refusal the module docs describe.
 
 use bytes::Bytes;
-use dragoman::dialect::{Dialect, EdgeCtx, Format, Outcome, Reply, UpstreamCall};
+use dragoman::dialect::gogrid::ApiMethod;
+use dragoman::dialect::{Dialect, EdgeCall, EdgeCtx, Format, Outcome, Reply, UpstreamCall};
 use dragoman::model::{
     ErrorKind, GatewayError, GetMany, ImageId, ImageOp, ImagePatch, ImageStatus, ListQuery, LookupKey, PageRequest,
-    PageStart, Snapshot, WriteOp,
+    PageStart, Resource, Snapshot, WriteOp,
 };
 use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -58,10 +59,11 @@ fn upstream_decode(call: &UpstreamCall, status: u16, format: Format, body: &[u8]
     Dialect::GoGrid.upstream().decode(call, StatusCode::from_u16(status).unwrap(), &headers, body)
 }
 
+/// A context for a call of `method`, by its name.
 fn ctx(method: &'static str, format: Format) -> EdgeCtx {
     let mut ctx = EdgeCtx::new(Dialect::GoGrid, "https://api.gogrid.com");
     ctx.prefix = "/api".into();
-    ctx.method = method;
+    ctx.call = EdgeCall::GoGrid(ApiMethod::named(method).expect("a gogrid method"));
     ctx.format = format;
     ctx
 }
@@ -284,7 +286,7 @@ fn gogridapisdk_xml_list_page() {
 fn jclouds_not_found() {
     let body = fixture("jclouds_test_error_handler.json");
     let err = upstream_decode(&UpstreamCall::Show(ImageId::new("11")), 400, Format::Json, &body).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "11".into() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "11".into() });
     let (status, rendered) = body_of_error("/grid/server/get", &err);
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_same_json(&rendered, &fixture_json("jclouds_test_error_handler.json"));
@@ -334,7 +336,7 @@ fn not_found_in_every_format() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         // what we render as an error, we read back as the same error
         let err = upstream_decode(&UpstreamCall::Show(ImageId::new("1")), 400, format, text.as_bytes()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "1".into() }, "{format:?}");
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "1".into() }, "{format:?}");
     }
 }
 

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use dragoman::dialect::hostway::Hostway;
 use dragoman::dialect::{Dialect, EdgeCodec, EdgeCtx, Reply, UpstreamCall, UpstreamCodec};
-use dragoman::model::{ErrorKind, Filter, ImageId, ImageOp, ListQuery, PageStart, View};
+use dragoman::model::{ErrorKind, Filter, ImageId, ImageOp, ListQuery, PageStart, Resource, View};
 
 const EDGE: &dyn EdgeCodec = &Hostway;
 const UP: &dyn UpstreamCodec = &Hostway;
@@ -144,14 +144,14 @@ fn error_403_forbidden() {
 #[test]
 fn error_404_image() {
     let call = UpstreamCall::Show(ImageId::new("missing_image_id"));
-    let kind = ErrorKind::NotFound { resource: "image", id: "missing_image_id".into() };
+    let kind = ErrorKind::NotFound { resource: Resource::Image, id: "missing_image_id".into() };
     error_round_trip("docs_error_404_itemNotFound_image.json", StatusCode::NOT_FOUND, &call, kind, "errorid");
 }
 
 #[test]
 fn error_404_account() {
     let call = UpstreamCall::Show(ImageId::new("122"));
-    let kind = ErrorKind::NotFound { resource: "account", id: String::new() };
+    let kind = ErrorKind::NotFound { resource: Resource::Tenant, id: String::new() };
     error_round_trip("docs_error_404_itemNotFound_account.json", StatusCode::NOT_FOUND, &call, kind, "guid");
 }
 

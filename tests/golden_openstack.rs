@@ -22,7 +22,9 @@ use dragoman::dialect::{
     Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Format, Item, Outcome, Reply, Target, UpstreamCall,
     UpstreamCodec,
 };
-use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, ListQuery, PageStart, Snapshot, View, WriteOp};
+use dragoman::model::{
+    ErrorKind, GatewayError, ImageId, ImageOp, ListQuery, PageStart, Resource, Snapshot, View, WriteOp,
+};
 
 const DIR: &str = "tests/fixtures/openstack";
 const NOVA_ORIGIN: &str = "http://openstack.example.com";
@@ -251,7 +253,7 @@ fn generic_not_found_round_trips() {
 #[test]
 fn not_found_on_show_is_the_image() {
     let err = upstream(&show("x"), 404, "libcloud__os_keypairs_not_found.json").unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "x".to_owned() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "x".to_owned() });
     let (_, _, got) = render_error(&err);
     assert_eq!(got, serde_json::json!({"itemNotFound": {"code": 404, "message": "Image not found."}}));
 }
@@ -486,7 +488,7 @@ fn missing_metadata_key_on_delete_round_trips() {
         fault.to_string().as_bytes(),
     )
     .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "metadata item", id: "nope".to_owned() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::MetadataItem, id: "nope".to_owned() });
     let reply = EdgeCodec::encode_error(&OpenStack, &c, &err);
     assert_eq!(reply.status(), StatusCode::NOT_FOUND);
     assert_eq!(body(reply), fault);

@@ -96,6 +96,8 @@ pub async fn in_front_of(upstream: dragoman::dialect::Dialect, inner: &TestGatew
         Dialect::Hostway | Dialect::Foreman => {
             CredentialsConfig { user: demo(), password: demo(), ..Default::default() }
         }
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => CredentialsConfig { user: demo(), password: demo(), ..Default::default() },
     };
     let mut config = Config::default();
     config.upstreams.push(up);
@@ -239,6 +241,10 @@ pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: &st
     match dragoman::dialect::Dialect::for_path(uri.path()) {
         _ if brings_own => {}
         Some(dragoman::dialect::Dialect::Hostway | dragoman::dialect::Dialect::Foreman) => {
+            headers.push(("authorization".into(), "Basic ZGVtbzpkZW1v".into()));
+        }
+        #[cfg(feature = "fifth-dialect")]
+        Some(dragoman::dialect::Dialect::Fifth) => {
             headers.push(("authorization".into(), "Basic ZGVtbzpkZW1v".into()));
         }
         Some(dragoman::dialect::Dialect::GoGrid) => {

@@ -68,6 +68,13 @@ fn is_registered_by_its_module_and_arm_alone() {
     assert!(Dialect::ALL.contains(&Dialect::Fifth));
 }
 
+#[test]
+fn its_upstream_carries_the_name_alone() {
+    let uncarried = crate::dialect::contract::uncarried(Dialect::Fifth);
+    assert!(!uncarried.contains(&"name"));
+    assert_eq!(uncarried.len() + 1, crate::model::COMPARED.len());
+}
+
 #[tokio::test]
 async fn its_edge_serves_the_embedded_catalog() {
     let (addr, _stop) = start(Config::default()).await;

@@ -20,8 +20,7 @@ use report::Recorded;
 
 use crate::backend::Backend;
 use crate::config::MirrorConfig;
-use crate::dialect::Outcome;
-use crate::model::{GatewayError, ImageOp};
+use crate::model::{GatewayError, ImageOp, Outcome};
 use crate::request_id::RequestId;
 
 /// A route's mirror: the route's name in metrics and its backend.
