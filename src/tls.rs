@@ -311,9 +311,9 @@ pub fn client_config(tls: &UpstreamTlsConfig) -> Result<rustls::ClientConfig, Tl
         .with_protocol_versions(VERSIONS)?
         .with_root_certificates(store);
     match (&tls.client_cert, &tls.client_key) {
-        (Some(cert), Some(key)) => builder.with_client_auth_cert(load_certs(cert)?, load_key(key)?).map_err(|source| {
-            TlsError::ClientPair { cert: cert.to_owned(), key: key.to_owned(), source }
-        }),
+        (Some(cert), Some(key)) => builder
+            .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
+            .map_err(|source| TlsError::ClientPair { cert: cert.to_owned(), key: key.to_owned(), source }),
         (None, None) => Ok(builder.with_no_client_auth()),
         _ => Err(TlsError::ClientPairHalf),
     }

@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn unknown_auth_types_are_refused_with_the_ones_carried_out() {
-        let err = openstack(&env(&[("OS_AUTH_TYPE", "v3oidcpassword")])).unwrap_err();
+        let err = openstack(&env(&[("OS_AUTH_TYPE", "v3oidcpassword")])).unwrap_err().to_string();
         assert_eq!(
             err,
             "OS_AUTH_TYPE / auth_type \"v3oidcpassword\" is not supported; use one of password, v3password, token, \

@@ -6,7 +6,8 @@ use percent_encoding::percent_decode_str;
 
 use super::NovaMethod;
 use super::versions::ApiVersion;
-use super::{MAX_LIMIT, body, clock, render, views, wire};
+use super::{MAX_LIMIT, body, render, views, wire};
+use crate::dialect::timestamp::parse_iso8601;
 use crate::dialect::{Dialect, EdgeCall, EdgeCtx, EdgeRequest, Item, Query, is_read};
 use crate::model::{
     ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ListQuery, PageRequest, PageStart, Shown, Side, Snapshot,
@@ -364,7 +365,7 @@ fn status(word: &str) -> Result<crate::model::ImageStatus, GatewayError> {
 }
 
 fn changes_since(value: &str) -> Result<time::OffsetDateTime, GatewayError> {
-    clock::parse(value).ok_or_else(|| GatewayError::bad_request(format!("invalid changes-since value: {value}")))
+    parse_iso8601(value).ok_or_else(|| GatewayError::bad_request(format!("invalid changes-since value: {value}")))
 }
 
 fn number(q: &Query, key: &str) -> Result<Option<u64>, GatewayError> {
