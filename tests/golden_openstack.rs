@@ -7,26 +7,21 @@
 //! upstream codec sends for it; write replies round-trip.
 
 use std::fs;
-use std::path::Path;
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::Value;
 
+use crate::common::golden::{self, Fixtures, list_call, list_op, reply_json};
 use dragoman::dialect::openstack::OpenStack;
 use dragoman::dialect::{
     Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Format, Item, Outcome, Reply, Target, UpstreamCall,
     UpstreamCodec,
 };
-use dragoman::model::{
-    ErrorKind, GatewayError, ImageId, ImageOp, ListQuery, PageStart, Resource, Snapshot, View, WriteOp,
-};
+use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, Resource, Snapshot, View, WriteOp};
 
-const DIR: &str = "tests/fixtures/openstack";
 const NOVA_ORIGIN: &str = "http://openstack.example.com";
 const NOVA_PREFIX: &str = "/v2/6f70656e737461636b20342065766572";
 
@@ -62,40 +57,32 @@ const READ: [&str; 14] = [
     "keystone/libcloud__v3__auth_unauthorized.json",
 ];
 
+const FIXTURES: Fixtures = Fixtures(Dialect::OpenStack);
+
 fn raw(name: &str) -> Vec<u8> {
-    fs::read(Path::new(DIR).join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    FIXTURES.bytes(name)
 }
 
 fn fixture(name: &str) -> Value {
-    serde_json::from_slice(&raw(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    FIXTURES.json(name)
 }
 
 fn ctx(origin: &str, prefix: &str) -> EdgeCtx {
-    let mut ctx = EdgeCtx::new(Dialect::OpenStack, origin);
-    ctx.prefix = prefix.to_owned();
+    let mut ctx = golden::ctx(Dialect::OpenStack, origin, prefix);
     ctx.scope = prefix.rsplit('/').next().map(str::to_owned);
     ctx
 }
 
 fn body(reply: Reply) -> Value {
-    let bytes = reply.into_body().collect().now_or_never().expect("a full body is ready").expect("infallible");
-    serde_json::from_slice(&bytes.to_bytes()).expect("the reply is JSON")
+    reply_json(reply).1
 }
 
 fn upstream(call: &UpstreamCall, status: u16, name: &str) -> Result<Outcome, GatewayError> {
-    UpstreamCodec::decode(&OpenStack, call, StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), &raw(name))
+    FIXTURES.decoded(call, status, &HeaderMap::new(), name)
 }
 
 fn show(id: &str) -> UpstreamCall {
     UpstreamCall::Show(ImageId::new(id))
-}
-
-fn list_call(view: View) -> UpstreamCall {
-    UpstreamCall::List { filter: Default::default(), sort: None, view, start: PageStart::First, limit: None }
-}
-
-fn list_op(view: View) -> ImageOp {
-    ImageOp::List(ListQuery { view, ..ListQuery::default() })
 }
 
 /// Reads a show body and renders it back as a show reply.
@@ -108,13 +95,13 @@ fn round_trip_show(name: &str, id: &str, origin: &str, prefix: &str) -> Value {
 
 #[test]
 fn every_fixture_is_either_read_or_listed_as_a_write() {
-    let mut names: Vec<String> = fs::read_dir(DIR)
+    let mut names: Vec<String> = fs::read_dir(FIXTURES.path(""))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".json"))
         .collect();
     names.extend(
-        fs::read_dir(Path::new(DIR).join("keystone"))
+        fs::read_dir(FIXTURES.path("keystone"))
             .unwrap()
             .filter_map(|e| Some(format!("keystone/{}", e.ok()?.file_name().into_string().ok()?))),
     );

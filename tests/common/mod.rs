@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod dialects;
+pub mod golden;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -55,7 +55,7 @@ impl EdgeCodec for Fifth {
 
     fn encode_error(&self, _ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut reply = json_reply(status, json!({ "error": err.message }).to_string());
+        let mut reply = json_reply(status, json!({ "error": err.public_message() }).to_string());
         write_retry_after(reply.headers_mut(), &err.kind);
         reply
     }
