@@ -450,7 +450,7 @@ async fn a_reload_naming_other_certificate_files_serves_them_from_the_next_hands
         // files that do not load: nothing changes
         let mut broken = next.clone();
         broken.server.tls = Some(EdgeTlsConfig { cert: dir.join("nowhere.pem"), ..tls("third", &first) });
-        let err = live.reload(&next, &broken).unwrap_err();
+        let err = live.reload(&next, &broken).unwrap_err().to_string();
         assert!(err.starts_with("server.tls: "), "{err}");
         let stream = connect(addr, &ca.pem, None, &[b"http/1.1"]).await.unwrap();
         assert_eq!(presented(&stream), der(&second.cert));

@@ -77,7 +77,7 @@ fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
     let local = RateLimits::new(config);
     let Some(url) = &config.store else { return Ok(local) };
     let timeout = Duration::from_millis(config.store_timeout_ms.max(1));
-    let shared = SharedQuotas::connect(url, timeout, config).map_err(GatewayError::internal)?;
+    let shared = SharedQuotas::connect(url, timeout, config).map_err(|e| GatewayError::internal(e.to_string()))?;
     Ok(local.shared_by(shared))
 }
 
