@@ -35,8 +35,7 @@ use report::{Counted, Tally};
 
 use crate::backend::Backend;
 use crate::config::MirrorConfig;
-use crate::dialect::Outcome;
-use crate::model::{GatewayError, ImageOp};
+use crate::model::{GatewayError, ImageOp, Outcome};
 use crate::request_id::RequestId;
 
 /// A route's mirror: the route's name in metrics, its backend, the share
