@@ -51,33 +51,32 @@ impl Gateway {
         let integers = integer_ids(ctx.dialect);
         // boxed: an upstream exchange is kilobytes of state, better not moved
         // with every future that wraps it
-        let execution =
-            Box::pin(async {
-                let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
-                let asked = op.image_id().unwrap_or_default();
-                let resolved =
-                    match guard::check(ctx.guard.as_deref(), resolved.as_ref().unwrap_or(op), asked, backend, scope)
-                        .await
-                    {
-                        Ok(guarded) => guarded.or(resolved),
-                        Err(e) => return (Err(e), false),
-                    };
-                let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
-                if let Some(mirror) = mirror {
-                    // the primary's own answer, before any fallback: the sides compared
-                    let sides = Sides { primary: backend.dialect(), mirror: mirror.backend.dialect() };
-                    let read = Mirrored::new(resolved.as_ref().unwrap_or(op), scope, &outcome, sides);
-                    self.mirrors.send(mirror, read);
+        let execution = Box::pin(async {
+            let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
+            let asked = op.image_id().unwrap_or_default();
+            let guarded = guard::check(ctx.guard.as_deref(), resolved.as_ref().unwrap_or(op), asked, backend, scope);
+            let resolved = match guarded.await {
+                Ok(guarded) => guarded.or(resolved),
+                Err(e) => return (Err(e), false),
+            };
+            let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
+            if let Some(mirror) = mirror
+                && let Some(ticket) = self.mirrors.admit(mirror)
+            {
+                // the primary's own answer, before any fallback: the sides compared
+                let sides = Sides { primary: backend.dialect(), mirror: mirror.backend.dialect() };
+                let read = Mirrored::new(resolved.as_ref().unwrap_or(op), scope, &outcome, sides);
+                self.mirrors.send(mirror, ticket, read);
+            }
+            match &fallback {
+                Some(fallback) if wanted(&outcome, op) => {
+                    // the fallback's own upstream ids behind the integers the edge shows
+                    let resolved = if integers { self.ids.resolve(op, fallback.backend, None).await } else { None };
+                    read_through(outcome, resolved.as_ref().unwrap_or(op), fallback).await
                 }
-                match &fallback {
-                    Some(fallback) if wanted(&outcome, op) => {
-                        // the fallback's own upstream ids behind the integers the edge shows
-                        let resolved = if integers { self.ids.resolve(op, fallback.backend, None).await } else { None };
-                        read_through(outcome, resolved.as_ref().unwrap_or(op), fallback).await
-                    }
-                    _ => (outcome, false),
-                }
-            });
+                _ => (outcome, false),
+            }
+        });
         let (outcome, fell_back) = match tokio::time::timeout(self.request_timeout, execution).await {
             Ok(answer) => answer,
             Err(_) => (
