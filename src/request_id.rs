@@ -12,7 +12,6 @@
 //! and nothing a caller chose reaches the logs as an id.
 
 use std::fmt;
-use std::sync::Arc;
 
 use http::{HeaderName, HeaderValue};
 
@@ -33,22 +32,26 @@ tokio::task_local! {
     static CURRENT: RequestId;
 }
 
-/// One request's id.
+/// One request's id, kept as the header value it is sent in: each reply
+/// and upstream call carries it without another copy.
 #[derive(Clone, PartialEq, Eq)]
-pub struct RequestId(Arc<str>);
+pub struct RequestId(HeaderValue);
 
 impl RequestId {
     /// A fresh id, `req-` and a random UUID, as Nova makes them.
     pub fn new() -> Self {
-        Self(format!("req-{}", uuid::Uuid::new_v4()).into())
+        let mut text = [0; 4 + uuid::fmt::Hyphenated::LENGTH];
+        text[..4].copy_from_slice(b"req-");
+        uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text[4..]);
+        Self(HeaderValue::from_bytes(&text).expect("a request id is ASCII"))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.to_str().expect("a request id is ASCII")
     }
 
     pub fn header_value(&self) -> HeaderValue {
-        HeaderValue::from_str(&self.0).expect("a request id is ASCII")
+        self.0.clone()
     }
 
     /// The id of the request the running task serves, if any.
@@ -70,23 +73,23 @@ impl Default for RequestId {
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 /// Stamps the current request id on an upstream request, under `names`.
 pub fn stamp_upstream(headers: &mut http::HeaderMap, names: &[HeaderName]) {
-    if let Some(id) = RequestId::current() {
+    let _ = CURRENT.try_with(|id| {
         for name in names {
             headers.insert(name.clone(), id.header_value());
         }
-    }
+    });
 }
 
 #[cfg(test)]
