@@ -189,7 +189,7 @@ fn next_structural(body: &[u8], mut at: usize) -> usize {
     while let Some(chunk) = body.get(at..at + 8) {
         let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         // `[` `]` `{` `}` all fold onto 0x79: set bit 5, clear bits 1 and 2
-        let brackets = (word | ONES * 0x20) & !(ONES * 0x06);
+        let brackets = (word | (ONES * 0x20)) & !(ONES * 0x06);
         let hits = zeros(word ^ (ONES * u64::from(b'"')))
             | zeros(word ^ (ONES * u64::from(b',')))
             | zeros(brackets ^ (ONES * 0x79));
