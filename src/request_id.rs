@@ -12,6 +12,7 @@
 //! and nothing a caller chose reaches the logs as an id.
 
 use std::fmt;
+use std::sync::Arc;
 
 use http::{HeaderName, HeaderValue};
 
@@ -32,10 +33,9 @@ tokio::task_local! {
     static CURRENT: RequestId;
 }
 
-/// One request's id, kept as the header value it is sent in: each reply
-/// and upstream call carries it without another copy.
+/// One request's id.
 #[derive(Clone, PartialEq, Eq)]
-pub struct RequestId(HeaderValue);
+pub struct RequestId(Arc<str>);
 
 impl RequestId {
     /// A fresh id, `req-` and a random UUID, as Nova makes them.
@@ -43,15 +43,15 @@ impl RequestId {
         let mut text = [0; 4 + uuid::fmt::Hyphenated::LENGTH];
         text[..4].copy_from_slice(b"req-");
         uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text[4..]);
-        Self(HeaderValue::from_bytes(&text).expect("a request id is ASCII"))
+        Self(std::str::from_utf8(&text).expect("a request id is ASCII").into())
     }
 
     pub fn as_str(&self) -> &str {
-        self.0.to_str().expect("a request id is ASCII")
+        &self.0
     }
 
     pub fn header_value(&self) -> HeaderValue {
-        self.0.clone()
+        HeaderValue::from_str(&self.0).expect("a request id is ASCII")
     }
 
     /// The id of the request the running task serves, if any.
