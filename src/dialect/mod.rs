@@ -10,6 +10,7 @@
 //! matrix and conformance tests (`docs/ARCHITECTURE.md` has the checklist).
 
 pub mod contract;
+mod fields;
 #[cfg(feature = "fifth-dialect")]
 pub mod fifth;
 pub mod foreman;

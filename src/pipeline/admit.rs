@@ -193,11 +193,12 @@ fn origin(parts: &Parts) -> String {
     let host = parts
         .uri
         .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && !b"/?#@\\\"<>".contains(&b)));
-    let scheme = if parts.extensions.get::<crate::connection::Tls>().is_some() { "https" } else { "http" };
-    format!("{scheme}://{}", host.as_deref().unwrap_or("localhost"))
+        .map(|a| a.as_str())
+        .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && !b"/?#@\\\"<>".contains(&b)))
+        .unwrap_or("localhost");
+    let scheme = if parts.extensions.get::<crate::connection::Tls>().is_some() { "https://" } else { "http://" };
+    [scheme, host].concat()
 }
 
 /// A path no dialect answers.
