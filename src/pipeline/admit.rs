@@ -56,6 +56,19 @@ pub enum Work {
 }
 
 impl Face {
+    /// The face a request head names by its path alone, for a refusal
+    /// before the request is read (`src/head_guard.rs`).
+    pub fn of_head(parts: &Parts) -> Face {
+        let path = parts.uri.path();
+        if keystone::claims(path) {
+            return Face::Keystone { origin: origin(parts) };
+        }
+        match Dialect::for_path(path) {
+            Some(dialect) => Face::Edge(dialect.edge().context(parts, &origin(parts))),
+            None => Face::Plain,
+        }
+    }
+
     /// `err` as this face renders it.
     pub fn refuse(&self, err: &GatewayError) -> Reply {
         match self {

@@ -50,7 +50,10 @@ impl Failure<'_> {
         let (status, errorcode) = match &err.kind {
             ErrorKind::NotFound { resource: "image" | "server", .. } => return Failure::no_object_found(),
             ErrorKind::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
-            ErrorKind::BadRequest | ErrorKind::Conflict => (StatusCode::BAD_REQUEST, ILLEGAL_ARGUMENT),
+            // GoGrid answers any input problem, a head too large too, with its 400
+            ErrorKind::BadRequest | ErrorKind::Conflict | ErrorKind::HeadTooLarge => {
+                (StatusCode::BAD_REQUEST, ILLEGAL_ARGUMENT)
+            }
             ErrorKind::Unauthorized => {
                 return Failure {
                     status: StatusCode::FORBIDDEN,
