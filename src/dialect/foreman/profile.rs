@@ -3,11 +3,12 @@
 use super::Foreman;
 use super::image::own_compute_resource;
 use crate::dialect::contract::Contract;
+use crate::dialect::ids;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
 use crate::dialect::{Credentials, percent_encode_segment};
-use crate::model::{ErrorKind, GatewayError, Image, Side};
+use crate::model::{ErrorKind, GatewayError, IdRule, Image, Side};
 
 impl Profile for Foreman {
     fn caller_auth(&self) -> CallerAuth {
@@ -58,6 +59,12 @@ impl Profile for Foreman {
     }
 
     /// The document's sample is a list reply.
+    /// Integer primary keys (`scope.find(id)`): a derived integer for an
+    /// upstream without them; looked up by id only.
+    fn image_ids(&self) -> IdRule {
+        IdRule { id: ids::is_integer_id, name: None }
+    }
+
     fn contract(&self) -> &'static Contract {
         &super::contract::CONTRACT
     }
