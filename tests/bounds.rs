@@ -173,6 +173,39 @@ async fn bodies_past_the_bound_get_the_edge_s_413() {
 }
 
 #[tokio::test]
+async fn bodies_nested_past_the_depth_bound_are_refused_in_the_edge_s_shape() {
+    let gw = TestGateway::start(Config::default()).await;
+    let deep_json = "[".repeat(100_000);
+    let deep_xml = "<a>".repeat(100_000);
+    for edge in Dialect::ALL {
+        for (body, content_type) in [(&deep_json, "application/json"), (&deep_xml, "application/xml")] {
+            let path = gw.url(&show_path(edge, "133"));
+            let got = send(Method::POST, &path, &[("content-type", content_type)], body).await;
+            let what = format!("{edge}, {content_type}");
+            assert!(got.body.len() < 1024, "{what}: the refusal does not echo the body: {} bytes", got.body.len());
+            match edge {
+                // Rails' own refusal of a body nested too deep
+                Dialect::Foreman => {
+                    assert_eq!(got.status, 400, "{what}: {}", got.text());
+                    let expected = "There was a problem in the JSON you submitted: nesting of 33 is too deep";
+                    assert_eq!(got.json(), serde_json::json!({"status": 400, "error": expected}), "{what}");
+                }
+                _ => assert_edge_error(edge, &got, 400, &what),
+            }
+        }
+    }
+    let keystone = send_raw(Method::POST, &gw.url("/v3/auth/tokens"), &[], &deep_json).await;
+    assert_eq!(keystone.status, 400, "{}", keystone.text());
+    assert_eq!(keystone.json()["error"]["code"], 400);
+    assert!(keystone.body.len() < 1024);
+    // at the bound, the body is decoded as before: the edge's own answer, not the depth refusal
+    let at_bound = format!("{{\"image\": {}{}}}", "[".repeat(31), "]".repeat(31));
+    let path = gw.url("/api/compute_resources/980190962/images");
+    let got = send(Method::POST, &path, &[("content-type", "application/json")], &at_bound).await;
+    assert!(!got.text().contains("too deep"), "{}", got.text());
+}
+
+#[tokio::test]
 async fn a_slowloris_client_is_cut_off_and_starves_no_one() {
     let mut config = Config::default();
     config.server.header_read_timeout_secs = 1;

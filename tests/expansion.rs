@@ -140,12 +140,12 @@ fn ids_no_edge_holds() -> Vec<String> {
 async fn ids_an_edge_cannot_hold_never_reach_the_upstream() {
     let fake = FakeUpstream::start(vec![]).await;
     let gw = gateway(Dialect::Hostway, &fake.url(), |_, _| {}).await;
-    // integers at the edges whose ids are integers
-    let not_integers = ["abc", "1a", "-1", "007", "1.5", "1e3", "99999999999999999999"];
+    // apipie's identifier at Foreman: letters, digits, `_` and `-`, at most 128
+    let no_foreman_identifier = ["1.5", "a.b", "a~b", &"1".repeat(129)].map(str::to_owned);
     for edge in Dialect::ALL {
         let mut ids = ids_no_edge_holds();
-        if dragoman::dialect::ids::integer_ids(edge) {
-            ids.extend(not_integers.map(str::to_owned));
+        if edge == Dialect::Foreman {
+            ids.extend(no_foreman_identifier.clone());
         }
         for id in &ids {
             let got = get(&gw.url(&raw_show(edge, id))).await;
@@ -175,7 +175,7 @@ async fn ids_an_edge_cannot_hold_never_reach_the_upstream() {
         (Dialect::Hostway, "debian_lenny_template"),
         (Dialect::OpenStack, "70a599e0-31e7-49b7-b260-868f441e862b"),
         (Dialect::GoGrid, "133"),
-        (Dialect::Foreman, "133"),
+        (Dialect::Foreman, "70a599e0-31e7-49b7-b260-868f441e862b"),
     ];
     for (at, (edge, id)) in good.into_iter().enumerate() {
         get(&gw.url(&raw_show(edge, id))).await;

@@ -29,11 +29,13 @@ pub struct RequestBounds {
     pub max_field_bytes: usize,
     /// Most metadata items (and other fields) one written image may carry.
     pub max_fields: usize,
+    /// Deepest nesting of a request body.
+    pub max_depth: usize,
 }
 
 impl Default for RequestBounds {
     fn default() -> Self {
-        Self { max_ids: 100, max_field_bytes: 4096, max_fields: 128 }
+        Self { max_ids: 100, max_field_bytes: 4096, max_fields: 128, max_depth: 32 }
     }
 }
 
@@ -119,14 +121,19 @@ impl RequestBounds {
                 get.values.len()
             )));
         }
-        let max_name = self.max_field_bytes;
-        match get.key {
-            LookupKey::Id => get.values.retain(|value| rule.holds_id(value)),
-            LookupKey::Name => get.values.retain(|value| rule.holds_name(value, max_name)),
-            LookupKey::IdOrName => {
-                get.values.retain(|value| rule.holds_id(value) || rule.holds_name(value, max_name));
-            }
+        let (key, max_name) = (get.key, self.max_field_bytes);
+        let holds = |value: &String| match key {
+            LookupKey::Id => rule.holds_id(value),
+            LookupKey::Name => rule.holds_name(value, max_name),
+            LookupKey::IdOrName => rule.holds_id(value) || rule.holds_name(value, max_name),
+        };
+        if let Some(first) = get.values.first()
+            && !get.values.iter().any(holds)
+        {
+            // nothing left to look up: as an image not found
+            return not_found(first);
         }
+        get.values.retain(holds);
         Ok(())
     }
 
@@ -222,11 +229,13 @@ impl RequestBounds {
     }
 }
 
-/// The not-found of an id no image can have at the edge, naming at most its start.
+/// The not-found of an id no image can have at the edge.
 fn held_or_not_found(id: &str, rule: IdRule) -> Result<(), GatewayError> {
-    if rule.holds_id(id) {
-        return Ok(());
-    }
+    if rule.holds_id(id) { Ok(()) } else { not_found(id) }
+}
+
+/// The not-found of `id`, naming at most its start.
+fn not_found(id: &str) -> Result<(), GatewayError> {
     let shown: String = safe_text(id).chars().take(64).collect();
     Err(GatewayError::image_not_found(shown))
 }
@@ -297,8 +306,8 @@ mod tests {
         for (rule, name) in [(ids_only, "abc"), (DIGITS, long.as_str())] {
             let values = vec![name.to_owned()];
             let mut op = ImageOp::GetMany(GetMany { key: LookupKey::Name, values, shown_name: None });
-            bounds.check(&mut op, rule).unwrap();
-            assert!(matches!(op, ImageOp::GetMany(GetMany { ref values, .. }) if values.is_empty()));
+            let err = bounds.check(&mut op, rule).unwrap_err();
+            assert!(matches!(err.kind, ErrorKind::NotFound { ref id, .. } if id.len() <= 64), "{err}");
         }
     }
 

@@ -15,6 +15,7 @@ use http_body_util::{BodyExt, Limited};
 
 use super::gateway::Gateway;
 use super::rate::{Class, Who};
+use crate::backend::ReplyBounds;
 use crate::dialect::write_retry_after;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Reply, is_read, json_reply};
 use crate::identity::{Caller, keystone};
@@ -125,6 +126,7 @@ impl Gateway {
                 class
             };
             let work = match self.read_body(body).await {
+                Ok(body) if self.too_deep(&body) => Work::Ready(face.refuse(&too_deep(self.bounds.max_depth))),
                 Ok(body) => Work::Keystone { parts, body },
                 Err(err) => Work::Ready(face.refuse(&err)),
             };
@@ -136,6 +138,10 @@ impl Gateway {
         let edge = dialect.edge();
         let mut ctx = edge.context(&parts, &origin(&parts));
         let body = match self.read_body(body).await {
+            Ok(body) if self.too_deep(&body) => {
+                let reply = edge.encode_error(&ctx, &edge.too_deep(self.bounds.max_depth));
+                return anonymous(Face::Edge(ctx), Work::Ready(reply));
+            }
             Ok(body) => body,
             Err(err) => {
                 let reply = edge.encode_error(&ctx, &err);
@@ -175,6 +181,12 @@ impl Gateway {
         Admitted { gateway: self.clone(), peer, class, who, face: Face::Edge(ctx), work }
     }
 
+    /// True when `body` nests deeper than `limits.max_depth` (JSON, XML):
+    /// found on its bytes, before a decoder builds anything from them.
+    fn too_deep(&self, body: &[u8]) -> bool {
+        !body.is_empty() && ReplyBounds::depth_only(self.bounds.max_depth).check(body).is_err()
+    }
+
     /// The whole body, bounded by `max_body` and received within the request timeout.
     async fn read_body<B>(&self, body: B) -> Result<Bytes, GatewayError>
     where
@@ -211,6 +223,11 @@ fn origin(parts: &Parts) -> String {
         .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && !b"/?#@\\\"<>".contains(&b)));
     let scheme = if parts.extensions.get::<crate::connection::Tls>().is_some() { "https" } else { "http" };
     format!("{scheme}://{}", host.as_deref().unwrap_or("localhost"))
+}
+
+/// Keystone's refusal of a body nested deeper than `max_depth`.
+fn too_deep(max_depth: usize) -> GatewayError {
+    GatewayError::bad_request(format!("the request body nests deeper than {max_depth} levels"))
 }
 
 /// A path no dialect answers.

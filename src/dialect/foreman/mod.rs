@@ -203,6 +203,12 @@ impl EdgeCodec for Foreman {
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         fault::render_for(ctx, err)
     }
+
+    /// Rails' JSON parser's own refusal (`JSON::NestingError`), in the
+    /// malformed-JSON 400.
+    fn too_deep(&self, max_depth: usize) -> GatewayError {
+        fault::malformed_json(&format!("nesting of {} is too deep", max_depth + 1))
+    }
 }
 
 impl UpstreamCodec for Foreman {

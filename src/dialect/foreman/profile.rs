@@ -3,7 +3,6 @@
 use super::Foreman;
 use super::image::own_compute_resource;
 use crate::dialect::contract::Contract;
-use crate::dialect::ids;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
@@ -59,10 +58,12 @@ impl Profile for Foreman {
     }
 
     /// The document's sample is a list reply.
-    /// Integer primary keys (`scope.find(id)`): a derived integer for an
-    /// upstream without them; looked up by id only.
+    /// apipie's `:identifier`: 1 to 128 letters, digits, `_` and `-` (its
+    /// space is in no id an edge shows). That holds the integers Foreman
+    /// shows, derived ones included, and the upstream's own ids (UUIDs,
+    /// Hostway names), which keep working (`docs/IDS.md`); looked up by id only.
     fn image_ids(&self) -> IdRule {
-        IdRule { id: ids::is_integer_id, name: None }
+        IdRule { id: identifier, name: None }
     }
 
     fn contract(&self) -> &'static Contract {
@@ -72,6 +73,11 @@ impl Profile for Foreman {
     fn seed(&self) -> Option<Seed> {
         Some(Seed { id: None, body: include_str!("seed_980190962.json") })
     }
+}
+
+/// apipie's `:identifier`, without the space.
+fn identifier(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]
@@ -87,5 +93,17 @@ mod tests {
         let up = upstream(Dialect::Foreman, &env).unwrap();
         assert_eq!(up.url.as_deref(), Some("https://foreman.example"));
         assert_eq!(up.credentials.user.as_deref(), Some("admin"));
+    }
+
+    #[test]
+    fn ids_are_apipie_identifiers() {
+        let longest = "1".repeat(128);
+        for id in ["980190962", "70a599e0-31e7-49b7-b260-868f441e862b", "debian_lenny_template", &longest] {
+            assert!(super::identifier(id), "{id}");
+        }
+        let long = "1".repeat(129);
+        for id in ["", "1.5", "..", "a b", "a~b", "a/b", "a%2Fb", &long] {
+            assert!(!super::identifier(id), "{id}");
+        }
     }
 }

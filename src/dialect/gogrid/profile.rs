@@ -58,10 +58,11 @@ impl Profile for GoGrid {
         }
     }
 
-    /// Integer ids (derived for an upstream without them); `name=` and
+    /// `long` ids (derived for an upstream without them), or the upstream's
+    /// own ids, which keep working (`docs/IDS.md`): opaque ids. `name=` and
     /// `image=` also look images up by name: any text a name can hold.
     fn image_ids(&self) -> IdRule {
-        IdRule { id: ids::is_integer_id, name: Some(holds_name) }
+        IdRule { id: ids::is_opaque_id, name: Some(holds_name) }
     }
 
     fn contract(&self) -> &'static Contract {

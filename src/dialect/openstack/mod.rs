@@ -240,6 +240,11 @@ impl EdgeCodec for OpenStack {
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         render::with_version_headers(ctx, render::error(ctx, err))
     }
+
+    /// Nova's words for a body it cannot read.
+    fn too_deep(&self, _max_depth: usize) -> GatewayError {
+        body::malformed()
+    }
 }
 
 impl UpstreamCodec for OpenStack {
