@@ -20,7 +20,30 @@ struct Row {
 }
 
 pub struct Store {
-    db: Database,
+    db: Closing,
+}
+
+/// The open database, closed without a panic: redb commits when it closes
+/// a file, and that commit panics on some corrupt files.
+struct Closing(Option<Database>);
+
+impl std::ops::Deref for Closing {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        self.0.as_ref().expect("the database is open until the store is dropped")
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = without_panics("closing it", || {
+                drop(db);
+                Ok(())
+            });
+        }
+    }
 }
 
 /// Catalog facts beside the images: the next numeric id to give.
@@ -46,10 +69,16 @@ impl Store {
             }
             Ok(db)
         })?;
-        let store = Self { db };
+        let store = Self { db: Closing(Some(db)) };
         if !created {
-            // reads every row once: a corrupt page is found now, not on first use
-            without_panics(&format!("catalog file {at}"), || store.load().map(drop))?;
+            // reads every row once, and commits nothing as closing the file
+            // would: a corrupt page, or a corrupt allocator state that only a
+            // write reads, is found now, not on first use
+            without_panics(&format!("catalog file {at}"), || {
+                store.load()?;
+                let txn = store.db.begin_write().map_err(|e| storage("cannot start a write", e))?;
+                txn.commit().map_err(|e| storage("cannot commit", e))
+            })?;
         }
         Ok((store, created))
     }
