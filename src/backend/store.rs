@@ -46,6 +46,13 @@ impl Drop for Closing {
     }
 }
 
+/// redb's page cache, in bytes. The catalog serves reads from memory, so
+/// redb reads the file once, at start; after that its cache only holds the
+/// pages writes touch. redb's default (1 GiB) lets the cache grow with the
+/// file: under steady creates and deletes that was 20 MB of RSS in the
+/// first minutes of a soak.
+const CACHE_BYTES: usize = 4 << 20;
+
 /// Catalog facts beside the images: the next numeric id to give.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const NEXT_ID: &str = "next_id";
@@ -59,7 +66,9 @@ impl Store {
         let at = path.display();
         let created = !path.exists();
         let db = without_panics(&format!("catalog file {at}"), || {
-            let db = if created { Database::create(path) } else { Database::open(path) };
+            let mut builder = Database::builder();
+            builder.set_cache_size(CACHE_BYTES);
+            let db = if created { builder.create(path) } else { builder.open(path) };
             let db = db.map_err(|e| open_error(path, e))?;
             if created {
                 let txn = db.begin_write().map_err(|e| storage("cannot start a write", e))?;
