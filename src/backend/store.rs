@@ -48,9 +48,8 @@ impl Drop for Closing {
 
 /// redb's page cache, in bytes. The catalog serves reads from memory, so
 /// redb reads the file once, at start; after that its cache only holds the
-/// pages writes touch. redb's default (1 GiB) lets the cache grow with the
-/// file: under steady creates and deletes that was 20 MB of RSS in the
-/// first minutes of a soak.
+/// pages writes touch. With redb's default (1 GiB) the start alone would keep
+/// every page of a large catalog file cached, beside the catalog itself.
 const CACHE_BYTES: usize = 4 << 20;
 
 /// Catalog facts beside the images: the next numeric id to give.
