@@ -108,6 +108,8 @@ fn raw_show(edge: Dialect, raw: &str) -> String {
         Dialect::OpenStack => format!("/v2/demo/images/{raw}"),
         Dialect::GoGrid => format!("/api/grid/image/get?id={raw}&api_key=demo&v=1.3&sig=0&format=json"),
         Dialect::Foreman => format!("/api/compute_resources/980190962/images/{raw}"),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => format!("/fifth/images/{raw}"),
     }
 }
 

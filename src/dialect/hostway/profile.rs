@@ -7,7 +7,7 @@ use crate::dialect::ids;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
-use crate::model::{ErrorKind, GatewayError, IdRule, Image, Side};
+use crate::model::{ErrorKind, GatewayError, IdRule, Image, Resource, Side};
 
 impl Profile for Hostway {
     fn caller_auth(&self) -> CallerAuth {
@@ -19,7 +19,7 @@ impl Profile for Hostway {
         Tenancy::Scoped {
             field: TenantField::Account,
             refusal: |named, _own| {
-                let kind = ErrorKind::NotFound { resource: "account", id: named.to_owned() };
+                let kind = ErrorKind::NotFound { resource: Resource::Tenant, id: named.to_owned() };
                 GatewayError::new(kind, Side::Downstream, format!("account {named} not found"))
             },
         }
