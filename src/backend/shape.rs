@@ -37,6 +37,12 @@ impl fmt::Display for PastBound {
 impl std::error::Error for PastBound {}
 
 impl ReplyBounds {
+    /// Only a depth bound: for request bodies, whose other bounds are
+    /// checked on what they decode to.
+    pub fn depth_only(max_depth: usize) -> Self {
+        Self { max_items: usize::MAX, max_fields: usize::MAX, max_depth, max_string_bytes: usize::MAX }
+    }
+
     /// Checks `body` against the bounds. A body malformed in its own format
     /// passes: its decoder says what is wrong with it.
     pub fn check(&self, body: &[u8]) -> Result<(), PastBound> {

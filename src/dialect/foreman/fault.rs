@@ -166,6 +166,10 @@ fn taken(err: &GatewayError) -> Option<(StatusCode, Value)> {
 }
 
 fn status_of(kind: &ErrorKind) -> StatusCode {
+    if *kind == ErrorKind::HeadTooLarge {
+        // Foreman documents no 431: its 400, as for a request it cannot read
+        return StatusCode::BAD_REQUEST;
+    }
     StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
@@ -206,6 +210,7 @@ fn body_of(err: &GatewayError) -> Value {
         | ErrorKind::MethodNotAllowed
         | ErrorKind::NotAcceptable
         | ErrorKind::PayloadTooLarge
+        | ErrorKind::HeadTooLarge
         | ErrorKind::RateLimited { .. }
         | ErrorKind::UpstreamTimeout
         | ErrorKind::UpstreamProtocol => wrapped(&message),
