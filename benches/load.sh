@@ -24,8 +24,10 @@
 #   wrk ──► nginx "balancer" ──► dragoman replica A ─┤  (shared token keys,
 #                           └──► dragoman replica B ─┘   quotas in one redis-server)
 #                                    │
-#   wrk ──► dragoman, mirror on ─────┘  (reads also sent to a second
-#   oha ──►                              upstream on the same nginx, compared)
+#   wrk ──► dragoman, mirror on ─────┤  (reads also sent to a second
+#   oha ──►                          │   upstream on the same nginx, compared)
+#   wrk ──► hyper floor ─────────────┘  (a bare hyper pass-through on Dragoman's
+#                                        thread model: what the HTTP stack costs)
 #
 # The mirror is also measured at a fixed request rate below saturation,
 # where a migration runs (wrk cannot hold a rate; oha can, and is installed
@@ -75,6 +77,9 @@ ADMIN_PORT=${ADMIN_PORT:-18187}     # dragoman's admin listener (/metrics)
 MIRROR=${MIRROR:-1}                 # 1: also measure a dragoman mirroring its reads; 0: skip
 MIRROR_PORT=${MIRROR_PORT:-18188}
 MIRROR_ADMIN_PORT=${MIRROR_ADMIN_PORT:-18189}
+FLOOR=${FLOOR:-1}                   # 1: also measure a bare hyper pass-through (examples/floor_proxy.rs); 0: skip
+FLOOR_PORT=${FLOOR_PORT:-18190}
+FLOOR_BIN=${FLOOR_BIN:-}            # a floor_proxy binary to measure instead of building one
 MIRROR_ONLY=${MIRROR_ONLY:-0}       # 1: only the rows the mirror's figures need (nginx's show, the Hostway edge's show off and on)
 MIRROR_SAMPLE=${MIRROR_SAMPLE:-}    # [mirror] sample of the mirroring dragoman; empty: its default
 MIRROR_PER_SECOND=${MIRROR_PER_SECOND:-} # [mirror] per_second; empty: its default
@@ -108,6 +113,7 @@ WRK_PID=""        # the wrk running now, if any
 RECORD=""         # what measure_once measured
 PEAK_SINCE_START=0 # 1: a peak RSS could not be reset, so it is the peak since start
 DRAGOMAN_PID=""
+FLOOR_PID=""      # the bare hyper pass-through
 REPLICA_PIDS=""   # both replicas and redis-server, comma-separated
 MIRRORED_PID=""   # the dragoman whose reads are mirrored
 FIXED_RATE=""     # the fixed-rate mirror rows' requests a second
@@ -480,6 +486,21 @@ build_dragoman() {
     (cd "$REPO" && cargo build --release --bin dragoman)
 }
 
+# The floor: hyper and tokio with Dragoman's thread model and nothing else.
+build_floor() {
+    local target_dir
+    if [[ $FLOOR != 1 || $MIRROR_ONLY == 1 ]] || ((SOAK > 0)); then return; fi
+    if [[ -n $FLOOR_BIN ]]; then
+        [[ -x $FLOOR_BIN ]] || die "FLOOR_BIN=$FLOOR_BIN is not an executable"
+        return
+    fi
+    target_dir=$(cd "$REPO" && cargo metadata --no-deps --format-version 1 | jq -r .target_directory)
+    FLOOR_BIN=$target_dir/release/examples/floor_proxy
+    if [[ $SKIP_BUILD == 1 && -x $FLOOR_BIN ]]; then return; fi
+    say "building the hyper floor (release example)"
+    (cd "$REPO" && cargo build --release --example floor_proxy)
+}
+
 start_dragoman() {
     port_free "$DRAGOMAN_PORT" || die "port $DRAGOMAN_PORT is in use (set DRAGOMAN_PORT)"
     # warnings always (they explain a failed set-up); one line per request only with PROXY_LOGS=1
@@ -589,6 +610,10 @@ EOF
     if [[ $REPLICAS == 1 ]]; then
         echo "show|2 replicas+redis hostway|$BALANCER_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID"
     fi
+    if [[ $FLOOR == 1 ]]; then
+        echo "show|hyper floor|$FLOOR_PORT|$UP_SHOW_PATH"
+        echo "list|hyper floor|$FLOOR_PORT|$UP_LIST_PATH"
+    fi
 }
 
 # Checks one url before loading it. Prints "status bytes images": the images
@@ -612,6 +637,7 @@ load_scenarios() {
         if [[ $proxy == nginx ]]; then pid=$NGINX_PID; fi
         if [[ $proxy == "2 replicas"* ]]; then pid=$REPLICA_PIDS; fi
         if [[ $proxy == *mirror ]]; then pid=$MIRRORED_PID; fi
+        if [[ $proxy == "hyper floor" ]]; then pid=$FLOOR_PID; fi
         read -r status bytes images < <(probe "$url")
         if [[ $status != 200 ]]; then
             say "$scenario via $proxy: HTTP $status on $path, not measured"
@@ -887,6 +913,10 @@ target_verdict() {
         echo "(the bar)"
         return
     fi
+    if [[ $proxy == "hyper floor" ]]; then
+        echo "(the floor: hyper alone)"
+        return
+    fi
     if [[ -z $bar ]]; then
         echo "no nginx bar"
         return
@@ -914,6 +944,7 @@ main() {
     install_tools
     CLK_TCK=$(getconf CLK_TCK)
     build_dragoman
+    build_floor
     if [[ $MIRROR == 1 && $MIRROR_RATE != 0 && $SOAK == 0 ]]; then install_oha; fi
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/dragoman-load.XXXXXX")
     chmod 755 "$WORK" # nginx workers may run as another user
@@ -956,6 +987,13 @@ EOF
     if [[ $MIRROR == 1 ]]; then
         say "dragoman mirroring its hostway edge's reads on $HOST:$MIRROR_PORT"
         start_mirrored
+    fi
+    if [[ $FLOOR == 1 && $MIRROR_ONLY != 1 ]]; then
+        say "the hyper floor, a bare pass-through, on $HOST:$FLOOR_PORT"
+        port_free "$FLOOR_PORT" || die "port $FLOOR_PORT is in use (set FLOOR_PORT)"
+        start "$FLOOR_BIN" "$HOST:$FLOOR_PORT" "http://$HOST:$UPSTREAM_PORT" "$DRAGOMAN_WORKERS" >"$WORK/floor.log" 2>&1
+        FLOOR_PID=${STARTED_PIDS[-1]}
+        wait_for "http://$HOST:$FLOOR_PORT$UP_SHOW_PATH" "the hyper floor" "$WORK/floor.log"
     fi
     if [[ $REPLICAS == 1 ]]; then
         say "two replicas sharing one redis-server on $HOST:$REDIS_PORT, behind nginx on $HOST:$BALANCER_PORT"

@@ -64,7 +64,7 @@ pub struct LimitsConfig {
     /// Most fields of one record: keys of an object, columns of a CSV reply,
     /// metadata items of a written image.
     pub max_fields_per_record: usize,
-    /// Deepest nesting of an upstream reply.
+    /// Deepest nesting of an upstream reply or a request body.
     pub max_depth: usize,
     /// Longest string in an upstream reply or a write, in bytes.
     pub max_field_bytes: usize,
@@ -89,6 +89,7 @@ impl LimitsConfig {
             max_ids: self.max_ids_per_request,
             max_field_bytes: self.max_field_bytes,
             max_fields: self.max_fields_per_record,
+            max_depth: self.max_depth,
         }
     }
 

@@ -49,7 +49,7 @@ fn decode_at_edge(edge: &dyn EdgeCodec, method: Method, path: &str, content_type
         Ok(EdgeRequest::Op(op)) => {
             // whatever was asked, its bounds check never panics
             let mut op = op;
-            let _ = crate::model::RequestBounds::default().check(&mut op);
+            let _ = crate::model::RequestBounds::default().check(&mut op, ctx.dialect.profile().image_ids());
         }
         Ok(EdgeRequest::Local(reply)) => assert_well_formed(&ctx, reply, None),
         Err(err) => {

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod dialect;
 pub mod environment;
 pub mod fuzzing;
+pub mod head_guard;
 pub mod identity;
 pub mod live;
 pub mod metrics;

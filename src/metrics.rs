@@ -283,10 +283,14 @@ pub fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// The handles' maps hash their labels on every request: with foldhash,
+/// not SipHash (the labels are ours, not a caller's: no flooding to resist).
+type Handles<L, M> = HashMap<L, M, foldhash::fast::FixedState>;
+
 thread_local! {
     /// This thread's handles of the per-request metrics, by label set.
-    static REQUEST_HANDLES: RefCell<HashMap<RequestLabels, Counter>> = RefCell::new(HashMap::new());
-    static DURATION_HANDLES: RefCell<HashMap<RouteLabels, Histogram>> = RefCell::new(HashMap::new());
+    static REQUEST_HANDLES: RefCell<Handles<RequestLabels, Counter>> = RefCell::new(Handles::default());
+    static DURATION_HANDLES: RefCell<Handles<RouteLabels, Histogram>> = RefCell::new(Handles::default());
 }
 
 /// Counts one answered request and its duration, through this thread's

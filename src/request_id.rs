@@ -40,7 +40,10 @@ pub struct RequestId(Arc<str>);
 impl RequestId {
     /// A fresh id, `req-` and a random UUID, as Nova makes them.
     pub fn new() -> Self {
-        Self(format!("req-{}", uuid::Uuid::new_v4()).into())
+        let mut text = [0; 4 + uuid::fmt::Hyphenated::LENGTH];
+        text[..4].copy_from_slice(b"req-");
+        uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text[4..]);
+        Self(std::str::from_utf8(&text).expect("a request id is ASCII").into())
     }
 
     pub fn as_str(&self) -> &str {
@@ -70,23 +73,23 @@ impl Default for RequestId {
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 /// Stamps the current request id on an upstream request, under `names`.
 pub fn stamp_upstream(headers: &mut http::HeaderMap, names: &[HeaderName]) {
-    if let Some(id) = RequestId::current() {
+    let _ = CURRENT.try_with(|id| {
         for name in names {
             headers.insert(name.clone(), id.header_value());
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! - the time a client has to send its request head (`server.header_read_timeout_secs`):
 //!   a slower client (slowloris) is disconnected, and holds nothing but its own connection;
 //! - the size of the request head (`server.max_header_bytes`, `server.max_headers`): past
-//!   either, hyper answers `431 Request Header Fields Too Large`.
+//!   either, hyper refuses it, and [`HeadGuard`] writes the refusal in the shape of the
+//!   edge the path names (`src/head_guard.rs`).
 //!
 //! With `[server.tls]` it serves HTTPS: TLS 1.2 and 1.3, ALPN `h2` and
 //! `http/1.1`, optionally mutual TLS; the handshake must finish within the
@@ -39,6 +40,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 pub use crate::connection::{ConnectionLimits, Tls};
+use crate::head_guard::HeadGuard;
 use crate::live::Live;
 use crate::metrics::metrics;
 use crate::pipeline::{Gateway, service};
@@ -176,7 +178,10 @@ impl Shared {
             tokio::spawn(async move {
                 let _slot = slot;
                 let served = match acceptor {
-                    None => watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned()).await,
+                    None => {
+                        let stream = HeadGuard::new(stream);
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned()).await
+                    }
                     Some(acceptor) => {
                         let stream = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(stream)) => stream,
@@ -189,6 +194,7 @@ impl Shared {
                                 return;
                             }
                         };
+                        let stream = HeadGuard::new(stream);
                         watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned()).await
                     }
                 };

@@ -1,5 +1,5 @@
 //! Bounds: requests in flight (shed with the edge's 503, not queued),
-//! request head size and header count (431), body size (the edge's 413),
+//! request head size and header count (the edge's refusal), body size (the edge's 413),
 //! the time to send a head (a slowloris client is cut off and starves no
 //! one), connections per client address — and an upstream's own rate
 //! limit reaching the caller with its `Retry-After` kept.
@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::common::dialects::{assert_edge_error, show_path};
-use crate::common::{TestGateway, demo_token, get, send, send_raw};
+use crate::common::{Got, TestGateway, demo_token, get, send, send_raw};
 use crate::{common, protect};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
@@ -69,17 +69,71 @@ async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
     String::from_utf8_lossy(&reply).into_owned()
 }
 
+/// A raw HTTP/1.1 reply read into a [`Got`].
+fn parsed(reply: &str) -> Got {
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or_else(|| panic!("a whole reply: {reply:.300}"));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("a status");
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in lines.filter_map(|l| l.split_once(": ")) {
+        headers.append(http::HeaderName::try_from(name).unwrap(), value.parse().unwrap());
+    }
+    Got { status, headers, body: bytes::Bytes::copy_from_slice(body.as_bytes()) }
+}
+
+/// The status each edge gives a head past the listener's bounds: 431 where
+/// the dialect has it, else its 400.
+fn head_too_large_status(edge: Dialect) -> u16 {
+    match edge {
+        Dialect::OpenStack => 431,
+        Dialect::Hostway | Dialect::GoGrid | Dialect::Foreman => 400,
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => 431,
+    }
+}
+
 #[tokio::test]
-async fn request_heads_past_the_bounds_are_431() {
+async fn request_heads_past_the_bounds_are_refused_in_the_edge_s_shape() {
     let gw = TestGateway::start(Config::default()).await;
-    let path = show_path(Dialect::Hostway, "133");
-    let big = format!("GET {path} HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "a".repeat(70 * 1024));
-    let reply = raw(gw.addr, big.as_bytes()).await;
-    assert!(reply.starts_with("HTTP/1.1 431"), "{reply}");
-    let many: String = (0..150).map(|i| format!("x-h{i}: v\r\n")).collect();
-    let reply = raw(gw.addr, format!("GET {path} HTTP/1.1\r\nhost: x\r\n{many}\r\n").as_bytes()).await;
-    assert!(reply.starts_with("HTTP/1.1 431"), "{reply}");
+    for edge in Dialect::ALL {
+        let path = show_path(edge, "133");
+        let pad = if path.contains('?') { '&' } else { '?' };
+        let heads = [
+            (
+                "a long request line",
+                format!("GET {path}{pad}pad={} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(70 * 1024)),
+            ),
+            ("one huge header", format!("GET {path} HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "a".repeat(70 * 1024))),
+            ("many headers", {
+                let many: String = (0..150).map(|i| format!("x-h{i}: v\r\n")).collect();
+                format!("GET {path} HTTP/1.1\r\nhost: x\r\n{many}\r\n")
+            }),
+        ];
+        for (what, head) in heads {
+            let reply = raw(gw.addr, head.as_bytes()).await;
+            let got = parsed(&reply);
+            assert_edge_error(edge, &got, head_too_large_status(edge), &format!("{edge}, {what}"));
+            assert!(got.body.len() < 1024, "{edge}, {what}: the refusal does not echo the head");
+            assert_eq!(got.headers["connection"], "close", "{edge}, {what}");
+        }
+    }
+    // GoGrid in the format asked for
+    let xml = "/api/grid/image/get?id=1&format=xml&api_key=demo&v=1.3&sig=0";
+    let reply =
+        raw(gw.addr, format!("GET {xml} HTTP/1.1\r\nx-big: {}\r\n\r\n", "a".repeat(70 * 1024)).as_bytes()).await;
+    let got = parsed(&reply);
+    assert_eq!(got.status, 400);
+    assert!(got.text().starts_with("<?xml") && got.text().contains(r#"status="failure""#), "{}", got.text());
+    // Keystone's shape at /v3, plain JSON where no dialect answers
+    for (path, what) in [("/v3/auth/tokens", "keystone"), ("/nowhere", "no dialect")] {
+        let reply =
+            raw(gw.addr, format!("POST {path} HTTP/1.1\r\nx-big: {}\r\n\r\n", "a".repeat(70 * 1024)).as_bytes()).await;
+        let got = parsed(&reply);
+        assert_eq!(got.status, 431, "{what}: {reply:.300}");
+        assert_eq!(got.json()["error"]["code"], 431, "{what}");
+    }
     // within the bounds, served
+    let path = show_path(Dialect::Hostway, "133");
     let fine = raw(gw.addr, format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes()).await;
     assert!(fine.starts_with("HTTP/1.1 401"), "{fine}");
 }
@@ -98,6 +152,39 @@ async fn bodies_past_the_bound_get_the_edge_s_413() {
     let keystone = send_raw(Method::POST, &gw.url("/v3/auth/tokens"), &[], &body).await;
     assert_eq!(keystone.status, 413);
     assert_eq!(keystone.json()["error"]["title"], "Request Entity Too Large");
+}
+
+#[tokio::test]
+async fn bodies_nested_past_the_depth_bound_are_refused_in_the_edge_s_shape() {
+    let gw = TestGateway::start(Config::default()).await;
+    let deep_json = "[".repeat(100_000);
+    let deep_xml = "<a>".repeat(100_000);
+    for edge in Dialect::ALL {
+        for (body, content_type) in [(&deep_json, "application/json"), (&deep_xml, "application/xml")] {
+            let path = gw.url(&show_path(edge, "133"));
+            let got = send(Method::POST, &path, &[("content-type", content_type)], body).await;
+            let what = format!("{edge}, {content_type}");
+            assert!(got.body.len() < 1024, "{what}: the refusal does not echo the body: {} bytes", got.body.len());
+            match edge {
+                // Rails' own refusal of a body nested too deep
+                Dialect::Foreman => {
+                    assert_eq!(got.status, 400, "{what}: {}", got.text());
+                    let expected = "There was a problem in the JSON you submitted: nesting of 33 is too deep";
+                    assert_eq!(got.json(), serde_json::json!({"status": 400, "error": expected}), "{what}");
+                }
+                _ => assert_edge_error(edge, &got, 400, &what),
+            }
+        }
+    }
+    let keystone = send_raw(Method::POST, &gw.url("/v3/auth/tokens"), &[], &deep_json).await;
+    assert_eq!(keystone.status, 400, "{}", keystone.text());
+    assert_eq!(keystone.json()["error"]["code"], 400);
+    assert!(keystone.body.len() < 1024);
+    // at the bound, the body is decoded as before: the edge's own answer, not the depth refusal
+    let at_bound = format!("{{\"image\": {}{}}}", "[".repeat(31), "]".repeat(31));
+    let path = gw.url("/api/compute_resources/980190962/images");
+    let got = send(Method::POST, &path, &[("content-type", "application/json")], &at_bound).await;
+    assert!(!got.text().contains("too deep"), "{}", got.text());
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 //! CSV columns, a list of 200,000 images, one huge name), ids that could
 //! become separators upstream, and written text no format can carry.
 
-use crate::common::dialects::show_path;
 use crate::common::{self, Canned, FakeUpstream, Got, TestGateway, get, send};
 use dragoman::config::{Config, UpstreamConfig};
 use dragoman::dialect::{Dialect, Format};
@@ -102,19 +101,90 @@ async fn a_reply_of_200k_images_or_a_huge_name_is_a_bad_gateway() {
     }
 }
 
+/// A show of `raw` (as it goes on the wire, not encoded again) at `edge`.
+fn raw_show(edge: Dialect, raw: &str) -> String {
+    match edge {
+        Dialect::Hostway => format!("/accounts/demo/flexcloud/images/{raw}"),
+        Dialect::OpenStack => format!("/v2/demo/images/{raw}"),
+        Dialect::GoGrid => format!("/api/grid/image/get?id={raw}&api_key=demo&v=1.3&sig=0&format=json"),
+        Dialect::Foreman => format!("/api/compute_resources/980190962/images/{raw}"),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => format!("/fifth/images/{raw}"),
+    }
+}
+
+/// Ids no edge's images can have, as they go on the wire: separators (also
+/// encoded), dot segments (also encoded, or with Tomcat's `;`), control
+/// characters, characters no id of any dialect holds, too long.
+fn ids_no_edge_holds() -> Vec<String> {
+    let raw = [
+        "..%2F..%2Fadmin",
+        "%2E%2E",
+        "%2e",
+        "..",
+        "...",
+        "a%5Cb",
+        "a%00b",
+        "a%3Bb",
+        "..%3B",
+        "a%20b",
+        "a:b",
+        "a@b",
+        "%C3%A9",
+        "a%252Fb",
+    ];
+    let mut ids: Vec<String> = raw.map(str::to_owned).to_vec();
+    ids.extend(["a".repeat(256), "7".repeat(10_000)]);
+    ids
+}
+
 #[tokio::test]
-async fn ids_that_could_become_separators_upstream_are_never_sent() {
+async fn ids_an_edge_cannot_hold_never_reach_the_upstream() {
     let fake = FakeUpstream::start(vec![]).await;
     let gw = gateway(Dialect::Hostway, &fake.url(), |_, _| {}).await;
-    let long = "7".repeat(10_000);
-    for id in ["..%2F..%2Fadmin", "%2E%2E", "..", "a%5Cb", "a%00b", long.as_str()] {
-        for edge in [Dialect::Hostway, Dialect::OpenStack, Dialect::Foreman] {
-            let got = get(&gw.url(&show_path(edge, id))).await;
-            assert_eq!(got.status, 404, "{edge} {id:.20}: {}", got.text());
-            assert!(got.body.len() < 2048, "{edge} {id:.20}: the not-found does not echo the whole id");
+    // apipie's identifier at Foreman: letters, digits, `_` and `-`, at most 128
+    let no_foreman_identifier = ["1.5", "a.b", "a~b", &"1".repeat(129)].map(str::to_owned);
+    for edge in Dialect::ALL {
+        let mut ids = ids_no_edge_holds();
+        if edge == Dialect::Foreman {
+            ids.extend(no_foreman_identifier.clone());
         }
+        for id in &ids {
+            let got = get(&gw.url(&raw_show(edge, id))).await;
+            if edge == Dialect::GoGrid {
+                assert_gogrid_failure(&got, 400, id);
+            } else {
+                assert_eq!(got.status, 404, "{edge} {id:.20}: {}", got.text());
+            }
+            assert!(got.body.len() < 2048, "{edge} {id:.20}: the not-found does not echo the whole id");
+            if matches!(edge, Dialect::OpenStack | Dialect::Foreman) {
+                let path = gw.url(&raw_show(edge, id));
+                let got = send(Method::DELETE, &path, &[], "").await;
+                assert_eq!(got.status, 404, "{edge} delete {id:.20}: {}", got.text());
+            }
+        }
+        let seen = fake.seen();
+        assert!(seen.is_empty(), "{edge}: {:?}", seen.iter().map(|s| &s.target).collect::<Vec<_>>());
     }
-    assert_eq!(fake.seen().len(), 0, "{:?}", fake.seen().iter().map(|s| &s.target).collect::<Vec<_>>());
+    // GoGrid looks images up by name too: only by what a name can hold
+    for name in ["a%00b", "%EF%BF%BE", ""] {
+        let path = format!("/api/grid/image/get?name={name}&api_key=demo&v=1.3&sig=0&format=json");
+        assert_gogrid_failure(&get(&gw.url(&path)).await, 400, name);
+    }
+    assert!(fake.seen().is_empty(), "{:?}", fake.seen().iter().map(|s| &s.target).collect::<Vec<_>>());
+    // what each edge's ids can hold does reach it
+    let good = [
+        (Dialect::Hostway, "debian_lenny_template"),
+        (Dialect::OpenStack, "70a599e0-31e7-49b7-b260-868f441e862b"),
+        (Dialect::GoGrid, "133"),
+        (Dialect::Foreman, "70a599e0-31e7-49b7-b260-868f441e862b"),
+    ];
+    for (at, (edge, id)) in good.into_iter().enumerate() {
+        get(&gw.url(&raw_show(edge, id))).await;
+        let seen = fake.seen();
+        assert_eq!(seen.len(), at + 1, "{edge} {id}");
+        assert!(seen[at].target.ends_with(&format!("/images/{id}")), "{edge}: {}", seen[at].target);
+    }
 }
 
 /// Every byte of `xml` read as XML 1.0: well-formed, or the reason.

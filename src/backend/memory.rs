@@ -620,4 +620,26 @@ mod tests {
         assert_eq!(shown(&c, "250").unwrap().name, "renamed");
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    #[test]
+    fn a_file_whose_redb_tables_are_corrupt_is_refused_without_a_panic_and_left_untouched() {
+        let dir = std::env::temp_dir().join(format!("dragoman-corrupt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("catalog.redb");
+        let _ = std::fs::remove_file(&path);
+        drop(Catalog::open(&path).unwrap());
+        // one byte of a table definition in redb's system table (redb 4.6's
+        // layout of a new catalog): redb panics on it — in a debug build as
+        // it reads the table, in a release build only as it commits, and
+        // closing the file commits
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[4629], 111, "the layout of a new catalog file changed: find another byte");
+        bytes[4629] = 212;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Catalog::check(&path).unwrap_err();
+        assert!(err.message.contains("is corrupt: redb failed reading it"), "{err}");
+        assert!(Catalog::open(&path).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file is left untouched");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -20,8 +20,37 @@ struct Row {
 }
 
 pub struct Store {
-    db: Database,
+    db: Closing,
 }
+
+/// The open database, closed without a panic: redb commits when it closes
+/// a file, and that commit panics on some corrupt files.
+struct Closing(Option<Database>);
+
+impl std::ops::Deref for Closing {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        self.0.as_ref().expect("the database is open until the store is dropped")
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = without_panics("closing it", || {
+                drop(db);
+                Ok(())
+            });
+        }
+    }
+}
+
+/// redb's page cache, in bytes. The catalog serves reads from memory, so
+/// redb reads the file once, at start; after that its cache only holds the
+/// pages writes touch. With redb's default (1 GiB) the start alone would keep
+/// every page of a large catalog file cached, beside the catalog itself.
+const CACHE_BYTES: usize = 4 << 20;
 
 /// Catalog facts beside the images: the next numeric id to give.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -36,7 +65,9 @@ impl Store {
         let at = path.display();
         let created = !path.exists();
         let db = without_panics(&format!("catalog file {at}"), || {
-            let db = if created { Database::create(path) } else { Database::open(path) };
+            let mut builder = Database::builder();
+            builder.set_cache_size(CACHE_BYTES);
+            let db = if created { builder.create(path) } else { builder.open(path) };
             let db = db.map_err(|e| open_error(path, e))?;
             if created {
                 let txn = db.begin_write().map_err(|e| storage("cannot start a write", e))?;
@@ -46,10 +77,16 @@ impl Store {
             }
             Ok(db)
         })?;
-        let store = Self { db };
+        let store = Self { db: Closing(Some(db)) };
         if !created {
-            // reads every row once: a corrupt page is found now, not on first use
-            without_panics(&format!("catalog file {at}"), || store.load().map(drop))?;
+            // reads every row once, and commits nothing as closing the file
+            // would: a corrupt page, or a corrupt allocator state that only a
+            // write reads, is found now, not on first use
+            without_panics(&format!("catalog file {at}"), || {
+                store.load()?;
+                let txn = store.db.begin_write().map_err(|e| storage("cannot start a write", e))?;
+                txn.commit().map_err(|e| storage("cannot commit", e))
+            })?;
         }
         Ok((store, created))
     }

@@ -48,6 +48,18 @@ pub fn canonical_integer(id: &str) -> Option<i64> {
     if canonical { id.parse().ok() } else { None }
 }
 
+/// True when `id` is an opaque id as the edges with string ids (Hostway
+/// names and numbers, OpenStack UUIDs) show them: 1 to
+/// [`MAX_ID_BYTES`](crate::model::MAX_ID_BYTES) RFC 3986 unreserved
+/// characters (letters, digits, `-._~`), not only dots. Such an id reads the
+/// same however a path is decoded, and is no dot segment.
+pub fn is_opaque_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= crate::model::MAX_ID_BYTES
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        && !id.bytes().all(|b| b == b'.')
+}
+
 /// True when `n` may be a derived id (one the resolver must look up).
 pub fn may_be_derived(n: i64) -> bool {
     (DERIVED_FLOOR..DERIVED_CEILING).contains(&n)
@@ -71,6 +83,18 @@ mod tests {
     fn only_integer_edges_map_ids() {
         assert!(integer_ids(Dialect::GoGrid) && integer_ids(Dialect::Foreman));
         assert!(!integer_ids(Dialect::Hostway) && !integer_ids(Dialect::OpenStack));
+    }
+
+    #[test]
+    fn opaque_ids() {
+        let longest = "a".repeat(255);
+        for id in ["133", "debian_lenny_template", "70a599e0-31e7-49b7-b260-868f441e862b", "a.b", "x~y", &longest] {
+            assert!(is_opaque_id(id), "{id}");
+        }
+        let long = "a".repeat(256);
+        for id in ["", ".", "..", "...", "a/b", "a%2Fb", "a b", "..;", "a:b", "a\\b", "é", &long] {
+            assert!(!is_opaque_id(id), "{id}");
+        }
     }
 
     #[test]

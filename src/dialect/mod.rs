@@ -10,6 +10,7 @@
 //! matrix and conformance tests (`docs/ARCHITECTURE.md` has the checklist).
 
 pub mod contract;
+mod fields;
 #[cfg(feature = "fifth-dialect")]
 pub mod fifth;
 pub mod foreman;
@@ -231,6 +232,12 @@ pub trait EdgeCodec: Send + Sync {
     fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply;
     /// Renders an error in this dialect's status and body shape.
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply;
+    /// The refusal of a request body nested deeper than `max_depth`, found
+    /// before it is decoded: a bad request, or the dialect's own words for a
+    /// body it cannot read.
+    fn too_deep(&self, max_depth: usize) -> GatewayError {
+        GatewayError::bad_request(format!("the request body nests deeper than {max_depth} levels"))
+    }
     /// Learns the authenticated caller's own account, for a path that names
     /// none (Hostway's short `/images` paths link to the account's URI).
     fn caller_account(&self, _ctx: &mut EdgeCtx, _account: &str) {}

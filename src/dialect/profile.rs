@@ -10,7 +10,7 @@ use http::HeaderName;
 
 use super::contract::Contract;
 use super::{Credentials, Format};
-use crate::model::{GatewayError, Image};
+use crate::model::{GatewayError, IdRule, Image};
 use crate::request_id::{REPLY_HEADERS, UPSTREAM_HEADERS};
 
 /// A dialect's knowledge outside its codecs. What every dialect must decide
@@ -60,6 +60,9 @@ pub trait Profile: Send + Sync {
     /// `image` shown, when known) or the detailed list, in `format`: for
     /// `dragoman translate`.
     fn sample_path(&self, id: Option<&str>, image: Option<&Image>, format: &str) -> String;
+    /// What its edge's image ids, and the names a get-many looks up, can
+    /// hold: anything else names no image there and is never sent upstream.
+    fn image_ids(&self) -> IdRule;
     /// What its edge promises in every reply (see [`Contract`]).
     fn contract(&self) -> &'static Contract;
     /// The sample its API document shows, for the embedded catalog.

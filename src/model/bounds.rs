@@ -2,9 +2,10 @@
 //! it: how many images a get-many names, which ids can name an image at all,
 //! and what text a write may carry.
 //!
-//! An id no dialect can hold (a separator, a dot segment, a control
-//! character, longer than [`MAX_ID_BYTES`]) names no image: it is refused as
-//! not found and never sent upstream. Written text holding a character no
+//! An id the edge's dialect cannot hold ([`IdRule`], each dialect's own),
+//! and any id no dialect can hold (a separator, a dot segment, a control
+//! character, longer than [`MAX_ID_BYTES`]), names no image: it is refused
+//! as not found and never sent upstream. Written text holding a character no
 //! dialect's format can carry — a control character other than tab, line
 //! feed and carriage return, or a Unicode noncharacter (U+FFFE, U+FFFF, …) —
 //! is refused as a bad request, as is a string longer than the field bound
@@ -28,11 +29,35 @@ pub struct RequestBounds {
     pub max_field_bytes: usize,
     /// Most metadata items (and other fields) one written image may carry.
     pub max_fields: usize,
+    /// Deepest nesting of a request body.
+    pub max_depth: usize,
 }
 
 impl Default for RequestBounds {
     fn default() -> Self {
-        Self { max_ids: 100, max_field_bytes: 4096, max_fields: 128 }
+        Self { max_ids: 100, max_field_bytes: 4096, max_fields: 128, max_depth: 32 }
+    }
+}
+
+/// What an edge's ids, and the names it looks images up by, can hold: each
+/// dialect's own rule (`Profile::image_ids`). Both only ever narrow
+/// [`is_valid_id`], which holds for every dialect.
+#[derive(Debug, Clone, Copy)]
+pub struct IdRule {
+    /// True when `id` can name an image at the edge.
+    pub id: fn(&str) -> bool,
+    /// True when a get-many by name may look for `name`; `None` when the
+    /// edge looks images up by id only.
+    pub name: Option<fn(&str) -> bool>,
+}
+
+impl IdRule {
+    fn holds_id(&self, id: &str) -> bool {
+        is_valid_id(id) && (self.id)(id)
+    }
+
+    fn holds_name(&self, name: &str, max_bytes: usize) -> bool {
+        name.len() <= max_bytes && self.name.is_some_and(|holds| holds(name))
     }
 }
 
@@ -71,23 +96,24 @@ pub fn safe_text(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl RequestBounds {
-    /// Refuses what `op` may not ask for or write; drops from a get-many by
-    /// id the values that cannot be ids.
-    pub fn check(&self, op: &mut ImageOp) -> Result<(), GatewayError> {
+    /// Refuses what `op` may not ask for or write, its ids checked by the
+    /// edge's `rule`; drops from a get-many the values that can be neither
+    /// an id nor a name there.
+    pub fn check(&self, op: &mut ImageOp, rule: IdRule) -> Result<(), GatewayError> {
         match op {
-            ImageOp::Show(id) => valid_or_not_found(id.as_str()),
-            ImageOp::GetMany(get) => self.check_get_many(get),
+            ImageOp::Show(id) => held_or_not_found(id.as_str(), rule),
+            ImageOp::GetMany(get) => self.check_get_many(get, rule),
             ImageOp::List(_) => Ok(()),
             ImageOp::Write(write) => {
                 if let Some(id) = write.image_id() {
-                    valid_or_not_found(id.as_str())?;
+                    held_or_not_found(id.as_str(), rule)?;
                 }
                 self.check_write(write)
             }
         }
     }
 
-    fn check_get_many(&self, get: &mut GetMany) -> Result<(), GatewayError> {
+    fn check_get_many(&self, get: &mut GetMany, rule: IdRule) -> Result<(), GatewayError> {
         if get.values.len() > self.max_ids {
             return Err(GatewayError::bad_request(format!(
                 "a request may name at most {} images, this one names {}",
@@ -95,9 +121,19 @@ impl RequestBounds {
                 get.values.len()
             )));
         }
-        if get.key == LookupKey::Id {
-            get.values.retain(|value| is_valid_id(value));
+        let (key, max_name) = (get.key, self.max_field_bytes);
+        let holds = |value: &String| match key {
+            LookupKey::Id => rule.holds_id(value),
+            LookupKey::Name => rule.holds_name(value, max_name),
+            LookupKey::IdOrName => rule.holds_id(value) || rule.holds_name(value, max_name),
+        };
+        if let Some(first) = get.values.first()
+            && !get.values.iter().any(holds)
+        {
+            // nothing left to look up: as an image not found
+            return not_found(first);
         }
+        get.values.retain(holds);
         Ok(())
     }
 
@@ -193,11 +229,13 @@ impl RequestBounds {
     }
 }
 
-/// The not-found of an id no image can have, naming at most its start.
-fn valid_or_not_found(id: &str) -> Result<(), GatewayError> {
-    if is_valid_id(id) {
-        return Ok(());
-    }
+/// The not-found of an id no image can have at the edge.
+fn held_or_not_found(id: &str, rule: IdRule) -> Result<(), GatewayError> {
+    if rule.holds_id(id) { Ok(()) } else { not_found(id) }
+}
+
+/// The not-found of `id`, naming at most its start.
+fn not_found(id: &str) -> Result<(), GatewayError> {
     let shown: String = safe_text(id).chars().take(64).collect();
     Err(GatewayError::image_not_found(shown))
 }
@@ -206,6 +244,14 @@ fn valid_or_not_found(id: &str) -> Result<(), GatewayError> {
 mod tests {
     use super::*;
     use crate::model::{ErrorKind, ImageId, ImagePatch, Snapshot};
+
+    /// A rule that narrows nothing: only the floor every dialect shares holds.
+    const ANY: IdRule = IdRule { id: |_| true, name: Some(|_| true) };
+    /// Integer ids, names of letters only.
+    const DIGITS: IdRule = IdRule {
+        id: |id| id.bytes().all(|b| b.is_ascii_digit()),
+        name: Some(|name| name.bytes().all(|b| b.is_ascii_alphabetic())),
+    };
 
     #[test]
     fn ids_that_could_become_separators_or_dot_segments_are_not_ids() {
@@ -221,7 +267,7 @@ mod tests {
     #[test]
     fn a_show_of_an_impossible_id_is_not_found_and_names_only_its_start() {
         let mut op = ImageOp::Show(ImageId::new("x".repeat(10_000)));
-        let err = RequestBounds::default().check(&mut op).unwrap_err();
+        let err = RequestBounds::default().check(&mut op, ANY).unwrap_err();
         assert!(matches!(err.kind, ErrorKind::NotFound { ref id, .. } if id.len() == 64), "{err}");
     }
 
@@ -230,10 +276,39 @@ mod tests {
         let bounds = RequestBounds { max_ids: 2, ..RequestBounds::default() };
         let values = vec!["1".to_owned(), "../x".to_owned(), "2".to_owned()];
         let mut op = ImageOp::GetMany(GetMany { key: LookupKey::Id, values, shown_name: None });
-        assert_eq!(bounds.check(&mut op).unwrap_err().kind, ErrorKind::BadRequest);
+        assert_eq!(bounds.check(&mut op, ANY).unwrap_err().kind, ErrorKind::BadRequest);
         let bounds = RequestBounds { max_ids: 3, ..bounds };
-        bounds.check(&mut op).unwrap();
+        bounds.check(&mut op, ANY).unwrap();
         assert!(matches!(op, ImageOp::GetMany(GetMany { ref values, .. }) if values == &["1", "2"]));
+    }
+
+    #[test]
+    fn the_edge_s_rule_narrows_what_an_id_or_a_name_can_be() {
+        let bounds = RequestBounds::default();
+        for id in ["abc", "1a", "..", "1/2"] {
+            let err = bounds.check(&mut ImageOp::Show(ImageId::new(id)), DIGITS).unwrap_err();
+            assert!(matches!(err.kind, ErrorKind::NotFound { .. }), "{id}");
+            let mut delete = ImageOp::Write(WriteOp::Delete { id: ImageId::new(id), trash: false });
+            assert!(matches!(bounds.check(&mut delete, DIGITS).unwrap_err().kind, ErrorKind::NotFound { .. }));
+        }
+        bounds.check(&mut ImageOp::Show(ImageId::new("12")), DIGITS).unwrap();
+        let values = ["12", "abc", "1a", "x/y"].map(str::to_owned).to_vec();
+        for (key, kept) in
+            [(LookupKey::Id, vec!["12"]), (LookupKey::Name, vec!["abc"]), (LookupKey::IdOrName, vec!["12", "abc"])]
+        {
+            let mut op = ImageOp::GetMany(GetMany { key, values: values.clone(), shown_name: None });
+            bounds.check(&mut op, DIGITS).unwrap();
+            assert!(matches!(op, ImageOp::GetMany(GetMany { ref values, .. }) if *values == kept), "{key:?}");
+        }
+        // no names at an edge that looks images up by id only; none longer than a field
+        let ids_only = IdRule { name: None, ..DIGITS };
+        let long = "n".repeat(bounds.max_field_bytes + 1);
+        for (rule, name) in [(ids_only, "abc"), (DIGITS, long.as_str())] {
+            let values = vec![name.to_owned()];
+            let mut op = ImageOp::GetMany(GetMany { key: LookupKey::Name, values, shown_name: None });
+            let err = bounds.check(&mut op, rule).unwrap_err();
+            assert!(matches!(err.kind, ErrorKind::NotFound { ref id, .. } if id.len() <= 64), "{err}");
+        }
     }
 
     #[test]
@@ -245,10 +320,10 @@ mod tests {
                 name: name.into(),
                 ..Snapshot::default()
             }));
-            assert_eq!(bounds.check(&mut op).unwrap_err().kind, ErrorKind::BadRequest, "{name:?}");
+            assert_eq!(bounds.check(&mut op, ANY).unwrap_err().kind, ErrorKind::BadRequest, "{name:?}");
         }
         let patch = ImagePatch { name: Some("tab\tand\nnewline é ✓".into()), ..ImagePatch::default() };
-        bounds.check(&mut ImageOp::Write(WriteOp::Update { id: ImageId::new("1"), patch })).unwrap();
+        bounds.check(&mut ImageOp::Write(WriteOp::Update { id: ImageId::new("1"), patch }), ANY).unwrap();
     }
 
     #[test]

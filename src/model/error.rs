@@ -39,6 +39,8 @@ pub enum ErrorKind {
     NotAcceptable,
     UnsupportedMediaType,
     PayloadTooLarge,
+    /// The request line or the headers are past the listener's bound.
+    HeadTooLarge,
     RateLimited {
         retry_after: Option<Duration>,
     },
@@ -67,6 +69,7 @@ impl ErrorKind {
             ErrorKind::NotAcceptable => 406,
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::HeadTooLarge => 431,
             ErrorKind::RateLimited { .. } => 429,
             ErrorKind::Unsupported { .. } => 501,
             ErrorKind::UpstreamUnavailable => 503,
@@ -101,6 +104,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::NotAcceptable => "not acceptable",
             ErrorKind::UnsupportedMediaType => "unsupported media type",
             ErrorKind::PayloadTooLarge => "payload too large",
+            ErrorKind::HeadTooLarge => "request header fields too large",
             ErrorKind::RateLimited { .. } => "rate limited",
             ErrorKind::Unsupported { .. } => "not implemented",
             ErrorKind::UpstreamUnavailable => "upstream unavailable",

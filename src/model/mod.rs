@@ -26,7 +26,7 @@ mod page;
 mod paginate;
 mod write;
 
-pub use bounds::{MAX_ID_BYTES, RequestBounds, is_unsafe_char, is_valid_id, safe_text};
+pub use bounds::{IdRule, MAX_ID_BYTES, RequestBounds, is_unsafe_char, is_valid_id, safe_text};
 pub use compare::{COMPARED, FieldDifference, differences};
 pub use error::{ErrorKind, GatewayError, Resource, Side};
 pub use image::{Extra, Image, ImageId, ImageStatus};

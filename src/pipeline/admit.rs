@@ -15,6 +15,7 @@ use http_body_util::{BodyExt, Limited};
 
 use super::gateway::Gateway;
 use super::rate::{Class, Who};
+use crate::backend::ReplyBounds;
 use crate::dialect::write_retry_after;
 use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Reply, is_read, json_reply};
 use crate::identity::{Caller, keystone};
@@ -56,6 +57,19 @@ pub enum Work {
 }
 
 impl Face {
+    /// The face a request head names by its path alone, for a refusal
+    /// before the request is read (`src/head_guard.rs`).
+    pub fn of_head(parts: &Parts) -> Face {
+        let path = parts.uri.path();
+        if keystone::claims(path) {
+            return Face::Keystone { origin: origin(parts) };
+        }
+        match Dialect::for_path(path) {
+            Some(dialect) => Face::Edge(dialect.edge().context(parts, &origin(parts))),
+            None => Face::Plain,
+        }
+    }
+
     /// `err` as this face renders it.
     pub fn refuse(&self, err: &GatewayError) -> Reply {
         match self {
@@ -112,6 +126,7 @@ impl Gateway {
                 class
             };
             let work = match self.read_body(body).await {
+                Ok(body) if self.too_deep(&body) => Work::Ready(face.refuse(&too_deep(self.bounds.max_depth))),
                 Ok(body) => Work::Keystone { parts, body },
                 Err(err) => Work::Ready(face.refuse(&err)),
             };
@@ -123,6 +138,10 @@ impl Gateway {
         let edge = dialect.edge();
         let mut ctx = edge.context(&parts, &origin(&parts));
         let body = match self.read_body(body).await {
+            Ok(body) if self.too_deep(&body) => {
+                let reply = edge.encode_error(&ctx, &edge.too_deep(self.bounds.max_depth));
+                return anonymous(Face::Edge(ctx), Work::Ready(reply));
+            }
             Ok(body) => body,
             Err(err) => {
                 let reply = edge.encode_error(&ctx, &err);
@@ -162,6 +181,12 @@ impl Gateway {
         Admitted { gateway: self.clone(), peer, class, who, face: Face::Edge(ctx), work }
     }
 
+    /// True when `body` nests deeper than `limits.max_depth` (JSON, XML):
+    /// found on its bytes, before a decoder builds anything from them.
+    fn too_deep(&self, body: &[u8]) -> bool {
+        !body.is_empty() && ReplyBounds::depth_only(self.bounds.max_depth).check(body).is_err()
+    }
+
     /// The whole body, bounded by `max_body` and received within the request timeout.
     async fn read_body<B>(&self, body: B) -> Result<Bytes, GatewayError>
     where
@@ -193,11 +218,17 @@ fn origin(parts: &Parts) -> String {
     let host = parts
         .uri
         .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && !b"/?#@\\\"<>".contains(&b)));
-    let scheme = if parts.extensions.get::<crate::connection::Tls>().is_some() { "https" } else { "http" };
-    format!("{scheme}://{}", host.as_deref().unwrap_or("localhost"))
+        .map(|a| a.as_str())
+        .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && !b"/?#@\\\"<>".contains(&b)))
+        .unwrap_or("localhost");
+    let scheme = if parts.extensions.get::<crate::connection::Tls>().is_some() { "https://" } else { "http://" };
+    [scheme, host].concat()
+}
+
+/// Keystone's refusal of a body nested deeper than `max_depth`.
+fn too_deep(max_depth: usize) -> GatewayError {
+    GatewayError::bad_request(format!("the request body nests deeper than {max_depth} levels"))
 }
 
 /// A path no dialect answers.

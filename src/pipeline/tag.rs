@@ -26,11 +26,12 @@ static NO_BACKEND: LazyLock<Arc<str>> = LazyLock::new(|| "none".into());
 pub async fn tag<B: Send + 'static>(peer: IpAddr, next: Next<Request<B>>, req: Request<B>) -> Reply {
     let started = Instant::now();
     let id = RequestId::new();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let user_agent = req.headers().get(header::USER_AGENT).cloned();
-    let keystone = keystone::claims(&path);
-    let dialect = if keystone { None } else { Dialect::for_path(&path) };
+    let path = req.uri().path();
+    let keystone = keystone::claims(path);
+    let dialect = if keystone { None } else { Dialect::for_path(path) };
+    // what only the access log line needs, copied only when it is written
+    let logged = crate::access::enabled()
+        .then(|| (req.method().clone(), path.to_owned(), req.headers().get(header::USER_AGENT).cloned()));
     let face = if keystone { Some("keystone") } else { dialect.map(Dialect::name) };
     // debug: a span costs an allocation per request; warnings name the id themselves
     let span = tracing::debug_span!("request", request_id = %id);
@@ -49,7 +50,7 @@ pub async fn tag<B: Send + 'static>(peer: IpAddr, next: Next<Request<B>>, req: R
     let edge = face.unwrap_or("none");
     let backend = done.backend.unwrap_or_else(|| NO_BACKEND.clone());
     let operation = done.operation.unwrap_or("none");
-    if crate::access::enabled() {
+    if let Some((method, path, user_agent)) = logged {
         tracing::info!(
             target: "dragoman::access",
             request_id = %id,

@@ -29,7 +29,7 @@ impl Gateway {
 
     async fn answer(&self, ctx: &EdgeCtx, mut op: ImageOp, caller: &Caller) -> Reply {
         let edge: &dyn EdgeCodec = ctx.dialect.edge();
-        if let Err(e) = self.bounds.check(&mut op) {
+        if let Err(e) = self.bounds.check(&mut op, ctx.dialect.profile().image_ids()) {
             return self.error(ctx, e);
         }
         let op = &op;

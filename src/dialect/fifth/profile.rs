@@ -2,11 +2,12 @@
 
 use super::Fifth;
 use crate::dialect::contract::{Contract, Field, Presence, Representation, Shape, Wrapping};
+use crate::dialect::ids;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, UpstreamVariables,
 };
 use crate::dialect::{Credentials, Dialect};
-use crate::model::{COMPARED, Image};
+use crate::model::{COMPARED, IdRule, Image};
 
 impl Profile for Fifth {
     fn caller_auth(&self) -> CallerAuth {
@@ -39,6 +40,11 @@ impl Profile for Fifth {
             Some(id) => format!("/fifth/images/{id}"),
             None => "/fifth/images".into(),
         }
+    }
+
+    /// Whatever its upstream names images by, as the string-id edges.
+    fn image_ids(&self) -> IdRule {
+        IdRule { id: ids::is_opaque_id, name: None }
     }
 
     fn contract(&self) -> &'static Contract {

@@ -176,6 +176,10 @@ fn association_not_found(err: &GatewayError) -> Option<(StatusCode, Value)> {
 }
 
 fn status_of(kind: &ErrorKind) -> StatusCode {
+    if *kind == ErrorKind::HeadTooLarge {
+        // Foreman documents no 431: its 400, as for a request it cannot read
+        return StatusCode::BAD_REQUEST;
+    }
     StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
@@ -216,6 +220,7 @@ fn body_of(err: &GatewayError) -> Value {
         | ErrorKind::MethodNotAllowed
         | ErrorKind::NotAcceptable
         | ErrorKind::PayloadTooLarge
+        | ErrorKind::HeadTooLarge
         | ErrorKind::RateLimited { .. }
         | ErrorKind::UpstreamTimeout
         | ErrorKind::UpstreamProtocol => wrapped(&message),

@@ -11,6 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::contract;
+use crate::dialect::fields::{Key, KnownFields, extra_key};
 use crate::dialect::ids;
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds, write_utc_seconds};
 use crate::model::{Image, ImageId};
@@ -68,25 +69,29 @@ impl<'de> Visitor<'de> for ImageVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireImage, A::Error> {
         let mut image = Image::default();
         let mut has_id = false;
-        while let Some(key) = map.next_key::<Key>()? {
-            match key {
-                Key::Id => {
+        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
+            let field = match key {
+                Key::Known(field) => field,
+                Key::Other(name) => {
+                    image.extra.insert(extra_key(NAMESPACE, &name), map.next_value()?);
+                    continue;
+                }
+            };
+            match field {
+                Field::Id => {
                     image.id = map.next_value::<ImageId>()?;
                     has_id = true;
                 }
-                Key::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
-                Key::OsName => image.os = map.next_value()?,
-                Key::ArchName => image.architecture = map.next_value()?,
-                Key::CreatedAt => image.created = map.next_value::<WireTime>()?.0,
-                Key::UpdatedAt => image.updated = map.next_value::<WireTime>()?.0,
-                Key::Password => {
+                Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Field::OsName => image.os = map.next_value()?,
+                Field::ArchName => image.architecture = map.next_value()?,
+                Field::CreatedAt => image.created = map.next_value::<WireTime>()?.0,
+                Field::UpdatedAt => image.updated = map.next_value::<WireTime>()?.0,
+                Field::Password => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                Key::Extra(name) => {
+                Field::Extra(name) => {
                     image.extra.insert(name.to_owned(), map.next_value()?);
-                }
-                Key::Other(name) => {
-                    image.extra.insert(format!("{NAMESPACE}{name}"), map.next_value()?);
                 }
             }
         }
@@ -97,9 +102,9 @@ impl<'de> Visitor<'de> for ImageVisitor {
     }
 }
 
-/// A wire key: the fields with a canonical slot, the known extras (already
-/// namespaced, without allocating) and anything else.
-enum Key {
+/// The fields with a canonical slot, and the known extras (already
+/// namespaced, without allocating); any other key is kept as an extra.
+enum Field {
     Id,
     Name,
     OsName,
@@ -108,39 +113,28 @@ enum Key {
     UpdatedAt,
     Password,
     Extra(&'static str),
-    Other(String),
 }
 
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_str<E: de::Error>(self, name: &str) -> Result<Key, E> {
-                Ok(match name {
-                    "id" => Key::Id,
-                    "name" => Key::Name,
-                    "operatingsystem_name" => Key::OsName,
-                    "architecture_name" => Key::ArchName,
-                    "created_at" => Key::CreatedAt,
-                    "updated_at" => Key::UpdatedAt,
-                    "password" => Key::Password,
-                    "operatingsystem_id" => Key::Extra(OS_ID),
-                    "compute_resource_id" => Key::Extra(CR_ID),
-                    "compute_resource_name" => Key::Extra(CR_NAME),
-                    "architecture_id" => Key::Extra(ARCH_ID),
-                    "uuid" => Key::Extra(UUID),
-                    "username" => Key::Extra(USERNAME),
-                    "user_data" => Key::Extra(USER_DATA),
-                    "iam_role" => Key::Extra(IAM_ROLE),
-                    other => Key::Other(other.to_owned()),
-                })
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
+impl KnownFields for Field {
+    fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "id" => Field::Id,
+            "name" => Field::Name,
+            "operatingsystem_name" => Field::OsName,
+            "architecture_name" => Field::ArchName,
+            "created_at" => Field::CreatedAt,
+            "updated_at" => Field::UpdatedAt,
+            "password" => Field::Password,
+            "operatingsystem_id" => Field::Extra(OS_ID),
+            "compute_resource_id" => Field::Extra(CR_ID),
+            "compute_resource_name" => Field::Extra(CR_NAME),
+            "architecture_id" => Field::Extra(ARCH_ID),
+            "uuid" => Field::Extra(UUID),
+            "username" => Field::Extra(USERNAME),
+            "user_data" => Field::Extra(USER_DATA),
+            "iam_role" => Field::Extra(IAM_ROLE),
+            _ => return None,
+        })
     }
 }
 

@@ -114,6 +114,7 @@
 //! | Forbidden            | 403    | `{"error":{"message":"Access denied","details":<message>}}`       |
 //! | UnsupportedMediaType | 415    | Foreman's media type message, content type blank (the edge's own 415 names it) |
 //! | Unsupported          | 501    | `{"error":{"message":"<operation> is not supported by the <backend> backend"}}` |
+//! | HeadTooLarge         | 400    | `{"error":{"message":…}}` (Foreman documents no 431)             |
 //! | UpstreamUnavailable  | 503    | `{"message":…}` (no wrapper, as Foreman's maintenance reply)     |
 //! | Internal             | 500    | `{"error":{"message":"Internal Server Error: the server was unable …"}}` |
 //! | others               | status | `{"error":{"message":…}}` (429 adds `Retry-After`, 405 `Allow`)  |
@@ -216,6 +217,12 @@ impl EdgeCodec for Foreman {
 
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         fault::render_for(ctx, err)
+    }
+
+    /// Rails' JSON parser's own refusal (`JSON::NestingError`), in the
+    /// malformed-JSON 400.
+    fn too_deep(&self, max_depth: usize) -> GatewayError {
+        fault::malformed_json(&format!("nesting of {} is too deep", max_depth + 1))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
 use crate::dialect::{Credentials, percent_encode_segment};
-use crate::model::{ErrorKind, GatewayError, Image, Resource, Side};
+use crate::model::{ErrorKind, GatewayError, IdRule, Image, Resource, Side};
 
 impl Profile for Foreman {
     fn caller_auth(&self) -> CallerAuth {
@@ -58,6 +58,14 @@ impl Profile for Foreman {
     }
 
     /// The document's sample is a list reply.
+    /// apipie's `:identifier`: 1 to 128 letters, digits, `_` and `-` (its
+    /// space is in no id an edge shows). That holds the integers Foreman
+    /// shows, derived ones included, and the upstream's own ids (UUIDs,
+    /// Hostway names), which keep working (`docs/IDS.md`); looked up by id only.
+    fn image_ids(&self) -> IdRule {
+        IdRule { id: identifier, name: None }
+    }
+
     fn contract(&self) -> &'static Contract {
         &super::contract::CONTRACT
     }
@@ -65,6 +73,11 @@ impl Profile for Foreman {
     fn seed(&self) -> Option<Seed> {
         Some(Seed { id: None, body: include_str!("seed_980190962.json") })
     }
+}
+
+/// apipie's `:identifier`, without the space.
+fn identifier(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]
@@ -80,5 +93,17 @@ mod tests {
         let up = upstream(Dialect::Foreman, &env).unwrap();
         assert_eq!(up.url.as_deref(), Some("https://foreman.example"));
         assert_eq!(up.credentials.user.as_deref(), Some("admin"));
+    }
+
+    #[test]
+    fn ids_are_apipie_identifiers() {
+        let longest = "1".repeat(128);
+        for id in ["980190962", "70a599e0-31e7-49b7-b260-868f441e862b", "debian_lenny_template", &longest] {
+            assert!(super::identifier(id), "{id}");
+        }
+        let long = "1".repeat(129);
+        for id in ["", "1.5", "..", "a b", "a~b", "a/b", "a%2Fb", &long] {
+            assert!(!super::identifier(id), "{id}");
+        }
     }
 }

@@ -52,7 +52,10 @@ impl Failure<'_> {
                 return Failure::no_object_found();
             }
             ErrorKind::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
-            ErrorKind::BadRequest | ErrorKind::Conflict => (StatusCode::BAD_REQUEST, ILLEGAL_ARGUMENT),
+            // GoGrid answers any input problem, a head too large too, with its 400
+            ErrorKind::BadRequest | ErrorKind::Conflict | ErrorKind::HeadTooLarge => {
+                (StatusCode::BAD_REQUEST, ILLEGAL_ARGUMENT)
+            }
             ErrorKind::Unauthorized => {
                 return Failure {
                     status: StatusCode::FORBIDDEN,

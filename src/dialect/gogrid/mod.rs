@@ -62,7 +62,7 @@
 //! |---|---|---|
 //! | `NotFound` (an image, or the server of a save), and a get matching nothing | 400 | `IllegalArgumentException`, "No object found that matches your input criteria." |
 //! | `NotFound` (anything else: an API method) | 404 | `NotFound` |
-//! | `BadRequest`, `Conflict` (a restore of an image not in the trash) | 400 | `IllegalArgumentException`, the error's message |
+//! | `BadRequest`, `Conflict` (a restore of an image not in the trash), `HeadTooLarge` | 400 | `IllegalArgumentException`, the error's message |
 //! | `Unauthorized` (bad key or signature) | 403 | `AuthenticationFailed` |
 //! | `Forbidden` (the key's role lacks the right) | 401 | `Unauthorized` |
 //! | `MethodNotAllowed` | 405 | `MethodNotAllowed` |

@@ -2,11 +2,12 @@
 
 use super::GoGrid;
 use crate::dialect::contract::Contract;
+use crate::dialect::ids;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, UpstreamVariables,
 };
 use crate::dialect::{Credentials, Format};
-use crate::model::Image;
+use crate::model::{IdRule, Image};
 
 impl Profile for GoGrid {
     fn caller_auth(&self) -> CallerAuth {
@@ -57,6 +58,13 @@ impl Profile for GoGrid {
         }
     }
 
+    /// `long` ids (derived for an upstream without them), or the upstream's
+    /// own ids, which keep working (`docs/IDS.md`): opaque ids. `name=` and
+    /// `image=` also look images up by name: any text a name can hold.
+    fn image_ids(&self) -> IdRule {
+        IdRule { id: ids::is_opaque_id, name: Some(holds_name) }
+    }
+
     fn contract(&self) -> &'static Contract {
         &super::contract::CONTRACT
     }
@@ -64,4 +72,10 @@ impl Profile for GoGrid {
     fn seed(&self) -> Option<Seed> {
         Some(Seed { id: Some("250"), body: include_str!("seed_250.json") })
     }
+}
+
+/// A name as GoGrid writes them: not empty, no character a name may not
+/// carry (`model::is_unsafe_char`).
+fn holds_name(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(crate::model::is_unsafe_char)
 }

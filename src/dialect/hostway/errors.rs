@@ -31,7 +31,8 @@ const BACKEND: &str = "hostway";
 fn fault(kind: &ErrorKind) -> (StatusCode, &'static str) {
     let (status, name) = match kind {
         ErrorKind::NotFound { .. } => (404, "itemNotFound"),
-        ErrorKind::BadRequest => (400, "badRequest"),
+        // Hostway's documented codes have no 431: a head too large is a bad request
+        ErrorKind::BadRequest | ErrorKind::HeadTooLarge => (400, "badRequest"),
         ErrorKind::Unauthorized => (401, "unauthorized"),
         ErrorKind::Forbidden => (403, "forbidden"),
         ErrorKind::Conflict => (409, "conflictingRequest"),

@@ -67,7 +67,7 @@
 //! | `Forbidden`                   | 403    | `forbidden`: message `"forbidden"`            |
 //! | `NotFound` (account)          | 404    | `itemNotFound` with `guid` instead of `errorid` |
 //! | `NotFound` (anything else)    | 404    | `itemNotFound`: message `"Resource not found"` |
-//! | `BadRequest`                  | 400    | `badRequest`                                  |
+//! | `BadRequest`, `HeadTooLarge`  | 400    | `badRequest` (Hostway documents no 431)       |
 //! | `MethodNotAllowed`            | 405    | `badMethod`, `Allow: GET, HEAD`               |
 //! | `Conflict`                    | 409    | `conflictingRequest`                          |
 //! | `PayloadTooLarge`             | 413    | `overLimit`                                   |

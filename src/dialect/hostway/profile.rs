@@ -3,10 +3,11 @@
 use super::Hostway;
 use crate::dialect::Credentials;
 use crate::dialect::contract::Contract;
+use crate::dialect::ids;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
-use crate::model::{ErrorKind, GatewayError, Image, Resource, Side};
+use crate::model::{ErrorKind, GatewayError, IdRule, Image, Resource, Side};
 
 impl Profile for Hostway {
     fn caller_auth(&self) -> CallerAuth {
@@ -47,6 +48,12 @@ impl Profile for Hostway {
             Some(id) => format!("/accounts/demo/flexcloud/images/{id}"),
             None => "/accounts/demo/flexcloud/images/detail".into(),
         }
+    }
+
+    /// Opaque strings: numbers (`133`) and template names (`debian_lenny_template`),
+    /// or whatever id the upstream behind it has; looked up by id only.
+    fn image_ids(&self) -> IdRule {
+        IdRule { id: ids::is_opaque_id, name: None }
     }
 
     fn contract(&self) -> &'static Contract {

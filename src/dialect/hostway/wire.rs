@@ -8,6 +8,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::dialect::fields::{Key, KnownFields, extra_key};
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds};
 use crate::dialect::{json_out, percent_encode_segment};
 use crate::model::{Image, ImageId, ImageStatus};
@@ -116,7 +117,7 @@ impl<'de> Deserialize<'de> for WireImage {
     }
 }
 
-/// The keys of a Hostway image; unknown keys are kept by name.
+/// The fields of a Hostway image; other keys are kept as extras.
 enum Field {
     Id,
     Name,
@@ -125,31 +126,20 @@ enum Field {
     Updated,
     Zones,
     Links,
-    Other(String),
 }
 
-impl<'de> Deserialize<'de> for Field {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldVisitor;
-        impl Visitor<'_> for FieldVisitor {
-            type Value = Field;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an image field name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
-                Ok(match v {
-                    "id" => Field::Id,
-                    "name" => Field::Name,
-                    "status" => Field::Status,
-                    "created" => Field::Created,
-                    "updated" => Field::Updated,
-                    "zones" => Field::Zones,
-                    "links" => Field::Links,
-                    other => Field::Other(other.to_owned()),
-                })
-            }
-        }
-        deserializer.deserialize_identifier(FieldVisitor)
+impl KnownFields for Field {
+    fn named(key: &str) -> Option<Self> {
+        Some(match key {
+            "id" => Field::Id,
+            "name" => Field::Name,
+            "status" => Field::Status,
+            "created" => Field::Created,
+            "updated" => Field::Updated,
+            "zones" => Field::Zones,
+            "links" => Field::Links,
+            _ => return None,
+        })
     }
 }
 
@@ -166,7 +156,14 @@ impl<'de> Visitor<'de> for ImageVisitor {
         let mut id = None;
         // a summary carries no status; say so rather than guess
         let mut image = Image { status: ImageStatus::Unknown, ..Image::default() };
-        while let Some(field) = map.next_key::<Field>()? {
+        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
+            let field = match key {
+                Key::Known(field) => field,
+                Key::Other(key) => {
+                    image.extra.insert(extra_key(EXTRA_PREFIX, &key), map.next_value::<Value>()?);
+                    continue;
+                }
+            };
             match field {
                 Field::Id => id = Some(map.next_value::<ImageId>()?.0),
                 Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
@@ -184,10 +181,6 @@ impl<'de> Visitor<'de> for ImageVisitor {
                 Field::Zones => image.zones = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
                 Field::Links => {
                     map.next_value::<IgnoredAny>()?;
-                }
-                Field::Other(key) => {
-                    let value = map.next_value::<Value>()?;
-                    image.extra.insert(format!("{EXTRA_PREFIX}{key}"), value);
                 }
             }
         }

@@ -67,7 +67,7 @@ pub fn parse(body: &[u8]) -> Result<Option<Value>, GatewayError> {
     serde_json::from_slice(body).map(Some).map_err(|e| malformed().with_cause(e))
 }
 
-fn malformed() -> GatewayError {
+pub(super) fn malformed() -> GatewayError {
     GatewayError::bad_request("Malformed request body")
 }
 

@@ -138,6 +138,7 @@
 //! | `MethodNotAllowed`      | 405    | `badMethod`          |                                           |
 //! | `Conflict`              | 409    | `conflictingRequest` |                                           |
 //! | `PayloadTooLarge`       | 413    | `overLimit`          |                                           |
+//! | `HeadTooLarge`          | 431    | `computeFault`       | the error's message (Nova names any unlisted code so) |
 //! | `UnsupportedMediaType`  | 415    | `badMediaType`       |                                           |
 //! | `RateLimited`           | 429    | `overLimit`          | + `retryAfter` (string) and `Retry-After` when known |
 //! | `Unsupported`           | 501    | `notImplemented`     | names the operation and the backend       |
@@ -242,6 +243,11 @@ impl EdgeCodec for OpenStack {
 
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         render::with_version_headers(ctx, render::error(ctx, err))
+    }
+
+    /// Nova's words for a body it cannot read.
+    fn too_deep(&self, _max_depth: usize) -> GatewayError {
+        body::malformed()
     }
 }
 

@@ -3,8 +3,9 @@
 use super::OpenStack;
 use crate::dialect::Credentials;
 use crate::dialect::contract::Contract;
+use crate::dialect::ids;
 use crate::dialect::profile::{CallerAuth, GivenCredentials, Profile, Seed, Tenancy, TenantField, UpstreamVariables};
-use crate::model::{GatewayError, Image};
+use crate::model::{GatewayError, IdRule, Image};
 use crate::request_id::{OPENSTACK_REPLY_HEADERS, OPENSTACK_UPSTREAM_HEADERS};
 
 impl Profile for OpenStack {
@@ -59,6 +60,12 @@ impl Profile for OpenStack {
             Some(id) => format!("/v2/demo/images/{id}"),
             None => "/v2/demo/images/detail".into(),
         }
+    }
+
+    /// UUIDs, or whatever opaque id the upstream behind it has (Hostway names,
+    /// numbers); looked up by id only.
+    fn image_ids(&self) -> IdRule {
+        IdRule { id: ids::is_opaque_id, name: None }
     }
 
     fn contract(&self) -> &'static Contract {

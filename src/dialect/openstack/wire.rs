@@ -9,6 +9,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS};
+use crate::dialect::fields::{Key, KnownFields, extra_key};
 use crate::dialect::timestamp::parse_iso8601;
 use crate::model::{Image, ImageId, ImageStatus};
 
@@ -249,8 +250,8 @@ enum Field {
     DiskConfig,
 }
 
-impl Field {
-    fn of(key: &str) -> Option<Field> {
+impl KnownFields for Field {
+    fn named(key: &str) -> Option<Field> {
         Some(match key {
             "id" => Field::Id,
             "name" => Field::Name,
@@ -275,31 +276,9 @@ impl Field {
 /// them.
 pub fn is_reemitted_extra(key: &str) -> bool {
     key.strip_prefix(EXTRA_PREFIX).is_some_and(|field| {
-        Field::of(field).is_none()
+        Field::named(field).is_none()
             && ![EXTRA_ALTERNATE, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS, EXTRA_DISK_CONFIG].contains(&key)
     })
-}
-
-/// A key of an image object: one of Nova's fields, or another kept as an extra.
-enum Key {
-    Known(Field),
-    Other(String),
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-                Ok(Field::of(v).map_or_else(|| Key::Other(format!("{EXTRA_PREFIX}{v}")), Key::Known))
-            }
-        }
-        d.deserialize_identifier(KeyVisitor)
-    }
 }
 
 /// A non-negative integer sent as a number or as digits (`"256"`, Rackspace
@@ -382,11 +361,11 @@ impl<'de> Visitor<'de> for ImageVisitor<'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NovaImage, A::Error> {
         let mut image = Image::default();
         let mut seen = Seen::default();
-        while let Some(key) = map.next_key::<Key>()? {
+        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
             let field = match key {
                 Key::Known(field) => field,
-                Key::Other(extra_key) => {
-                    image.extra.insert(extra_key, map.next_value::<Value>()?);
+                Key::Other(key) => {
+                    image.extra.insert(extra_key(EXTRA_PREFIX, &key), map.next_value::<Value>()?);
                     continue;
                 }
             };

@@ -1,0 +1,98 @@
+//! The keys of an image object on the wire, for every dialect's decoder: a
+//! field the dialect reads into the model, or any other, which it keeps as
+//! an extra under its namespace (`"hostway.kernel"`) so a round trip loses
+//! nothing. A dialect names its fields ([`KnownFields`]); reading a key, and
+//! keeping an unknown one without copying it, is here once.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+/// The fields one dialect reads from an image object.
+pub(crate) trait KnownFields: Sized {
+    /// The field called `key`, if it is one.
+    fn named(key: &str) -> Option<Self>;
+}
+
+/// One key of an image object.
+pub(crate) enum Key<'de, F> {
+    Known(F),
+    /// Any other key: borrowed from the body unless it holds an escape.
+    Other(Cow<'de, str>),
+}
+
+/// The extra an unknown `key` is kept under in `namespace` (`"hostway."`),
+/// made in one allocation.
+pub(crate) fn extra_key(namespace: &str, key: &str) -> String {
+    [namespace, key].concat()
+}
+
+impl<'de, F: KnownFields> Deserialize<'de> for Key<'de, F> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor<F>(PhantomData<F>);
+        impl<'de, F: KnownFields> Visitor<'de> for KeyVisitor<F> {
+            type Value = Key<'de, F>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Key<'de, F>, E> {
+                Ok(F::named(key).map_or(Key::Other(Cow::Borrowed(key)), Key::Known))
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key<'de, F>, E> {
+                Ok(F::named(key).map_or_else(|| Key::Other(Cow::Owned(key.to_owned())), Key::Known))
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    enum Field {
+        Id,
+    }
+
+    impl KnownFields for Field {
+        fn named(key: &str) -> Option<Self> {
+            (key == "id").then_some(Field::Id)
+        }
+    }
+
+    fn keys(body: &str) -> Vec<(Option<Field>, String, bool)> {
+        let mut out = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(body);
+        struct Collect<'a>(&'a mut Vec<(Option<Field>, String, bool)>);
+        impl<'de> Visitor<'de> for Collect<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                while let Some(key) = map.next_key::<Key<'de, Field>>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    self.0.push(match key {
+                        Key::Known(field) => (Some(field), String::new(), false),
+                        Key::Other(other) => (None, other.to_string(), matches!(other, Cow::Borrowed(_))),
+                    });
+                }
+                Ok(())
+            }
+        }
+        serde::Deserializer::deserialize_map(&mut de, Collect(&mut out)).unwrap();
+        out
+    }
+
+    #[test]
+    fn known_fields_are_told_and_other_keys_kept_borrowed_unless_escaped() {
+        assert_eq!(
+            keys(r#"{"id": 1, "kernel": "x", "ker\u006eel": 2}"#),
+            [(Some(Field::Id), String::new(), false), (None, "kernel".into(), true), (None, "kernel".into(), false)]
+        );
+        assert_eq!(extra_key("hostway.", "kernel"), "hostway.kernel");
+    }
+}
