@@ -17,6 +17,7 @@ pub mod gogrid;
 pub mod hostway;
 pub mod ids;
 mod json_out;
+mod list_writer;
 pub mod openstack;
 pub mod profile;
 mod query;
@@ -35,9 +36,13 @@ use crate::model::{
     Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View, WriteOp,
 };
 
+pub use list_writer::ListWriter;
 pub use profile::Profile;
 pub use query::{Query, percent_encode_segment};
-pub use reply::{Reply, json_reply, reply, retry_after_secs, text_reply, write_retry_after};
+pub use reply::{
+    Chunks, Reply, ReplyBody, StreamError, json_reply, reply, retry_after_secs, text_reply, with_body,
+    write_retry_after,
+};
 
 /// One of the four API dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
@@ -230,6 +235,11 @@ pub trait EdgeCodec: Send + Sync {
     fn encode(&self, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply;
     /// Renders an error in this dialect's status and body shape.
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply;
+    /// The writer of `op`'s list reply, when the edge can write it image by
+    /// image (a shape with no count before the images); `None` otherwise.
+    fn list_writer(&self, _ctx: &EdgeCtx, _op: &ImageOp) -> Option<Box<dyn ListWriter>> {
+        None
+    }
     /// Learns the authenticated caller's own account, for a path that names
     /// none (Hostway's short `/images` paths link to the account's URI).
     fn caller_account(&self, _ctx: &mut EdgeCtx, _account: &str) {}

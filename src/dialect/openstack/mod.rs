@@ -200,7 +200,9 @@ mod wire;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, request::Parts};
 
-use super::{Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Reply, Target, UpstreamCall, UpstreamCodec};
+use super::{
+    Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, ListWriter, Outcome, Reply, Target, UpstreamCall, UpstreamCodec,
+};
 use crate::model::{Filter, GatewayError, ImageOp};
 
 /// Extra key of the Glance href of an image (the `alternate` link).
@@ -238,6 +240,10 @@ impl EdgeCodec for OpenStack {
 
     fn encode_error(&self, ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         render::with_version_headers(ctx, render::error(ctx, err))
+    }
+
+    fn list_writer(&self, ctx: &EdgeCtx, op: &ImageOp) -> Option<Box<dyn ListWriter>> {
+        matches!(op, ImageOp::List(_)).then(|| Box::new(render::ImagesWriter::new(ctx, op)) as Box<dyn ListWriter>)
     }
 }
 
