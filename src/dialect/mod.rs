@@ -349,6 +349,22 @@ pub trait UpstreamCodec: Send + Sync {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Outcome, GatewayError>;
+    /// How the images of a successful list reply to `call` are read one at
+    /// a time, as the reply arrives; `None` when they cannot be.
+    fn list_items(&self, _call: &UpstreamCall) -> Option<ListItems> {
+        None
+    }
+}
+
+/// Where a JSON list reply holds its images, and how one is read: the
+/// reply's other keys, with the array emptied, still go through
+/// [`UpstreamCodec::decode`].
+#[derive(Clone, Copy)]
+pub struct ListItems {
+    /// The key of the top-level array of images.
+    pub key: &'static str,
+    /// One element of the array.
+    pub decode: fn(&UpstreamCall, &[u8]) -> Result<Image, GatewayError>,
 }
 
 /// The canonical error for an upstream reply whose body said nothing more

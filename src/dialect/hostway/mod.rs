@@ -109,7 +109,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use self::paths::Resource;
 use self::wire::{ImagesWriter, LinkBase, ListBody, Shape, ShowBody, WireImage};
 use super::{
-    Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, ListWriter, Outcome, Paging, Query, Reply,
+    Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Paging, Query, Reply,
     Target, UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
 };
 use crate::model::{
@@ -310,6 +310,10 @@ impl UpstreamCodec for Hostway {
             UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => Err(GatewayError::unsupported(call.name(), "hostway")),
         }
     }
+
+    fn list_items(&self, call: &UpstreamCall) -> Option<ListItems> {
+        matches!(call, UpstreamCall::List { .. }).then_some(ListItems { key: "images", decode: list_item })
+    }
 }
 
 /// The Hostway status word a native filter can ask for.
@@ -394,18 +398,27 @@ fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, GatewayErro
     serde_json::from_str(text).map_err(|e| unreadable(&e).with_cause(e))
 }
 
+/// One image of a list reply's `images` array, as [`list_page`] reads it.
+fn list_item(call: &UpstreamCall, item: &[u8]) -> Result<Image, GatewayError> {
+    let WireImage(image) = parse(item)?;
+    Ok(match call {
+        UpstreamCall::List { filter, .. } => listed(image, filter),
+        _ => image,
+    })
+}
+
+/// A listed image as the native filter says it is, when its body does not.
+fn listed(mut image: Image, filter: &Filter) -> Image {
+    if filter.public.is_some() {
+        image.public = filter.public;
+    }
+    image
+}
+
 /// Everything the upstream matched, in one page. The native filter says
 /// what the images are when the body does not (`type` → `public`).
 fn list_page(images: Vec<WireImage>, filter: &Filter) -> ListPage {
-    let images: Vec<Image> = images
-        .into_iter()
-        .map(|WireImage(mut image)| {
-            if filter.public.is_some() {
-                image.public = filter.public;
-            }
-            image
-        })
-        .collect();
+    let images: Vec<Image> = images.into_iter().map(|WireImage(image)| listed(image, filter)).collect();
     let matched = images.len();
     let unfiltered = *filter == Filter::default();
     ListPage { images, offset: Some(0), matched: Some(matched), total: unfiltered.then_some(matched), more: false }

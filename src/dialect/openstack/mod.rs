@@ -201,7 +201,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, request::Parts};
 
 use super::{
-    Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, ListWriter, Outcome, Reply, Target, UpstreamCall, UpstreamCodec,
+    Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Reply, Target, UpstreamCall, UpstreamCodec,
 };
 use crate::model::{Filter, GatewayError, ImageOp};
 
@@ -268,5 +268,9 @@ impl UpstreamCodec for OpenStack {
         body: &[u8],
     ) -> Result<Outcome, GatewayError> {
         upstream::reply(call, status, headers, body)
+    }
+
+    fn list_items(&self, call: &UpstreamCall) -> Option<ListItems> {
+        matches!(call, UpstreamCall::List { .. }).then_some(ListItems { key: "images", decode: upstream::list_item })
     }
 }
