@@ -208,3 +208,75 @@ impl ItemSplitter {
 fn past(past: PastBound) -> GatewayError {
     GatewayError::upstream_protocol(format!("the upstream reply holds {past}")).with_cause(past)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOUNDS: ReplyBounds = ReplyBounds { max_items: 10, max_fields: 10, max_depth: 8, max_string_bytes: 64 };
+
+    /// The elements and the rest of `body` fed in chunks of `size` bytes.
+    fn split(body: &str, size: usize) -> Result<(Vec<String>, String), GatewayError> {
+        let mut splitter = ItemSplitter::new("images", BOUNDS);
+        let mut items = Vec::new();
+        for chunk in body.as_bytes().chunks(size) {
+            splitter.feed(chunk, |item| {
+                items.push(String::from_utf8(item.to_vec()).unwrap());
+                Ok(())
+            })?;
+        }
+        Ok((items, String::from_utf8(splitter.finish()?).unwrap()))
+    }
+
+    #[test]
+    fn elements_come_whole_in_order_whatever_the_chunks() {
+        let body = r#"{"before": {"images": [1]}, "images": [ {"id": "a,]}\"x", "n": [1, {"k": "]"}]} ,
+            "s" , 3 ,{}], "images_links": [{"rel": "next"}]}"#;
+        for size in 1..body.len() {
+            let (items, rest) = split(body, size).unwrap();
+            assert_eq!(items, [r#"{"id": "a,]}\"x", "n": [1, {"k": "]"}]}"#, r#""s""#, "3", "{}"], "chunks of {size}");
+            assert_eq!(rest, r#"{"before": {"images": [1]}, "images": [], "images_links": [{"rel": "next"}]}"#);
+        }
+    }
+
+    #[test]
+    fn a_reply_without_the_list_is_all_rest() {
+        for body in [r#"{"images": []}"#, r#"{"other": [1, 2]}"#, r#"[1, 2]"#, r#"{"images": {"a": 1}}"#, "<xml/>"] {
+            assert_eq!(split(body, 3).unwrap(), (Vec::new(), body.to_owned()), "{body}");
+        }
+        let escaped = r#"{"imag\u0065s": [1]}"#;
+        assert_eq!(split(escaped, 4).unwrap(), (Vec::new(), escaped.to_owned()), "an escaped key is not the key");
+    }
+
+    #[test]
+    fn the_bounds_hold_inside_and_outside_the_list() {
+        let many = format!(r#"{{"images": [{}]}}"#, vec!["{}"; 11].join(","));
+        let long = format!(r#"{{"images": [{{"name": "{}"}}]}}"#, "x".repeat(65));
+        let deep = format!(r#"{{"images": [{}{}]}}"#, "[".repeat(7), "]".repeat(7));
+        let wide = format!(
+            r#"{{"images": [{{{}}}]}}"#,
+            (0..11).map(|i| format!(r#""k{i}": 1"#)).collect::<Vec<_>>().join(",")
+        );
+        for body in [many, long, deep, wide] {
+            let err = split(&body, 5).unwrap_err();
+            assert_eq!(err.kind, crate::model::ErrorKind::UpstreamProtocol, "{body}");
+            assert!(err.message.contains("the upstream reply holds"), "{}", err.message);
+        }
+        let within = format!(r#"{{"images": [{}]}}"#, vec!["{}"; 10].join(","));
+        assert_eq!(split(&within, 5).unwrap().0.len(), 10);
+    }
+
+    #[test]
+    fn a_reply_cut_inside_its_list_is_refused() {
+        for body in [r#"{"images": [{"id": "a"}, {"id": "#, r#"{"images": [{"id": "a"}"#, r#"{"images": ["#] {
+            assert!(split(body, 4).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn the_rest_is_bounded() {
+        let mut splitter = ItemSplitter::new("images", BOUNDS);
+        assert!(splitter.feed(&vec![b' '; MAX_REST_BYTES], |_| Ok(())).is_ok(), "the bound itself is allowed");
+        assert!(splitter.feed(b" ", |_| Ok(())).is_err());
+    }
+}

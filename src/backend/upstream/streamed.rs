@@ -82,7 +82,11 @@ impl Upstream {
                 let caps = codec.capabilities();
                 let (native, residual) = codec.split_filter(&query.filter);
                 let whole = query.page.start == PageStart::First && query.page.limit.is_none();
-                if !residual.is_empty() || query.sort.is_some() || query.count || counted_scope(query).is_some() || !whole
+                if !residual.is_empty()
+                    || query.sort.is_some()
+                    || query.count
+                    || counted_scope(query).is_some()
+                    || !whole
                 {
                     return None;
                 }
@@ -195,8 +199,7 @@ impl Producer {
     /// reply is read and decoded into its error.
     async fn open(&mut self) -> Result<(), GatewayError> {
         let upstream = &self.upstream;
-        let exchange =
-            Exchange { upstream, scope: self.scope.as_deref(), calls: AtomicUsize::new(self.calls) };
+        let exchange = Exchange { upstream, scope: self.scope.as_deref(), calls: AtomicUsize::new(self.calls) };
         let opened = match &upstream.keystone {
             None => exchange.open_once(&self.call, None).await,
             Some(keystone) => {

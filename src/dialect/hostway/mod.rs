@@ -109,8 +109,8 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use self::paths::Resource;
 use self::wire::{ImagesWriter, LinkBase, ListBody, Shape, ShowBody, WireImage};
 use super::{
-    Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Paging, Query, Reply,
-    Target, UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
+    Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Paging, Query,
+    Reply, Target, UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
 };
 use crate::model::{
     ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, Shown, Side, View,

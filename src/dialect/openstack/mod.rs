@@ -201,7 +201,8 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, request::Parts};
 
 use super::{
-    Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Reply, Target, UpstreamCall, UpstreamCodec,
+    Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Reply, Target, UpstreamCall,
+    UpstreamCodec,
 };
 use crate::model::{Filter, GatewayError, ImageOp};
 

@@ -394,6 +394,7 @@ pub fn version(ctx: &EdgeCtx, version: ApiVersion) -> Reply {
 mod tests {
     use std::time::Duration;
 
+    use crate::model::ListPage;
     use futures_util::FutureExt;
     use http_body_util::BodyExt;
     use time::macros::datetime;
