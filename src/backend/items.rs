@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn the_bounds_hold_inside_and_outside_the_list() {
-        let many = format!(r#"{{"images": [{}]}}"#, vec!["{}"; 11].join(","));
+        let many = format!(r#"{{"images": [{}]}}"#, ["{}"; 11].join(","));
         let long = format!(r#"{{"images": [{{"name": "{}"}}]}}"#, "x".repeat(65));
         let deep = format!(r#"{{"images": [{}{}]}}"#, "[".repeat(7), "]".repeat(7));
         let wide = format!(
@@ -262,7 +262,7 @@ mod tests {
             assert_eq!(err.kind, crate::model::ErrorKind::UpstreamProtocol, "{body}");
             assert!(err.message.contains("the upstream reply holds"), "{}", err.message);
         }
-        let within = format!(r#"{{"images": [{}]}}"#, vec!["{}"; 10].join(","));
+        let within = format!(r#"{{"images": [{}]}}"#, ["{}"; 10].join(","));
         assert_eq!(split(&within, 5).unwrap().0.len(), 10);
     }
 
