@@ -112,6 +112,10 @@ pub struct UpstreamReply<B = Bytes> {
 /// A reply whose body is still to be read.
 pub type OpenReply = UpstreamReply<Incoming>;
 
+/// The most an upstream connection reads at once (hyper's default is about
+/// 400 KiB): the largest frame of a reply body, and the largest reply head.
+const READ_BUFFER_BYTES: usize = 32 * 1024;
+
 type Pool = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 #[derive(Clone)]
@@ -235,6 +239,9 @@ impl HttpClient {
     fn pool(&self) -> &Pool {
         self.pools.get_or(|| {
             Client::builder(TokioExecutor::new())
+                // a reply is read in frames of at most this much: a list
+                // streamed to the edge holds one frame at a time
+                .http1_max_buf_size(READ_BUFFER_BYTES)
                 .pool_idle_timeout(self.settings.pool_idle_timeout)
                 .pool_timer(TokioTimer::new())
                 .build(self.connector.clone())

@@ -165,6 +165,8 @@ impl Producer {
                 Some(frame) => {
                     let frame = frame.map_err(|e| self.upstream.client.body_error(e))?;
                     let Ok(chunk) = frame.into_data() else { continue };
+                    // an image takes about as much in the edge's shape as upstream
+                    out.reserve(chunk.len());
                     let (items, call, writer) = (self.items, &self.call, &self.writer);
                     let (mut written, mut in_page, mut last) = (self.written, self.in_page, None);
                     splitter.feed(&chunk, |item| {
