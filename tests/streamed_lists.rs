@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::common::dialects::list_path;
-use crate::common::{TestGateway, client, fixture};
+use crate::common::{Canned, FakeUpstream, TestGateway, client, fixture};
 use dragoman::config::{Config, UpstreamConfig};
 use dragoman::dialect::Dialect;
 
@@ -20,17 +20,21 @@ const IMAGES: usize = 400;
 
 /// An OpenStack list of `IMAGES` recorded images, each with its own id and name.
 fn long_list() -> Vec<u8> {
+    serde_json::to_vec(&json!({ "images": images(0..IMAGES) })).unwrap()
+}
+
+/// Recorded images in turn, numbered `range`.
+fn images(range: std::ops::Range<usize>) -> Vec<Value> {
     let recorded: Value = serde_json::from_str(&fixture("openstack/images-details-get-resp.json")).unwrap();
     let recorded = recorded["images"].as_array().unwrap();
-    let images: Vec<Value> = (0..IMAGES)
+    range
         .map(|i| {
             let mut image = recorded[i % recorded.len()].clone();
             image["id"] = json!(format!("image-id-{i}"));
             image["name"] = json!(format!("image-{i}"));
             image
         })
-        .collect();
-    serde_json::to_vec(&json!({ "images": images })).unwrap()
+        .collect()
 }
 
 /// How the upstream sends the second half of the list.
@@ -157,4 +161,35 @@ async fn a_streamed_list_shows_each_image_as_a_short_list_does() {
     let short: Value = serde_json::from_str(&short.replace(&short_gw.url(""), "")).unwrap();
     assert_eq!(long["images"][0], short["images"][0]);
     assert_eq!(long["images"].as_array().unwrap().len(), IMAGES);
+}
+
+#[tokio::test]
+async fn a_walk_of_the_upstream_s_pages_streams_page_after_page() {
+    // pages of 1000 (Nova's largest): the first links the next, the second is short
+    let first = json!({ "images": images(0..1000),
+        "images_links": [{"rel": "next", "href": "http://nova/v2.1/demo/images/detail?marker=image-id-999"}] });
+    let second = json!({ "images": images(1000..1100) });
+    let page = |marker: bool, body: &Value| Canned {
+        matches: Box::new(move |_, target| target.contains("marker=image-id-999") == marker),
+        status: 200,
+        content_type: "application/json",
+        body: serde_json::to_vec(body).unwrap().into(),
+    };
+    let fake = FakeUpstream::start(vec![page(true, &second), page(false, &first)]).await;
+    let mut up = UpstreamConfig::new("up", Dialect::OpenStack, &fake.url());
+    up.scope = "demo".into();
+    up.credentials = crate::common::any_credentials(Dialect::OpenStack);
+    let mut config = Config::default();
+    config.upstreams.push(up);
+    config.server.default_backend = "up".into();
+    let gw = TestGateway::start(config).await;
+    let reply = list(&gw).await;
+    assert!(reply.headers().get("content-length").is_none(), "streamed");
+    let body: Value = serde_json::from_slice(&reply.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let names: Vec<&str> = body["images"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..1100).map(|i| format!("image-{i}")).collect();
+    assert_eq!(names, expected);
+    let seen: Vec<String> = fake.seen().into_iter().map(|s| s.target).collect();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[1].contains("marker=image-id-999"), "{seen:?}");
 }

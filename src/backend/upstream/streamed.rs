@@ -126,7 +126,12 @@ impl Upstream {
             let request_id = request_id.clone();
             async move {
                 let mut producer = producer?;
-                match producer.next().await {
+                // a walk's later pages carry the request's id too
+                let next = match &request_id {
+                    Some(id) => id.clone().scope(producer.next()).await,
+                    None => producer.next().await,
+                };
+                match next {
                     Ok(Some(chunk)) => Some((Ok(chunk), Some(producer))),
                     Ok(None) => None,
                     Err(e) => {
