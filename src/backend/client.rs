@@ -114,7 +114,7 @@ pub type OpenReply = UpstreamReply<Incoming>;
 
 /// The most an upstream connection reads at once (hyper's default is about
 /// 400 KiB): the largest frame of a reply body, and the largest reply head.
-const READ_BUFFER_BYTES: usize = 32 * 1024;
+const READ_BUFFER_BYTES: usize = 16 * 1024;
 
 type Pool = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
