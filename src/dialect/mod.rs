@@ -39,10 +39,7 @@ use crate::model::{
 pub use list_writer::ListWriter;
 pub use profile::Profile;
 pub use query::{Query, percent_encode_segment};
-pub use reply::{
-    Chunks, Reply, ReplyBody, StreamError, json_reply, reply, retry_after_secs, text_reply, with_body,
-    write_retry_after,
-};
+pub use reply::{Reply, ReplyBody, json_reply, reply, retry_after_secs, text_reply, with_body, write_retry_after};
 
 /// One of the four API dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]

@@ -59,10 +59,6 @@ impl ReplyBody {
             self._held = Some(Box::new(guard));
         }
     }
-
-    pub fn is_streamed(&self) -> bool {
-        matches!(self.kind, Kind::Streamed(_))
-    }
 }
 
 impl Default for ReplyBody {
