@@ -24,8 +24,14 @@
 #   wrk ──► nginx "balancer" ──► dragoman replica A ─┤  (shared token keys,
 #                           └──► dragoman replica B ─┘   quotas in one redis-server)
 #                                    │
-#   wrk ──► dragoman, mirror on ─────┘  (every read also sent to a second
-#                                        upstream on the same nginx, compared)
+#   wrk ──► dragoman, mirror on ─────┘  (reads also sent to a second
+#   oha ──►                              upstream on the same nginx, compared)
+#
+# The mirror is also measured at a fixed request rate below saturation,
+# where a migration runs (wrk cannot hold a rate; oha can, and is installed
+# with cargo into the target directory when missing): the mirror-off and
+# mirror-on gateways alternate at the same rate, and the report compares
+# their p99.
 #
 # For each scenario wrk drives one proxy for a fixed time; the CPU that proxy
 # consumed (utime+stime of its processes, from /proc) divided by the requests
@@ -69,6 +75,15 @@ ADMIN_PORT=${ADMIN_PORT:-18187}     # dragoman's admin listener (/metrics)
 MIRROR=${MIRROR:-1}                 # 1: also measure a dragoman mirroring its reads; 0: skip
 MIRROR_PORT=${MIRROR_PORT:-18188}
 MIRROR_ADMIN_PORT=${MIRROR_ADMIN_PORT:-18189}
+MIRROR_ONLY=${MIRROR_ONLY:-0}       # 1: only the rows the mirror's figures need (nginx's show, the Hostway edge's show off and on)
+MIRROR_SAMPLE=${MIRROR_SAMPLE:-}    # [mirror] sample of the mirroring dragoman; empty: its default
+MIRROR_PER_SECOND=${MIRROR_PER_SECOND:-} # [mirror] per_second; empty: its default
+MIRROR_RATE=${MIRROR_RATE:-auto}    # fixed-rate mirror rows, requests a second; auto: MIRROR_RATE_SHARE% of the
+                                    # mirror-off row's saturating req/s (first connection count); 0: skip them
+MIRROR_RATE_SHARE=${MIRROR_RATE_SHARE:-60}
+MIRROR_P99_TARGET_RATIO=${MIRROR_P99_TARGET_RATIO:-1.10} # the mirror-on p99 at most this × the mirror-off p99
+OHA=${OHA:-}                        # the oha binary for the fixed-rate rows; found on PATH or installed when empty
+OHA_VERSION=${OHA_VERSION:-1.16.0}  # the oha cargo installs when missing
 # The targets, as ratios to nginx's row of the same scenario and connection
 # count in the same run: showing one image may cost no more CPU than nginx
 # copying it; a list (parsed and rewritten, where nginx only copies) at most
@@ -95,6 +110,8 @@ PEAK_SINCE_START=0 # 1: a peak RSS could not be reset, so it is the peak since s
 DRAGOMAN_PID=""
 REPLICA_PIDS=""   # both replicas and redis-server, comma-separated
 MIRRORED_PID=""   # the dragoman whose reads are mirrored
+FIXED_RATE=""     # the fixed-rate mirror rows' requests a second
+FIXED_RUNS_OFF="" FIXED_RUNS_ON="" # their records, one line a run, in the order run
 
 # ---------------------------------------------------------------- plumbing
 
@@ -537,7 +554,11 @@ EOF
 edge = "hostway"
 backend = "primary"
 mirror = "mirror"
+
+[mirror]
 EOF
+    if [[ -n $MIRROR_SAMPLE ]]; then echo "sample = $MIRROR_SAMPLE" >>"$WORK/mirrored.toml"; fi
+    if [[ -n $MIRROR_PER_SECOND ]]; then echo "per_second = $MIRROR_PER_SECOND" >>"$WORK/mirrored.toml"; fi
     start env RUST_LOG=dragoman=warn "$DRAGOMAN_BIN" --config "$WORK/mirrored.toml" \
         --workers "$DRAGOMAN_WORKERS" --listen "$HOST:$MIRROR_PORT" --admin-listen "$HOST:$MIRROR_ADMIN_PORT" \
         >"$WORK/mirrored.out" 2>"$WORK/mirrored.log"
@@ -557,6 +578,7 @@ EOF
     if [[ $MIRROR == 1 ]]; then
         echo "show|dragoman hostway mirror|$MIRROR_PORT|/accounts/demo/flexcloud/images/$IMAGE_ID"
     fi
+    if [[ $MIRROR_ONLY == 1 ]]; then return; fi
     cat <<EOF
 show|dragoman openstack edge|$DRAGOMAN_PORT|/v2/demo/images/$IMAGE_ID
 show|dragoman foreman edge|$DRAGOMAN_PORT|/api/compute_resources/1/images/$IMAGE_ID
@@ -630,6 +652,170 @@ summarise() {
     count=$(printf '%s\n' "$sorted" | wc -l)
     printf '%s|%s|%s\n' "$(printf '%s\n' "$sorted" | sed -n "$(((count + 1) / 2))p")" \
         "$(printf '%s\n' "$sorted" | head -1 | cut -d' ' -f3)" "$(printf '%s\n' "$sorted" | tail -1 | cut -d' ' -f3)"
+}
+
+# ---------------------------------------------------------------- the mirror at a fixed rate
+
+# Finds oha, or installs it with cargo into the target directory
+# (target/tools/bin/oha), as the build does Dragoman itself.
+install_oha() {
+    local target_dir
+    if [[ -n $OHA ]]; then
+        [[ -x $OHA ]] || die "OHA=$OHA is not an executable"
+        return
+    fi
+    if command -v oha >/dev/null 2>&1; then
+        OHA=$(command -v oha)
+        return
+    fi
+    command -v cargo >/dev/null 2>&1 || die "oha is missing and there is no cargo to install it (or set MIRROR_RATE=0)"
+    target_dir=$(cd "$REPO" && cargo metadata --no-deps --format-version 1 | jq -r .target_directory)
+    OHA=$target_dir/tools/bin/oha
+    if [[ -x $OHA ]]; then return; fi
+    say "installing oha $OHA_VERSION (cargo install, into $target_dir/tools)"
+    cargo install oha --version "$OHA_VERSION" --locked --root "$target_dir/tools" >&2 || die "cargo install oha failed"
+}
+
+# The reads of the mirroring gateway's route so far, from its metrics:
+# "mirrored dropped unsampled" (mirrored: same, different and error).
+mirror_counts() {
+    curl -s "http://$HOST:$MIRROR_ADMIN_PORT/metrics" | awk -F'[{}]' '/^dragoman_mirror_requests_total/ {
+            split($3, v, " ")
+            if ($2 ~ /result="dropped"/) d += v[1]
+            else if ($2 ~ /result="unsampled"/) u += v[1]
+            else m += v[1]
+        }
+        END { print m + 0, d + 0, u + 0 }'
+}
+
+# One oha run at FIXED_RATE requests a second against `url`, its JSON in
+# WORK/oha.json (requests still in flight when it stops are "aborted due to
+# deadline", not errors). Latency is counted from when each request was due, not
+# when it was sent (--latency-correction): a stall shows in the p99 instead
+# of delaying the requests behind it.
+run_oha() {
+    local url=$1 seconds=$2 connections=$3
+    "$OHA" --no-tui --output-format json -z "${seconds}s" -c "$connections" -q "$FIXED_RATE" --latency-correction \
+        "${AUTH_HEADERS[@]}" "$url" >"$WORK/oha.json" 2>"$WORK/oha.err" &
+    WRK_PID=$!
+    wait "$WRK_PID" || die "oha failed on $url: $(tail -3 "$WORK/oha.err")"
+    WRK_PID=""
+}
+
+# Measures one gateway at FIXED_RATE once, into RECORD:
+#   requests req/s cpu_us_per_request p50_us p99_us non2xx errors mirrored/s dropped/s unsampled/s
+# (the last three from the mirroring gateway's metrics, 0 for the other).
+measure_fixed_once() {
+    local pid=$1 url=$2 connections=$3 user0 sys0 user1 sys1 m0 m1
+    if ((WARMUP > 0)); then run_oha "$url" "$WARMUP" "$connections"; fi
+    m0=$(mirror_counts)
+    read -r user0 sys0 < <(cpu_ticks "$pid")
+    run_oha "$url" "$DURATION" "$connections"
+    read -r user1 sys1 < <(cpu_ticks "$pid")
+    m1=$(mirror_counts)
+    if [[ $pid != "$MIRRORED_PID" ]]; then m1=$m0; fi
+    RECORD=$(jq -r --argjson ticks $((user1 - user0 + sys1 - sys0)) --argjson hz "$CLK_TCK" --argjson d "$DURATION" \
+        --arg m0 "$m0" --arg m1 "$m1" '
+        ([.statusCodeDistribution | to_entries[] | .value] | add // 0) as $requests
+        | ([.statusCodeDistribution | to_entries[] | select(.key | startswith("2") | not) | .value] | add // 0) as $non2xx
+        | ([.errorDistribution | to_entries[] | select(.key | contains("deadline") | not) | .value] | add // 0) as $errors
+        | ($m0 | split(" ") | map(tonumber)) as $a | ($m1 | split(" ") | map(tonumber)) as $b
+        | [$requests, (.summary.requestsPerSec | round),
+           (if $requests > 0 then ($ticks * 1e6 / $hz / $requests * 100 | round) / 100 else 0 end),
+           (.latencyPercentiles.p50 * 1e6 | round), (.latencyPercentiles.p99 * 1e6 | round), $non2xx, $errors,
+           (($b[0] - $a[0]) / $d | round), (($b[1] - $a[1]) / $d | round), (($b[2] - $a[2]) / $d | round)]
+        | map(tostring) | join(" ")' "$WORK/oha.json") || die "no result from oha: $(head -c 300 "$WORK/oha.json")"
+}
+
+# The median of column `col` (1-based) over records, one a line.
+median_of() {
+    local col=$1 runs=$2
+    printf '%s' "$runs" | awk -v c="$col" 'NF { print $c }' | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+# The mirror-off and mirror-on gateways at one fixed rate, REPEAT times
+# over, alternating (off, on, off, on…) so both suffer the machine alike.
+# The rate: MIRROR_RATE, or MIRROR_RATE_SHARE% of the mirror-off row's
+# median saturating req/s at the first connection count.
+run_fixed_rate() {
+    local conns=${CONNECTIONS%% *} path=/accounts/demo/flexcloud/images/$IMAGE_ID i saturated="" round
+    if [[ $MIRROR_RATE == auto ]]; then
+        for i in "${!ROW_SCENARIO[@]}"; do
+            if [[ ${ROW_PROXY[i]} == "dragoman hostway edge" && ${ROW_CONNS[i]} == "$conns" && -n ${ROW_RUNS[i]} ]]; then
+                saturated=$(median_of 2 "${ROW_RUNS[i]}")
+            fi
+        done
+        if [[ -z $saturated ]]; then
+            say "no saturating mirror-off row to take the fixed rate from: set MIRROR_RATE; fixed-rate rows skipped"
+            return
+        fi
+        # rounded to a hundred requests a second
+        FIXED_RATE=$(awk -v r="$saturated" -v s="$MIRROR_RATE_SHARE" 'BEGIN { printf "%d", int(r * s / 100 / 100 + 0.5) * 100 }')
+    else
+        FIXED_RATE=$MIRROR_RATE
+    fi
+    ((FIXED_RATE > 0)) || return
+    for round in $(seq 1 "$REPEAT"); do
+        say "round $round/$REPEAT: show via dragoman hostway edge, mirror off, $FIXED_RATE req/s (oha), $conns connections, ${DURATION}s"
+        measure_fixed_once "$DRAGOMAN_PID" "http://$HOST:$DRAGOMAN_PORT$path" "$conns"
+        FIXED_RUNS_OFF+="$RECORD"$'\n'
+        say "round $round/$REPEAT: show via dragoman hostway mirror, mirror on, $FIXED_RATE req/s (oha), $conns connections, ${DURATION}s"
+        measure_fixed_once "$MIRRORED_PID" "http://$HOST:$MIRROR_PORT$path" "$conns"
+        FIXED_RUNS_ON+="$RECORD"$'\n'
+    done
+}
+
+# met / NOT met for the mirror-on p99 against the mirror-off one.
+p99_verdict() {
+    awk -v on="$1" -v off="$2" -v t="$MIRROR_P99_TARGET_RATIO" \
+        'BEGIN { printf "%.2f %s\n", on / off, (on <= off * t ? "met" : "NOT met") }'
+}
+
+# The mirror's p99 against no mirror: at saturation (wrk, the show rows
+# above) and at the fixed rate (oha), with the mirror's share of the reads.
+mirror_report() {
+    local conns=${CONNECTIONS%% *} i off_runs="" on_runs="" off on ratio verdict
+    [[ $MIRROR == 1 ]] || return 0
+    echo
+    echo "mirror: the Hostway edge's show without a mirror (off) and with every read of its route offered to one (on);"
+    echo "[mirror] sample = ${MIRROR_SAMPLE:-default (1.0)}, per_second = ${MIRROR_PER_SECOND:-default (100)};" \
+        "target: p99 on ≤ ${MIRROR_P99_TARGET_RATIO}× p99 off (median p99 of the runs)"
+    echo "(CPU: median µs a request, the measure contention distorts least; p99: what the target is about)"
+    # the µ takes two bytes, hence the wider fields in the header
+    printf '%-11s %-34s %9s %9s %12s %12s %10s %10s %6s  %s\n' load how "req/s off" "req/s on" "CPU µs off" "CPU µs on" \
+        "p99 off ms" "p99 on ms" ratio target
+    for conns in $CONNECTIONS; do
+        off_runs="" on_runs=""
+        for i in "${!ROW_SCENARIO[@]}"; do
+            [[ ${ROW_CONNS[i]} == "$conns" && ${ROW_SCENARIO[i]} == show ]] || continue
+            if [[ ${ROW_PROXY[i]} == "dragoman hostway edge" ]]; then off_runs=${ROW_RUNS[i]}; fi
+            if [[ ${ROW_PROXY[i]} == "dragoman hostway mirror" ]]; then on_runs=${ROW_RUNS[i]}; fi
+        done
+        [[ -n $off_runs && -n $on_runs ]] || continue
+        off=$(median_of 5 "$off_runs") on=$(median_of 5 "$on_runs")
+        read -r ratio verdict < <(p99_verdict "$on" "$off")
+        printf '%-11s %-34s %9s %9s %11.2f %11.2f %10.2f %10.2f %6s  %s\n' saturating "wrk, $conns connections" \
+            "$(median_of 2 "$off_runs")" "$(median_of 2 "$on_runs")" "$(median_of 3 "$off_runs")" "$(median_of 3 "$on_runs")" \
+            "$(awk -v u="$off" 'BEGIN { print u / 1000 }')" \
+            "$(awk -v u="$on" 'BEGIN { print u / 1000 }')" "$ratio" "$verdict (≤ ${MIRROR_P99_TARGET_RATIO}×)"
+    done
+    if [[ -n $FIXED_RUNS_OFF && -n $FIXED_RUNS_ON ]]; then
+        conns=${CONNECTIONS%% *}
+        off=$(median_of 5 "$FIXED_RUNS_OFF") on=$(median_of 5 "$FIXED_RUNS_ON")
+        read -r ratio verdict < <(p99_verdict "$on" "$off")
+        printf '%-11s %-34s %9s %9s %11.2f %11.2f %10.2f %10.2f %6s  %s\n' "fixed rate" "oha, $FIXED_RATE req/s, $conns connections" \
+            "$(median_of 2 "$FIXED_RUNS_OFF")" "$(median_of 2 "$FIXED_RUNS_ON")" "$(median_of 3 "$FIXED_RUNS_OFF")" \
+            "$(median_of 3 "$FIXED_RUNS_ON")" "$(awk -v u="$off" 'BEGIN { print u / 1000 }')" \
+            "$(awk -v u="$on" 'BEGIN { print u / 1000 }')" "$ratio" "$verdict (≤ ${MIRROR_P99_TARGET_RATIO}×)"
+        echo
+        echo "fixed rate, each run (round: off then on; p50/p99 ms, CPU µs/req; on: mirrored, dropped, unsampled reads a second):"
+        paste -d' ' <(printf '%s' "$FIXED_RUNS_OFF") <(printf '%s' "$FIXED_RUNS_ON") | awk '{
+            printf "  round %d: off %.2f/%.2f ms %.2f µs; on %.2f/%.2f ms %.2f µs, %d mirrored/s %d dropped/s %d unsampled/s; p99 %.2f×%s\n",
+                NR, $4 / 1000, $5 / 1000, $3, $14 / 1000, $15 / 1000, $13, $18, $19, $20, $15 / $5,
+                ($6 + $7 + $16 + $17 > 0 ? sprintf("; %d non-2xx, %d errors", $6 + $16, $7 + $17) : "")
+        }'
+    fi
 }
 
 # ---------------------------------------------------------------- report
@@ -726,9 +912,12 @@ cpu_model() {
 main() {
     [[ $REPEAT =~ ^[1-9][0-9]*$ && $DURATION =~ ^[1-9][0-9]*$ && $WARMUP =~ ^[0-9]+$ ]] ||
         die "REPEAT and DURATION must be positive integers, WARMUP a non-negative one"
+    [[ $MIRROR_RATE =~ ^(auto|[0-9]+)$ ]] || die "MIRROR_RATE must be auto or requests a second, not $MIRROR_RATE"
+    if [[ $MIRROR_ONLY == 1 ]]; then MIRROR=1 REPLICAS=0; fi
     install_tools
     CLK_TCK=$(getconf CLK_TCK)
     build_dragoman
+    if [[ $MIRROR == 1 && $MIRROR_RATE != 0 && $SOAK == 0 ]]; then install_oha; fi
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/dragoman-load.XXXXXX")
     chmod 755 "$WORK" # nginx workers may run as another user
     if ((SOAK > 0)); then
@@ -782,7 +971,9 @@ EOF
 
     load_scenarios
     run_scenarios
+    if [[ $MIRROR == 1 && $MIRROR_RATE != 0 ]]; then run_fixed_rate; fi
     report
+    mirror_report
     if [[ $MIRROR == 1 ]]; then
         echo "mirror: $(curl -s "http://$HOST:$MIRROR_ADMIN_PORT/metrics" | grep '^dragoman_mirror_requests_total' | tr '\n' ' ')"
     fi

@@ -51,7 +51,8 @@ fn counted<T>(f: impl FnOnce() -> T) -> (u64, u64, T) {
 
 use bytes::Bytes;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use dragoman::dialect::{Dialect, EdgeCtx, Outcome, UpstreamCall};
+use dragoman::dialect::gogrid::ApiMethod;
+use dragoman::dialect::{Dialect, EdgeCall, EdgeCtx, Outcome, UpstreamCall};
 use dragoman::model::{ImageId, ImageOp, ListQuery};
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
@@ -77,7 +78,7 @@ fn ctx(edge: Dialect) -> EdgeCtx {
         Dialect::Foreman => "/api/compute_resources/demo".into(),
     };
     if edge == Dialect::GoGrid {
-        ctx.method = "/grid/image/list";
+        ctx.call = EdgeCall::GoGrid(ApiMethod::List);
     }
     ctx
 }

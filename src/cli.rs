@@ -202,7 +202,7 @@ impl Cli {
         let (name, url) = spec.split_once('=').ok_or_else(|| bad("expected DIALECT=URL"))?;
         let dialect =
             Dialect::from_name(name).ok_or_else(|| bad(&format!("dialect must be one of {}", Dialect::names())))?;
-        let from_env = environment::upstream(dialect, env).map_err(|e| bad(&e))?;
+        let from_env = environment::upstream(dialect, env).map_err(|e| bad(&e.to_string()))?;
         let url = if url.is_empty() { from_env.url.unwrap_or_default() } else { url.to_owned() };
         let mut up = UpstreamConfig::new(dialect.name(), dialect, &url);
         up.scope = self.scope.clone().or(from_env.scope).unwrap_or_default();

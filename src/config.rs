@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use crate::backend::MEMORY;
-use crate::backend::keystone::NameOrId;
+use crate::backend::keystone::{KeystoneSettingsError, NameOrId};
 use crate::backend::{ClientSettings, KeystoneAuth, KeystoneSettings, RetryBudgetSettings, UpstreamSettings};
 use crate::dialect::profile::GivenCredentials;
 use crate::dialect::{Credentials, Dialect, Format};
@@ -465,7 +465,7 @@ pub struct CredentialsConfig {
 
 /// Sends the requests of one edge dialect (and, optionally, one tenant the
 /// path names) to a backend.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     pub edge: Dialect,
@@ -483,12 +483,22 @@ pub struct RouteConfig {
     /// outcome compared with `backend`'s; the client gets `backend`'s
     /// answer alone ([`MirrorConfig`] bounds the work, docs/MIGRATION.md).
     pub mirror: Option<String>,
+    /// The share of this route's reads drawn for its `mirror` (0 to 1);
+    /// `[mirror] sample` when absent.
+    pub mirror_sample: Option<f64>,
 }
 
 /// How much background work the routes' mirrors may take.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MirrorConfig {
+    /// The share of a route's reads drawn at random for its mirror (0 to
+    /// 1); the others are counted as `unsampled`.
+    pub sample: f64,
+    /// Most reads mirrored a second, over all routes, in bursts of up to a
+    /// second's worth; past it a drawn read is not mirrored (counted as
+    /// `dropped`). 0: no rate bound.
+    pub per_second: u32,
     /// Mirrored reads sent at once, over all routes.
     pub concurrency: usize,
     /// Mirrored reads waiting for a turn; past it a read is not mirrored
@@ -503,7 +513,10 @@ pub struct MirrorConfig {
 
 impl Default for MirrorConfig {
     fn default() -> Self {
-        Self { concurrency: 8, queue: 64, timeout_ms: 5000, log_one_in: 10 }
+        // every read of a quiet route, and at most 100 a second whatever the
+        // traffic: what the mirror adds to the gateway and to the mirror's
+        // side stays small and known (docs/MIGRATION.md)
+        Self { sample: 1.0, per_second: 100, concurrency: 8, queue: 64, timeout_ms: 5000, log_one_in: 10 }
     }
 }
 
@@ -516,6 +529,44 @@ pub enum ConfigError {
     Parse { path: String, source: Box<toml::de::Error> },
     #[error("{0}")]
     Invalid(String),
+}
+
+/// Why a client's or an upstream's settings cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{key}_env names {var}, which is not set")]
+    UnsetVariable { key: &'static str, var: String },
+    #[error("{key}_file {}: {source}", path.display())]
+    SecretFile { key: &'static str, path: std::path::PathBuf, source: std::io::Error },
+    #[error("give password or password_hash, not both")]
+    PasswordTwice,
+    #[error("password_hash: {0}")]
+    PasswordHash(argon2::password_hash::Error),
+    #[error("{0} go together")]
+    Pair(&'static str),
+    #[error("a client needs user and password, or api_key and secret")]
+    NoClientCredentials,
+    #[error("{} {dialect} upstream needs {what}", article(dialect.name()))]
+    UpstreamCredentials { dialect: Dialect, what: &'static str },
+    #[error("auth_url is for openstack upstreams")]
+    AuthUrlWithoutKeystone,
+    #[error("keystone needs project_id or project_name")]
+    NoProject,
+    #[error("keystone password authentication needs user")]
+    NoUser,
+    #[error("keystone needs user and password, a token, or an application credential")]
+    NoKeystoneCredentials,
+    #[error(transparent)]
+    Keystone(#[from] KeystoneSettingsError),
+    #[error("url is needed unless auth_url is given (keystone's catalog then gives it)")]
+    NoUrlNorAuthUrl,
+    #[error("url is needed")]
+    NoUrl,
+}
+
+/// `a` or `an`, as `name` begins.
+fn article(name: &str) -> &'static str {
+    if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
 impl Config {
@@ -628,8 +679,24 @@ impl Config {
                     _ => {}
                 }
             }
+            if let Some(sample) = route.mirror_sample {
+                if route.mirror.is_none() {
+                    return invalid(format!("route[{i}].mirror_sample: the route has no mirror"));
+                }
+                check_share(&format!("route[{i}].mirror_sample"), sample)?;
+            }
         }
+        check_share("mirror.sample", self.mirror.sample)?;
         Ok(())
+    }
+}
+
+/// A share of reads: from 0 (none) to 1 (all).
+fn check_share(at: &str, share: f64) -> Result<(), ConfigError> {
+    if (0.0..=1.0).contains(&share) {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(format!("{at}: must be from 0 to 1, not {share}")))
     }
 }
 
@@ -708,20 +775,24 @@ fn invalid<T>(msg: String) -> Result<T, ConfigError> {
 /// A secret given in the file, named by an environment variable, or kept in
 /// a file of its own; the variable wins, then the file, then the value.
 fn resolve_secret(
-    key: &str,
+    key: &'static str,
     value: &Option<String>,
     env: &Option<String>,
     file: &Option<std::path::PathBuf>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, SettingsError> {
     if let Some(var) = env {
         match std::env::var(var) {
             Ok(v) => return Ok(Some(v)),
             Err(_) if value.is_some() || file.is_some() => {}
-            Err(_) => return Err(format!("{key}_env names {var}, which is not set")),
+            Err(_) => return Err(SettingsError::UnsetVariable { key, var: var.clone() }),
         }
     }
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{key}_file {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::SecretFile {
+            key,
+            path: path.clone(),
+            source,
+        })?;
         return Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()));
     }
     Ok(value.clone())
@@ -729,27 +800,27 @@ fn resolve_secret(
 
 impl ClientConfig {
     /// The client, its secrets resolved.
-    pub fn client(&self) -> Result<Client, String> {
+    pub fn client(&self) -> Result<Client, SettingsError> {
         let password = match (
             &self.password_hash,
             resolve_secret("password", &self.password, &self.password_env, &self.password_file)?,
         ) {
-            (Some(_), Some(_)) => return Err("give password or password_hash, not both".into()),
+            (Some(_), Some(_)) => return Err(SettingsError::PasswordTwice),
             (Some(hash), None) => {
-                argon2::password_hash::PasswordHash::new(hash).map_err(|e| format!("password_hash: {e}"))?;
+                argon2::password_hash::PasswordHash::new(hash).map_err(SettingsError::PasswordHash)?;
                 Some(Secret::Argon2(Hashed::new(hash.as_str())))
             }
             (None, plain) => plain.map(Secret::Plain),
         };
         if self.user.is_some() != password.is_some() {
-            return Err("user and password go together".into());
+            return Err(SettingsError::Pair("user and password"));
         }
         let gogrid_secret = resolve_secret("secret", &self.secret, &self.secret_env, &self.secret_file)?;
         if self.api_key.is_some() != gogrid_secret.is_some() {
-            return Err("api_key and secret go together".into());
+            return Err(SettingsError::Pair("api_key and secret"));
         }
         if self.user.is_none() && self.api_key.is_none() {
-            return Err("a client needs user and password, or api_key and secret".into());
+            return Err(SettingsError::NoClientCredentials);
         }
         Ok(Client {
             name: self.name.clone(),
@@ -801,28 +872,18 @@ impl Config {
 
 impl UpstreamConfig {
     /// The upstream's credentials, secrets resolved from the environment.
-    pub fn credentials(&self) -> Result<Credentials, String> {
+    pub fn credentials(&self) -> Result<Credentials, SettingsError> {
         let c = &self.credentials;
-        let secret = |value: &Option<String>, env: &Option<String>, key: &str| -> Result<Option<String>, String> {
-            match env {
-                Some(var) => match std::env::var(var) {
-                    Ok(v) => Ok(Some(v)),
-                    Err(_) if value.is_some() => Ok(value.clone()),
-                    Err(_) => Err(format!("{key}_env names {var}, which is not set")),
-                },
-                None => Ok(value.clone()),
-            }
-        };
+        let secret = |value: &Option<String>, env: &Option<String>, key| resolve_secret(key, value, env, &None);
         let password = secret(&c.password, &c.password_env, "password")?;
         let token = secret(&c.token, &c.token_env, "token")?;
         let api_secret = secret(&c.secret, &c.secret_env, "secret")?;
         let given =
             GivenCredentials { user: c.user.clone(), password, token, api_key: c.api_key.clone(), secret: api_secret };
-        self.dialect.profile().upstream_credentials(given).map_err(|what| {
-            let name = self.dialect.name();
-            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-            format!("{article} {name} upstream needs {what}")
-        })
+        self.dialect
+            .profile()
+            .upstream_credentials(given)
+            .map_err(|what| SettingsError::UpstreamCredentials { dialect: self.dialect, what })
     }
 
     /// The upstream client's TLS files.
@@ -858,11 +919,11 @@ impl UpstreamConfig {
     }
 
     /// The Keystone session an OpenStack upstream authenticates with, if any.
-    pub fn keystone(&self) -> Result<Option<KeystoneSettings>, String> {
+    pub fn keystone(&self) -> Result<Option<KeystoneSettings>, SettingsError> {
         let c = &self.credentials;
         let Some(auth_url) = &c.auth_url else { return Ok(None) };
         if !self.dialect.profile().keystone_upstream() {
-            return Err("auth_url is for openstack upstreams".into());
+            return Err(SettingsError::AuthUrlWithoutKeystone);
         }
         let named = |id: &Option<String>, name: &Option<String>| match (id, name) {
             (Some(id), _) => Some(NameOrId::Id(id.clone())),
@@ -878,18 +939,17 @@ impl UpstreamConfig {
         let method = match (&c.application_credential_id, app_secret) {
             (Some(id), Some(secret)) => KeystoneAuth::ApplicationCredential { id: id.clone(), secret },
             (Some(_), None) | (None, Some(_)) => {
-                return Err("application_credential_id and application_credential_secret go together".into());
+                return Err(SettingsError::Pair("application_credential_id and application_credential_secret"));
             }
             (None, None) => {
-                let project =
-                    named(&c.project_id, &c.project_name).ok_or("keystone needs project_id or project_name")?;
+                let project = named(&c.project_id, &c.project_name).ok_or(SettingsError::NoProject)?;
                 let project_domain =
                     named(&c.project_domain_id, &c.project_domain_name).or(Some(NameOrId::Id("default".into())));
                 let password = resolve_secret("password", &c.password, &c.password_env, &None)?;
                 let token = resolve_secret("token", &c.token, &c.token_env, &None)?;
                 match (password, token) {
                     (Some(password), _) => KeystoneAuth::Password {
-                        user: named(&c.user_id, &c.user).ok_or("keystone password authentication needs user")?,
+                        user: named(&c.user_id, &c.user).ok_or(SettingsError::NoUser)?,
                         user_domain: named(&c.user_domain_id, &c.user_domain_name)
                             .or(Some(NameOrId::Id("default".into()))),
                         password,
@@ -898,7 +958,7 @@ impl UpstreamConfig {
                     },
                     (None, Some(token)) => KeystoneAuth::Token { token, project, project_domain },
                     (None, None) => {
-                        return Err("keystone needs user and password, a token, or an application credential".into());
+                        return Err(SettingsError::NoKeystoneCredentials);
                     }
                 }
             }
@@ -912,15 +972,14 @@ impl UpstreamConfig {
         Ok(Some(settings))
     }
 
-    pub fn settings(&self) -> Result<UpstreamSettings, String> {
+    pub fn settings(&self) -> Result<UpstreamSettings, SettingsError> {
         let keystone = self.keystone()?;
         if self.url.is_empty() && keystone.is_none() {
             return Err(if self.dialect.profile().keystone_upstream() {
-                "url is needed unless auth_url is given (keystone's catalog then gives it)"
+                SettingsError::NoUrlNorAuthUrl
             } else {
-                "url is needed"
-            }
-            .into());
+                SettingsError::NoUrl
+            });
         }
         Ok(UpstreamSettings {
             dialect: self.dialect,
@@ -1005,6 +1064,25 @@ mod tests {
         assert_eq!(err, "route[0].mirror: no upstream named \"old\"");
         let err = Config::parse(&format!("{route}mirror = \"memory\"\n")).unwrap_err().to_string();
         assert_eq!(err, "route[0].mirror: must not be the route's backend");
+    }
+
+    #[test]
+    fn a_mirror_sample_is_a_share_of_a_mirrored_route() {
+        let route = "[[route]]\nedge = \"hostway\"\nbackend = \"memory\"\n";
+        let err = Config::parse(&format!("{route}mirror_sample = 0.5\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].mirror_sample: the route has no mirror");
+        let mirrored = format!(
+            "[[upstream]]\nname = \"new\"\ndialect = \"hostway\"\nurl = \"http://127.0.0.1:1\"\n\
+             [upstream.credentials]\nuser = \"u\"\npassword = \"p\"\n{route}mirror = \"new\"\n"
+        );
+        let err = Config::parse(&format!("{mirrored}mirror_sample = 1.5\n")).unwrap_err().to_string();
+        assert_eq!(err, "route[0].mirror_sample: must be from 0 to 1, not 1.5");
+        let config = Config::parse(&format!("{mirrored}mirror_sample = 0.25\n[mirror]\nsample = 0\n")).unwrap();
+        assert_eq!((config.routes[0].mirror_sample, config.mirror.sample), (Some(0.25), 0.0));
+        let err = Config::parse("[mirror]\nsample = -0.1\n").unwrap_err().to_string();
+        assert_eq!(err, "mirror.sample: must be from 0 to 1, not -0.1");
+        let err = Config::parse("[mirror]\nsample = nan\n").unwrap_err().to_string();
+        assert_eq!(err, "mirror.sample: must be from 0 to 1, not NaN");
     }
 
     #[test]

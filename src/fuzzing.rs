@@ -8,9 +8,10 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 
-use crate::dialect::{Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Reply, UpstreamCall};
+use crate::dialect::gogrid::ApiMethod;
+use crate::dialect::{Dialect, EdgeCall, EdgeCodec, EdgeCtx, EdgeRequest, Reply, UpstreamCall};
 use crate::identity::Identity;
-use crate::model::{GetMany, ImageId, ImageOp, ListQuery, LookupKey, PageStart, View};
+use crate::model::{GetMany, ImageId, ImageOp, ListQuery, LookupKey, Outcome, PageStart, View};
 
 /// A request to `dialect`'s edge made of `data`: the first line is the
 /// path and query (a list path when it is no URI), the rest the body; the
@@ -104,7 +105,7 @@ fn render_everywhere(outcome: Outcome) {
             let mut ctx = EdgeCtx::new(edge, "http://127.0.0.1");
             ctx.format = *format;
             ctx.scope = Some("demo".into());
-            ctx.method = "/grid/image/list";
+            ctx.call = EdgeCall::GoGrid(ApiMethod::List);
             let reply = edge.edge().encode(&ctx, &op, outcome.clone());
             assert_well_formed(&ctx, reply, None);
         }

@@ -14,7 +14,16 @@ use arc_swap::ArcSwap;
 use crate::config::Config;
 use crate::metrics::{ResultLabels, metrics};
 use crate::pipeline::Gateway;
-use crate::tls::EdgeTls;
+use crate::tls::{EdgeTls, TlsError};
+
+/// Why a reload left the running state as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("server.tls: {0}")]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    Gateway(#[from] crate::model::GatewayError),
+}
 
 /// What every accept loop, the admin listener and the reload share.
 pub struct Live {
@@ -52,23 +61,23 @@ impl Live {
     /// one (the catalog and the issued tokens carry over). `current` is the
     /// configuration running now. On success, returns the keys that changed
     /// but only take effect on a restart; on failure nothing changed.
-    pub fn reload(&self, current: &Config, next: &Config) -> Result<Vec<&'static str>, String> {
+    pub fn reload(&self, current: &Config, next: &Config) -> Result<Vec<&'static str>, ReloadError> {
         let result = self.swap(current, next);
         record_reload(match &result {
             Ok(restart_only) if restart_only.is_empty() => Ok("reloaded".to_owned()),
             Ok(restart_only) => Ok(format!("reloaded; only a restart changes {}", restart_only.join(", "))),
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(e.to_string()),
         });
         result
     }
 
-    fn swap(&self, current: &Config, next: &Config) -> Result<Vec<&'static str>, String> {
+    fn swap(&self, current: &Config, next: &Config) -> Result<Vec<&'static str>, ReloadError> {
         let tls = match (&self.tls, &next.server.tls) {
-            (Some(_), Some(config)) => Some(EdgeTls::from_config(config).map_err(|e| format!("server.tls: {e}"))?),
+            (Some(_), Some(config)) => Some(EdgeTls::from_config(config)?),
             _ => None,
         };
         // last: it takes over the issued tokens, so nothing may fail after it
-        let gateway = self.gateway().rebuilt(next).map_err(|e| e.to_string())?;
+        let gateway = self.gateway().rebuilt(next)?;
         if let (Some(swap), Some(tls)) = (&self.tls, tls) {
             swap.store(Arc::new(tls));
         }

@@ -13,7 +13,7 @@ use dragoman::cli::{Cli, Command, TokenKeysCommand};
 use dragoman::config::{Config, LogConfig, LogFormat};
 use dragoman::live::{self, Live};
 use dragoman::pipeline::Gateway;
-use dragoman::server::Server;
+use dragoman::server::{ConnectionLimits, Server};
 use tracing_subscriber::EnvFilter;
 
 // glibc's allocator spends a fifth of a large list's translation in malloc
@@ -76,14 +76,24 @@ fn main() -> ExitCode {
     single_threaded_runtime().block_on(run(cli, config))
 }
 
+/// A log filter that does not parse.
+#[derive(Debug, thiserror::Error)]
+enum LogFilterError {
+    #[error("RUST_LOG {text:?} is not a log filter: {source}")]
+    Environment { text: String, source: tracing_subscriber::filter::ParseError },
+    #[error("log.filter {filter:?}: {source}")]
+    Configured { filter: String, source: tracing_subscriber::filter::ParseError },
+}
+
 /// The log on stderr, in the configured format, filtered by `RUST_LOG`
 /// or else `log.filter`; a filter that does not parse is refused.
-fn start_logging(log: &LogConfig) -> Result<(), String> {
+fn start_logging(log: &LogConfig) -> Result<(), LogFilterError> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(text) if !text.trim().is_empty() => {
-            EnvFilter::try_new(&text).map_err(|e| format!("RUST_LOG {text:?} is not a log filter: {e}"))?
+            EnvFilter::try_new(&text).map_err(|source| LogFilterError::Environment { text, source })?
         }
-        _ => EnvFilter::try_new(&log.filter).map_err(|e| format!("log.filter {:?}: {e}", log.filter))?,
+        _ => EnvFilter::try_new(&log.filter)
+            .map_err(|source| LogFilterError::Configured { filter: log.filter.clone(), source })?,
     };
     let logger = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match log.format {
@@ -164,7 +174,8 @@ async fn run(cli: Cli, config: Config) -> ExitCode {
         (true, false) => Callers::Demo,
         (true, true) => Callers::DemoAnywhere,
     };
-    let server = match Server::bind(config.server.listen, gateway).await {
+    let server = match Server::bind(config.server.listen, gateway, ConnectionLimits::from_config(&config.server)).await
+    {
         Ok(server) => server,
         Err(e) => {
             eprintln!("dragoman: cannot listen on {}: {e}", config.server.listen);

@@ -76,7 +76,8 @@ pub struct QuotaLabels {
 pub struct MirrorLabels {
     /// The route, as `<edge>:<scope or *>`.
     pub route: Arc<str>,
-    /// `same`, `different`, `error` or `dropped`.
+    /// `same`, `different`, `error`, `dropped` (over the mirror's rate or
+    /// room) or `unsampled` (not drawn by the route's sample).
     pub result: &'static str,
 }
 
@@ -221,7 +222,7 @@ impl Metrics {
         r.register("catalog_writes", "Writes to the embedded catalog, by result", m.catalog_writes.clone());
         r.register(
             "mirror_requests",
-            "Reads sent to a route's mirror, by route and result (same, different, error, dropped)",
+            "Reads of a route with a mirror, by route and result (same, different, error; not mirrored: dropped, unsampled)",
             m.mirror_requests.clone(),
         );
         r.register(

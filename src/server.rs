@@ -62,20 +62,23 @@ pub struct Worker {
 struct Shared {
     live: Arc<Live>,
     open: Arc<DashMap<IpAddr, usize>>,
+    /// What the listener allows each connection.
+    limits: ConnectionLimits,
 }
 
 impl Server {
     /// Binds `addr`; with TLS configured, loads the certificate first (an
-    /// `InvalidInput` error when it does not load).
-    pub async fn bind(addr: SocketAddr, gateway: Gateway) -> std::io::Result<Self> {
-        let tls = match &gateway.connections.tls {
+    /// `InvalidInput` error when it does not load). `limits` hold for the
+    /// life of the listener: a reload does not change them.
+    pub async fn bind(addr: SocketAddr, gateway: Gateway, limits: ConnectionLimits) -> std::io::Result<Self> {
+        let tls = match &limits.tls {
             Some(config) => Some(
                 EdgeTls::from_config(config)
                     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("server.tls: {e}")))?,
             ),
             None => None,
         };
-        let shared = Shared { live: Arc::new(Live::new(gateway, tls)), open: Arc::default() };
+        let shared = Shared { live: Arc::new(Live::new(gateway, tls)), open: Arc::default(), limits };
         Ok(Self { listener: TcpListener::bind(addr).await?, shared: Arc::new(shared) })
     }
 
@@ -124,7 +127,7 @@ impl Worker {
 
 impl Shared {
     async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
-        let limits = self.live.gateway().connections.clone();
+        let limits = &self.limits;
         // each request is served by the gateway as it stands when it arrives
         let live = self.live.clone();
         let gateway = move || live.gateway();

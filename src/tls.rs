@@ -25,43 +25,77 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Every certificate of a PEM file, at least one.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    certs_from_pem(path, &bytes)
+/// Why certificates, keys or CA bundles do not load.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Pem { path: PathBuf, source: rustls_pki_types::pem::Error },
+    #[error("{}: no PEM certificate in the file", path.display())]
+    NoCertificate { path: PathBuf },
+    #[error("{}: no usable PEM private key: {source}", path.display())]
+    NoKey { path: PathBuf, source: rustls_pki_types::pem::Error },
+    /// A certificate and a key that do not go together.
+    #[error("{} with {}: {source}", cert.display(), key.display())]
+    Pair { cert: PathBuf, key: PathBuf, source: rustls::Error },
+    /// A CA certificate the trust store does not take.
+    #[error("{}: {source}", path.display())]
+    Root { path: PathBuf, source: rustls::Error },
+    #[error("ca {}: {source}", path.display())]
+    UpstreamRoot { path: PathBuf, source: rustls::Error },
+    #[error("client_cert {} with client_key {}: {source}", cert.display(), key.display())]
+    ClientPair { cert: PathBuf, key: PathBuf, source: rustls::Error },
+    #[error("client_cert and client_key go together")]
+    ClientPairHalf,
+    #[error("client_ca: {0}")]
+    ClientVerifier(#[from] rustls::server::VerifierBuilderError),
+    #[error("{0}")]
+    Rustls(#[from] rustls::Error),
 }
 
-fn certs_from_pem(path: &Path, bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read { path: path.to_owned(), source })
+}
+
+/// Every certificate of a PEM file, at least one.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    certs_from_pem(path, &read(path)?)
+}
+
+fn certs_from_pem(path: &Path, bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs = CertificateDer::pem_slice_iter(bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|source| TlsError::Pem { path: path.to_owned(), source })?;
     if certs.is_empty() {
-        return Err(format!("{}: no PEM certificate in the file", path.display()));
+        return Err(TlsError::NoCertificate { path: path.to_owned() });
     }
     Ok(certs)
 }
 
 /// The first private key of a PEM file (PKCS#8, PKCS#1 or SEC1).
-pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    key_from_pem(path, &bytes)
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    key_from_pem(path, &read(path)?)
 }
 
-fn key_from_pem(path: &Path, bytes: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
-    PrivateKeyDer::from_pem_slice(bytes).map_err(|e| format!("{}: no usable PEM private key: {e}", path.display()))
+fn key_from_pem(path: &Path, bytes: &[u8]) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_slice(bytes).map_err(|source| TlsError::NoKey { path: path.to_owned(), source })
 }
 
-fn certified_key(cert: &Path, cert_pem: &[u8], key: &Path, key_pem: &[u8]) -> Result<CertifiedKey, String> {
+fn certified_key(cert: &Path, cert_pem: &[u8], key: &Path, key_pem: &[u8]) -> Result<CertifiedKey, TlsError> {
     let chain = certs_from_pem(cert, cert_pem)?;
     let key_der = key_from_pem(key, key_pem)?;
-    CertifiedKey::from_der(chain, key_der, &provider())
-        .map_err(|e| format!("{} with {}: {e}", cert.display(), key.display()))
+    CertifiedKey::from_der(chain, key_der, &provider()).map_err(|source| TlsError::Pair {
+        cert: cert.to_owned(),
+        key: key.to_owned(),
+        source,
+    })
 }
 
-fn roots_from_pem(path: &Path, pem: &[u8]) -> Result<RootCertStore, String> {
+fn roots_from_pem(path: &Path, pem: &[u8]) -> Result<RootCertStore, TlsError> {
     let mut store = RootCertStore::empty();
     for cert in certs_from_pem(path, pem)? {
-        store.add(cert).map_err(|e| format!("{}: {e}", path.display()))?;
+        store.add(cert).map_err(|source| TlsError::Root { path: path.to_owned(), source })?;
     }
     Ok(store)
 }
@@ -80,7 +114,7 @@ pub struct CertStore {
 }
 
 impl CertStore {
-    fn load(cert: &Path, key: &Path) -> Result<Self, String> {
+    fn load(cert: &Path, key: &Path) -> Result<Self, TlsError> {
         let (cert_pem, key_pem) = read_pair(cert, key)?;
         let certified = certified_key(cert, &cert_pem, key, &key_pem)?;
         Ok(Self {
@@ -124,7 +158,8 @@ impl CertStore {
         }
     }
 
-    fn report(&self, error: String) {
+    fn report(&self, error: TlsError) {
+        let error = error.to_string();
         let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
         if reported.as_deref() != Some(error.as_str()) {
             count_reload(false);
@@ -139,8 +174,7 @@ fn count_reload(ok: bool) {
     crate::metrics::metrics().tls_reloads.get_or_create(crate::metrics::ResultLabels::of(ok)).inc();
 }
 
-fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), TlsError> {
     Ok((read(cert)?, read(key)?))
 }
 
@@ -163,7 +197,7 @@ pub struct EdgeTls {
 
 impl EdgeTls {
     /// Loads the certificate, key and client CA the configuration names.
-    pub fn from_config(tls: &EdgeTlsConfig) -> Result<Self, String> {
+    pub fn from_config(tls: &EdgeTlsConfig) -> Result<Self, TlsError> {
         let certs = Arc::new(CertStore::load(&tls.cert, &tls.key)?);
         let client_cas = match &tls.client_ca {
             Some(path) => Some(Arc::new(ClientCas::load(path)?)),
@@ -202,14 +236,11 @@ impl EdgeTls {
 
 /// TLS 1.2 and 1.3, ALPN `h2` and `http/1.1`, the certificate from `certs`,
 /// and client certificates verified against `client_cas` when given.
-fn server_config(certs: &Arc<CertStore>, client_cas: Option<Arc<RootCertStore>>) -> Result<ServerConfig, String> {
-    let builder =
-        ServerConfig::builder_with_provider(provider()).with_protocol_versions(VERSIONS).map_err(|e| e.to_string())?;
+fn server_config(certs: &Arc<CertStore>, client_cas: Option<Arc<RootCertStore>>) -> Result<ServerConfig, TlsError> {
+    let builder = ServerConfig::builder_with_provider(provider()).with_protocol_versions(VERSIONS)?;
     let builder = match client_cas {
         Some(roots) => {
-            let verifier = WebPkiClientVerifier::builder_with_provider(roots, provider())
-                .build()
-                .map_err(|e| format!("client_ca: {e}"))?;
+            let verifier = WebPkiClientVerifier::builder_with_provider(roots, provider()).build()?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),
@@ -230,8 +261,8 @@ struct ClientCas {
 }
 
 impl ClientCas {
-    fn load(path: &Path) -> Result<Self, String> {
-        let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    fn load(path: &Path) -> Result<Self, TlsError> {
+        let pem = read(path)?;
         let roots = roots_from_pem(path, &pem)?;
         Ok(Self { path: path.to_owned(), current: ArcSwap::from_pointee(roots), seen: std::sync::Mutex::new(pem) })
     }
@@ -269,23 +300,22 @@ impl ClientCas {
 /// The upstream client's rustls configuration: the webpki roots plus the
 /// extra CA bundle, and the client certificate, if any. Hostnames are
 /// always verified.
-pub fn client_config(tls: &UpstreamTlsConfig) -> Result<rustls::ClientConfig, String> {
+pub fn client_config(tls: &UpstreamTlsConfig) -> Result<rustls::ClientConfig, TlsError> {
     let mut store = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     if let Some(ca) = &tls.ca {
         for cert in load_certs(ca)? {
-            store.add(cert).map_err(|e| format!("ca {}: {e}", ca.display()))?;
+            store.add(cert).map_err(|source| TlsError::UpstreamRoot { path: ca.to_owned(), source })?;
         }
     }
     let builder = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(VERSIONS)
-        .map_err(|e| e.to_string())?
+        .with_protocol_versions(VERSIONS)?
         .with_root_certificates(store);
     match (&tls.client_cert, &tls.client_key) {
         (Some(cert), Some(key)) => builder
             .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
-            .map_err(|e| format!("client_cert {} with client_key {}: {e}", cert.display(), key.display())),
+            .map_err(|source| TlsError::ClientPair { cert: cert.to_owned(), key: key.to_owned(), source }),
         (None, None) => Ok(builder.with_no_client_auth()),
-        _ => Err("client_cert and client_key go together".into()),
+        _ => Err(TlsError::ClientPairHalf),
     }
 }
 

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 
 use crate::backend::first_call;
-use crate::dialect::{Credentials, Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Reply, Target, UpstreamCall};
-use crate::model::{GatewayError, Image, ImageId, View};
+use crate::dialect::{Credentials, Dialect, EdgeCtx, EdgeRequest, Format, Reply, Target, UpstreamCall};
+use crate::model::{GatewayError, Image, ImageId, Outcome, View};
 
 /// The origin edge links are rendered with, and the upstream's base URL.
 const EDGE_ORIGIN: &str = "http://dragoman:8080";

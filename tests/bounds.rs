@@ -6,34 +6,14 @@
 
 use std::time::Duration;
 
-use crate::common::dialects::show_path;
-use crate::common::{Got, TestGateway, demo_token, get, send, send_raw};
+use crate::common::dialects::{assert_edge_error, show_path};
+use crate::common::{TestGateway, demo_token, get, send, send_raw};
 use crate::{common, protect};
 use dragoman::config::{Config, CredentialsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use http::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Asserts `got` is `edge`'s error form with `status`.
-fn assert_edge_error(edge: Dialect, got: &Got, status: u16, what: &str) {
-    assert_eq!(got.status.as_u16(), status, "{what}: {}", got.text());
-    let body = got.json();
-    match edge {
-        Dialect::Hostway | Dialect::OpenStack => {
-            let fault = body.as_object().and_then(|o| o.values().next()).expect("a fault object");
-            assert_eq!(fault["code"], status, "{what}: {body}");
-        }
-        Dialect::GoGrid => {
-            assert_eq!(body["status"], "failure", "{what}: {body}");
-            assert_eq!(body["list"][0]["object"], "error", "{what}: {body}");
-        }
-        Dialect::Foreman => {
-            let message = body["error"]["message"].as_str().or(body["message"].as_str());
-            assert!(message.is_some_and(|m| !m.is_empty()), "{what}: {body}");
-        }
-    }
-}
 
 /// A Hostway upstream at `url`, as the inner demo gateway expects it.
 fn hostway_upstream(url: &str) -> UpstreamConfig {

@@ -50,7 +50,8 @@ async fn chain_to(upstream: Dialect) {
             assert!(ids.len() <= 2, "{pair} page {index} holds {ids:?}");
             seen.extend(ids);
         }
-        if edge != Dialect::Hostway {
+        // an edge that pages shows every image across its pages
+        if page_path(edge, 2, 0, None).is_some() {
             assert_eq!(seen, catalog_ids(edge, upstream), "{pair} pages");
         }
 

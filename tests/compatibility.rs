@@ -3,6 +3,8 @@
 //! table from each upstream codec's capabilities, so neither can drift.
 
 use bytes::Bytes;
+
+use crate::common::dialects::shipped;
 use dragoman::dialect::{Credentials, Dialect, EdgeRequest, Format, Paging, Target, UpstreamCall};
 use dragoman::model::{
     ErrorKind, Filter, Image, ImageId, ImageOp, ImagePatch, LookupKey, PageStart, Shown, Snapshot, SortField, WriteOp,
@@ -204,7 +206,7 @@ fn edge_table() -> String {
     let mut out = String::from("| feature | hostway | openstack | gogrid | foreman |\n|---|---|---|---|---|\n");
     for feature in edge_features() {
         let mut row = format!("| {} |", feature.name);
-        for (dialect, sample) in Dialect::ALL.into_iter().zip(feature.samples) {
+        for (dialect, sample) in shipped().zip(feature.samples) {
             let cell = match sample {
                 None => "—".to_owned(),
                 Some(path) => {
@@ -224,9 +226,9 @@ fn edge_table() -> String {
 
 fn upstream_table() -> String {
     let native = "native";
-    let mut rows: Vec<(String, [String; 4])> = Vec::new();
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut add = |name: &str, f: &dyn Fn(Dialect) -> String| {
-        rows.push((name.to_owned(), Dialect::ALL.map(f)));
+        rows.push((name.to_owned(), shipped().map(f).collect()));
     };
     let cell = |yes: bool, otherwise: &str| if yes { native.to_owned() } else { otherwise.to_owned() };
     add("show an image", &|_| native.to_owned());
@@ -348,7 +350,7 @@ fn edge_write_table() -> String {
     let mut out = String::from("| write | hostway | openstack | gogrid | foreman |\n|---|---|---|---|---|\n");
     for write in edge_writes() {
         let mut row = format!("| {} |", write.name);
-        for (dialect, sample) in Dialect::ALL.into_iter().zip(write.samples) {
+        for (dialect, sample) in shipped().zip(write.samples) {
             let cell = match sample {
                 None => "—".to_owned(),
                 Some((method, path, body)) => {
@@ -393,8 +395,7 @@ fn upstream_write_table() -> String {
     ];
     let mut out = String::from("| write | hostway | openstack | gogrid | foreman |\n|---|---|---|---|---|\n");
     for (name, write) in rows {
-        let cells: Vec<String> = Dialect::ALL
-            .into_iter()
+        let cells: Vec<String> = shipped()
             .map(|dialect| {
                 let credentials = match dialect {
                     Dialect::OpenStack => Credentials::Token("t".into()),
@@ -420,8 +421,8 @@ fn upstream_write_table() -> String {
 fn lost_field_table() -> String {
     let mut out =
         String::from("| edge | upstream | fields that cannot cross: what the edge shows instead |\n|---|---|---|\n");
-    for edge in Dialect::ALL {
-        for upstream in Dialect::ALL.into_iter().filter(|u| *u != edge) {
+    for edge in shipped() {
+        for upstream in shipped().filter(|u| *u != edge) {
             let lost: Vec<String> = dragoman::dialect::contract::of(edge)
                 .lost_from(upstream)
                 .map(|f| format!("`{}`: {}", f.name, f.default))

@@ -1,6 +1,8 @@
 //! The documented example configuration loads, and says what the defaults are.
 
-use dragoman::config::{AdminConfig, Config, LogConfig, MEMORY, QuotaConfig, RateLimitConfig, ServerConfig};
+use dragoman::config::{
+    AdminConfig, Config, LogConfig, MEMORY, MirrorConfig, QuotaConfig, RateLimitConfig, ServerConfig,
+};
 use dragoman::dialect::Dialect;
 
 #[test]
@@ -48,4 +50,7 @@ fn the_example_file_documents_the_protections_at_their_defaults() {
     assert_eq!(limits.tokens, QuotaConfig { requests: 5, per_secs: 1, burst: Some(20) });
     assert_eq!(limits.address, QuotaConfig { requests: 20, per_secs: 1, burst: Some(100) });
     assert_eq!(limits.max_addresses, 100_000);
+    assert_eq!(config.mirror, MirrorConfig::default(), "the example shows the defaults");
+    assert_eq!((config.mirror.sample, config.mirror.per_second), (1.0, 100));
+    assert_eq!(config.routes[1].mirror_sample, Some(0.5));
 }

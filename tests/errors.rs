@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use dragoman::dialect::{Dialect, EdgeCtx, Format, Reply};
-use dragoman::model::{ErrorKind, GatewayError, Side};
+use dragoman::dialect::gogrid::ApiMethod;
+use dragoman::dialect::{Dialect, EdgeCall, EdgeCtx, Format, Reply};
+use dragoman::model::{ErrorKind, GatewayError, Resource, Side};
 use http_body_util::BodyExt;
 use serde_json::Value;
 
@@ -14,7 +15,7 @@ const SECRET_DETAIL: &str = "connect to 10.1.2.3:8774 failed: token abc";
 
 fn kinds() -> Vec<ErrorKind> {
     vec![
-        ErrorKind::NotFound { resource: "image", id: "missing-1".into() },
+        ErrorKind::NotFound { resource: Resource::Image, id: "missing-1".into() },
         ErrorKind::BadRequest,
         ErrorKind::Unauthorized,
         ErrorKind::Forbidden,
@@ -48,7 +49,7 @@ fn ctx(dialect: Dialect, format: Format) -> EdgeCtx {
     ctx.format = format;
     ctx.scope = Some("demo".into());
     if dialect == Dialect::GoGrid {
-        ctx.method = "/grid/image/get";
+        ctx.call = EdgeCall::GoGrid(ApiMethod::Get);
     }
     ctx
 }
@@ -79,6 +80,8 @@ fn message(dialect: Dialect, status: u16, body: &Value) -> String {
                 &body["message"]
             }
         }
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => &body["error"],
     };
     m.as_str().unwrap_or_else(|| panic!("no message in {body}")).to_owned()
 }

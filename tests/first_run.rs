@@ -179,7 +179,7 @@ fn clouds_yaml_is_found_and_weighed_as_openstacksdk_does() {
     // only the first file found is read: a cloud only a later one has is not found
     env.vars.insert("OS_CLOUD".into(), "other".into());
     write(&system.join("openstack/clouds.yaml"), &clouds("system").replace("prod:", "other:"));
-    let err = upstream(Dialect::OpenStack, &env).unwrap_err();
+    let err = upstream(Dialect::OpenStack, &env).unwrap_err().to_string();
     assert!(err.contains(&format!("{} has no cloud of that name", named.display())), "{err}");
     env.vars.insert("OS_CLOUD".into(), "prod".into());
 
@@ -213,7 +213,7 @@ fn clouds_yaml_is_found_and_weighed_as_openstacksdk_does() {
     // what Dragoman would not do safely is refused, naming the file
     env.vars.insert("OS_CLOUD".into(), "prod".into());
     write(&named, &format!("{}    verify: false\n", clouds("named")));
-    let err = upstream(Dialect::OpenStack, &env).unwrap_err();
+    let err = upstream(Dialect::OpenStack, &env).unwrap_err().to_string();
     assert!(err.contains("verify: false is refused; TLS verification is always on"), "{err}");
     let _ = std::fs::remove_dir_all(root);
 }

@@ -10,16 +10,16 @@
 //! - `error_500_*.json`, `error_503_maintenance.json`: internal kinds; the
 //!   upstream's words stay in the log and the caller gets a generic message.
 
-use std::path::Path;
-
 use bytes::Bytes;
+
+use crate::common::golden::{self, Fixtures};
 use dragoman::dialect::{
     Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Format, Outcome, Reply, Target, UpstreamCall, UpstreamCodec,
 };
-use dragoman::model::{ErrorKind, GatewayError, Image, ImageId, ImageOp, ImagePatch, ImageStatus, View, WriteOp};
-use futures_util::FutureExt;
+use dragoman::model::{
+    ErrorKind, GatewayError, Image, ImageId, ImageOp, ImagePatch, ImageStatus, Resource, View, WriteOp,
+};
 use http::{HeaderMap, StatusCode};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
@@ -31,28 +31,11 @@ fn upstream() -> &'static dyn UpstreamCodec {
     Dialect::Foreman.upstream()
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/foreman").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).unwrap()
-}
+const FIXTURES: Fixtures = Fixtures(Dialect::Foreman);
 
 fn reply_json(reply: Reply) -> (u16, Value) {
-    let status = reply.status().as_u16();
-    let body = reply.into_body().collect().now_or_never().unwrap().unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap())
-}
-
-/// Compares as text so that field order counts too.
-fn assert_same(actual: &Value, expected: &Value, what: &str) {
-    assert_eq!(
-        serde_json::to_string_pretty(actual).unwrap(),
-        serde_json::to_string_pretty(expected).unwrap(),
-        "{what}"
-    );
+    let (status, body) = golden::reply_json(reply);
+    (status.as_u16(), body)
 }
 
 /// Decodes the request a Foreman client would send for this fixture.
@@ -107,10 +90,9 @@ fn upstream_call(op: &ImageOp) -> UpstreamCall {
 fn round_trip(uri: &str, name: &str) {
     let (ctx, op) = edge_request(uri);
     let call = upstream_call(&op);
-    let outcome = upstream().decode(&call, StatusCode::OK, &HeaderMap::new(), &fixture(name)).unwrap();
-    let (status, body) = reply_json(edge().encode(&ctx, &op, outcome));
+    let (status, body) = reply_json(golden::round_trip(Dialect::Foreman, &call, &op, &ctx, &FIXTURES.bytes(name)));
     assert_eq!(status, 200, "{name}");
-    assert_same(&body, &fixture_json(name), name);
+    golden::assert_same(&body, &FIXTURES.json(name), name);
 }
 
 #[test]
@@ -130,7 +112,7 @@ fn seed_show_create_and_update_bodies_round_trip() {
 #[test]
 fn seed_index_decodes_into_the_model() {
     let call = upstream_call(&edge_request("/api/compute_resources/980190962/images").1);
-    let body = fixture("seed_index_compute_resource.json");
+    let body = FIXTURES.bytes("seed_index_compute_resource.json");
     let Outcome::List(page) = upstream().decode(&call, StatusCode::OK, &HeaderMap::new(), &body).unwrap() else {
         panic!("not a list")
     };
@@ -159,8 +141,12 @@ fn seed_index_decodes_into_the_model() {
 
 #[test]
 fn seed_write_requests_decode_into_their_operations() {
-    let (ctx, op) =
-        edge_write("POST", "/api/compute_resources/980190962/images", JSON, &fixture("seed_create_request.json"));
+    let (ctx, op) = edge_write(
+        "POST",
+        "/api/compute_resources/980190962/images",
+        JSON,
+        &FIXTURES.bytes("seed_create_request.json"),
+    );
     assert_eq!(ctx.scope.as_deref(), Some("980190962"));
     let extra = [
         ("foreman.architecture_id", json!(331892513)),
@@ -178,20 +164,20 @@ fn seed_write_requests_decode_into_their_operations() {
     };
     let ImageOp::Write(WriteOp::Register(image, _)) = op.unwrap() else { panic!("not a register") };
     assert_eq!(image, registered);
-    let (_, op) = edge_write("PUT", IMAGE_PATH, JSON, &fixture("seed_update_request.json"));
+    let (_, op) = edge_write("PUT", IMAGE_PATH, JSON, &FIXTURES.bytes("seed_update_request.json"));
     let id = ImageId::new("980190962");
     assert_eq!(op.unwrap(), ImageOp::Write(WriteOp::Update { id: id.clone(), patch: ImagePatch::default() }));
-    let (_, op) = edge_write("DELETE", IMAGE_PATH, JSON, &fixture("seed_delete_request.json"));
+    let (_, op) = edge_write("DELETE", IMAGE_PATH, JSON, &FIXTURES.bytes("seed_delete_request.json"));
     assert_eq!(op.unwrap(), ImageOp::Write(WriteOp::Delete { id, trash: false }));
 }
 
 /// An edge write, sent upstream as it is, answered with `reply`, rendered back.
 fn write_round_trip(method: &str, uri: &str, request: &str, status: u16, reply: &str) -> (u16, Value) {
-    let (ctx, op) = edge_write(method, uri, JSON, &fixture(request));
+    let (ctx, op) = edge_write(method, uri, JSON, &FIXTURES.bytes(request));
     let op = op.unwrap();
     let call = upstream_call(&op);
     let status = StatusCode::from_u16(status).unwrap();
-    let outcome = upstream().decode(&call, status, &HeaderMap::new(), &fixture(reply)).unwrap();
+    let outcome = upstream().decode(&call, status, &HeaderMap::new(), &FIXTURES.bytes(reply)).unwrap();
     reply_json(edge().encode(&ctx, &op, outcome))
 }
 
@@ -205,20 +191,24 @@ fn seed_write_replies_round_trip() {
         "seed_create_201.json",
     );
     assert_eq!(status, 201);
-    assert_same(&body, &fixture_json("seed_create_201.json"), "create");
+    golden::assert_same(&body, &FIXTURES.json("seed_create_201.json"), "create");
     let (status, body) = write_round_trip("PUT", IMAGE_PATH, "seed_update_request.json", 200, "seed_update_200.json");
     assert_eq!(status, 200);
-    assert_same(&body, &fixture_json("seed_update_200.json"), "update");
+    golden::assert_same(&body, &FIXTURES.json("seed_update_200.json"), "update");
     let (status, body) =
         write_round_trip("DELETE", IMAGE_PATH, "seed_delete_request.json", 200, "seed_delete_200.json");
     assert_eq!(status, 200);
-    assert_same(&body, &fixture_json("seed_delete_200.json"), "delete");
+    golden::assert_same(&body, &FIXTURES.json("seed_delete_200.json"), "delete");
 }
 
 #[test]
 fn seed_create_goes_upstream_without_password_or_compute_resource() {
-    let (_, op) =
-        edge_write("POST", "/api/compute_resources/980190962/images", JSON, &fixture("seed_create_request.json"));
+    let (_, op) = edge_write(
+        "POST",
+        "/api/compute_resources/980190962/images",
+        JSON,
+        &FIXTURES.bytes("seed_create_request.json"),
+    );
     let credentials = Credentials::Basic { user: "admin".into(), password: "changeme".into() };
     let target =
         Target { base: "https://up.example", scope: "5", credentials: &credentials, now: 0, format: Format::Json };
@@ -227,7 +217,7 @@ fn seed_create_goes_upstream_without_password_or_compute_resource() {
     assert_eq!(request.uri(), "https://up.example/api/v2/compute_resources/5/images");
     assert_eq!(request.headers()[http::header::CONTENT_TYPE], "application/json");
     let body: Value = serde_json::from_slice(request.body()).unwrap();
-    assert_same(
+    golden::assert_same(
         &body,
         &json!({"image": {"name": "TestImage", "username": "ec2-user", "uuid": "abcdef",
                           "architecture_id": 331892513, "operatingsystem_id": 309172073, "user_data": true}}),
@@ -238,7 +228,7 @@ fn seed_create_goes_upstream_without_password_or_compute_resource() {
 #[test]
 fn the_seed_delete_reply_decodes_as_deleted() {
     let call = UpstreamCall::Write(WriteOp::Delete { id: ImageId::new("980190962"), trash: false });
-    let body = fixture("seed_delete_200.json");
+    let body = FIXTURES.bytes("seed_delete_200.json");
     let Outcome::Image(image) = upstream().decode(&call, StatusCode::OK, &HeaderMap::new(), &body).unwrap() else {
         panic!("not an image")
     };
@@ -252,7 +242,7 @@ fn bad_writes_are_refused_with_the_error_fixtures() {
         let (ctx, op) = edge_write("POST", "/api/compute_resources/980190962/images", content_type, body);
         let (rendered_status, rendered) = reply_json(edge().encode_error(&ctx, &op.unwrap_err()));
         assert_eq!(rendered_status, status, "{name}");
-        assert_same(&rendered, &fixture_json(&format!("errors/{name}")), name);
+        golden::assert_same(&rendered, &FIXTURES.json(&format!("errors/{name}")), name);
     };
     refused(Some("text/plain"), b"{}", 415, "error_415_media_type.json");
     refused(JSON, b"{", 400, "error_400_malformed_json.json");
@@ -262,7 +252,7 @@ fn bad_writes_are_refused_with_the_error_fixtures() {
 #[test]
 fn seed_delete_body_decodes_without_its_password() {
     let call = UpstreamCall::Show(ImageId::new("980190962"));
-    let body = fixture("seed_delete_200.json");
+    let body = FIXTURES.bytes("seed_delete_200.json");
     let Outcome::Image(image) = upstream().decode(&call, StatusCode::OK, &HeaderMap::new(), &body).unwrap() else {
         panic!("not an image")
     };
@@ -275,7 +265,7 @@ fn seed_delete_body_decodes_without_its_password() {
     assert!(!image.extra.contains_key("foreman.password"));
     let (ctx, op) = edge_request("/api/compute_resources/980190962/images/980190962");
     let (_, shown) = reply_json(edge().encode(&ctx, &op, Outcome::Image(image)));
-    assert_same(
+    golden::assert_same(
         &shown,
         &json!({
             // the raw record names no operating system, compute resource or
@@ -292,7 +282,7 @@ fn seed_delete_body_decodes_without_its_password() {
 
 fn decode_error(name: &str, status: u16, call: &UpstreamCall) -> GatewayError {
     let status = StatusCode::from_u16(status).unwrap();
-    match upstream().decode(call, status, &HeaderMap::new(), &fixture(&format!("errors/{name}"))) {
+    match upstream().decode(call, status, &HeaderMap::new(), &FIXTURES.bytes(&format!("errors/{name}"))) {
         Err(err) => err,
         Ok(outcome) => panic!("{name} decoded to {outcome:?}"),
     }
@@ -307,7 +297,7 @@ fn error_bodies_decode_and_repeat() {
     let show = UpstreamCall::Show(ImageId::new("980190962"));
     let bad = ErrorKind::BadRequest;
     let repeated = [
-        ("error_404_not_found.json", 404, ErrorKind::NotFound { resource: "image", id: "980190962".into() }),
+        ("error_404_not_found.json", 404, ErrorKind::NotFound { resource: Resource::Image, id: "980190962".into() }),
         ("error_403_access_denied.json", 403, ErrorKind::Forbidden),
         ("error_400_query_not_supported.json", 400, bad.clone()),
         ("error_400_param_invalid.json", 400, bad.clone()),
@@ -321,7 +311,7 @@ fn error_bodies_decode_and_repeat() {
         assert_eq!(err.kind, kind, "{name}");
         let (rendered_status, body) = render(&err);
         assert_eq!(rendered_status, status, "{name}");
-        assert_same(&body, &fixture_json(&format!("errors/{name}")), name);
+        golden::assert_same(&body, &FIXTURES.json(&format!("errors/{name}")), name);
     }
 }
 
@@ -333,17 +323,17 @@ fn error_messages_carry_the_telling_text() {
     assert_eq!(message("error_422_validation.json", 422), "Name can't be blank; Uuid can't be blank");
     assert_eq!(message("error_503_maintenance.json", 503), "Foreman is in maintenance mode");
     let err = decode_error("error_404_not_found.json", 404, &list);
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: String::new() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: String::new() });
 }
 
 #[test]
 fn canonical_errors_render_like_foreman() {
     let (status, body) = render(&GatewayError::image_not_found("980190962"));
     assert_eq!(status, 404);
-    assert_same(&body, &fixture_json("errors/error_404_not_found.json"), "404 from the model");
+    golden::assert_same(&body, &FIXTURES.json("errors/error_404_not_found.json"), "404 from the model");
     let (status, body) = render(&GatewayError::internal("the catalog lock is poisoned"));
     assert_eq!(status, 500);
-    assert_same(&body, &fixture_json("errors/error_500_no_method.json"), "500 from the model");
+    golden::assert_same(&body, &FIXTURES.json("errors/error_500_no_method.json"), "500 from the model");
 }
 
 #[test]

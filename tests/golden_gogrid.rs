@@ -24,25 +24,19 @@
 //! to the expected write, or to the refusal the module docs describe.
 
 use bytes::Bytes;
-use dragoman::dialect::{Dialect, EdgeCtx, Format, Outcome, Reply, UpstreamCall};
+use dragoman::dialect::gogrid::ApiMethod;
+use dragoman::dialect::{Dialect, EdgeCall, EdgeCtx, Format, Outcome, Reply, UpstreamCall};
 use dragoman::model::{
     ErrorKind, GatewayError, GetMany, ImageId, ImageOp, ImagePatch, ImageStatus, ListQuery, LookupKey, PageRequest,
-    PageStart, Snapshot, WriteOp,
+    PageStart, Resource, Snapshot, WriteOp,
 };
-use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
-use http_body_util::BodyExt;
 use quick_xml::events::Event;
+
+use crate::common::golden::{self, Fixtures};
 use serde_json::{Map, Value, json};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/gogrid/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).unwrap()
-}
+const FIXTURES: Fixtures = Fixtures(Dialect::GoGrid);
 
 fn content_type(format: Format) -> &'static str {
     match format {
@@ -58,17 +52,16 @@ fn upstream_decode(call: &UpstreamCall, status: u16, format: Format, body: &[u8]
     Dialect::GoGrid.upstream().decode(call, StatusCode::from_u16(status).unwrap(), &headers, body)
 }
 
+/// A context for a call of `method`, by its name; `""` for none.
 fn ctx(method: &'static str, format: Format) -> EdgeCtx {
-    let mut ctx = EdgeCtx::new(Dialect::GoGrid, "https://api.gogrid.com");
-    ctx.prefix = "/api".into();
-    ctx.method = method;
+    let mut ctx = golden::ctx(Dialect::GoGrid, "https://api.gogrid.com", "/api");
+    ctx.call = ApiMethod::named(method).map_or(EdgeCall::None, EdgeCall::GoGrid);
     ctx.format = format;
     ctx
 }
 
 fn body(reply: Reply) -> (StatusCode, String) {
-    let status = reply.status();
-    let bytes: Bytes = reply.into_body().collect().now_or_never().unwrap().unwrap().to_bytes();
+    let (status, bytes) = golden::reply_bytes(reply);
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
@@ -95,7 +88,7 @@ fn list(start: usize, limit: Option<usize>) -> (UpstreamCall, ImageOp) {
 
 /// Decodes `name` with `call` and renders it back with `op` at `method`.
 fn round_trip(name: &str, format: Format, call: &UpstreamCall, op: &ImageOp, method: &'static str) -> String {
-    let outcome = upstream_decode(call, 200, format, &fixture(name)).unwrap();
+    let outcome = upstream_decode(call, 200, format, &FIXTURES.bytes(name)).unwrap();
     let (status, rendered) = edge_encode(method, format, op, outcome);
     assert_eq!(status, StatusCode::OK, "{name}");
     rendered
@@ -183,14 +176,14 @@ fn sorted_image_attributes(tree: &mut Value, dropped: &[&str]) {
 fn seed_get_json() {
     let (call, op) = get_by_id("250");
     let rendered = round_trip("seed_image_get.json", Format::Json, &call, &op, "/grid/image/get");
-    assert_same_json(&rendered, &fixture_json("seed_image_get.json"));
+    assert_same_json(&rendered, &FIXTURES.json("seed_image_get.json"));
 }
 
 #[test]
 fn seed_get_xml() {
     let (call, op) = get_by_id("250");
     let rendered = round_trip("seed_image_get.xml", Format::Xml, &call, &op, "/grid/image/get");
-    let expected = String::from_utf8(fixture("seed_image_get.xml")).unwrap();
+    let expected = String::from_utf8(FIXTURES.bytes("seed_image_get.xml")).unwrap();
     assert_eq!(xml_tree(&rendered), xml_tree(&expected));
 }
 
@@ -198,14 +191,14 @@ fn seed_get_xml() {
 fn seed_get_csv() {
     let (call, op) = get_by_id("250");
     let rendered = round_trip("seed_image_get.csv", Format::Csv, &call, &op, "/grid/image/get");
-    let expected = String::from_utf8(fixture("seed_image_get.csv")).unwrap();
+    let expected = String::from_utf8(FIXTURES.bytes("seed_image_get.csv")).unwrap();
     assert_eq!(rendered.trim_end(), expected.trim_end());
 }
 
 #[test]
 fn seed_formats_describe_the_same_image() {
     let (call, op) = get_by_id("250");
-    let image = |name, format| match upstream_decode(&call, 200, format, &fixture(name)).unwrap() {
+    let image = |name, format| match upstream_decode(&call, 200, format, &FIXTURES.bytes(name)).unwrap() {
         Outcome::Images(mut images) => images.remove(0),
         other => panic!("{other:?}"),
     };
@@ -220,16 +213,16 @@ fn seed_formats_describe_the_same_image() {
     // and one image renders as each of the seed's three samples
     let outcome = || Outcome::Images(vec![from_json.clone()]);
     let (_, xml) = edge_encode("/grid/image/get", Format::Xml, &op, outcome());
-    assert_eq!(xml_tree(&xml), xml_tree(&String::from_utf8(fixture("seed_image_get.xml")).unwrap()));
+    assert_eq!(xml_tree(&xml), xml_tree(&String::from_utf8(FIXTURES.bytes("seed_image_get.xml")).unwrap()));
     let (_, csv) = edge_encode("/grid/image/get", Format::Csv, &op, outcome());
-    assert_eq!(csv.trim_end(), String::from_utf8(fixture("seed_image_get.csv")).unwrap().trim_end());
+    assert_eq!(csv.trim_end(), String::from_utf8(FIXTURES.bytes("seed_image_get.csv")).unwrap().trim_end());
 }
 
 #[test]
 fn libcloud_image_list() {
     let (call, op) = list(0, None);
     let rendered = round_trip("libcloud_image_list.json", Format::Json, &call, &op, "/grid/image/list");
-    let mut expected = fixture_json("libcloud_image_list.json");
+    let mut expected = FIXTURES.json("libcloud_image_list.json");
     // the fixture was cut to 4 images; its summary still counts 59
     expected["summary"]["returned"] = json!(4);
     assert_same_json(&rendered, &expected);
@@ -239,7 +232,7 @@ fn libcloud_image_list() {
 fn wiki_image_list_paginated() {
     let (call, op) = list(0, Some(1));
     let rendered = round_trip("wiki_grid.image.list.json", Format::Json, &call, &op, "/grid/image/list");
-    assert_same_json(&rendered, &fixture_json("wiki_grid.image.list.json"));
+    assert_same_json(&rendered, &FIXTURES.json("wiki_grid.image.list.json"));
 }
 
 #[test]
@@ -247,7 +240,7 @@ fn libcloud_image_save() {
     let call = UpstreamCall::Show(ImageId::new("5050"));
     let op = ImageOp::Show(ImageId::new("5050"));
     let rendered = round_trip("libcloud_image_save.json", Format::Json, &call, &op, "/grid/image/save");
-    assert_same_json(&rendered, &fixture_json("libcloud_image_save.json"));
+    assert_same_json(&rendered, &FIXTURES.json("libcloud_image_save.json"));
 }
 
 #[test]
@@ -255,14 +248,14 @@ fn wiki_image_restore() {
     let call = UpstreamCall::Show(ImageId::new("195"));
     let op = ImageOp::Show(ImageId::new("195"));
     let rendered = round_trip("wiki_grid.image.restore.json", Format::Json, &call, &op, "/grid/image/restore");
-    assert_same_json(&rendered, &fixture_json("wiki_grid.image.restore.json"));
+    assert_same_json(&rendered, &FIXTURES.json("wiki_grid.image.restore.json"));
 }
 
 #[test]
 fn gogridapisdk_xml_list_page() {
     let name = "gogridapisdk_ImagesListResponse5.xml";
     let (call, op) = list(10, Some(5));
-    let Outcome::List(page) = upstream_decode(&call, 200, Format::Xml, &fixture(name)).unwrap() else {
+    let Outcome::List(page) = upstream_decode(&call, 200, Format::Xml, &FIXTURES.bytes(name)).unwrap() else {
         panic!("not a list")
     };
     assert_eq!((page.offset, page.matched, page.more, page.images.len()), (Some(10), Some(39), true, 5));
@@ -272,7 +265,7 @@ fn gogridapisdk_xml_list_page() {
     let added = ["owner", "type", "state", "price", "billingtokens", "os"];
     let mut rendered = xml_tree(&rendered);
     sorted_image_attributes(&mut rendered, &added);
-    let mut expected = xml_tree(&String::from_utf8(fixture(name)).unwrap());
+    let mut expected = xml_tree(&String::from_utf8(FIXTURES.bytes(name)).unwrap());
     sorted_image_attributes(&mut expected, &[]);
     assert_eq!(rendered, expected);
 }
@@ -282,12 +275,18 @@ fn gogridapisdk_xml_list_page() {
 
 #[test]
 fn jclouds_not_found() {
-    let body = fixture("jclouds_test_error_handler.json");
+    let body = FIXTURES.bytes("jclouds_test_error_handler.json");
     let err = upstream_decode(&UpstreamCall::Show(ImageId::new("11")), 400, Format::Json, &body).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "11".into() });
-    let (status, rendered) = body_of_error("/grid/server/get", &err);
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "11".into() });
+    let (status, rendered) = body_of_error("/grid/image/get", &err);
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_same_json(&rendered, &fixture_json("jclouds_test_error_handler.json"));
+    let mut expected = FIXTURES.json("jclouds_test_error_handler.json");
+    expected["method"] = json!("/grid/image/get");
+    assert_same_json(&rendered, &expected);
+    // a method the edge does not serve is named by none of its replies
+    let mut unnamed = expected;
+    unnamed.as_object_mut().unwrap().remove("method");
+    assert_same_json(&body_of_error("/grid/server/get", &err).1, &unnamed);
 }
 
 fn body_of_error(method: &'static str, err: &GatewayError) -> (StatusCode, String) {
@@ -296,23 +295,24 @@ fn body_of_error(method: &'static str, err: &GatewayError) -> (StatusCode, Strin
 
 #[test]
 fn libcloud_unexpected_error() {
-    let body = fixture("libcloud_lb_unexpected_error.json");
+    let body = FIXTURES.bytes("libcloud_lb_unexpected_error.json");
     let (call, _) = list(0, None);
     let err = upstream_decode(&call, 500, Format::Json, &body).unwrap_err();
     assert_eq!(err.kind, ErrorKind::UpstreamUnavailable);
     assert!(err.message.contains("An unexpected server error has occured"), "{}", err.message);
 
     let internal = GatewayError::internal("a bug");
-    let (status, rendered) = body_of_error("/grid/loadbalancer/add", &internal);
+    let (status, rendered) = body_of_error("/grid/image/list", &internal);
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    let mut expected = fixture_json("libcloud_lb_unexpected_error.json");
+    let mut expected = FIXTURES.json("libcloud_lb_unexpected_error.json");
     expected["list"][0]["message"] = json!("the server could not finish the request");
+    expected["method"] = json!("/grid/image/list");
     assert_eq!(serde_json::from_str::<Value>(&rendered).unwrap(), expected);
 }
 
 #[test]
 fn libcloud_failure_with_a_server_list() {
-    let body = fixture("libcloud_server_power_fail.json");
+    let body = FIXTURES.bytes("libcloud_server_power_fail.json");
     let (call, _) = list(0, None);
     let served_by_libcloud = upstream_decode(&call, 404, Format::Json, &body).unwrap_err();
     assert_eq!(served_by_libcloud.kind, ErrorKind::Unsupported { operation: "list images".into(), backend: "gogrid" });
@@ -334,7 +334,7 @@ fn not_found_in_every_format() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         // what we render as an error, we read back as the same error
         let err = upstream_decode(&UpstreamCall::Show(ImageId::new("1")), 400, format, text.as_bytes()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "1".into() }, "{format:?}");
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "1".into() }, "{format:?}");
     }
 }
 
@@ -460,7 +460,7 @@ fn wiki_write_samples_are_refused_as_documented() {
 /// Decodes `name` as the reply to `op` and renders it back at `method`.
 fn write_round_trip(name: &str, op: WriteOp, method: &'static str) -> Value {
     let call = UpstreamCall::Write(op.clone());
-    let outcome = upstream_decode(&call, 200, Format::Json, &fixture(name)).unwrap();
+    let outcome = upstream_decode(&call, 200, Format::Json, &FIXTURES.bytes(name)).unwrap();
     assert!(matches!(outcome, Outcome::Image(_)), "{name}");
     let (status, rendered) = edge_encode(method, Format::Json, &ImageOp::Write(op), outcome);
     assert_eq!(status, StatusCode::OK, "{name}");
@@ -470,7 +470,7 @@ fn write_round_trip(name: &str, op: WriteOp, method: &'static str) -> Value {
 #[test]
 fn libcloud_save_reply_as_a_write() {
     let rendered = write_round_trip("libcloud_image_save.json", save("1234", "testimage", None), "/grid/image/save");
-    let expected = fixture_json("libcloud_image_save.json");
+    let expected = FIXTURES.json("libcloud_image_save.json");
     assert_eq!(rendered, expected);
     assert_eq!(serde_json::to_string(&rendered).unwrap(), serde_json::to_string(&expected).unwrap());
     assert_eq!(rendered["list"][0]["state"]["name"], json!("Saving"));
@@ -480,7 +480,7 @@ fn libcloud_save_reply_as_a_write() {
 fn libcloud_save_reply_reused_for_edit() {
     let share = ImagePatch { public: Some(true), ..ImagePatch::default() };
     let rendered = write_round_trip("libcloud_image_save.json", edit("5050", share), "/grid/image/edit");
-    let mut expected = fixture_json("libcloud_image_save.json");
+    let mut expected = FIXTURES.json("libcloud_image_save.json");
     expected["method"] = json!("/grid/image/edit");
     expected["list"][0]["object"] = json!("image");
     assert_eq!(rendered, expected);
@@ -490,14 +490,14 @@ fn libcloud_save_reply_reused_for_edit() {
 fn wiki_restore_reply_as_a_write() {
     let rendered =
         write_round_trip("wiki_grid.image.restore.json", WriteOp::Restore(ImageId::new("195")), "/grid/image/restore");
-    assert_eq!(rendered, fixture_json("wiki_grid.image.restore.json"));
+    assert_eq!(rendered, FIXTURES.json("wiki_grid.image.restore.json"));
 }
 
 #[test]
 fn a_restored_image_renders_available_and_a_deleted_one_deleted() {
     let call = UpstreamCall::Write(WriteOp::Restore(ImageId::new("195")));
     let Outcome::Image(mut image) =
-        upstream_decode(&call, 200, Format::Json, &fixture("wiki_grid.image.restore.json")).unwrap()
+        upstream_decode(&call, 200, Format::Json, &FIXTURES.bytes("wiki_grid.image.restore.json")).unwrap()
     else {
         panic!("not an image")
     };

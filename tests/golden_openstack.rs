@@ -7,24 +7,21 @@
 //! upstream codec sends for it; write replies round-trip.
 
 use std::fs;
-use std::path::Path;
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::Value;
 
+use crate::common::golden::{self, Fixtures, list_call, list_op, reply_json};
 use dragoman::dialect::openstack::OpenStack;
 use dragoman::dialect::{
     Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Format, Item, Outcome, Reply, Target, UpstreamCall,
     UpstreamCodec,
 };
-use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, ListQuery, PageStart, Snapshot, View, WriteOp};
+use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, Resource, Snapshot, View, WriteOp};
 
-const DIR: &str = "tests/fixtures/openstack";
 const NOVA_ORIGIN: &str = "http://openstack.example.com";
 const NOVA_PREFIX: &str = "/v2/6f70656e737461636b20342065766572";
 
@@ -60,40 +57,32 @@ const READ: [&str; 14] = [
     "keystone/libcloud__v3__auth_unauthorized.json",
 ];
 
+const FIXTURES: Fixtures = Fixtures(Dialect::OpenStack);
+
 fn raw(name: &str) -> Vec<u8> {
-    fs::read(Path::new(DIR).join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    FIXTURES.bytes(name)
 }
 
 fn fixture(name: &str) -> Value {
-    serde_json::from_slice(&raw(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    FIXTURES.json(name)
 }
 
 fn ctx(origin: &str, prefix: &str) -> EdgeCtx {
-    let mut ctx = EdgeCtx::new(Dialect::OpenStack, origin);
-    ctx.prefix = prefix.to_owned();
+    let mut ctx = golden::ctx(Dialect::OpenStack, origin, prefix);
     ctx.scope = prefix.rsplit('/').next().map(str::to_owned);
     ctx
 }
 
 fn body(reply: Reply) -> Value {
-    let bytes = reply.into_body().collect().now_or_never().expect("a full body is ready").expect("infallible");
-    serde_json::from_slice(&bytes.to_bytes()).expect("the reply is JSON")
+    reply_json(reply).1
 }
 
 fn upstream(call: &UpstreamCall, status: u16, name: &str) -> Result<Outcome, GatewayError> {
-    UpstreamCodec::decode(&OpenStack, call, StatusCode::from_u16(status).unwrap(), &HeaderMap::new(), &raw(name))
+    FIXTURES.decoded(call, status, &HeaderMap::new(), name)
 }
 
 fn show(id: &str) -> UpstreamCall {
     UpstreamCall::Show(ImageId::new(id))
-}
-
-fn list_call(view: View) -> UpstreamCall {
-    UpstreamCall::List { filter: Default::default(), sort: None, view, start: PageStart::First, limit: None }
-}
-
-fn list_op(view: View) -> ImageOp {
-    ImageOp::List(ListQuery { view, ..ListQuery::default() })
 }
 
 /// Reads a show body and renders it back as a show reply.
@@ -106,13 +95,13 @@ fn round_trip_show(name: &str, id: &str, origin: &str, prefix: &str) -> Value {
 
 #[test]
 fn every_fixture_is_either_read_or_listed_as_a_write() {
-    let mut names: Vec<String> = fs::read_dir(DIR)
+    let mut names: Vec<String> = fs::read_dir(FIXTURES.path(""))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".json"))
         .collect();
     names.extend(
-        fs::read_dir(Path::new(DIR).join("keystone"))
+        fs::read_dir(FIXTURES.path("keystone"))
             .unwrap()
             .filter_map(|e| Some(format!("keystone/{}", e.ok()?.file_name().into_string().ok()?))),
     );
@@ -251,7 +240,7 @@ fn generic_not_found_round_trips() {
 #[test]
 fn not_found_on_show_is_the_image() {
     let err = upstream(&show("x"), 404, "libcloud__os_keypairs_not_found.json").unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "x".to_owned() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "x".to_owned() });
     let (_, _, got) = render_error(&err);
     assert_eq!(got, serde_json::json!({"itemNotFound": {"code": 404, "message": "Image not found."}}));
 }
@@ -486,7 +475,7 @@ fn missing_metadata_key_on_delete_round_trips() {
         fault.to_string().as_bytes(),
     )
     .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "metadata item", id: "nope".to_owned() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::MetadataItem, id: "nope".to_owned() });
     let reply = EdgeCodec::encode_error(&OpenStack, &c, &err);
     assert_eq!(reply.status(), StatusCode::NOT_FOUND);
     assert_eq!(body(reply), fault);

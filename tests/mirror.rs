@@ -21,10 +21,15 @@ const ROUTE: &str = "hostway:*";
 /// served by `backend` and, with `mirror_on`, mirrored to `mirror`, both
 /// Hostway upstreams at the given URLs, with `[mirror]` settings.
 fn mirror_config(backend: &str, mirror: &str, settings: &str, mirror_on: bool) -> String {
+    mirror_config_with(backend, mirror, "", settings, mirror_on)
+}
+
+/// [`mirror_config`] with more keys on the Hostway edge's route.
+fn mirror_config_with(backend: &str, mirror: &str, hostway_keys: &str, settings: &str, mirror_on: bool) -> String {
     let mirror_key = if mirror_on { "mirror = \"mirror\"\n" } else { "" };
     let route = |edge: &str| format!("[[route]]\nedge = \"{edge}\"\nbackend = \"primary\"\n{mirror_key}");
     format!(
-        "{}{}{}{}[mirror]\n{settings}",
+        "{}{}{}{hostway_keys}{}[mirror]\n{settings}",
         hostway_upstream("primary", backend),
         hostway_upstream("mirror", mirror),
         route("hostway"),
@@ -43,12 +48,20 @@ fn config_file(config: &str) -> std::path::PathBuf {
 
 /// The gateway of [`mirror_config`], mirror on.
 fn mirrored(backend: &str, mirror: &str, settings: &str) -> Binary {
-    let path = config_file(&mirror_config(backend, mirror, settings, true));
+    mirrored_with(backend, mirror, "", settings)
+}
+
+/// The gateway of [`mirror_config_with`], mirror on.
+fn mirrored_with(backend: &str, mirror: &str, hostway_keys: &str, settings: &str) -> Binary {
+    let path = config_file(&mirror_config_with(backend, mirror, hostway_keys, settings, true));
     let args = ["--config", path.to_str().unwrap(), "--listen", "127.0.0.1:0"];
     let gw = Binary::start(&args, &[("RUST_LOG", "dragoman=info")], true);
     let _ = std::fs::remove_file(&path);
     gw
 }
+
+/// Every result a read of a route with a mirror is counted under.
+const RESULTS: [&str; 5] = ["same", "different", "error", "dropped", "unsampled"];
 
 /// `/mirror`'s report of the route, once it has counted `total` reads
 /// (waits at most ten seconds for the background work).
@@ -60,8 +73,7 @@ async fn report_after(gw: &Binary, total: u64) -> Value {
         let report = got.json();
         let route = report["routes"].as_array().unwrap().iter().find(|r| r["route"] == ROUTE).cloned();
         if let Some(route) = route {
-            let counted: u64 =
-                ["same", "different", "error", "dropped"].iter().map(|k| route[k].as_u64().unwrap()).sum();
+            let counted: u64 = RESULTS.iter().map(|k| route[k].as_u64().unwrap()).sum();
             if counted >= total || Instant::now() > deadline {
                 return route;
             }
@@ -214,4 +226,78 @@ async fn a_mirror_is_turned_on_by_a_config_edit_and_sighup() {
     let route = report_after(&gw, 1).await;
     assert_eq!((route["different"].as_u64(), route["same"].as_u64()), (Some(1), Some(0)), "{route}");
     assert_eq!(route["fields"][0]["field"], "name", "{route}");
+}
+
+/// `n` shows of one image through `gw`, each answered 200.
+async fn shows(gw: &Binary, n: usize) {
+    for _ in 0..n {
+        let got = get(&gw.url(&show_path(Dialect::Hostway, "250"))).await;
+        assert_eq!(got.status, 200, "{}", got.text());
+    }
+}
+
+/// A route's counts: (compared or failed, dropped, unsampled).
+fn counts(route: &Value) -> (u64, u64, u64) {
+    let n = |k: &str| route[k].as_u64().unwrap();
+    (n("same") + n("different") + n("error"), n("dropped"), n("unsampled"))
+}
+
+#[tokio::test]
+async fn a_sample_of_zero_mirrors_nothing_unless_the_route_draws_its_own() {
+    let primary = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    let mirror = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    let gw = mirrored(&primary.base, &mirror.base, "sample = 0\n");
+    shows(&gw, 10).await;
+    let route = report_after(&gw, 10).await;
+    assert_eq!(counts(&route), (0, 0, 10), "{route}");
+    assert_eq!(route["sample"].as_f64(), Some(0.0), "{route}");
+    assert_eq!(
+        metric_lines(&gw, "dragoman_mirror_requests_total").await,
+        [format!("dragoman_mirror_requests_total{{route=\"{ROUTE}\",result=\"unsampled\"}} 10")]
+    );
+    // the mirror's side was never asked, the primary's was
+    let asked = get(&primary.admin_url("/metrics")).await.text();
+    assert!(asked.contains("dragoman_requests_total{"), "{asked}");
+    let asked = get(&mirror.admin_url("/metrics")).await.text();
+    assert!(!asked.contains("dragoman_requests_total{"), "{asked}");
+
+    // the route's own sample overrides [mirror]'s
+    let gw = mirrored_with(&primary.base, &mirror.base, "mirror_sample = 1.0\n", "sample = 0\n");
+    shows(&gw, 4).await;
+    let route = report_after(&gw, 4).await;
+    assert_eq!(counts(&route), (4, 0, 0), "{route}");
+    assert_eq!(route["same"].as_u64(), Some(4), "{route}");
+}
+
+#[tokio::test]
+async fn a_sample_draws_a_share_of_the_reads_and_counts_the_rest_unsampled() {
+    const READS: u64 = 60;
+    let primary = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    let gw = mirrored(&primary.base, &primary.base, "sample = 0.5\nper_second = 0\n");
+    shows(&gw, READS as usize).await;
+    let route = report_after(&gw, READS).await;
+    let (mirrored, dropped, unsampled) = counts(&route);
+    assert_eq!((mirrored + unsampled, dropped), (READS, 0), "{route}");
+    // a fair draw of 60 is neither none nor all (2 in 2^60 would be)
+    assert!(mirrored > 0 && unsampled > 0, "{route}");
+    assert_eq!(route["same"].as_u64(), Some(mirrored), "{route}");
+}
+
+#[tokio::test]
+async fn a_rate_bounds_the_sampled_reads_mirrored_and_drops_the_rest() {
+    const READS: u64 = 40;
+    let primary = Binary::start(&["--listen", "127.0.0.1:0"], &[], false);
+    // one a second, in bursts of one
+    let gw = mirrored(&primary.base, &primary.base, "sample = 0.5\nper_second = 1\n");
+    let started = Instant::now();
+    shows(&gw, READS as usize).await;
+    let seconds = started.elapsed().as_secs();
+    let route = report_after(&gw, READS).await;
+    let (mirrored, dropped, unsampled) = counts(&route);
+    assert_eq!(mirrored + dropped + unsampled, READS, "{route}");
+    assert!(unsampled > 0 && mirrored + dropped > 0, "{route}");
+    // the first drawn read finds the bucket full; after it, one a second
+    assert!(mirrored >= 1, "{route}");
+    assert!(mirrored <= 1 + seconds, "{mirrored} mirrored in {seconds}s: {route}");
+    assert_eq!(route["same"].as_u64(), Some(mirrored), "{route}");
 }

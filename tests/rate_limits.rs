@@ -42,6 +42,8 @@ fn assert_rate_limited(edge: Dialect, got: &Got, what: &str) {
             assert_eq!(body["list"][0]["errorcode"], "RateLimitExceeded", "{what}: {body}");
         }
         Dialect::Foreman => assert!(body["error"]["message"].is_string(), "{what}: {body}"),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => assert!(body["error"].is_string(), "{what}: {body}"),
     }
 }
 

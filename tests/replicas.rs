@@ -112,8 +112,10 @@ fn rotate(dir: &Path) {
 /// A replica: the same keys and store, `rate_limit` lines added.
 fn replica(scratch: &Scratch, name: &str, redis: &Redis, rate_limit: &str) -> Binary {
     let config = scratch.0.join(format!("{name}.toml"));
+    // A loaded machine may not schedule a replica within the default 50 ms store
+    // timeout, and a request past it is charged locally: exact counts need the store.
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\nworkers = 2\n\n[identity]\ntoken_keys = {:?}\n\n[rate_limit]\nstore = {:?}\n{rate_limit}\n",
+        "[server]\nlisten = \"127.0.0.1:0\"\nworkers = 2\n\n[identity]\ntoken_keys = {:?}\n\n[rate_limit]\nstore = {:?}\nstore_timeout_ms = 2000\n{rate_limit}\n",
         scratch.keys(),
         redis.url()
     );

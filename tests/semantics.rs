@@ -72,6 +72,8 @@ fn images(edge: Dialect, body: &Value) -> Vec<Value> {
         Dialect::Hostway | Dialect::OpenStack => "images",
         Dialect::GoGrid => "list",
         Dialect::Foreman => "results",
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => "images",
     };
     body[key].as_array().unwrap_or_else(|| panic!("no {key} in {body}")).clone()
 }

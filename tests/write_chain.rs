@@ -40,6 +40,8 @@ fn assert_not_implemented(edge: Dialect, got: &Got, what: &str) {
         Dialect::GoGrid => body["list"][0]["message"].as_str(),
         Dialect::Foreman => body["error"]["message"].as_str(),
         Dialect::Hostway => body["notImplemented"]["message"].as_str(),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => body["error"].as_str(),
     };
     assert!(message.is_some_and(|m| !m.is_empty()), "{what}: {body}");
 }

@@ -857,6 +857,8 @@ fn assert_not_implemented(edge: Dialect, got: &Got, backend: Dialect, what: &str
         }
         Dialect::Foreman => &body["error"]["message"],
         Dialect::Hostway => panic!("{what}: Hostway's edge does not write"),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => panic!("{what}: the fifth edge does not write"),
     };
     let message = message.as_str().unwrap_or_else(|| panic!("{what}: no message in {body}"));
     assert!(message.ends_with(&format!(" is not supported by the {} backend", backend.name())), "{what}: {message}");

@@ -19,10 +19,10 @@ use time::OffsetDateTime;
 
 use super::store::Store;
 use crate::dialect::profile::Seed;
-use crate::dialect::{Dialect, Outcome, UpstreamCall};
+use crate::dialect::{Dialect, UpstreamCall};
 use crate::model::{
-    ErrorKind, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListQuery, LookupKey, Side, WriteOp,
-    paginate,
+    ErrorKind, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListQuery, LookupKey, Outcome, Resource,
+    Side, WriteOp, paginate,
 };
 
 pub struct Catalog {
@@ -332,7 +332,7 @@ fn apply(
         WriteOp::DeleteMetadataItem { id, key } => {
             let image = find_mut(images, id)?;
             if image.metadata.remove(key).is_none() {
-                let kind = ErrorKind::NotFound { resource: "metadata item", id: key.clone() };
+                let kind = ErrorKind::NotFound { resource: Resource::MetadataItem, id: key.clone() };
                 return Err(GatewayError::new(
                     kind,
                     Side::Downstream,
@@ -425,7 +425,7 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         let err = c.execute(&ImageOp::Show(ImageId::new("nope"))).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "nope".into() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "nope".into() });
     }
 
     #[test]
@@ -557,7 +557,7 @@ mod tests {
         write(&c, WriteOp::SetMetadata { id: id.clone(), items: only, replace: true }).unwrap();
         assert_eq!(shown(&c, id.as_str()).unwrap().metadata.len(), 1);
         let missing = write(&c, WriteOp::DeleteMetadataItem { id: id.clone(), key: "zz".into() }).unwrap_err();
-        assert_eq!(missing.kind, ErrorKind::NotFound { resource: "metadata item", id: "zz".into() });
+        assert_eq!(missing.kind, ErrorKind::NotFound { resource: Resource::MetadataItem, id: "zz".into() });
         assert_eq!(write(&c, WriteOp::DeleteMetadataItem { id, key: "a".into() }).unwrap(), Outcome::Done);
     }
 

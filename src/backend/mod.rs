@@ -20,8 +20,7 @@ pub use upstream::{Upstream, UpstreamSettings, first_call};
 /// The name of the embedded catalog's backend.
 pub const MEMORY: &str = "memory";
 
-use crate::dialect::Outcome;
-use crate::model::{GatewayError, ImageOp};
+use crate::model::{GatewayError, ImageOp, Outcome};
 
 /// Where an operation is carried out.
 #[derive(Clone)]

@@ -22,7 +22,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 mod streamed;
 
 use super::client::{HttpClient, OpenReply, UpstreamReply};
-use super::keystone::{KeystoneSession, KeystoneSettings, Token};
+use super::keystone::{KeystoneSession, KeystoneSettings, KeystoneSettingsError, Token};
 use super::shape::ReplyBounds;
 use crate::dialect::{
     Capabilities, Credentials, Dialect, Format, Outcome, Paging, Target, UpstreamCall, UpstreamCodec,
@@ -71,7 +71,7 @@ const ANSWERED_RECENTLY: Duration = Duration::from_secs(10);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Upstream {
-    pub fn new(settings: UpstreamSettings, client: HttpClient) -> Result<Self, String> {
+    pub fn new(settings: UpstreamSettings, client: HttpClient) -> Result<Self, KeystoneSettingsError> {
         let keystone = match &settings.keystone {
             Some(keystone) => Some(KeystoneSession::new(keystone.clone(), client.clone())?),
             None => None,

@@ -24,19 +24,18 @@ mod query;
 mod reply;
 pub(crate) mod timestamp;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, request::Parts};
 
-use serde_json::Value;
-
 use crate::model::{
-    Filter, GatewayError, GetMany, Image, ImageId, ImageOp, ListPage, PageStart, Sort, SortField, View, WriteOp,
+    Filter, GatewayError, GetMany, Image, ImageId, ImageOp, PageStart, Resource, Sort, SortField, View, WriteOp,
 };
 
 pub use list_writer::ListWriter;
+// the model's outcome, which every edge renders and every upstream decodes into
+pub use crate::model::Outcome;
 pub use profile::Profile;
 pub use query::{Query, percent_encode_segment};
 pub use reply::{Reply, ReplyBody, json_reply, reply, retry_after_secs, text_reply, with_body, write_retry_after};
@@ -90,7 +89,8 @@ impl Dialect {
         Dialect::ALL.into_iter().find(|d| d.edge().claims(path))
     }
 
-    pub fn edge(self) -> &'static dyn EdgeCodec {
+    /// The dialect's module: its one place in this match.
+    fn module(self) -> &'static dyn DialectModule {
         match self {
             Dialect::Hostway => &hostway::Hostway,
             Dialect::OpenStack => &openstack::OpenStack,
@@ -101,29 +101,25 @@ impl Dialect {
         }
     }
 
+    pub fn edge(self) -> &'static dyn EdgeCodec {
+        self.module()
+    }
+
     pub fn upstream(self) -> &'static dyn UpstreamCodec {
-        match self {
-            Dialect::Hostway => &hostway::Hostway,
-            Dialect::OpenStack => &openstack::OpenStack,
-            Dialect::GoGrid => &gogrid::GoGrid,
-            Dialect::Foreman => &foreman::Foreman,
-            #[cfg(feature = "fifth-dialect")]
-            Dialect::Fifth => &fifth::Fifth,
-        }
+        self.module()
     }
 
     /// What the rest of the gateway knows about the dialect.
     pub fn profile(self) -> &'static dyn Profile {
-        match self {
-            Dialect::Hostway => &hostway::Hostway,
-            Dialect::OpenStack => &openstack::OpenStack,
-            Dialect::GoGrid => &gogrid::GoGrid,
-            Dialect::Foreman => &foreman::Foreman,
-            #[cfg(feature = "fifth-dialect")]
-            Dialect::Fifth => &fifth::Fifth,
-        }
+        self.module()
     }
 }
+
+/// Everything a dialect is: its edge, its upstream and its profile, which
+/// its module implements on one unit struct.
+trait DialectModule: EdgeCodec + UpstreamCodec + Profile {}
+
+impl<T: EdgeCodec + UpstreamCodec + Profile> DialectModule for T {}
 
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -155,8 +151,9 @@ pub struct EdgeCtx {
     /// The path up to and excluding `/images`, for links (`/v2/demo`).
     pub prefix: String,
     pub format: Format,
-    /// The dialect's name for the called method (GoGrid `/grid/image/get`).
-    pub method: &'static str,
+    /// The method called, in the dialect's own terms, for a reply that
+    /// depends on it.
+    pub call: EdgeCall,
     /// The caller's raw search expression, echoed back (Foreman `search`).
     pub search: Option<String>,
     /// A part of the image the reply shows instead of the whole image
@@ -168,6 +165,19 @@ pub struct EdgeCtx {
     /// The client the caller authenticated as: GoGrid shows it as the owner
     /// of private images whose upstream names none.
     pub caller: Option<String>,
+}
+
+/// The method a caller called, as its edge's dialect names it: read from
+/// the request head or by `decode`, read back by `encode` and
+/// `encode_error`. A dialect whose replies do not depend on the method
+/// called has no arm here, and leaves `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EdgeCall {
+    #[default]
+    None,
+    OpenStack(openstack::NovaMethod),
+    GoGrid(gogrid::ApiMethod),
+    Foreman(foreman::Action),
 }
 
 /// A part of an image a reply may show on its own.
@@ -185,7 +195,7 @@ impl EdgeCtx {
             scope: None,
             prefix: String::new(),
             format: Format::Json,
-            method: "",
+            call: EdgeCall::None,
             search: None,
             item: None,
             version: None,
@@ -203,20 +213,6 @@ pub enum EdgeRequest {
     Op(ImageOp),
     /// A request the edge answers by itself (version documents).
     Local(Reply),
-}
-
-/// The outcome of an operation, for the edge to render. Moved once from
-/// backend to encoder, so its size does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Image(Image),
-    Images(Vec<Image>),
-    List(ListPage),
-    /// An image's metadata, or the one item a metadata write set.
-    Metadata(BTreeMap<String, Value>),
-    /// Done, with nothing to show (a delete answered 204).
-    Done,
 }
 
 /// The edge half: how clients of this dialect talk to us.
@@ -376,7 +372,7 @@ pub fn error_from_status(call: &UpstreamCall, status: StatusCode, headers: &Head
         403 => ErrorKind::Forbidden,
         404 => match call {
             UpstreamCall::Show(id) => return GatewayError::image_not_found(id.as_str()),
-            _ => ErrorKind::NotFound { resource: "image", id: String::new() },
+            _ => ErrorKind::NotFound { resource: Resource::Image, id: String::new() },
         },
         405 => ErrorKind::MethodNotAllowed,
         406 => ErrorKind::NotAcceptable,

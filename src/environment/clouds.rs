@@ -14,7 +14,16 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::{Mapping, Value};
 
-use super::Environment;
+use super::{Environment, EnvironmentError};
+
+/// A `clouds.yaml` setting Dragoman refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudRefusal {
+    #[error("verify: false is refused; TLS verification is always on (give cacert instead)")]
+    NoVerify,
+    #[error("profile (a vendor's defaults) is not supported; give auth.auth_url")]
+    Profile,
+}
 
 /// Largest `clouds.yaml` read, in bytes.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -34,14 +43,16 @@ fn search_path(env: &Environment, stem: &str, first: Option<String>) -> Vec<Path
 }
 
 /// The first existing file of `files`, read.
-fn first_file(files: &[PathBuf]) -> Result<Option<(PathBuf, Value)>, String> {
+fn first_file(files: &[PathBuf]) -> Result<Option<(PathBuf, Value)>, EnvironmentError> {
     let Some(path) = files.iter().find(|p| p.is_file()) else { return Ok(None) };
-    let size = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+    let read = |source| EnvironmentError::Read { path: path.clone(), source };
+    let size = std::fs::metadata(path).map_err(read)?.len();
     if size > MAX_FILE_BYTES {
-        return Err(format!("{}: larger than {MAX_FILE_BYTES} bytes", path.display()));
+        return Err(EnvironmentError::TooLarge { path: path.clone(), limit: MAX_FILE_BYTES });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let value = serde_norway::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(read)?;
+    let value =
+        serde_norway::from_str(&text).map_err(|source| EnvironmentError::Parse { path: path.clone(), source })?;
     Ok(Some((path.clone(), value)))
 }
 
@@ -64,7 +75,7 @@ fn merge(base: &mut Mapping, over: &Mapping) {
 
 /// The one cloud of the first `clouds.yaml`, when it holds exactly one:
 /// openstacksdk's default when neither `OS_CLOUD` nor credentials are set.
-pub(super) fn only_cloud(env: &Environment) -> Result<Option<HashMap<String, String>>, String> {
+pub(super) fn only_cloud(env: &Environment) -> Result<Option<HashMap<String, String>>, EnvironmentError> {
     let files = search_path(env, "clouds", env.var("OS_CLIENT_CONFIG_FILE"));
     let Some((_, file)) = first_file(&files)? else { return Ok(None) };
     let names: Vec<&str> = match file.get("clouds").and_then(Value::as_mapping) {
@@ -79,15 +90,15 @@ pub(super) fn only_cloud(env: &Environment) -> Result<Option<HashMap<String, Str
 
 /// Cloud `name`'s settings as openstacksdk's flat keys: the entry's own
 /// (`region_name`, `interface`, `cacert`, …) and those of its `auth` mapping.
-pub(super) fn cloud(env: &Environment, name: &str) -> Result<HashMap<String, String>, String> {
+pub(super) fn cloud(env: &Environment, name: &str) -> Result<HashMap<String, String>, EnvironmentError> {
     let files = search_path(env, "clouds", env.var("OS_CLIENT_CONFIG_FILE"));
     let Some((path, file)) = first_file(&files)? else {
         let looked: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-        return Err(format!("OS_CLOUD is {name:?} but there is no clouds.yaml; looked for {}", looked.join(", ")));
+        return Err(EnvironmentError::NoCloudsFile { name: name.to_owned(), looked: looked.join(", ") });
     };
-    let mut cloud = entry(&file, name)
-        .cloned()
-        .ok_or_else(|| format!("OS_CLOUD is {name:?} but {} has no cloud of that name", path.display()))?;
+    let Some(mut cloud) = entry(&file, name).cloned() else {
+        return Err(EnvironmentError::NoSuchCloud { name: name.to_owned(), path });
+    };
     let secure = search_path(env, "secure", env.var("OS_CLIENT_SECURE_FILE"));
     if let Some((_, secure)) = first_file(&secure)?
         && let Some(more) = entry(&secure, name)
@@ -97,8 +108,8 @@ pub(super) fn cloud(env: &Environment, name: &str) -> Result<HashMap<String, Str
     flatten(&cloud, name, &path)
 }
 
-fn flatten(cloud: &Mapping, name: &str, path: &Path) -> Result<HashMap<String, String>, String> {
-    let at = |key: &str| format!("cloud {name:?} of {}: {key}", path.display());
+fn flatten(cloud: &Mapping, name: &str, path: &Path) -> Result<HashMap<String, String>, EnvironmentError> {
+    let at = |refusal| EnvironmentError::Refused { name: name.to_owned(), path: path.to_owned(), refusal };
     let mut out = HashMap::new();
     for (key, value) in cloud {
         let Some(key) = key.as_str() else { continue };
@@ -111,10 +122,10 @@ fn flatten(cloud: &Mapping, name: &str, path: &Path) -> Result<HashMap<String, S
                 }
             }
             ("verify", Value::Bool(false)) => {
-                return Err(at("verify: false is refused; TLS verification is always on (give cacert instead)"));
+                return Err(at(CloudRefusal::NoVerify));
             }
             ("profile", _) => {
-                return Err(at("profile (a vendor's defaults) is not supported; give auth.auth_url"));
+                return Err(at(CloudRefusal::Profile));
             }
             ("regions", Value::Sequence(regions)) => {
                 let first = regions.first().and_then(|r| scalar(r).or_else(|| r.get("name").and_then(scalar)));

@@ -9,6 +9,8 @@ mod clouds;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+pub use clouds::CloudRefusal;
+
 use crate::config::CredentialsConfig;
 use crate::dialect::Dialect;
 use crate::dialect::profile::UpstreamVariables;
@@ -64,13 +66,32 @@ pub struct UpstreamEnv {
     pub source: String,
 }
 
+/// Why the environment describes no upstream.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvironmentError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: larger than {limit} bytes", path.display())]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{}: {source}", path.display())]
+    Parse { path: PathBuf, source: serde_norway::Error },
+    #[error("OS_CLOUD is {name:?} but there is no clouds.yaml; looked for {looked}")]
+    NoCloudsFile { name: String, looked: String },
+    #[error("OS_CLOUD is {name:?} but {} has no cloud of that name", path.display())]
+    NoSuchCloud { name: String, path: PathBuf },
+    #[error("cloud {name:?} of {}: {refusal}", path.display())]
+    Refused { name: String, path: PathBuf, refusal: CloudRefusal },
+    #[error("OS_AUTH_TYPE / auth_type {0:?} is not supported; use one of {AUTH_TYPES}")]
+    AuthType(String),
+}
+
 /// The variables to set for a `dialect` upstream, for refusals.
 pub fn variables(dialect: Dialect) -> &'static str {
     dialect.profile().environment().hint()
 }
 
 /// The upstream of `dialect` the environment describes.
-pub fn upstream(dialect: Dialect, env: &Environment) -> Result<UpstreamEnv, String> {
+pub fn upstream(dialect: Dialect, env: &Environment) -> Result<UpstreamEnv, EnvironmentError> {
     let names = match dialect.profile().environment() {
         UpstreamVariables::Keystone { .. } => return openstack(env),
         UpstreamVariables::Named(names) => names,
@@ -103,7 +124,7 @@ const SELECTORS: [&str; 5] =
 /// set (as openstacksdk, the other `OS_*` variables are then not mixed in;
 /// `OS_REGION_NAME` picks the region, as with the openstack CLI), else the
 /// `OS_*` variables, else the only cloud of `clouds.yaml`.
-fn openstack(env: &Environment) -> Result<UpstreamEnv, String> {
+fn openstack(env: &Environment) -> Result<UpstreamEnv, EnvironmentError> {
     let settings = match env.var("OS_CLOUD") {
         Some(cloud) => {
             let mut settings = clouds::cloud(env, &cloud)?;
@@ -140,7 +161,7 @@ fn openstack(env: &Environment) -> Result<UpstreamEnv, String> {
 
 /// The upstream from openstacksdk's flat keys (`auth_url`, `username`,
 /// `region_name`, …: the `OS_*` names in lower case without the prefix).
-fn openstack_settings(s: &HashMap<String, String>) -> Result<UpstreamEnv, String> {
+fn openstack_settings(s: &HashMap<String, String>) -> Result<UpstreamEnv, EnvironmentError> {
     let get = |key: &str| s.get(key).filter(|v| !v.is_empty()).cloned();
     let auth_type = get("auth_type").unwrap_or_else(|| "password".into());
     let mut credentials = CredentialsConfig {
@@ -182,7 +203,7 @@ fn openstack_settings(s: &HashMap<String, String>) -> Result<UpstreamEnv, String
             credentials.password = None;
         }
         other => {
-            return Err(format!("OS_AUTH_TYPE / auth_type {other:?} is not supported; use one of {AUTH_TYPES}"));
+            return Err(EnvironmentError::AuthType(other.to_owned()));
         }
     }
     Ok(UpstreamEnv {
@@ -229,7 +250,7 @@ mod tests {
 
     #[test]
     fn unknown_auth_types_are_refused_with_the_ones_carried_out() {
-        let err = openstack(&env(&[("OS_AUTH_TYPE", "v3oidcpassword")])).unwrap_err();
+        let err = openstack(&env(&[("OS_AUTH_TYPE", "v3oidcpassword")])).unwrap_err().to_string();
         assert_eq!(
             err,
             "OS_AUTH_TYPE / auth_type \"v3oidcpassword\" is not supported; use one of password, v3password, token, \

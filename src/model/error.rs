@@ -6,12 +6,28 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+/// What a caller named that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Image,
+    /// A key of an image's metadata.
+    MetadataItem,
+    /// The server an image was to be saved from.
+    Server,
+    /// The tenant a path names: Hostway account, Foreman compute resource.
+    Tenant,
+    /// A path, or an API method, that no route of the edge serves.
+    Route,
+    /// An API version the edge does not serve.
+    ApiVersion,
+}
+
 /// What went wrong, in terms every dialect can render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The named resource does not exist; `id` is the one the caller gave.
     NotFound {
-        resource: &'static str,
+        resource: Resource,
         id: String,
     },
     BadRequest,
@@ -141,7 +157,7 @@ impl GatewayError {
     pub fn image_not_found(id: impl Into<String>) -> Self {
         let id = id.into();
         let message = format!("image {id} not found");
-        Self::new(ErrorKind::NotFound { resource: "image", id }, Side::Downstream, message)
+        Self::new(ErrorKind::NotFound { resource: Resource::Image, id }, Side::Downstream, message)
     }
 
     pub fn unsupported(operation: impl Into<String>, backend: &'static str) -> Self {

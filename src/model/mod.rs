@@ -21,15 +21,17 @@ mod error;
 mod filter;
 mod image;
 mod op;
+mod outcome;
 mod page;
 mod paginate;
 mod write;
 
 pub use bounds::{MAX_ID_BYTES, RequestBounds, is_unsafe_char, is_valid_id, safe_text};
 pub use compare::{COMPARED, FieldDifference, differences};
-pub use error::{ErrorKind, GatewayError, Side};
+pub use error::{ErrorKind, GatewayError, Resource, Side};
 pub use image::{Extra, Image, ImageId, ImageStatus};
 pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Shown, ShownName, Sort, SortField, View};
+pub use outcome::Outcome;
 pub use page::{ListPage, PageRequest, PageStart};
 pub use paginate::{paginate, paginate_owned};
 pub use write::{ImagePatch, Snapshot, Unique, WriteOp};

@@ -8,8 +8,7 @@
 use std::sync::Arc;
 
 use crate::backend::Backend;
-use crate::dialect::Outcome;
-use crate::model::{ErrorKind, GatewayError, GetMany, Image, ImageOp, LookupKey};
+use crate::model::{ErrorKind, GatewayError, GetMany, Image, ImageOp, LookupKey, Outcome};
 
 /// Marks a reply the route's fallback served (wholly or in part), with the
 /// fallback's name, for the request log.

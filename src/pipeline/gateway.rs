@@ -9,7 +9,6 @@ use super::ids::IdResolver;
 use super::mirror::MirrorPool;
 use super::rate::RateLimits;
 use super::routes::RouteTable;
-use crate::connection::ConnectionLimits;
 use crate::identity::Identity;
 use crate::model::RequestBounds;
 
@@ -26,10 +25,8 @@ pub struct Gateway {
     pub rate: RateLimits,
     /// One permit per request in flight.
     pub in_flight: Arc<Semaphore>,
-    /// What the listener allows each connection.
-    pub connections: ConnectionLimits,
     /// The upstream ids behind the integer ids the GoGrid and Foreman edges show.
     pub ids: Arc<IdResolver>,
-    /// The room for the routes' mirrored reads.
+    /// The rate and the room for the routes' mirrored reads.
     pub mirrors: MirrorPool,
 }

@@ -11,8 +11,8 @@
 use dashmap::DashMap;
 
 use crate::backend::Backend;
-use crate::dialect::{Outcome, ids};
-use crate::model::{ImageId, ImageOp, ListQuery, LookupKey, View, WriteOp};
+use crate::dialect::ids;
+use crate::model::{ImageId, ImageOp, ListQuery, LookupKey, Outcome, View, WriteOp};
 
 /// Derived ids remembered at most; past it the map starts over.
 const REMEMBERED: usize = 100_000;

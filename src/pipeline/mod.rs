@@ -28,7 +28,6 @@ pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
 
 use crate::config::{Config, RateLimitConfig};
-use crate::connection::ConnectionLimits;
 use crate::dialect::Reply;
 use crate::model::{ErrorKind, GatewayError, Side};
 use stage::{innermost, run, stage};
@@ -52,7 +51,6 @@ impl Gateway {
             bounds: config.limits.request_bounds(),
             rate: rate_limits(&config.rate_limit)?,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight.max(1))),
-            connections: ConnectionLimits::from_config(&config.server),
             ids: Arc::default(),
             mirrors: mirror::MirrorPool::new(&config.mirror),
         })
@@ -79,7 +77,7 @@ fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
     let local = RateLimits::new(config);
     let Some(url) = &config.store else { return Ok(local) };
     let timeout = Duration::from_millis(config.store_timeout_ms.max(1));
-    let shared = SharedQuotas::connect(url, timeout, config).map_err(GatewayError::internal)?;
+    let shared = SharedQuotas::connect(url, timeout, config).map_err(|e| GatewayError::internal(e.to_string()))?;
     Ok(local.shared_by(shared))
 }
 

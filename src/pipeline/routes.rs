@@ -55,11 +55,11 @@ impl RouteTable {
         let mut backends: HashMap<&str, Backend> = HashMap::new();
         backends.insert(MEMORY, Backend::Memory(catalog));
         for up in &config.upstreams {
-            let mut settings = up.settings().map_err(GatewayError::internal)?;
+            let mut settings = up.settings().map_err(|e| GatewayError::internal(e.to_string()))?;
             settings.max_calls = config.limits.max_upstream_calls;
             settings.reply = config.limits.reply_bounds();
             let client = HttpClient::new(up.client_settings());
-            let upstream = Upstream::new(settings, client).map_err(GatewayError::internal)?;
+            let upstream = Upstream::new(settings, client).map_err(|e| GatewayError::internal(e.to_string()))?;
             backends.insert(&up.name, Backend::Upstream(Arc::new(upstream)));
         }
         let pick = |name: &str| {
@@ -75,7 +75,10 @@ impl RouteTable {
                 };
                 let label: Arc<str> = format!("{}:{}", r.edge, r.scope.as_deref().unwrap_or("*")).into();
                 let mirror = match &r.mirror {
-                    Some(name) => Some(Mirror { route: label.clone(), backend: pick(name)? }),
+                    Some(name) => {
+                        let sample = r.mirror_sample.unwrap_or(config.mirror.sample);
+                        Some(Mirror::new(label.clone(), pick(name)?, sample))
+                    }
                     None => None,
                 };
                 Ok(Route { edge: r.edge, scope: r.scope.clone(), backend: pick(&r.backend)?, fallback, mirror, label })

@@ -71,11 +71,13 @@ impl Gateway {
         let execution = Box::pin(async {
             let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
             let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
-            if let Some(mirror) = mirror {
+            if let Some(mirror) = mirror
+                && let Some(ticket) = self.mirrors.admit(mirror)
+            {
                 // the primary's own answer, before any fallback: the sides compared
                 let sides = Sides { primary: backend.dialect(), mirror: mirror.backend.dialect() };
                 let read = Mirrored::new(resolved.as_ref().unwrap_or(op), scope, &outcome, sides);
-                self.mirrors.send(mirror, read);
+                self.mirrors.send(mirror, ticket, read);
             }
             match &fallback {
                 Some(fallback) if wanted(&outcome, op) => {

@@ -4,6 +4,39 @@
 use dragoman::dialect::Dialect;
 use serde_json::Value;
 
+/// The dialects Dragoman ships and its README documents: every one but a
+/// test-only dialect.
+pub fn shipped() -> impl Iterator<Item = Dialect> {
+    #[cfg(feature = "fifth-dialect")]
+    let shipped = |d: &Dialect| *d != Dialect::Fifth;
+    #[cfg(not(feature = "fifth-dialect"))]
+    let shipped = |_: &Dialect| true;
+    Dialect::ALL.into_iter().filter(shipped)
+}
+
+/// Asserts `got` is `edge`'s error form with `status`, with a message.
+pub fn assert_edge_error(edge: Dialect, got: &crate::common::Got, status: u16, what: &str) {
+    assert_eq!(got.status.as_u16(), status, "{what}: {}", got.text());
+    let body = got.json();
+    match edge {
+        Dialect::Hostway | Dialect::OpenStack => {
+            let fault = body.as_object().and_then(|o| o.values().next()).expect("a fault object");
+            assert_eq!(fault["code"], status, "{what}: {body}");
+            assert!(fault["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+        }
+        Dialect::GoGrid => {
+            assert_eq!(body["status"], "failure", "{what}: {body}");
+            assert_eq!(body["list"][0]["object"], "error", "{what}: {body}");
+        }
+        Dialect::Foreman => {
+            let message = body["error"]["message"].as_str().or(body["message"].as_str());
+            assert!(message.is_some_and(|m| !m.is_empty()), "{what}: {body}");
+        }
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => assert!(body["error"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}"),
+    }
+}
+
 /// The path (and query) of a show at `edge`.
 pub fn show_path(edge: Dialect, id: &str) -> String {
     let id = dragoman::dialect::percent_encode_segment(id);
@@ -12,6 +45,8 @@ pub fn show_path(edge: Dialect, id: &str) -> String {
         Dialect::OpenStack => format!("/v2/demo/images/{id}"),
         Dialect::GoGrid => format!("/api/grid/image/get?id={id}&api_key=demo&v=1.3&sig=0&format=json"),
         Dialect::Foreman => format!("/api/compute_resources/980190962/images/{id}"),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => format!("/fifth/images/{id}"),
     }
 }
 
@@ -29,6 +64,8 @@ pub fn list_path(edge: Dialect) -> String {
         Dialect::OpenStack => "/v2/demo/images/detail".into(),
         Dialect::GoGrid => "/api/grid/image/list?api_key=demo&v=1.3&sig=0&format=json".into(),
         Dialect::Foreman => "/api/compute_resources/980190962/images?per_page=all".into(),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => "/fifth/images".into(),
     }
 }
 
@@ -38,6 +75,8 @@ pub fn list_path(edge: Dialect) -> String {
 pub fn page_path(edge: Dialect, size: usize, index: usize, marker: Option<&str>) -> Option<String> {
     match edge {
         Dialect::Hostway => None,
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => None,
         Dialect::OpenStack => Some(match marker {
             Some(m) => format!("/v2/demo/images/detail?limit={size}&marker={m}"),
             None => format!("/v2/demo/images/detail?limit={size}"),
@@ -70,6 +109,8 @@ pub fn shown(edge: Dialect, body: &Value) -> (String, String) {
         Dialect::Hostway | Dialect::OpenStack => (&body["image"], "name"),
         Dialect::GoGrid => (&body["list"][0], "friendlyName"),
         Dialect::Foreman => (body, "name"),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => (&body["image"], "name"),
     };
     (id_of(&image["id"]), image[name].as_str().unwrap_or_else(|| panic!("no {name} in {body}")).to_owned())
 }
@@ -80,6 +121,8 @@ pub fn listed(edge: Dialect, body: &Value) -> Vec<String> {
         Dialect::Hostway | Dialect::OpenStack => "images",
         Dialect::GoGrid => "list",
         Dialect::Foreman => "results",
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => "images",
     };
     body[key].as_array().unwrap_or_else(|| panic!("no {key} array in {body}")).iter().map(|i| id_of(&i["id"])).collect()
 }
@@ -107,6 +150,11 @@ pub fn assert_not_found(edge: Dialect, status: u16, body: &Value, id: &str) {
         Dialect::Foreman => {
             assert_eq!(status, 404, "{body}");
             assert_eq!(body["error"]["message"], format!("Resource image not found by id '{id}'"), "{body}");
+        }
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => {
+            assert_eq!(status, 404, "{body}");
+            assert_eq!(body["error"], format!("image {id} not found"), "{body}");
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod dialects;
+pub mod golden;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use dragoman::config::Config;
 use dragoman::pipeline::Gateway;
-use dragoman::server::Server;
+use dragoman::server::{ConnectionLimits, Server};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -59,7 +60,9 @@ impl TestGateway {
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.validate().expect("test config is valid");
         let gateway = Gateway::from_config(&config).expect("gateway builds");
-        let server = Server::bind(config.server.listen, gateway).await.expect("bind 127.0.0.1:0");
+        let server = Server::bind(config.server.listen, gateway, ConnectionLimits::from_config(&config.server))
+            .await
+            .expect("bind 127.0.0.1:0");
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.serve(async move {
@@ -94,6 +97,8 @@ pub async fn in_front_of(upstream: dragoman::dialect::Dialect, inner: &TestGatew
         Dialect::Hostway | Dialect::Foreman => {
             CredentialsConfig { user: demo(), password: demo(), ..Default::default() }
         }
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => CredentialsConfig { user: demo(), password: demo(), ..Default::default() },
     };
     let mut config = Config::default();
     config.upstreams.push(up);
@@ -237,6 +242,10 @@ pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: &st
     match dragoman::dialect::Dialect::for_path(uri.path()) {
         _ if brings_own => {}
         Some(dragoman::dialect::Dialect::Hostway | dragoman::dialect::Dialect::Foreman) => {
+            headers.push(("authorization".into(), "Basic ZGVtbzpkZW1v".into()));
+        }
+        #[cfg(feature = "fifth-dialect")]
+        Some(dragoman::dialect::Dialect::Fifth) => {
             headers.push(("authorization".into(), "Basic ZGVtbzpkZW1v".into()));
         }
         Some(dragoman::dialect::Dialect::GoGrid) => {

@@ -147,13 +147,13 @@ impl KeystoneSettings {
     }
 
     /// Checks what Keystone would otherwise refuse at the first request.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), KeystoneSettingsError> {
         http_url("auth_url", &self.auth_url)?;
         if let Some(url) = &self.endpoint_override {
             http_url("endpoint_override", url)?;
         }
         if wire::catalog_interface(&self.interface).is_none() {
-            return Err(format!("interface must be public, internal or admin, not {:?}", self.interface));
+            return Err(KeystoneSettingsError::Interface(self.interface.clone()));
         }
         match &self.method {
             KeystoneAuth::Password { user, user_domain, password, project, project_domain } => {
@@ -173,30 +173,47 @@ impl KeystoneSettings {
     }
 }
 
-fn http_url(key: &str, value: &str) -> Result<(), String> {
-    let url = url::Url::parse(value).map_err(|e| format!("{key}: {e}"))?;
+/// Why a Keystone session's settings cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum KeystoneSettingsError {
+    #[error("{key}: {source}")]
+    Url { key: &'static str, source: url::ParseError },
+    #[error("{key}: only http:// and https:// are supported, not {scheme}://")]
+    Scheme { key: &'static str, scheme: String },
+    #[error("{0}: must not carry a query or fragment")]
+    QueryOrFragment(&'static str),
+    #[error("interface must be public, internal or admin, not {0:?}")]
+    Interface(String),
+    #[error("{0} must not be empty")]
+    Empty(String),
+    #[error("a {0} given by name needs its domain")]
+    NameWithoutDomain(&'static str),
+}
+
+fn http_url(key: &'static str, value: &str) -> Result<(), KeystoneSettingsError> {
+    let url = url::Url::parse(value).map_err(|source| KeystoneSettingsError::Url { key, source })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{key}: only http:// and https:// are supported, not {}://", url.scheme()));
+        return Err(KeystoneSettingsError::Scheme { key, scheme: url.scheme().to_owned() });
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{key}: must not carry a query or fragment"));
+        return Err(KeystoneSettingsError::QueryOrFragment(key));
     }
     Ok(())
 }
 
-fn named(what: &str, value: &NameOrId, domain: Option<&NameOrId>) -> Result<(), String> {
+fn named(what: &'static str, value: &NameOrId, domain: Option<&NameOrId>) -> Result<(), KeystoneSettingsError> {
     non_empty(what, value.value())?;
     if let Some(domain) = domain {
         non_empty(&format!("{what} domain"), domain.value())?;
     }
     match (value, domain) {
-        (NameOrId::Name(_), None) => Err(format!("a {what} given by name needs its domain")),
+        (NameOrId::Name(_), None) => Err(KeystoneSettingsError::NameWithoutDomain(what)),
         _ => Ok(()),
     }
 }
 
-fn non_empty(what: &str, value: &str) -> Result<(), String> {
-    if value.is_empty() { Err(format!("{what} must not be empty")) } else { Ok(()) }
+fn non_empty(what: &str, value: &str) -> Result<(), KeystoneSettingsError> {
+    if value.is_empty() { Err(KeystoneSettingsError::Empty(what.to_owned())) } else { Ok(()) }
 }
 
 /// A Keystone token and the compute endpoint it goes with. Its `Debug`
@@ -286,7 +303,7 @@ pub struct KeystoneSession {
 
 impl KeystoneSession {
     /// A session that fetches its first token on the first [`token`](Self::token) call.
-    pub fn new(settings: KeystoneSettings, client: HttpClient) -> Result<Self, String> {
+    pub fn new(settings: KeystoneSettings, client: HttpClient) -> Result<Self, KeystoneSettingsError> {
         settings.validate()?;
         let inner = Inner {
             settings,
@@ -446,20 +463,26 @@ mod tests {
             project_domain: None,
         };
         let err = KeystoneSettings::new("http://keystone:5000", method).validate().unwrap_err();
-        assert_eq!(err, "a user given by name needs its domain");
+        assert_eq!(err.to_string(), "a user given by name needs its domain");
     }
 
     #[test]
     fn only_http_or_https_urls_and_known_interfaces() {
         let method = KeystoneAuth::ApplicationCredential { id: "a".to_owned(), secret: "s".to_owned() };
         let mut settings = KeystoneSettings::new("ftp://keystone:5000", method);
-        assert_eq!(settings.validate().unwrap_err(), "auth_url: only http:// and https:// are supported, not ftp://");
+        assert_eq!(
+            settings.validate().unwrap_err().to_string(),
+            "auth_url: only http:// and https:// are supported, not ftp://"
+        );
         settings.auth_url = "https://keystone:5000/v3".to_owned();
-        assert_eq!(settings.validate(), Ok(()));
+        assert!(settings.validate().is_ok());
         settings.auth_url = "http://keystone:5000/v3".to_owned();
         settings.interface = "private".to_owned();
-        assert_eq!(settings.validate().unwrap_err(), "interface must be public, internal or admin, not \"private\"");
+        assert_eq!(
+            settings.validate().unwrap_err().to_string(),
+            "interface must be public, internal or admin, not \"private\""
+        );
         settings.interface = "internalURL".to_owned();
-        assert_eq!(settings.validate(), Ok(()));
+        assert!(settings.validate().is_ok());
     }
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{
     Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Paging, Reply, Target, UpstreamCall,
-    UpstreamCodec, error_from_status, json_reply, percent_encode_segment,
+    UpstreamCodec, error_from_status, json_reply, percent_encode_segment, write_retry_after,
 };
 use crate::model::{ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ListPage, ListQuery, Side};
 
@@ -55,7 +55,9 @@ impl EdgeCodec for Fifth {
 
     fn encode_error(&self, _ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        json_reply(status, json!({ "error": err.message }).to_string())
+        let mut reply = json_reply(status, json!({ "error": err.public_message() }).to_string());
+        write_retry_after(reply.headers_mut(), &err.kind);
+        reply
     }
 }
 

@@ -6,7 +6,7 @@ use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, UpstreamVariables,
 };
 use crate::dialect::{Credentials, Dialect};
-use crate::model::Image;
+use crate::model::{COMPARED, Image};
 
 impl Profile for Fifth {
     fn caller_auth(&self) -> CallerAuth {
@@ -54,22 +54,9 @@ impl Profile for Fifth {
 /// The canonical image as JSON: its id and name always, the rest when known.
 const CONTRACT: Contract = Contract {
     dialect: Dialect::Fifth,
-    // its upstream carries a name and nothing else it could be compared on
-    uncarried: &[
-        "status",
-        "created",
-        "updated",
-        "description",
-        "os",
-        "architecture",
-        "public",
-        "min_disk_gb",
-        "min_ram_mb",
-        "size_bytes",
-        "server_id",
-        "zones",
-        "metadata",
-    ],
+    // its upstream carries a name and nothing else it could be compared on:
+    // every compared field but the name, which comes first
+    uncarried: COMPARED.split_first().expect("compared fields").1,
     image: Representation {
         fields: &[Field::new("id", Presence::Always, Shape::Text), Field::new("name", Presence::Always, Shape::Text)],
         closed: false,

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use crate::config::{Config, CredentialsConfig, UpstreamConfig};
 use crate::dialect::Dialect;
 use crate::pipeline::Gateway;
-use crate::server::Server;
+use crate::server::{ConnectionLimits, Server};
 
 /// `demo:demo`, the documented demo client.
 const DEMO: &str = "Basic ZGVtbzpkZW1v";
@@ -24,7 +24,13 @@ const DEMO: &str = "Basic ZGVtbzpkZW1v";
 async fn start(mut config: Config) -> (SocketAddr, oneshot::Sender<()>) {
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.validate().expect("valid config");
-    let server = Server::bind(config.server.listen, Gateway::from_config(&config).unwrap()).await.unwrap();
+    let server = Server::bind(
+        config.server.listen,
+        Gateway::from_config(&config).unwrap(),
+        ConnectionLimits::from_config(&config.server),
+    )
+    .await
+    .unwrap();
     let addr = server.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.serve(async move {
@@ -60,6 +66,13 @@ fn is_registered_by_its_module_and_arm_alone() {
     assert_eq!(Dialect::from_name("fifth"), Some(Dialect::Fifth));
     assert_eq!(Dialect::for_path("/fifth/images/1"), Some(Dialect::Fifth));
     assert!(Dialect::ALL.contains(&Dialect::Fifth));
+}
+
+#[test]
+fn its_upstream_carries_the_name_alone() {
+    let uncarried = crate::dialect::contract::uncarried(Dialect::Fifth);
+    assert!(!uncarried.contains(&"name"));
+    assert_eq!(uncarried.len() + 1, crate::model::COMPARED.len());
 }
 
 #[tokio::test]

@@ -68,7 +68,7 @@ mod tests {
     use super::super::Foreman;
     use super::super::tests::body_json;
     use super::*;
-    use crate::dialect::{EdgeCodec, EdgeRequest};
+    use crate::dialect::{EdgeCall, EdgeCodec, EdgeRequest};
 
     fn local(method: &str, path: &str) -> Option<Reply> {
         let parts = http::Request::builder().method(method).uri(path).body(()).unwrap().into_parts().0;
@@ -127,7 +127,11 @@ mod tests {
                 let body = Bytes::from_static(br#"{"image": {"name": "n", "username": "u", "uuid": "x"}}"#);
                 let decoded = Foreman.decode(&mut ctx, &parts, &body);
                 assert!(matches!(decoded, Ok(EdgeRequest::Op(_))), "{http_method} {path}");
-                assert_eq!(ctx.method, action, "{http_method} {path}");
+                let called = match ctx.call {
+                    EdgeCall::Foreman(called) => called.name(),
+                    _ => "",
+                };
+                assert_eq!(called, action, "{http_method} {path}");
             }
             // apypie checks required parameters before it calls: each must be one the edge reads
             for param in method["params"].as_array().unwrap() {

@@ -6,7 +6,7 @@ use http::{Method, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde::{Serialize, Serializer};
 
-use super::super::{Dialect, EdgeCtx, EdgeRequest, Outcome, Query, Reply, is_read};
+use super::super::{Dialect, EdgeCall, EdgeCtx, EdgeRequest, Outcome, Query, Reply, is_read};
 use super::fault::{self, PARAM_INVALID, QUERY_NOT_SUPPORTED, param_error};
 use super::image::{self, ARCH_ID, CR_ID, ImageView, OS_ID, RawRecord};
 use super::write::{self, PathParent};
@@ -24,9 +24,9 @@ const DEFAULT_PER_PAGE: usize = 20;
 /// served as a smaller page.
 pub(super) const MAX_PER_PAGE: u64 = 2 << 31;
 
-/// An action of Foreman's images controller; its name is `ctx.method`.
+/// An action of Foreman's images controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
+pub enum Action {
     Index,
     Show,
     Create,
@@ -49,7 +49,9 @@ impl Action {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The Rails action's name, as Foreman's API description gives it.
+    #[cfg(test)]
+    pub(super) fn name(self) -> &'static str {
         match self {
             Action::Index => "index",
             Action::Show => "show",
@@ -161,7 +163,7 @@ pub(super) fn context(parts: &Parts, origin: &str) -> EdgeCtx {
 fn fill(ctx: &mut EdgeCtx, route: &Route<'_>, action: Action, scope: Option<String>, query: &Query) {
     ctx.scope = scope;
     ctx.prefix = route.prefix.to_owned();
-    ctx.method = action.name();
+    ctx.call = EdgeCall::Foreman(action);
     ctx.search = if action == Action::Index { query.get("search").map(str::to_owned) } else { None };
 }
 
@@ -317,7 +319,7 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
             }
             _ => show(ctx, &image),
         },
-        Outcome::List(page) if ctx.method == Action::Show.name() => match page.images.first() {
+        Outcome::List(page) if ctx.call == EdgeCall::Foreman(Action::Show) => match page.images.first() {
             Some(image) => show(ctx, image),
             None => fault::render(&GatewayError::image_not_found(shown_id(op))),
         },
@@ -427,6 +429,7 @@ mod tests {
     use super::*;
     use crate::dialect::EdgeCodec;
     use crate::model::ErrorKind;
+    use crate::model::Resource;
 
     fn parts(method: &str, uri: &str) -> Parts {
         http::Request::builder().method(method).uri(uri).body(()).unwrap().into_parts().0
@@ -517,14 +520,14 @@ mod tests {
         );
         assert_eq!(ctx.scope.as_deref(), Some("980190962"));
         assert_eq!(ctx.prefix, "/api/compute_resources/980190962");
-        assert_eq!((ctx.method, ctx.search), ("index", None));
+        assert_eq!((ctx.call, ctx.search), (EdgeCall::Foreman(Action::Index), None));
     }
 
     #[test]
     fn show_under_a_compute_resource() {
         let (ctx, op) = decoded("GET", "/api/v2/compute_resources/cr%201/images/ami-1%2F2");
         assert_eq!(op.unwrap(), ImageOp::Show(ImageId::new("ami-1/2")));
-        assert_eq!((ctx.scope.as_deref(), ctx.method), (Some("cr 1"), "show"));
+        assert_eq!((ctx.scope.as_deref(), ctx.call), (Some("cr 1"), EdgeCall::Foreman(Action::Show)));
         let (_, op) = decoded("HEAD", "/api/compute_resources/1/images/9");
         assert_eq!(op.unwrap(), ImageOp::Show(ImageId::new("9")));
     }
@@ -536,7 +539,7 @@ mod tests {
         let os = Shown::new("operatingsystem_id", "309172073", image::shows_operatingsystem);
         assert_eq!(q.scope.unwrap().shown, [os]);
         let (ctx, op) = decoded("GET", "/api/architectures/7/images/12");
-        assert_eq!((ctx.scope, ctx.method), (None, "show"));
+        assert_eq!((ctx.scope, ctx.call), (None, EdgeCall::Foreman(Action::Show)));
         let q = match op.unwrap() {
             ImageOp::List(q) => q,
             other => panic!("{other:?}"),
@@ -625,7 +628,7 @@ mod tests {
     fn unknown_paths_are_foreman_404s() {
         for path in ["/api", "/api/hosts", "/api/v2/compute_resources/1", "/apidoc/v1.json", "/apidoc/v2"] {
             let (kind, body) = refused(path);
-            assert_eq!(kind, ErrorKind::NotFound { resource: "route", id: path.to_owned() });
+            assert_eq!(kind, ErrorKind::NotFound { resource: Resource::Route, id: path.to_owned() });
             assert_eq!(body, json!({"error": {"message": format!("no route matches {path}")}}));
         }
     }
@@ -677,9 +680,9 @@ mod tests {
         let (_, op) = written("POST", "/api/nothing", JSON, "{}");
         assert!(matches!(op.unwrap_err().kind, ErrorKind::NotFound { .. }));
         let (ctx, _) = written("PATCH", "/api/compute_resources/1/images/2", JSON, "{}");
-        assert_eq!(ctx.method, "update");
+        assert_eq!(ctx.call, EdgeCall::Foreman(Action::Update));
         let (ctx, _) = written("DELETE", "/api/compute_resources/1/images/2", None, "");
-        assert_eq!(ctx.method, "destroy");
+        assert_eq!(ctx.call, EdgeCall::Foreman(Action::Destroy));
     }
 
     #[test]
@@ -687,7 +690,10 @@ mod tests {
         let body = r#"{"image": {"name": "TestImage", "username": "ec2-user", "uuid": "abcdef", "password": "pw",
                                   "compute_resource_id": 928692541, "operatingsystem_id": 309172073}}"#;
         let (ctx, op) = written("POST", "/api/v2/compute_resources/980190962/images", JSON, body);
-        assert_eq!((ctx.method, ctx.scope.as_deref(), ctx.search), ("create", Some("980190962"), None));
+        assert_eq!(
+            (ctx.call, ctx.scope.as_deref(), ctx.search),
+            (EdgeCall::Foreman(Action::Create), Some("980190962"), None)
+        );
         let WriteOp::Register(image, _) = write_op(op) else { panic!("not a register") };
         assert_eq!(image.name, "TestImage");
         assert_eq!(image.extra.get(CR_ID), Some(&json!(980190962)));

@@ -5,11 +5,12 @@ use std::fmt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::super::{EdgeCtx, Reply, UpstreamCall, error_from_status};
+use super::super::{EdgeCall, EdgeCtx, Reply, UpstreamCall, error_from_status};
+use super::Action;
 use super::json_reply;
 use crate::dialect::ids;
 use crate::dialect::write_retry_after;
-use crate::model::{ErrorKind, GatewayError, Side};
+use crate::model::{ErrorKind, GatewayError, Resource, Side};
 
 /// `class` of a search or order Foreman cannot run.
 pub(super) const QUERY_NOT_SUPPORTED: &str = "ScopedSearch::QueryNotSupported";
@@ -17,8 +18,6 @@ pub(super) const QUERY_NOT_SUPPORTED: &str = "ScopedSearch::QueryNotSupported";
 pub(super) const PARAM_INVALID: &str = "Apipie::ParamInvalid";
 /// `class` of a bad request with no Foreman cause.
 const BAD_REQUEST: &str = "ActionController::BadRequest";
-/// The `resource` of a path no Foreman route matches.
-pub(super) const ROUTE: &str = "route";
 
 /// `NoMethodError`'s fixed text (`api/base_controller.rb`), used for every
 /// internal error so that no detail leaks.
@@ -100,7 +99,7 @@ pub(super) fn unprocessable(id: Option<&str>, fields: &[(&str, &str)], problem: 
 
 /// A path under a Foreman prefix that no route matches.
 pub(super) fn unknown_route(path: &str) -> GatewayError {
-    let kind = ErrorKind::NotFound { resource: ROUTE, id: path.to_owned() };
+    let kind = ErrorKind::NotFound { resource: Resource::Route, id: path.to_owned() };
     GatewayError::new(kind, Side::Downstream, format!("no route matches {path}"))
 }
 
@@ -113,9 +112,9 @@ pub(super) fn method_not_allowed(method: &http::Method) -> GatewayError {
 pub(super) fn render_for(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
     let mut reply = render(err);
     if err.kind == ErrorKind::MethodNotAllowed {
-        let allow = match ctx.method {
-            "index" | "create" => "GET, HEAD, POST",
-            "show" | "update" | "destroy" => "GET, HEAD, PUT, PATCH, DELETE",
+        let allow = match ctx.call {
+            EdgeCall::Foreman(Action::Index | Action::Create) => "GET, HEAD, POST",
+            EdgeCall::Foreman(Action::Show | Action::Update | Action::Destroy) => "GET, HEAD, PUT, PATCH, DELETE",
             _ => "GET, HEAD",
         };
         reply.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
@@ -170,11 +169,25 @@ fn status_of(kind: &ErrorKind) -> StatusCode {
     StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+/// Foreman's name of a resource, as its not-found message shows it.
+fn noun(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Image => "image",
+        Resource::MetadataItem => "metadata item",
+        Resource::Server => "server",
+        Resource::Tenant => "compute_resource",
+        Resource::Route => "route",
+        Resource::ApiVersion => "api version",
+    }
+}
+
 fn body_of(err: &GatewayError) -> Value {
     let message = err.public_message();
     match &err.kind {
-        ErrorKind::NotFound { resource, .. } if *resource == ROUTE => wrapped(&message),
-        ErrorKind::NotFound { resource, id } => wrapped(&format!("Resource {resource} not found by id '{id}'")),
+        ErrorKind::NotFound { resource: Resource::Route, .. } => wrapped(&message),
+        ErrorKind::NotFound { resource, id } => {
+            wrapped(&format!("Resource {} not found by id '{id}'", noun(*resource)))
+        }
         ErrorKind::BadRequest => json!({ "error": { "message": message, "class": BAD_REQUEST } }),
         // a caller refused at the edge is named; the gateway's own upstream login never is
         ErrorKind::Unauthorized if err.side == Side::Downstream => {
@@ -342,7 +355,7 @@ mod tests {
     fn upstream_bodies_decode_to_their_kinds() {
         let show = UpstreamCall::Show(ImageId::new("77"));
         let err = decoded(&show, 404, r#"{"error":{"message":"Resource image not found by id '77'"}}"#);
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "77".into() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "77".into() });
         let err = decoded(&show, 401, r#"{"error":{"message":"Unable to authenticate user admin"}}"#);
         assert_eq!((err.kind, err.message.as_ref()), (ErrorKind::Unauthorized, "Unable to authenticate user admin"));
         let err = decoded(
@@ -379,7 +392,10 @@ mod tests {
         assert_eq!(decoded(&list, 403, "<html><body>Forbidden</body></html>").kind, ErrorKind::Forbidden);
         assert_eq!(decoded(&list, 401, "<html>").kind, ErrorKind::Unauthorized);
         assert_eq!(decoded(&list, 502, "\u{0}\u{1}garbage").kind, ErrorKind::UpstreamUnavailable);
-        assert_eq!(decoded(&list, 404, "[]").kind, ErrorKind::NotFound { resource: "image", id: String::new() });
+        assert_eq!(
+            decoded(&list, 404, "[]").kind,
+            ErrorKind::NotFound { resource: Resource::Image, id: String::new() }
+        );
         assert_eq!(decoded(&list, 418, "").kind, ErrorKind::UpstreamProtocol);
     }
 

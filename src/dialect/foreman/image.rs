@@ -8,12 +8,11 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::contract;
 use crate::dialect::ids;
+use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds, write_utc_seconds};
 use crate::model::{Image, ImageId};
 
 /// The namespace of Foreman's extra fields.
@@ -176,11 +175,7 @@ impl<'de> Deserialize<'de> for WireTime {
 /// Reads `2019-09-11 14:34:13 UTC` (rabl views) or `2019-09-11T14:34:13.271Z`
 /// (raw model JSON), as UTC.
 pub(super) fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    let rabl = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-    if let Ok(t) = PrimitiveDateTime::parse(s, rabl) {
-        return Some(t.assume_utc());
-    }
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.to_offset(UtcOffset::UTC))
+    s.strip_suffix(" UTC").and_then(|s| parse_utc_seconds(s, b' ')).or_else(|| parse_rfc3339(s))
 }
 
 /// A timestamp written the way the rabl views write it.
@@ -188,34 +183,17 @@ struct Stamp(OffsetDateTime);
 
 impl fmt::Display for Stamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.0.to_offset(UtcOffset::UTC);
-        write!(
-            f,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        write_utc_seconds(f, self.0, ' ')?;
+        f.write_str(" UTC")
     }
 }
 
 impl Serialize for Stamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let t = self.0.to_offset(UtcOffset::UTC);
-        if !(0..=9999).contains(&t.year()) {
-            return serializer.collect_str(self);
-        }
+        let Some(seconds) = utc_seconds(self.0) else { return serializer.collect_str(self) };
         let mut text = *b"0000-00-00 00:00:00 UTC";
-        let year = t.year().unsigned_abs();
-        put_digits(&mut text[0..4], year);
-        put_digits(&mut text[5..7], u32::from(u8::from(t.month())));
-        put_digits(&mut text[8..10], u32::from(t.day()));
-        put_digits(&mut text[11..13], u32::from(t.hour()));
-        put_digits(&mut text[14..16], u32::from(t.minute()));
-        put_digits(&mut text[17..19], u32::from(t.second()));
+        text[..19].copy_from_slice(&seconds);
+        text[10] = b' ';
         serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
     }
 }
@@ -224,38 +202,25 @@ impl Serialize for Stamp {
 /// (`2019-09-11T14:34:13.271Z`: UTC, milliseconds).
 struct IsoStamp(OffsetDateTime);
 
-impl Serialize for IsoStamp {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let t = self.0.to_offset(UtcOffset::UTC);
-        if !(0..=9999).contains(&t.year()) {
-            return serializer.collect_str(&format_args!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second(),
-                t.millisecond()
-            ));
-        }
-        let mut text = *b"0000-00-00T00:00:00.000Z";
-        put_digits(&mut text[0..4], t.year().unsigned_abs());
-        put_digits(&mut text[5..7], u32::from(u8::from(t.month())));
-        put_digits(&mut text[8..10], u32::from(t.day()));
-        put_digits(&mut text[11..13], u32::from(t.hour()));
-        put_digits(&mut text[14..16], u32::from(t.minute()));
-        put_digits(&mut text[17..19], u32::from(t.second()));
-        put_digits(&mut text[20..23], u32::from(t.millisecond()));
-        serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
+impl fmt::Display for IsoStamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_utc_seconds(f, self.0, 'T')?;
+        write!(f, ".{:03}Z", self.0.millisecond())
     }
 }
 
-/// Writes `value` as decimal digits filling `out`, zero-padded on the left.
-fn put_digits(out: &mut [u8], mut value: u32) {
-    for digit in out.iter_mut().rev() {
-        *digit = b'0' + (value % 10) as u8;
-        value /= 10;
+impl Serialize for IsoStamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Some(seconds) = utc_seconds(self.0) else { return serializer.collect_str(self) };
+        let mut text = *b"0000-00-00T00:00:00.000Z";
+        text[..19].copy_from_slice(&seconds);
+        let mut millis = self.0.millisecond();
+        for digit in text[20..23].iter_mut().rev() {
+            // millis % 10 < 10: the cast keeps every bit
+            *digit = b'0' + (millis % 10) as u8;
+            millis /= 10;
+        }
+        serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
     }
 }
 

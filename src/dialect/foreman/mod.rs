@@ -3,7 +3,7 @@
 //! # Edge paths
 //!
 //! Every path may carry `/v2` after `/api` (Foreman's `ApiConstraints`), a
-//! trailing slash or a `.json` suffix. `ctx.method` is the controller
+//! trailing slash or a `.json` suffix. `ctx.call` is the controller
 //! action (`index`, `show`, `create`, `update`, `destroy`).
 //!
 //! | path                                                  | op                                                   |
@@ -171,6 +171,8 @@ mod write;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, request::Parts};
+
+pub use edge::Action;
 
 use super::{Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Reply, Target, UpstreamCall, UpstreamCodec};
 #[cfg(doc)]

@@ -7,7 +7,7 @@ use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
 use crate::dialect::{Credentials, percent_encode_segment};
-use crate::model::{ErrorKind, GatewayError, Image, Side};
+use crate::model::{ErrorKind, GatewayError, Image, Resource, Side};
 
 impl Profile for Foreman {
     fn caller_auth(&self) -> CallerAuth {
@@ -20,7 +20,7 @@ impl Profile for Foreman {
         Tenancy::Scoped {
             field: TenantField::ComputeResource,
             refusal: |named, _own| {
-                let kind = ErrorKind::NotFound { resource: "compute_resource", id: named.to_owned() };
+                let kind = ErrorKind::NotFound { resource: Resource::Tenant, id: named.to_owned() };
                 GatewayError::new(kind, Side::Downstream, format!("compute resource {named} not found"))
             },
         }

@@ -217,7 +217,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::model::{ErrorKind, GetMany, ImageId, ImagePatch, LookupKey, Snapshot, View};
+    use crate::model::{ErrorKind, GetMany, ImageId, ImagePatch, LookupKey, Resource, Snapshot, View};
 
     const BASIC: Credentials = Credentials::None;
 
@@ -535,7 +535,7 @@ mod tests {
         let update = write(WriteOp::Update { id: ImageId::new("77"), patch: ImagePatch::default() });
         let err =
             decoded(&update, 404, &json!({"error": {"message": "Resource image not found by id '77'"}})).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "77".into() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "77".into() });
     }
 
     #[test]
@@ -543,7 +543,7 @@ mod tests {
         let show = UpstreamCall::Show(ImageId::new("77"));
         let err =
             decoded(&show, 404, &json!({"error": {"message": "Resource image not found by id '77'"}})).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "77".into() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "77".into() });
         let mut headers = HeaderMap::new();
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("12"));
         let err = decode(&show, StatusCode::TOO_MANY_REQUESTS, &headers, b"").unwrap_err();

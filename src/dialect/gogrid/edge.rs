@@ -9,10 +9,10 @@ use super::image::{ImageView, state_named, type_named};
 use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::reply::reply;
 use crate::dialect::write_retry_after;
-use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
+use crate::dialect::{Dialect, EdgeCall, EdgeCtx, EdgeRequest, Format, Outcome, Query, Reply, text_reply};
 use crate::model::{
     ErrorKind, Filter, GatewayError, GetMany, Image, ImageOp, ListPage, ListQuery, LookupKey, PageRequest, PageStart,
-    Shown, ShownName, Side, View,
+    Resource, Shown, ShownName, Side, View,
 };
 
 /// API versions GoGrid published; features are not gated by version.
@@ -29,7 +29,7 @@ pub(super) fn claims(path: &str) -> bool {
 pub(super) fn context(parts: &Parts, origin: &str) -> EdgeCtx {
     let mut ctx = EdgeCtx::new(Dialect::GoGrid, origin);
     ctx.prefix = "/api".to_owned();
-    ctx.method = ApiMethod::from_path(parts.uri.path()).map_or("", ApiMethod::name);
+    ctx.call = ApiMethod::from_path(parts.uri.path()).map_or(EdgeCall::None, EdgeCall::GoGrid);
     ctx.format = format_named(Query::of(&parts.uri).get("format")).unwrap_or_default();
     ctx
 }
@@ -52,7 +52,11 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &Bytes) -> Result<E
 fn unknown_method(path: &str) -> GatewayError {
     let method = path.strip_prefix("/api").unwrap_or(path);
     let message = format!("{method} is not a gogrid api method");
-    GatewayError::new(ErrorKind::NotFound { resource: "method", id: method.to_owned() }, Side::Downstream, message)
+    GatewayError::new(
+        ErrorKind::NotFound { resource: Resource::Route, id: method.to_owned() },
+        Side::Downstream,
+        message,
+    )
 }
 
 /// A HEAD request only reads: the write methods take GET or POST.
@@ -234,12 +238,20 @@ fn rendered(status: StatusCode, format: Format, body: std::io::Result<Vec<u8>>) 
 }
 
 /// The method a reply names: the one called, or the one `op` stands for.
-fn reply_method(ctx: &EdgeCtx, op: &ImageOp) -> &'static str {
-    match (ctx.method, op) {
-        ("", ImageOp::List(_)) => ApiMethod::List.name(),
-        ("", ImageOp::Write(write)) => write::method_of(write).unwrap_or(ApiMethod::Get).name(),
-        ("", _) => ApiMethod::Get.name(),
-        (method, _) => method,
+fn reply_method(ctx: &EdgeCtx, op: &ImageOp) -> ApiMethod {
+    match (called(ctx), op) {
+        (Some(method), _) => method,
+        (None, ImageOp::List(_)) => ApiMethod::List,
+        (None, ImageOp::Write(write)) => write::method_of(write).unwrap_or(ApiMethod::Get),
+        (None, _) => ApiMethod::Get,
+    }
+}
+
+/// The method the caller called, when its path names one.
+fn called(ctx: &EdgeCtx) -> Option<ApiMethod> {
+    match ctx.call {
+        EdgeCall::GoGrid(method) => Some(method),
+        _ => None,
     }
 }
 
@@ -251,18 +263,18 @@ pub(super) fn encode(ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Reply {
         Outcome::List(page) => (page.images.as_slice(), list_summary(page, op)),
         Outcome::Metadata(_) | Outcome::Done => {
             let err = GatewayError::internal(format!("{} has no gogrid rendering", op.name()));
-            return failure(ctx.format, method, &Failure::of(&err));
+            return failure(ctx.format, method.name(), &Failure::of(&err));
         }
     };
     if images.is_empty() && !matches!(op, ImageOp::List(_)) {
-        return failure(ctx.format, method, &Failure::no_object_found());
+        return failure(ctx.format, method.name(), &Failure::no_object_found());
     }
     success(ctx, method, summary, images)
 }
 
-fn success(ctx: &EdgeCtx, method: &'static str, summary: Summary, images: &[Image]) -> Reply {
+fn success(ctx: &EdgeCtx, called: ApiMethod, summary: Summary, images: &[Image]) -> Reply {
     let format = ctx.format;
-    let object = ApiMethod::named(method).map_or("image", ApiMethod::object);
+    let (method, object) = (called.name(), called.object());
     let views: Vec<ImageView<'_>> = images.iter().map(|image| ImageView::new(image, ctx.caller.as_deref())).collect();
     let body = match format {
         Format::Json => Ok(json::success(method, object, summary, &views)),
@@ -291,7 +303,7 @@ fn list_summary(page: &ListPage, op: &ImageOp) -> Summary {
 }
 
 pub(super) fn encode_error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
-    let mut reply = failure(ctx.format, ctx.method, &Failure::of(err));
+    let mut reply = failure(ctx.format, called(ctx).map_or("", ApiMethod::name), &Failure::of(err));
     write_retry_after(reply.headers_mut(), &err.kind);
     reply
 }
@@ -376,9 +388,12 @@ mod tests {
     #[test]
     fn context_names_the_method_and_format() {
         let ctx = context(&parts("GET", "/api/grid/image/get?id=1&format=XML", None), "http://gw");
-        assert_eq!((ctx.method, ctx.format, ctx.prefix.as_str()), ("/grid/image/get", Format::Xml, "/api"));
+        assert_eq!(
+            (ctx.call, ctx.format, ctx.prefix.as_str()),
+            (EdgeCall::GoGrid(ApiMethod::Get), Format::Xml, "/api")
+        );
         let ctx = context(&parts("GET", "/api/grid/nothing?format=yaml", None), "http://gw");
-        assert_eq!((ctx.method, ctx.format), ("", Format::Json));
+        assert_eq!((ctx.call, ctx.format), (EdgeCall::None, Format::Json));
     }
 
     #[test]
@@ -588,7 +603,7 @@ mod tests {
             Some("application/x-www-form-urlencoded"),
             "server=1234&friendlyName=testimage",
         );
-        assert_eq!(ctx.method, "/grid/image/save");
+        assert_eq!(ctx.call, EdgeCall::GoGrid(ApiMethod::Save));
         assert_eq!(
             result.unwrap(),
             ImageOp::Write(WriteOp::Snapshot(Snapshot {
@@ -647,7 +662,7 @@ mod tests {
     #[test]
     fn unknown_methods_are_not_found() {
         let err = error("/api/grid/server/list?v=1.9");
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "method", id: "/grid/server/list".into() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Route, id: "/grid/server/list".into() });
         let ctx = context(&parts("GET", "/api/grid/server/list", None), "http://gw");
         let (status, body) = json_body(encode_error(&ctx, &err));
         assert_eq!(status, StatusCode::NOT_FOUND);
@@ -658,9 +673,10 @@ mod tests {
         );
     }
 
+    /// A context for a call of `method`, by its name; `""` for none.
     fn ctx(method: &'static str, format: Format) -> EdgeCtx {
         let mut ctx = EdgeCtx::new(Dialect::GoGrid, "http://gw");
-        ctx.method = method;
+        ctx.call = ApiMethod::named(method).map_or(EdgeCall::None, EdgeCall::GoGrid);
         ctx.format = format;
         ctx
     }
@@ -981,7 +997,7 @@ mod tests {
         assert_eq!((status, body), (StatusCode::BAD_REQUEST, not_found_body("/grid/image/restore")));
         // a save from a server that does not exist
         let server = GatewayError::new(
-            ErrorKind::NotFound { resource: "server", id: "77".into() },
+            ErrorKind::NotFound { resource: Resource::Server, id: "77".into() },
             Side::Upstream,
             "server 77 not found",
         );

@@ -11,7 +11,7 @@ use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::image::{Scalar, WireObject};
-use crate::model::{ErrorKind, GatewayError, Image};
+use crate::model::{ErrorKind, GatewayError, Image, Resource};
 
 /// GoGrid's error code for every problem with the input, not-found included.
 pub(super) const ILLEGAL_ARGUMENT: &str = "IllegalArgumentException";
@@ -48,7 +48,9 @@ impl Failure<'_> {
     /// How GoGrid reports `err` (the table is in the module docs).
     pub fn of(err: &GatewayError) -> Failure<'_> {
         let (status, errorcode) = match &err.kind {
-            ErrorKind::NotFound { resource: "image" | "server", .. } => return Failure::no_object_found(),
+            ErrorKind::NotFound { resource: Resource::Image | Resource::Server, .. } => {
+                return Failure::no_object_found();
+            }
             ErrorKind::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
             ErrorKind::BadRequest | ErrorKind::Conflict => (StatusCode::BAD_REQUEST, ILLEGAL_ARGUMENT),
             ErrorKind::Unauthorized => {

@@ -173,7 +173,7 @@ pub struct GoGrid;
 
 /// The image methods of the GoGrid API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ApiMethod {
+pub enum ApiMethod {
     List,
     Get,
     Save,
@@ -198,7 +198,8 @@ impl ApiMethod {
         }
     }
 
-    fn named(name: &str) -> Option<ApiMethod> {
+    /// The method of this name (`/grid/image/get`).
+    pub fn named(name: &str) -> Option<ApiMethod> {
         ApiMethod::ALL.into_iter().find(|m| m.name() == name)
     }
 

@@ -10,7 +10,7 @@ use super::image::{key, state_selecting, type_named};
 use super::sign::signature;
 use super::{ApiMethod, csv, json, write, xml};
 use crate::dialect::{Capabilities, Credentials, Format, Outcome, Paging, Target, UpstreamCall, error_from_status};
-use crate::model::{ErrorKind, Filter, GatewayError, ListPage, LookupKey, PageStart, Side, WriteOp};
+use crate::model::{ErrorKind, Filter, GatewayError, ListPage, LookupKey, PageStart, Resource, Side, WriteOp};
 
 /// The API version asked for: the last one, which has every parameter used
 /// here (`datacenter` came in 1.5).
@@ -251,10 +251,11 @@ fn looked_up(call: &UpstreamCall) -> String {
 /// server it names.
 fn not_found(call: &UpstreamCall) -> GatewayError {
     let (resource, id) = match call {
-        UpstreamCall::Write(WriteOp::Snapshot(snapshot)) => ("server", snapshot.server_id.clone()),
-        _ => ("image", looked_up(call)),
+        UpstreamCall::Write(WriteOp::Snapshot(snapshot)) => (Resource::Server, snapshot.server_id.clone()),
+        _ => (Resource::Image, looked_up(call)),
     };
-    let text = if id.is_empty() { format!("no {resource} matches") } else { format!("{resource} {id} not found") };
+    let noun = if resource == Resource::Server { "server" } else { "image" };
+    let text = if id.is_empty() { format!("no {noun} matches") } else { format!("{noun} {id} not found") };
     GatewayError::new(ErrorKind::NotFound { resource, id }, Side::Upstream, text)
 }
 
@@ -531,7 +532,7 @@ mod tests {
         let empty = r#"{"list": [], "status": "success"}"#;
         assert_eq!(
             decode_json(&show(), 200, empty).unwrap_err().kind,
-            ErrorKind::NotFound { resource: "image", id: "250".into() }
+            ErrorKind::NotFound { resource: Resource::Image, id: "250".into() }
         );
         assert!(matches!(decode_json(&many, 200, empty), Ok(Outcome::Images(v)) if v.is_empty()));
     }
@@ -547,7 +548,7 @@ mod tests {
     fn not_found_names_what_was_looked_up() {
         let body = failure_body("IllegalArgumentException", "No object found that matches your input criteria.");
         let err = decode_json(&show(), 400, &body).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "250".into() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "250".into() });
         assert_eq!(err.message, "image 250 not found");
         let many = UpstreamCall::GetMany(GetMany {
             key: LookupKey::Name,
@@ -556,13 +557,13 @@ mod tests {
         });
         assert_eq!(
             decode_json(&many, 400, &body).unwrap_err().kind,
-            ErrorKind::NotFound { resource: "image", id: "a,b".into() }
+            ErrorKind::NotFound { resource: Resource::Image, id: "a,b".into() }
         );
         // the deltacloud capture: no method, no summary, no object
         let bare = r#"{"status":"failure","list":[{"errorcode":"IllegalArgumentException","message":"No object found that matches your input criteria."}]}"#;
         assert_eq!(
             decode_json(&show(), 400, bare).unwrap_err().kind,
-            ErrorKind::NotFound { resource: "image", id: "250".into() }
+            ErrorKind::NotFound { resource: Resource::Image, id: "250".into() }
         );
     }
 
@@ -677,7 +678,7 @@ mod tests {
             IllegalArgumentException,No object found that matches your input criteria.,\n";
         for body in [&xml[..], &csv[..]] {
             let err = decode(&show(), StatusCode::BAD_REQUEST, &HeaderMap::new(), body).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "250".into() });
+            assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "250".into() });
         }
     }
 
@@ -779,11 +780,11 @@ mod tests {
     fn write_failures() {
         let none = failure_body("IllegalArgumentException", "No object found that matches your input criteria.");
         let err = decode_json(&save_call(None), 400, &none).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "server", id: "serverName".into() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Server, id: "serverName".into() });
         assert_eq!(err.message, "server serverName not found");
         let restore = write_call(WriteOp::Restore(ImageId::new("195")));
         let err = decode_json(&restore, 400, &none).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "195".into() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "195".into() });
         let refused = failure_body("IllegalArgumentException", "Image is not in the trash.");
         let err = decode_json(&restore, 400, &refused).unwrap_err();
         assert_eq!(

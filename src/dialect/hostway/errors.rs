@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::dialect::write_retry_after;
 use crate::dialect::{Reply, UpstreamCall, error_from_status, json_reply, retry_after, text_reply};
-use crate::model::{ErrorKind, GatewayError, Side};
+use crate::model::{ErrorKind, GatewayError, Resource, Side};
 
 /// The realm announced with a 401.
 const REALM: &str = r#"Basic realm="Hostway FlexCloud API""#;
@@ -96,7 +96,7 @@ pub(super) fn render(err: &GatewayError) -> Reply {
         _ => &public,
     };
     let id_key = match &err.kind {
-        ErrorKind::NotFound { resource: "account", .. } => IdKey::Guid,
+        ErrorKind::NotFound { resource: Resource::Tenant, .. } => IdKey::Guid,
         _ => IdKey::ErrorId,
     };
     let body = FaultBody { message, code: status.as_u16(), id_key, id: uuid::Uuid::new_v4().to_string() };
@@ -167,7 +167,7 @@ pub(super) fn decode(call: &UpstreamCall, status: StatusCode, headers: &HeaderMa
 fn from_fault(call: &UpstreamCall, status: StatusCode, headers: &HeaderMap, fault: &Fault<'_>) -> GatewayError {
     let message = tidy(fault.message);
     let kind = match fault.name {
-        "itemNotFound" if fault.guid => ErrorKind::NotFound { resource: "account", id: String::new() },
+        "itemNotFound" if fault.guid => ErrorKind::NotFound { resource: Resource::Tenant, id: String::new() },
         "itemNotFound" => return not_found(call),
         "badRequest" => ErrorKind::BadRequest,
         "unauthorized" => ErrorKind::Unauthorized,
@@ -191,9 +191,11 @@ fn from_fault(call: &UpstreamCall, status: StatusCode, headers: &HeaderMap, faul
 fn not_found(call: &UpstreamCall) -> GatewayError {
     match call {
         UpstreamCall::Show(id) => GatewayError::image_not_found(id.as_str()),
-        _ => {
-            GatewayError::new(ErrorKind::NotFound { resource: "image", id: String::new() }, Side::Upstream, "not found")
-        }
+        _ => GatewayError::new(
+            ErrorKind::NotFound { resource: Resource::Image, id: String::new() },
+            Side::Upstream,
+            "not found",
+        ),
     }
 }
 

@@ -129,7 +129,6 @@ impl EdgeCodec for Hostway {
         let mut ctx = EdgeCtx::new(Dialect::Hostway, origin);
         if let Some(route) = paths::route(parts.uri.path()) {
             ctx.prefix = route.prefix();
-            ctx.method = route.method_name();
             ctx.scope = route.account.map(|account| {
                 paths::decode_segment(account, "account").map_or_else(|_| account.to_owned(), |a| a.into_owned())
             });
@@ -194,7 +193,7 @@ fn list_shape(op: &ImageOp) -> Shape {
 }
 
 fn no_such_path(path: &str) -> GatewayError {
-    let kind = ErrorKind::NotFound { resource: "resource", id: path.to_owned() };
+    let kind = ErrorKind::NotFound { resource: crate::model::Resource::Route, id: path.to_owned() };
     GatewayError::new(kind, Side::Downstream, format!("no resource at {path}"))
 }
 

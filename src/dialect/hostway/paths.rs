@@ -33,16 +33,6 @@ impl Route<'_> {
     pub fn prefix(&self) -> String {
         self.account.map(account_prefix).unwrap_or_default()
     }
-
-    /// The Hostway documentation page of the call, for logs.
-    pub fn method_name(&self) -> &'static str {
-        match self.resource {
-            Resource::List => "ImageList",
-            Resource::Detail => "ImageListDetails",
-            Resource::Image(_) => "Image",
-            Resource::Unknown => "",
-        }
-    }
 }
 
 /// `/accounts/{account}/flexcloud`, the account already percent-encoded.

@@ -6,7 +6,7 @@ use crate::dialect::contract::Contract;
 use crate::dialect::profile::{
     CallerAuth, GivenCredentials, NamedVariables, Profile, Seed, Tenancy, TenantField, UpstreamVariables,
 };
-use crate::model::{ErrorKind, GatewayError, Image, Side};
+use crate::model::{ErrorKind, GatewayError, Image, Resource, Side};
 
 impl Profile for Hostway {
     fn caller_auth(&self) -> CallerAuth {
@@ -18,7 +18,7 @@ impl Profile for Hostway {
         Tenancy::Scoped {
             field: TenantField::Account,
             refusal: |named, _own| {
-                let kind = ErrorKind::NotFound { resource: "account", id: named.to_owned() };
+                let kind = ErrorKind::NotFound { resource: Resource::Tenant, id: named.to_owned() };
                 GatewayError::new(kind, Side::Downstream, format!("account {named} not found"))
             },
         }

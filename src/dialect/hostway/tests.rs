@@ -74,21 +74,19 @@ fn claims_only_hostway_roots() {
 }
 
 #[test]
-fn context_reads_account_prefix_and_method() {
+fn context_reads_account_and_prefix() {
     let ctx = account_ctx();
     assert_eq!(ctx.dialect, Dialect::Hostway);
     assert_eq!(ctx.origin, ORIGIN);
     assert_eq!(ctx.scope.as_deref(), Some("42"));
     assert_eq!(ctx.prefix, "/accounts/42/flexcloud");
-    assert_eq!(ctx.method, "ImageListDetails");
 
     let ctx = EDGE.context(&parts(Method::GET, "/images/133/"), ORIGIN);
-    assert_eq!((ctx.scope, ctx.prefix.as_str(), ctx.method), (None, "", "Image"));
+    assert_eq!((ctx.scope, ctx.prefix.as_str()), (None, ""));
 
     let ctx = EDGE.context(&parts(Method::GET, "/accounts/a%20b/flexcloud/images"), ORIGIN);
     assert_eq!(ctx.scope.as_deref(), Some("a b"));
     assert_eq!(ctx.prefix, "/accounts/a%20b/flexcloud");
-    assert_eq!(ctx.method, "ImageList");
 
     // never fails, even on paths it cannot read
     let ctx = EDGE.context(&parts(Method::GET, "/accounts/%FF/flexcloud/images"), ORIGIN);
@@ -198,7 +196,10 @@ fn unknown_paths_are_not_found() {
         "/v2/images",
     ] {
         let err = decode(Method::GET, path).unwrap_err();
-        assert!(matches!(err.kind, ErrorKind::NotFound { resource: "resource", .. }), "{path}: {err}");
+        assert!(
+            matches!(err.kind, ErrorKind::NotFound { resource: crate::model::Resource::Route, .. }),
+            "{path}: {err}"
+        );
     }
     // the path decides before the method
     assert!(matches!(decode(Method::POST, "/images/1/x").unwrap_err().kind, ErrorKind::NotFound { .. }));
@@ -364,7 +365,11 @@ fn errors_keep_hostway_field_order() {
     let text = String::from_utf8(body_of(reply)).unwrap();
     assert!(text.starts_with(r#"{"itemNotFound":{"message":"Resource not found","code":404,"details":"","errorid":""#));
 
-    let err = GatewayError::new(ErrorKind::NotFound { resource: "account", id: "fake".into() }, Side::Upstream, "x");
+    let err = GatewayError::new(
+        ErrorKind::NotFound { resource: crate::model::Resource::Tenant, id: "fake".into() },
+        Side::Upstream,
+        "x",
+    );
     let reply = EDGE.encode_error(&account_ctx(), &err);
     let text = String::from_utf8(body_of(reply)).unwrap();
     assert!(text.starts_with(r#"{"itemNotFound":{"guid":""#), "{text}");
@@ -615,14 +620,14 @@ fn upstream_success_with_bad_bodies_is_a_protocol_error() {
 fn upstream_not_found_bodies() {
     let image = r#"{"itemNotFound": {"message": "Resource not found", "code": 404, "details": "", "errorid": "59e0b3dd-2173-432a-8ff5-60efe16e83bf"}}"#;
     let err = upstream(&show_call(), 404, image).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "133".into() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: crate::model::Resource::Image, id: "133".into() });
     assert_eq!(err.message, "image 133 not found");
     let err = upstream(&list_call(Filter::default(), View::Summary), 404, image).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: String::new() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: crate::model::Resource::Image, id: String::new() });
 
     let account = r#"{"itemNotFound": {"guid": "23684df5-0532-4794-802d-fdc82e4e7e7c", "message": "Resource not found", "code": 404, "details": ""}}"#;
     let err = upstream(&show_call(), 404, account).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::NotFound { resource: "account", id: String::new() });
+    assert_eq!(err.kind, ErrorKind::NotFound { resource: crate::model::Resource::Tenant, id: String::new() });
     assert_eq!(err.message, "account not found");
     assert_eq!(err.side, Side::Upstream);
 }
@@ -670,7 +675,7 @@ fn upstream_non_json_errors_fall_back_to_the_status() {
         (401, errors::UNAUTHORIZED_BODY, ErrorKind::Unauthorized),
         (401, "<html><body>401 Authorization Required</body></html>", ErrorKind::Unauthorized),
         (403, "<html><body>Forbidden</body></html>", ErrorKind::Forbidden),
-        (404, "Not Found", ErrorKind::NotFound { resource: "image", id: "133".into() }),
+        (404, "Not Found", ErrorKind::NotFound { resource: crate::model::Resource::Image, id: "133".into() }),
         (502, "<html>Bad Gateway</html>", ErrorKind::UpstreamUnavailable),
         (500, "", ErrorKind::UpstreamProtocol),
         (303, "", ErrorKind::UpstreamProtocol),

@@ -1,17 +1,16 @@
 //! Hostway image bodies: reading them into the model and writing the model
 //! out in Hostway's field order.
 
-use crate::dialect::timestamp::utc_seconds;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::OffsetDateTime;
 
 use http::StatusCode;
 
+use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds};
 use crate::dialect::{ListWriter, Reply, ReplyBody, json_out, percent_encode_segment, with_body};
 use crate::model::{Image, ImageId, ImageStatus};
 
@@ -78,23 +77,7 @@ pub(super) fn image_type(image: &Image) -> &str {
 /// Reads `created`: `YYYY-MM-DDTHH:MM:SS` as UTC, or an RFC 3339 time;
 /// anything else (the empty string of a pending image) is no time.
 fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
-    parse_zoneless(s).or_else(|| OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.to_offset(UtcOffset::UTC)))
-}
-
-fn parse_zoneless(s: &str) -> Option<OffsetDateTime> {
-    let b = s.as_bytes();
-    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if b.len() != 19 || separators.iter().any(|&(i, c)| b[i] != c) {
-        return None;
-    }
-    let num = |from: usize, to: usize| {
-        b[from..to].iter().try_fold(0u16, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u16::from(c - b'0')))
-    };
-    let small = |from, to| num(from, to).and_then(|n| u8::try_from(n).ok());
-    let month = Month::try_from(small(5, 7)?).ok()?;
-    let date = Date::from_calendar_date(i32::from(num(0, 4)?), month, small(8, 10)?).ok()?;
-    let time = Time::from_hms(small(11, 13)?, small(14, 16)?, small(17, 19)?).ok()?;
-    Some(PrimitiveDateTime::new(date, time).assume_utc())
+    parse_utc_seconds(s, b'T').or_else(|| parse_rfc3339(s))
 }
 
 /// `created` as Hostway writes it, in UTC: `YYYY-MM-DDTHH:MM:SS`.

@@ -4,9 +4,11 @@
 use http::{HeaderMap, Method, request::Parts};
 use percent_encoding::percent_decode_str;
 
-use super::versions::{ApiVersion, CREATE_IMAGE_V2_45};
-use super::{MAX_LIMIT, body, clock, render, views, wire};
-use crate::dialect::{Dialect, EdgeCtx, EdgeRequest, Item, Query, is_read};
+use super::NovaMethod;
+use super::versions::ApiVersion;
+use super::{MAX_LIMIT, body, render, views, wire};
+use crate::dialect::timestamp::parse_iso8601;
+use crate::dialect::{Dialect, EdgeCall, EdgeCtx, EdgeRequest, Item, Query, is_read};
 use crate::model::{
     ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ListQuery, PageRequest, PageStart, Shown, Side, Snapshot,
     View, WriteOp,
@@ -50,9 +52,6 @@ enum Call<'a> {
     ServerAction(&'a str),
 }
 
-/// `ctx.method` of a `createImage` answered with a `Location` (2.1–2.44).
-pub const CREATE_IMAGE: &str = "servers.create_image";
-
 impl<'a> Call<'a> {
     /// The call `method` makes on `path`, if Nova routes it.
     fn of(path: ApiPath<'a>, method: &Method) -> Option<Call<'a>> {
@@ -73,20 +72,20 @@ impl<'a> Call<'a> {
         })
     }
 
-    /// Nova's controller and method, for logs.
-    fn method(self) -> &'static str {
+    /// Nova's method for the call.
+    fn method(self) -> NovaMethod {
         match self {
-            Call::List => "images.index",
-            Call::Detail => "images.detail",
-            Call::Show(_) => "images.show",
-            Call::Delete(_) => "images.delete",
-            Call::ShowMetadata(_) => "image_metadata.index",
-            Call::SetMetadata { replace: false, .. } => "image_metadata.create",
-            Call::SetMetadata { replace: true, .. } => "image_metadata.update_all",
-            Call::ShowMetadataKey(..) => "image_metadata.show",
-            Call::SetMetadataKey(..) => "image_metadata.update",
-            Call::DeleteMetadataKey(..) => "image_metadata.delete",
-            Call::ServerAction(_) => "servers.action",
+            Call::List => NovaMethod::ImagesIndex,
+            Call::Detail => NovaMethod::ImagesDetail,
+            Call::Show(_) => NovaMethod::ImagesShow,
+            Call::Delete(_) => NovaMethod::ImagesDelete,
+            Call::ShowMetadata(_) => NovaMethod::MetadataIndex,
+            Call::SetMetadata { replace: false, .. } => NovaMethod::MetadataCreate,
+            Call::SetMetadata { replace: true, .. } => NovaMethod::MetadataUpdateAll,
+            Call::ShowMetadataKey(..) => NovaMethod::MetadataShow,
+            Call::SetMetadataKey(..) => NovaMethod::MetadataUpdate,
+            Call::DeleteMetadataKey(..) => NovaMethod::MetadataDelete,
+            Call::ServerAction(_) => NovaMethod::ServersAction,
         }
     }
 
@@ -162,12 +161,13 @@ fn api_path(rest: &str) -> Option<ApiPath<'_>> {
 pub fn context(parts: &Parts, origin: &str) -> EdgeCtx {
     let mut ctx = EdgeCtx::new(Dialect::OpenStack, origin);
     match route(parts.uri.path()) {
-        Some(Resource::Versions) => ctx.method = "versions.index",
-        Some(Resource::Version(_)) => ctx.method = "versions.show",
+        Some(Resource::Versions) => ctx.call = EdgeCall::OpenStack(NovaMethod::VersionsIndex),
+        Some(Resource::Version(_)) => ctx.call = EdgeCall::OpenStack(NovaMethod::VersionsShow),
         Some(Resource::Prefixed { prefix, project, path }) => {
             ctx.prefix = prefix.to_owned();
             ctx.scope = project.map(|p| percent_decode_str(p).decode_utf8_lossy().into_owned());
-            ctx.method = path.and_then(|p| Call::of(p, &parts.method)).map_or("", Call::method);
+            let method = path.and_then(|p| Call::of(p, &parts.method)).map(Call::method);
+            ctx.call = method.map_or(EdgeCall::None, EdgeCall::OpenStack);
             if prefix.starts_with("/v2.1") {
                 ctx.version = requested_microversion(&parts.headers)
                     .ok()
@@ -250,7 +250,9 @@ fn image_op(
                 ("createImage", arg) => snapshot(server_id, body::create_image(arg)?),
                 (other, _) => return Err(GatewayError::bad_request(format!("There is no such action: {other}"))),
             };
-            ctx.method = if version >= Microversion(2, 45) { CREATE_IMAGE_V2_45 } else { CREATE_IMAGE };
+            let method =
+                if version >= Microversion(2, 45) { NovaMethod::CreateImageWithId } else { NovaMethod::CreateImage };
+            ctx.call = EdgeCall::OpenStack(method);
             write(WriteOp::Snapshot(snapshot))
         }
     }
@@ -283,7 +285,7 @@ fn segment(raw: &str) -> Result<String, GatewayError> {
 
 fn no_resource(path: &str) -> GatewayError {
     GatewayError::new(
-        ErrorKind::NotFound { resource: "resource", id: path.to_owned() },
+        ErrorKind::NotFound { resource: crate::model::Resource::Route, id: path.to_owned() },
         Side::Downstream,
         format!("no resource at {path}"),
     )
@@ -363,7 +365,7 @@ fn status(word: &str) -> Result<crate::model::ImageStatus, GatewayError> {
 }
 
 fn changes_since(value: &str) -> Result<time::OffsetDateTime, GatewayError> {
-    clock::parse(value).ok_or_else(|| GatewayError::bad_request(format!("invalid changes-since value: {value}")))
+    parse_iso8601(value).ok_or_else(|| GatewayError::bad_request(format!("invalid changes-since value: {value}")))
 }
 
 fn number(q: &Query, key: &str) -> Result<Option<u64>, GatewayError> {
@@ -454,7 +456,7 @@ fn check_microversion(headers: &HeaderMap, ceiling: Microversion) -> Result<Micr
     }
     if v > ceiling {
         return Err(GatewayError::new(
-            ErrorKind::NotFound { resource: "api version", id: format!("{}.{}", v.0, v.1) },
+            ErrorKind::NotFound { resource: crate::model::Resource::ApiVersion, id: format!("{}.{}", v.0, v.1) },
             Side::Downstream,
             format!("the image api ends at microversion {}.{}", ceiling.0, ceiling.1),
         ));
@@ -472,6 +474,10 @@ mod tests {
     use crate::dialect::openstack::OpenStack;
     use crate::dialect::{EdgeCodec, Format};
     use crate::model::ImageStatus;
+
+    fn nova(method: NovaMethod) -> EdgeCall {
+        EdgeCall::OpenStack(method)
+    }
 
     fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
         let mut req = Request::builder().method(method).uri(uri);
@@ -533,15 +539,25 @@ mod tests {
     #[test]
     fn context_reads_prefix_scope_and_action() {
         let cases = [
-            ("/v2/proj/images", "/v2/proj", Some("proj"), "images.index"),
-            ("/v2.1/proj/images/detail?limit=1", "/v2.1/proj", Some("proj"), "images.detail"),
-            ("/v2.1/images/abc", "/v2.1", None, "images.show"),
-            ("/v2.1/images/abc/metadata", "/v2.1", None, "image_metadata.index"),
-            ("/v2/p%20q/images/abc/metadata/k", "/v2/p%20q", Some("p q"), "image_metadata.show"),
-            ("/v2/proj/servers", "/v2/proj", Some("proj"), ""),
-            ("/v2/proj/servers/s/action", "/v2/proj", Some("proj"), ""),
-            ("/", "", None, "versions.index"),
-            ("/v2.1/", "", None, "versions.show"),
+            ("/v2/proj/images", "/v2/proj", Some("proj"), EdgeCall::OpenStack(NovaMethod::ImagesIndex)),
+            (
+                "/v2.1/proj/images/detail?limit=1",
+                "/v2.1/proj",
+                Some("proj"),
+                EdgeCall::OpenStack(NovaMethod::ImagesDetail),
+            ),
+            ("/v2.1/images/abc", "/v2.1", None, EdgeCall::OpenStack(NovaMethod::ImagesShow)),
+            ("/v2.1/images/abc/metadata", "/v2.1", None, EdgeCall::OpenStack(NovaMethod::MetadataIndex)),
+            (
+                "/v2/p%20q/images/abc/metadata/k",
+                "/v2/p%20q",
+                Some("p q"),
+                EdgeCall::OpenStack(NovaMethod::MetadataShow),
+            ),
+            ("/v2/proj/servers", "/v2/proj", Some("proj"), EdgeCall::None),
+            ("/v2/proj/servers/s/action", "/v2/proj", Some("proj"), EdgeCall::None),
+            ("/", "", None, EdgeCall::OpenStack(NovaMethod::VersionsIndex)),
+            ("/v2.1/", "", None, EdgeCall::OpenStack(NovaMethod::VersionsShow)),
         ];
         for (uri, prefix, scope, method) in cases {
             let ctx = OpenStack.context(&parts("GET", uri, &[]), "https://gw:8774");
@@ -549,7 +565,7 @@ mod tests {
             assert_eq!(ctx.origin, "https://gw:8774");
             assert_eq!(ctx.prefix, prefix, "{uri}");
             assert_eq!(ctx.scope.as_deref(), scope, "{uri}");
-            assert_eq!(ctx.method, method, "{uri}");
+            assert_eq!(ctx.call, method, "{uri}");
             assert_eq!(ctx.format, Format::Json);
             assert_eq!(ctx.item, None);
         }
@@ -558,16 +574,16 @@ mod tests {
     #[test]
     fn context_names_the_write_methods() {
         let cases = [
-            ("DELETE", "/v2/p/images/x", "images.delete"),
-            ("POST", "/v2/p/images/x/metadata", "image_metadata.create"),
-            ("PUT", "/v2/p/images/x/metadata", "image_metadata.update_all"),
-            ("PUT", "/v2/p/images/x/metadata/k", "image_metadata.update"),
-            ("DELETE", "/v2/p/images/x/metadata/k", "image_metadata.delete"),
-            ("POST", "/v2.1/servers/s/action", "servers.action"),
-            ("PATCH", "/v2/p/images/x", ""),
+            ("DELETE", "/v2/p/images/x", nova(NovaMethod::ImagesDelete)),
+            ("POST", "/v2/p/images/x/metadata", nova(NovaMethod::MetadataCreate)),
+            ("PUT", "/v2/p/images/x/metadata", nova(NovaMethod::MetadataUpdateAll)),
+            ("PUT", "/v2/p/images/x/metadata/k", nova(NovaMethod::MetadataUpdate)),
+            ("DELETE", "/v2/p/images/x/metadata/k", nova(NovaMethod::MetadataDelete)),
+            ("POST", "/v2.1/servers/s/action", nova(NovaMethod::ServersAction)),
+            ("PATCH", "/v2/p/images/x", EdgeCall::None),
         ];
         for (method, uri, want) in cases {
-            assert_eq!(OpenStack.context(&parts(method, uri, &[]), "http://gw").method, want, "{method} {uri}");
+            assert_eq!(OpenStack.context(&parts(method, uri, &[]), "http://gw").call, want, "{method} {uri}");
         }
     }
 
@@ -622,7 +638,10 @@ mod tests {
             "/v2.1/images/a/tags",
         ] {
             let e = err("GET", path, &[]);
-            assert!(matches!(e.kind, ErrorKind::NotFound { resource: "resource", .. }), "{path}: {e:?}");
+            assert!(
+                matches!(e.kind, ErrorKind::NotFound { resource: crate::model::Resource::Route, .. }),
+                "{path}: {e:?}"
+            );
         }
     }
 
@@ -684,7 +703,7 @@ mod tests {
     fn deleting_an_image_is_a_delete_for_good() {
         let (ctx, op) = write("DELETE", "/v2/p/images/a%20b", &[], "");
         assert_eq!(op, WriteOp::Delete { id: ImageId::new("a b"), trash: false });
-        assert_eq!((ctx.method, ctx.item, ctx.scope.as_deref()), ("images.delete", None, Some("p")));
+        assert_eq!((ctx.call, ctx.item, ctx.scope.as_deref()), (nova(NovaMethod::ImagesDelete), None, Some("p")));
         let (_, op) = write("DELETE", "/v2.1/images/x/", &[], "ignored");
         assert_eq!(op, WriteOp::Delete { id: ImageId::new("x"), trash: false });
     }
@@ -695,10 +714,10 @@ mod tests {
         let (ctx, op) = write("POST", "/v2/p/images/i-1/metadata", &JSON, body);
         let items = strings(&[("kernel_id", "False"), ("Label", "UpdatedImage")]);
         assert_eq!(op, WriteOp::SetMetadata { id: ImageId::new("i-1"), items: items.clone(), replace: false });
-        assert_eq!((ctx.method, ctx.item), ("image_metadata.create", Some(Item::Metadata)));
+        assert_eq!((ctx.call, ctx.item), (nova(NovaMethod::MetadataCreate), Some(Item::Metadata)));
         let (ctx, op) = write("PUT", "/v2.1/images/i-1/metadata/", &[], body);
         assert_eq!(op, WriteOp::SetMetadata { id: ImageId::new("i-1"), items, replace: true });
-        assert_eq!((ctx.method, ctx.item), ("image_metadata.update_all", Some(Item::Metadata)));
+        assert_eq!((ctx.call, ctx.item), (nova(NovaMethod::MetadataUpdateAll), Some(Item::Metadata)));
     }
 
     #[test]
@@ -709,10 +728,16 @@ mod tests {
             op,
             WriteOp::SetMetadataItem { id: ImageId::new("i-1"), key: "auto disk".to_owned(), value: "False".into() }
         );
-        assert_eq!((ctx.method, ctx.item), ("image_metadata.update", Some(Item::MetadataKey("auto disk".to_owned()))));
+        assert_eq!(
+            (ctx.call, ctx.item),
+            (nova(NovaMethod::MetadataUpdate), Some(Item::MetadataKey("auto disk".to_owned())))
+        );
         let (ctx, op) = write("DELETE", "/v2.1/images/i-1/metadata/kernel_id", &[], "");
         assert_eq!(op, WriteOp::DeleteMetadataItem { id: ImageId::new("i-1"), key: "kernel_id".to_owned() });
-        assert_eq!((ctx.method, ctx.item), ("image_metadata.delete", Some(Item::MetadataKey("kernel_id".to_owned()))));
+        assert_eq!(
+            (ctx.call, ctx.item),
+            (nova(NovaMethod::MetadataDelete), Some(Item::MetadataKey("kernel_id".to_owned())))
+        );
     }
 
     #[test]
@@ -765,7 +790,10 @@ mod tests {
             uuid_id: true,
         };
         assert_eq!(op, WriteOp::Snapshot(want));
-        assert_eq!((ctx.method, ctx.prefix.as_str(), ctx.scope.as_deref()), (CREATE_IMAGE, "/v2/p", Some("p")));
+        assert_eq!(
+            (ctx.call, ctx.prefix.as_str(), ctx.scope.as_deref()),
+            (nova(NovaMethod::CreateImage), "/v2/p", Some("p"))
+        );
         let (ctx, op) = write("POST", "/v2.1/servers/s/action/", &[], r#"{"createImage": {"name": "n"}}"#);
         assert_eq!(
             op,
@@ -776,18 +804,18 @@ mod tests {
                 ..Snapshot::default()
             })
         );
-        assert_eq!((ctx.method, ctx.prefix.as_str(), ctx.scope), (CREATE_IMAGE, "/v2.1", None));
+        assert_eq!((ctx.call, ctx.prefix.as_str(), ctx.scope), (nova(NovaMethod::CreateImage), "/v2.1", None));
     }
 
     #[test]
     fn create_image_answers_by_microversion() {
         let body = r#"{"createImage": {"name": "n"}}"#;
-        let method = |headers: &[(&str, &str)]| write("POST", "/v2.1/p/servers/s/action", headers, body).0.method;
-        assert_eq!(method(&[]), CREATE_IMAGE);
-        assert_eq!(method(&[("OpenStack-API-Version", "compute 2.44")]), CREATE_IMAGE);
-        assert_eq!(method(&[("OpenStack-API-Version", "compute 2.45")]), CREATE_IMAGE_V2_45);
-        assert_eq!(method(&[("X-OpenStack-Nova-API-Version", "2.96")]), CREATE_IMAGE_V2_45);
-        assert_eq!(method(&[("OpenStack-API-Version", "compute latest")]), CREATE_IMAGE_V2_45);
+        let method = |headers: &[(&str, &str)]| write("POST", "/v2.1/p/servers/s/action", headers, body).0.call;
+        assert_eq!(method(&[]), nova(NovaMethod::CreateImage));
+        assert_eq!(method(&[("OpenStack-API-Version", "compute 2.44")]), nova(NovaMethod::CreateImage));
+        assert_eq!(method(&[("OpenStack-API-Version", "compute 2.45")]), nova(NovaMethod::CreateImageWithId));
+        assert_eq!(method(&[("X-OpenStack-Nova-API-Version", "2.96")]), nova(NovaMethod::CreateImageWithId));
+        assert_eq!(method(&[("OpenStack-API-Version", "compute latest")]), nova(NovaMethod::CreateImageWithId));
         let e = refused("POST", "/v2.1/p/servers/s/action", &[("OpenStack-API-Version", "compute 2.105")], body);
         assert_eq!(e.kind, ErrorKind::NotAcceptable);
     }
@@ -818,7 +846,10 @@ mod tests {
         for path in ["/v2/p/servers/s", "/v2/p/servers//action", "/v2/p/servers/s/x/action", "/v2.1/servers/s/actions"]
         {
             let e = refused("POST", path, &JSON, r#"{"createImage": {"name": "n"}}"#);
-            assert!(matches!(e.kind, ErrorKind::NotFound { resource: "resource", .. }), "{path}: {e:?}");
+            assert!(
+                matches!(e.kind, ErrorKind::NotFound { resource: crate::model::Resource::Route, .. }),
+                "{path}: {e:?}"
+            );
         }
     }
 
@@ -972,7 +1003,7 @@ mod tests {
             [("OpenStack-API-Version", "compute 2.2".to_owned()), ("X-OpenStack-Nova-API-Version", "2.99".to_owned())];
         assert!(ok("/v2.1/images", &both));
         let e = err("GET", "/v2.1/images", &[("OpenStack-API-Version", "compute 2.36")]);
-        assert!(matches!(e.kind, ErrorKind::NotFound { resource: "api version", .. }));
+        assert!(matches!(e.kind, ErrorKind::NotFound { resource: crate::model::Resource::ApiVersion, .. }));
         // version documents are served whatever the caller asks for
         assert!(ok("/v2.1/", &new("2.90")));
     }

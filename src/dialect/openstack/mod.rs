@@ -148,7 +148,7 @@
 //!
 //! A missing metadata key answers 404 "The resource could not be found.", as
 //! Nova's `image_metadata.show` does; "Invalid metadata key" is the delete's
-//! (the backend's `NotFound { resource: "metadata item" }`).
+//! (the backend's `NotFound { resource: Resource::MetadataItem }`).
 //!
 //! Replies without a body (204, and 202 up to 2.44) carry `Content-Type:
 //! application/json` and nothing else, as Nova's serializer leaves them.
@@ -183,13 +183,14 @@
 //!
 //! A 404 on a write is the image (`image_not_found`), except on
 //! `DeleteMetadataItem` when Nova did not say "Image not found." (it says
-//! "Invalid metadata key": `NotFound { resource: "metadata item", id: key }`)
-//! and on `Snapshot` (`NotFound { resource: "server", id }`).
+//! "Invalid metadata key": `NotFound { resource: Resource::MetadataItem, id: key }`)
+//! and on `Snapshot` (`NotFound { resource: Resource::Server, id }`).
 
 mod body;
 mod clock;
 pub mod contract;
 mod edge;
+mod method;
 mod profile;
 mod render;
 mod upstream;
@@ -199,6 +200,8 @@ mod wire;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, request::Parts};
+
+pub use method::NovaMethod;
 
 use super::{
     Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Reply, Target, UpstreamCall,

@@ -11,15 +11,18 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
+use super::NovaMethod;
 use super::clock::Iso;
-use super::versions::{ApiVersion, CREATE_IMAGE_V2_45};
+use super::versions::ApiVersion;
 use super::views::{self, LinkBase, Metadata};
 use crate::dialect::reply::reply;
 use crate::dialect::{
-    EdgeCtx, Item, ListWriter, Outcome, Reply, ReplyBody, json_reply, percent_encode_segment, retry_after_secs,
-    with_body, write_retry_after,
+    EdgeCall, EdgeCtx, Item, ListWriter, Outcome, Reply, ReplyBody, json_reply, percent_encode_segment,
+    retry_after_secs, with_body, write_retry_after,
 };
-use crate::model::{ErrorKind, GatewayError, Image, ImageId, ImageOp, ListQuery, PageStart, Side, View, WriteOp};
+use crate::model::{
+    ErrorKind, GatewayError, Image, ImageId, ImageOp, ListQuery, PageStart, Resource, Side, View, WriteOp,
+};
 
 /// Nova's fault replies say which charset they use.
 const FAULT_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
@@ -68,7 +71,7 @@ fn image_saved(ctx: &EdgeCtx, outcome: &Outcome) -> Reply {
     let Outcome::Image(image) = outcome else {
         return error(ctx, &GatewayError::internal("a saved image came back without the image"));
     };
-    if ctx.method == CREATE_IMAGE_V2_45 {
+    if ctx.call == EdgeCall::OpenStack(NovaMethod::CreateImageWithId) {
         return json_with(ctx, StatusCode::ACCEPTED, &Wrapped("image_id", image.id.as_str()), SUMMARY_BYTES);
     }
     let encoded_id = percent_encode_segment(image.id.as_str());
@@ -135,7 +138,7 @@ impl ListWriter for ImagesWriter {
 
 fn no_metadata_key(image: &Image, key: &str) -> GatewayError {
     GatewayError::new(
-        ErrorKind::NotFound { resource: "metadata key", id: key.to_owned() },
+        ErrorKind::NotFound { resource: Resource::MetadataItem, id: key.to_owned() },
         Side::Downstream,
         format!("image {} has no metadata key {key}", image.id),
     )
@@ -290,9 +293,14 @@ pub fn error(ctx: &EdgeCtx, err: &GatewayError) -> Reply {
     }
     let code = err.kind.status();
     let message: Cow<'_, str> = match &err.kind {
-        ErrorKind::NotFound { resource: "image", id } if !id.is_empty() => "Image not found.".into(),
-        ErrorKind::NotFound { resource: "metadata item", .. } => "Invalid metadata key".into(),
-        ErrorKind::NotFound { resource: "server", id } if !id.is_empty() => {
+        ErrorKind::NotFound { resource: Resource::Image, id } if !id.is_empty() => "Image not found.".into(),
+        // Nova's `image_metadata.show` says no more than other 404s
+        ErrorKind::NotFound { resource: Resource::MetadataItem, .. }
+            if ctx.call != EdgeCall::OpenStack(NovaMethod::MetadataShow) =>
+        {
+            "Invalid metadata key".into()
+        }
+        ErrorKind::NotFound { resource: Resource::Server, id } if !id.is_empty() => {
             format!("Instance {id} could not be found.").into()
         }
         ErrorKind::NotFound { .. } => "The resource could not be found.".into(),
@@ -399,7 +407,6 @@ mod tests {
     use http_body_util::BodyExt;
     use time::macros::datetime;
 
-    use super::super::edge::CREATE_IMAGE;
     use super::super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PROGRESS};
     use super::*;
     use crate::dialect::Dialect;
@@ -528,6 +535,7 @@ mod tests {
     #[test]
     fn a_missing_metadata_key_is_not_found() {
         let mut c = ctx("/v2/p");
+        c.call = EdgeCall::OpenStack(NovaMethod::MetadataShow);
         c.item = Some(Item::MetadataKey("kernel_id".to_owned()));
         let image = foreign();
         let reply = outcome(&c, &ImageOp::Show(image.id.clone()), &Outcome::Image(image));
@@ -709,9 +717,9 @@ mod tests {
     fn every_error_kind_renders_as_a_nova_fault() {
         let not_found = |resource, id: &str| ErrorKind::NotFound { resource, id: id.to_owned() };
         let cases = [
-            (not_found("image", "x"), 404, "itemNotFound", "Image not found."),
-            (not_found("image", ""), 404, "itemNotFound", "The resource could not be found."),
-            (not_found("resource", "/v2/p/x"), 404, "itemNotFound", "The resource could not be found."),
+            (not_found(Resource::Image, "x"), 404, "itemNotFound", "Image not found."),
+            (not_found(Resource::Image, ""), 404, "itemNotFound", "The resource could not be found."),
+            (not_found(Resource::Route, "/v2/p/x"), 404, "itemNotFound", "The resource could not be found."),
             (ErrorKind::BadRequest, 400, "badRequest", "boom"),
             (ErrorKind::Forbidden, 403, "forbidden", "boom"),
             (ErrorKind::Conflict, 409, "conflictingRequest", "boom"),
@@ -849,7 +857,7 @@ mod tests {
     #[test]
     fn create_image_up_to_2_44_answers_with_a_location() {
         let mut c = ctx("/v2/p");
-        c.method = CREATE_IMAGE;
+        c.call = EdgeCall::OpenStack(NovaMethod::CreateImage);
         let image = Image { id: ImageId::new("0e77 61/dd"), ..foreign() };
         let (status, headers, bytes) = raw(write(&c, snapshot(), Outcome::Image(image)));
         assert_eq!(status, StatusCode::ACCEPTED);
@@ -861,7 +869,7 @@ mod tests {
     #[test]
     fn create_image_from_2_45_answers_with_the_id() {
         let mut c = ctx("/v2.1");
-        c.method = CREATE_IMAGE_V2_45;
+        c.call = EdgeCall::OpenStack(NovaMethod::CreateImageWithId);
         let image = Image { id: ImageId::new("0e7761dd-ee98-41f0-ba35-05994e446431"), ..foreign() };
         let reply = write(&c, snapshot(), Outcome::Image(image));
         assert_eq!(reply.status(), StatusCode::ACCEPTED);
@@ -879,10 +887,10 @@ mod tests {
     #[test]
     fn write_not_founds_use_novas_words() {
         let not_found = |resource, id: &str| ErrorKind::NotFound { resource, id: id.to_owned() };
-        let (status, _, got) = rendered(not_found("metadata item", "k"), "image 1 has no metadata item k");
+        let (status, _, got) = rendered(not_found(Resource::MetadataItem, "k"), "image 1 has no metadata item k");
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(got, json!({"itemNotFound": {"code": 404, "message": "Invalid metadata key"}}));
-        let (_, _, got) = rendered(not_found("server", "srv-1"), "server srv-1 not found");
+        let (_, _, got) = rendered(not_found(Resource::Server, "srv-1"), "server srv-1 not found");
         assert_eq!(got, json!({"itemNotFound": {"code": 404, "message": "Instance srv-1 could not be found."}}));
     }
 

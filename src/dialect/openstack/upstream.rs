@@ -16,7 +16,8 @@ use crate::dialect::{
     Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, error_from_status, percent_encode_segment,
 };
 use crate::model::{
-    ErrorKind, Filter, GatewayError, Image, ImageId, ImageStatus, ListPage, PageStart, Side, Snapshot, View, WriteOp,
+    ErrorKind, Filter, GatewayError, Image, ImageId, ImageStatus, ListPage, PageStart, Resource, Side, Snapshot, View,
+    WriteOp,
 };
 
 const BACKEND: &str = "openstack";
@@ -361,11 +362,11 @@ fn write_not_found(op: &WriteOp, message: &str) -> GatewayError {
         WriteOp::Snapshot(snapshot) => {
             let id = snapshot.server_id.clone();
             let message = format!("server {id} not found");
-            GatewayError::new(ErrorKind::NotFound { resource: "server", id }, Side::Downstream, message)
+            GatewayError::new(ErrorKind::NotFound { resource: Resource::Server, id }, Side::Downstream, message)
         }
         WriteOp::DeleteMetadataItem { id, key } if message != IMAGE_NOT_FOUND => {
             let message = format!("image {id} has no metadata item {key}");
-            let kind = ErrorKind::NotFound { resource: "metadata item", id: key.clone() };
+            let kind = ErrorKind::NotFound { resource: Resource::MetadataItem, id: key.clone() };
             GatewayError::new(kind, Side::Downstream, message)
         }
         other => GatewayError::image_not_found(other.image_id().map_or("", ImageId::as_str)),
@@ -712,8 +713,8 @@ mod tests {
         let fault =
             |name: &str, code: u16, message: &str| json!({name: {"code": code, "message": message}}).to_string();
         let cases = [
-            (&show, 404, fault("itemNotFound", 404, "Image not found."), ErrorKind::NotFound { resource: "image", id: "x".to_owned() }),
-            (&detail, 404, fault("itemNotFound", 404, "x"), ErrorKind::NotFound { resource: "image", id: String::new() }),
+            (&show, 404, fault("itemNotFound", 404, "Image not found."), ErrorKind::NotFound { resource: Resource::Image, id: "x".to_owned() }),
+            (&detail, 404, fault("itemNotFound", 404, "x"), ErrorKind::NotFound { resource: Resource::Image, id: String::new() }),
             (&detail, 400, fault("badRequest", 400, "Invalid status value: x"), ErrorKind::BadRequest),
             (&show, 403, fault("forbidden", 403, "Policy doesn't allow"), ErrorKind::Forbidden),
             (&show, 405, fault("badMethod", 405, "no"), ErrorKind::MethodNotAllowed),
@@ -929,18 +930,18 @@ mod tests {
         let fault = |message: &str| json!({"itemNotFound": {"code": 404, "message": message}}).to_string();
         let item = WriteOp::DeleteMetadataItem { id: ImageId::new("i"), key: "k".to_owned() };
         let err = written(item.clone(), 404, &[], &fault("Invalid metadata key")).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "metadata item", id: "k".to_owned() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::MetadataItem, id: "k".to_owned() });
         let err = written(item, 404, &[], &fault("Image not found.")).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "i".to_owned() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "i".to_owned() });
         let err = written(snapshot_op(), 404, &[], &fault("Instance srv-1 could not be found.")).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotFound { resource: "server", id: "srv-1".to_owned() });
+        assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Server, id: "srv-1".to_owned() });
         for op in [
             WriteOp::Delete { id: ImageId::new("i"), trash: false },
             WriteOp::SetMetadata { id: ImageId::new("i"), items: BTreeMap::new(), replace: true },
             WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "k".to_owned(), value: "v".into() },
         ] {
             let err = written(op, 404, &[], &fault("Image not found.")).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::NotFound { resource: "image", id: "i".to_owned() });
+            assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Image, id: "i".to_owned() });
         }
     }
 

@@ -7,6 +7,3 @@ pub enum ApiVersion {
     V2,
     V21,
 }
-
-/// `ctx.method` of a `createImage` answered with `{"image_id"}` (2.45 on).
-pub const CREATE_IMAGE_V2_45: &str = "servers.create_image@2.45";

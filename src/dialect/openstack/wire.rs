@@ -8,7 +8,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
-use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS, clock};
+use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS};
+use crate::dialect::timestamp::parse_iso8601;
 use crate::model::{Image, ImageId, ImageStatus};
 
 /// Nova's word for a canonical status.
@@ -353,7 +354,7 @@ impl<'de> Deserialize<'de> for Stamp {
                 f.write_str("an ISO 8601 timestamp or null")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Stamp, E> {
-                Ok(Stamp(clock::parse(v)))
+                Ok(Stamp(parse_iso8601(v)))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Stamp, E> {
                 Ok(Stamp(None))

@@ -2,8 +2,8 @@
 //! canonical model: image by image (matched by id), field by field, leaving
 //! out the fields either backend's dialect cannot carry.
 
-use crate::dialect::{Dialect, Outcome, contract};
-use crate::model::{ErrorKind, GatewayError, Image, differences};
+use crate::dialect::{Dialect, contract};
+use crate::model::{ErrorKind, GatewayError, Image, Outcome, differences};
 
 /// The field a difference names when an image is on one side only.
 pub const PRESENCE: &str = "image";

@@ -111,14 +111,25 @@ struct Keeper {
     stats: StoreStats,
 }
 
+/// Why the shared quota store cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Only the kind: the URL may hold a password.
+    #[error("rate_limit.store: not a redis URL ({0:?})")]
+    Url(redis::ErrorKind),
+    #[error("rate_limit.store: {0}")]
+    Runtime(std::io::Error),
+    #[error("rate_limit.store: {0}")]
+    Thread(std::io::Error),
+}
+
 impl SharedQuotas {
     /// The store at `url`, connected (or trying to, in the background) by a
     /// thread of its own. Waits for the first try, so that a gateway whose
     /// store is up shares its quotas from its first request.
-    pub fn connect(url: &str, timeout: Duration, config: &RateLimitConfig) -> Result<Self, String> {
+    pub fn connect(url: &str, timeout: Duration, config: &RateLimitConfig) -> Result<Self, StoreError> {
         // the URL may hold a password: never repeated
-        let client =
-            redis::Client::open(url).map_err(|e| format!("rate_limit.store: not a redis URL ({:?})", e.kind()))?;
+        let client = redis::Client::open(url).map_err(|e| StoreError::Url(e.kind()))?;
         let keeper = Arc::new(Keeper {
             conn: ArcSwapOption::empty(),
             lost: Notify::new(),
@@ -127,16 +138,14 @@ impl SharedQuotas {
         });
         let script = Script::new(GCRA);
         let (tried, first_try) = std::sync::mpsc::channel();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("rate_limit.store: {e}"))?;
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StoreError::Runtime)?;
         let kept = Arc::clone(&keeper);
         let loader = script.clone();
         std::thread::Builder::new()
             .name("quota-store".into())
             .spawn(move || runtime.block_on(keep(client, kept, loader, tried)))
-            .map_err(|e| format!("rate_limit.store: {e}"))?;
+            .map_err(StoreError::Thread)?;
         let _ = first_try.recv_timeout(CONNECT_TIMEOUT * 2);
         let limits = Bucket::ALL.map(|bucket| {
             bucket.quota(config).gcra().map(|(interval, burst)| (interval.as_secs_f64() * 1000.0, burst))
@@ -279,7 +288,9 @@ mod tests {
         let err =
             SharedQuotas::connect("http://user:secret@host", Duration::from_millis(50), &RateLimitConfig::default())
                 .err()
-                .unwrap();
+                .unwrap()
+                .to_string();
+        assert!(err.starts_with("rate_limit.store: not a redis URL"), "{err}");
         assert!(!err.contains("secret"), "{err}");
     }
 }
