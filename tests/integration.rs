@@ -35,6 +35,7 @@ mod secrets_in_logs;
 mod semantics;
 mod shutdown;
 mod status_page;
+mod streamed_lists;
 mod tls;
 mod translate;
 mod upstream_failures;

@@ -10,7 +10,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
 use super::clock::IsoPrecise;
-use super::wire::{ListBody, ShowBody, status_word};
+use super::wire::{ListBody, NovaImage, ShowBody, status_word};
 use super::{EXTRA_IMAGE_TYPE, MAX_LIMIT};
 use crate::dialect::{
     Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, error_from_status, percent_encode_segment,
@@ -242,6 +242,12 @@ pub fn reply(
         UpstreamCall::Write(op) => written(op, headers, body),
         UpstreamCall::GetMany(_) => Err(GatewayError::unsupported(call.name(), BACKEND)),
     }
+}
+
+/// One image of a list reply's `images` array.
+pub fn list_item(_call: &UpstreamCall, item: &[u8]) -> Result<Image, GatewayError> {
+    let image: NovaImage = serde_json::from_str(text(item)?).map_err(unreadable)?;
+    Ok(image.0)
 }
 
 /// `{"metadata": {…}}` and `{"meta": {…}}`.
