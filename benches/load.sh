@@ -620,7 +620,7 @@ EOF
 # are how many of the upstream's a reply shows.
 probe() {
     local url=$1 status_size images
-    status_size=$(curl -s "${AUTH_HEADERS[@]}" -o "$WORK/probe.body" -w '%{http_code} %{size_download}' --max-time 10 "$url" ||
+    status_size=$(curl -s "${AUTH_HEADERS[@]}" -D "$WORK/probe.head" -o "$WORK/probe.body" -w '%{http_code} %{size_download}' --max-time 10 "$url" ||
         echo "000 0")
     images=$({ grep -oE '"image-[0-9]+"' "$WORK/probe.body" || true; } | sort -u | wc -l)
     echo "$status_size $images"
@@ -643,6 +643,9 @@ load_scenarios() {
             say "$scenario via $proxy: HTTP $status on $path, not measured"
         elif [[ $scenario == list && $images != "$LIST_SIZE" ]]; then
             say "$scenario via $proxy: the reply shows $images of the $LIST_SIZE images"
+        elif [[ $scenario == list ]] && grep -qi '^transfer-encoding: *chunked' "$WORK/probe.head"; then
+            # Dragoman streams a list image by image (docs/PERFORMANCE.md, "Streamed lists")
+            say "$scenario via $proxy: the reply is streamed (chunked)"
         fi
         for conns in $CONNECTIONS; do
             ROW_SCENARIO+=("$scenario") ROW_PROXY+=("$proxy") ROW_CONNS+=("$conns") ROW_PID+=("$pid") ROW_URL+=("$url")

@@ -96,11 +96,10 @@ fn decode(upstream: Dialect, call: &UpstreamCall, body: &[u8]) -> Outcome {
 /// `outcome` as the `edge` shows it: the reply's whole body.
 fn encode(edge: Dialect, ctx: &EdgeCtx, op: &ImageOp, outcome: Outcome) -> Bytes {
     let reply = edge.edge().encode(ctx, op, outcome);
-    let Ok(collected) = ready(reply.into_body().collect());
-    collected.to_bytes()
+    ready(reply.into_body().collect()).expect("a whole body").to_bytes()
 }
 
-/// `Full` bodies are ready at once: one poll collects them.
+/// Whole bodies are ready at once: one poll collects them.
 fn ready<F: std::future::Future>(f: F) -> F::Output {
     let waker = std::task::Waker::noop();
     let mut cx = std::task::Context::from_waker(waker);
@@ -165,7 +164,32 @@ fn allocations() {
         }
         eprintln!();
     }
+    // a streamed list: written image by image into chunks of a buffer
+    // that is reused (the upstream's frames bound a chunk)
+    let Outcome::List(page) = decode(Dialect::OpenStack, &list_call(), openstack_list(1000).as_bytes()) else {
+        panic!("a list")
+    };
+    eprint!("  list  streamed encode");
+    for edge in Dialect::ALL {
+        let Some(writer) = edge.edge().list_writer(&ctx(edge), &op) else { continue };
+        let mut out = Vec::with_capacity(STREAMED_CHUNK * 2);
+        let (calls, bytes, _) = counted(|| {
+            writer.head(&mut out);
+            for (i, image) in page.images.iter().enumerate() {
+                writer.image(&mut out, image, i == 0);
+                if out.len() > STREAMED_CHUNK {
+                    out.clear();
+                }
+            }
+            writer.tail(&mut out, false, page.images.last().map(|image| &image.id));
+        });
+        eprint!("  {edge} {:.1} {:.0}", calls as f64 / 1000.0, bytes as f64 / 1000.0);
+    }
+    eprintln!();
 }
+
+/// Bytes of a streamed list's chunk, about what one upstream frame makes.
+const STREAMED_CHUNK: usize = 32 * 1024;
 
 /// An OpenStack detail list of `n` images, made from the recorded one.
 fn openstack_list(n: usize) -> String {

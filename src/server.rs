@@ -139,6 +139,10 @@ impl Shared {
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .max_buf_size(limits.max_header_bytes)
+            // replies are copied into one buffer of at most that size rather
+            // than queued chunk by chunk: a streamed list waits for a slow
+            // client with that much of it in memory, not 16 of its chunks
+            .writev(false)
             .max_headers(limits.max_headers);
         builder.http2().timer(TokioTimer::new()).max_header_list_size(limits.max_header_bytes as u32);
         let builder = Arc::new(builder);

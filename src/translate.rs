@@ -132,7 +132,7 @@ pub fn print_reply(reply: &Reply) -> Vec<u8> {
         out.extend_from_slice(format!("{name}: {}\n", value.to_str().unwrap_or("")).as_bytes());
     }
     out.push(b'\n');
-    out.extend_from_slice(&full_bytes(reply.body()));
+    out.extend_from_slice(&reply.body().as_whole().unwrap_or_default());
     out
 }
 
@@ -145,15 +145,4 @@ pub fn print_request(request: &http::Request<Bytes>) -> Vec<u8> {
     out.push(b'\n');
     out.extend_from_slice(request.body());
     out
-}
-
-/// The bytes of a complete body.
-fn full_bytes(body: &http_body_util::Full<Bytes>) -> Bytes {
-    use http_body::Body;
-    let mut body = body.clone();
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::Pin::new(&mut body).poll_frame(&mut cx) {
-        std::task::Poll::Ready(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
-        _ => Bytes::new(),
-    }
 }

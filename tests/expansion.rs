@@ -89,12 +89,14 @@ async fn an_amplifying_gogrid_csv_reply_is_a_bad_gateway() {
 async fn a_reply_of_200k_images_or_a_huge_name_is_a_bad_gateway() {
     let images = format!("{{\"images\":[{}]}}", vec![r#"{"id":"1","name":"a"}"#; 200_000].join(","));
     let huge = format!(r#"{{"image":{{"id":"1","name":"{}","status":"ACTIVE"}}}}"#, "n".repeat(1 << 20));
+    // a list past the bound within the first bytes of its reply: refused
+    // before the reply starts (a longer one is streamed, and cut short: below)
     for (what, body, path) in [
         ("200k images", images, "/accounts/demo/flexcloud/images/detail"),
         ("a 1 MiB name", huge, "/accounts/demo/flexcloud/images/1"),
     ] {
         let fake = FakeUpstream::start(vec![always("application/json", body)]).await;
-        let gw = gateway(Dialect::OpenStack, &fake.url(), |_, _| {}).await;
+        let gw = gateway(Dialect::OpenStack, &fake.url(), |config, _| config.limits.max_reply_images = 100).await;
         let got = get(&gw.url(path)).await;
         assert_eq!(got.status, 502, "{what}: {}", got.text());
         assert_eq!(got.json()["computeFault"]["code"], 502, "{what}");
@@ -136,6 +138,21 @@ fn ids_no_edge_holds() -> Vec<String> {
     let mut ids: Vec<String> = raw.map(str::to_owned).to_vec();
     ids.extend(["a".repeat(256), "7".repeat(10_000)]);
     ids
+}
+
+#[tokio::test]
+async fn a_streamed_list_past_the_bound_of_images_is_cut_short() {
+    let images = format!("{{\"images\":[{}]}}", vec![r#"{"id":"1","name":"a"}"#; 200_000].join(","));
+    let fake = FakeUpstream::start(vec![always("application/json", images)]).await;
+    let gw = gateway(Dialect::OpenStack, &fake.url(), |_, _| {}).await;
+    let request = http::Request::get(gw.url("/accounts/demo/flexcloud/images/detail"))
+        .header("authorization", "Basic ZGVtbzpkZW1v")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let reply = common::client().request(request).await.unwrap();
+    assert_eq!(reply.status(), 200, "the first images went out before the bound was passed");
+    let read = http_body_util::BodyExt::collect(reply.into_body()).await;
+    assert!(read.is_err(), "the reply is cut short, never a list of the first 10,000 images");
 }
 
 #[tokio::test]

@@ -36,6 +36,7 @@ mod secrets_in_logs;
 mod semantics;
 mod shutdown;
 mod status_page;
+mod streamed_lists;
 mod tls;
 mod translate;
 mod upstream_failures;

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -101,12 +102,19 @@ impl Default for ClientSettings {
     }
 }
 
-/// A reply read whole.
-pub struct UpstreamReply {
+/// A reply read whole, or (with an [`Incoming`] body) its head only.
+pub struct UpstreamReply<B = Bytes> {
     pub status: http::StatusCode,
     pub headers: http::HeaderMap,
-    pub body: Bytes,
+    pub body: B,
 }
+
+/// A reply whose body is still to be read.
+pub type OpenReply = UpstreamReply<Incoming>;
+
+/// The most an upstream connection reads at once (hyper's default is about
+/// 400 KiB): the largest frame of a reply body, and the largest reply head.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
 
 type Pool = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
@@ -152,7 +160,7 @@ impl CallMetrics {
         }
     }
 
-    fn record(&self, outcome: &Result<UpstreamReply, GatewayError>, took: Duration) {
+    fn record<B>(&self, outcome: &Result<UpstreamReply<B>, GatewayError>, took: Duration) {
         self.duration.observe(took.as_secs_f64());
         crate::access::upstream_call(outcome.as_ref().ok().map(|r| r.status.as_u16()), took);
         match outcome {
@@ -231,6 +239,9 @@ impl HttpClient {
     fn pool(&self) -> &Pool {
         self.pools.get_or(|| {
             Client::builder(TokioExecutor::new())
+                // a reply is read in frames of at most this much: a list
+                // streamed to the edge holds one frame at a time
+                .http1_max_buf_size(READ_BUFFER_BYTES)
                 .pool_idle_timeout(self.settings.pool_idle_timeout)
                 .pool_timer(TokioTimer::new())
                 .build(self.connector.clone())
@@ -239,9 +250,20 @@ impl HttpClient {
 
     /// Sends a request and reads the whole reply, within the request timeout.
     pub async fn send(&self, request: http::Request<Bytes>) -> Result<UpstreamReply, GatewayError> {
+        self.deposit();
+        self.exchange(request).await
+    }
+
+    /// Sends a request and waits for the reply's head only, within the
+    /// request timeout: its body is read by the caller, as it arrives.
+    pub async fn open(&self, request: http::Request<Bytes>) -> Result<OpenReply, GatewayError> {
+        self.deposit();
+        self.exchange_head(request).await
+    }
+
+    fn deposit(&self) {
         self.budget.budget.deposit();
         self.budget.sent.fetch_add(1, Ordering::Relaxed);
-        self.exchange(request).await
     }
 
     /// Sends a request again after `failure`, if the retry budget allows;
@@ -251,15 +273,44 @@ impl HttpClient {
         request: http::Request<Bytes>,
         failure: &GatewayError,
     ) -> Option<Result<UpstreamReply, GatewayError>> {
+        if !self.withdraw(failure) {
+            return None;
+        }
+        Some(self.exchange(request).await)
+    }
+
+    /// [`HttpClient::retry`] for [`HttpClient::open`].
+    pub async fn retry_open(
+        &self,
+        request: http::Request<Bytes>,
+        failure: &GatewayError,
+    ) -> Option<Result<OpenReply, GatewayError>> {
+        if !self.withdraw(failure) {
+            return None;
+        }
+        Some(self.exchange_head(request).await)
+    }
+
+    fn withdraw(&self, failure: &GatewayError) -> bool {
         if !self.budget.budget.withdraw() {
             self.budget.refused.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(error = %failure, "not retried: the retry budget is spent");
-            return None;
+            return false;
         }
         self.budget.retried.fetch_add(1, Ordering::Relaxed);
         self.metrics.retries.inc();
         tracing::debug!(error = %failure, "retrying a read that did not reach the upstream");
-        Some(self.exchange(request).await)
+        true
+    }
+
+    /// The most bytes a reply may have.
+    pub fn max_body(&self) -> usize {
+        self.settings.max_body
+    }
+
+    /// How long a call may take, from sending it to the last byte of the reply.
+    pub fn request_timeout(&self) -> Duration {
+        self.settings.request_timeout
     }
 
     /// What the retry budget allowed so far.
@@ -278,14 +329,28 @@ impl HttpClient {
         let exchange = async {
             let response = self.pool().request(request).await.map_err(connect_error)?;
             let (parts, body) = response.into_parts();
-            let body = read_whole(body, self.settings.max_body).await.map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    self.metrics.too_large.inc();
-                }
-                GatewayError::new(ErrorKind::UpstreamProtocol, Side::Upstream, format!("reading upstream reply: {e}"))
-            })?;
+            let body = read_whole(body, self.settings.max_body).await.map_err(|e| self.body_error(e))?;
             Ok(UpstreamReply { status: parts.status, headers: parts.headers, body })
         };
+        self.timed(exchange).await
+    }
+
+    async fn exchange_head(&self, request: http::Request<Bytes>) -> Result<OpenReply, GatewayError> {
+        let mut request = request.map(Full::new);
+        crate::request_id::stamp_upstream(request.headers_mut(), self.settings.request_id_headers);
+        let exchange = async {
+            let response = self.pool().request(request).await.map_err(connect_error)?;
+            let (parts, body) = response.into_parts();
+            Ok(UpstreamReply { status: parts.status, headers: parts.headers, body })
+        };
+        self.timed(exchange).await
+    }
+
+    /// `exchange` within the request timeout, recorded in the metrics.
+    async fn timed<B>(
+        &self,
+        exchange: impl Future<Output = Result<UpstreamReply<B>, GatewayError>>,
+    ) -> Result<UpstreamReply<B>, GatewayError> {
         let started = Instant::now();
         let outcome = tokio::time::timeout(self.settings.request_timeout, exchange).await.unwrap_or_else(|_| {
             Err(GatewayError::new(
@@ -296,6 +361,14 @@ impl HttpClient {
         });
         self.metrics.record(&outcome, started.elapsed());
         outcome
+    }
+
+    /// The error of a reply body that could not be read whole.
+    pub fn body_error(&self, e: Box<dyn std::error::Error + Send + Sync>) -> GatewayError {
+        if e.is::<http_body_util::LengthLimitError>() {
+            self.metrics.too_large.inc();
+        }
+        GatewayError::new(ErrorKind::UpstreamProtocol, Side::Upstream, format!("reading upstream reply: {e}"))
     }
 }
 
@@ -318,7 +391,7 @@ fn connect_error(e: hyper_util::client::legacy::Error) -> GatewayError {
 /// it arrives and freed at once, so the connection reuses its read buffer
 /// and a body never holds twice its size; a body that comes in one chunk is
 /// kept as it is.
-async fn read_whole<B>(body: B, max: usize) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>>
+pub async fn read_whole<B>(body: B, max: usize) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>>
 where
     B: Body<Data = Bytes> + Unpin,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

@@ -2,6 +2,7 @@
 //! [`Upstream`] server that speaks one of the dialects.
 
 mod client;
+mod items;
 pub mod keystone;
 mod memory;
 mod shape;

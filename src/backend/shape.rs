@@ -104,7 +104,7 @@ impl ReplyBounds {
         }
     }
 
-    fn width(&self, list: bool, count: usize) -> Result<(), PastBound> {
+    pub(super) fn width(&self, list: bool, count: usize) -> Result<(), PastBound> {
         match list {
             true if count > self.max_items => Err(PastBound(format!("a list of more than {} items", self.max_items))),
             false if count > self.max_fields => {
@@ -114,11 +114,11 @@ impl ReplyBounds {
         }
     }
 
-    fn string_past(&self) -> PastBound {
+    pub(super) fn string_past(&self) -> PastBound {
         PastBound(format!("a string longer than {} bytes", self.max_string_bytes))
     }
 
-    fn depth_past(&self) -> PastBound {
+    pub(super) fn depth_past(&self) -> PastBound {
         PastBound(format!("nesting deeper than {}", self.max_depth))
     }
 

@@ -20,7 +20,9 @@ use prometheus_client::metrics::counter::Counter;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-use super::client::{HttpClient, UpstreamReply};
+mod streamed;
+
+use super::client::{HttpClient, OpenReply, UpstreamReply};
 use super::keystone::{KeystoneSession, KeystoneSettings, KeystoneSettingsError, Token};
 use super::shape::ReplyBounds;
 use crate::dialect::{
@@ -262,6 +264,35 @@ impl Exchange<'_> {
         token: Option<&Token>,
         retry: bool,
     ) -> Result<UpstreamReply, GatewayError> {
+        let client = &self.upstream.client;
+        self.count_call()?;
+        match client.send(self.request(call, token)?).await {
+            Err(e) if retry && e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
+                // within the retry budget only, so that retries cannot multiply the load
+                self.count_call()?;
+                client.retry(self.request(call, token)?, &e).await.unwrap_or(Err(e))
+            }
+            other => other,
+        }
+    }
+
+    /// [`Exchange::exchange`] of a read, up to the reply's head: its body
+    /// is read as it arrives.
+    async fn open_once(&self, call: &UpstreamCall, token: Option<&Token>) -> Result<OpenReply, GatewayError> {
+        let client = &self.upstream.client;
+        self.count_call()?;
+        match client.open(self.request(call, token)?).await {
+            Err(e) if e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
+                self.count_call()?;
+                client.retry_open(self.request(call, token)?, &e).await.unwrap_or(Err(e))
+            }
+            other => other,
+        }
+    }
+
+    /// The upstream request of `call`, as `token` (or the configured
+    /// credentials) and in the scope of this exchange.
+    fn request(&self, call: &UpstreamCall, token: Option<&Token>) -> Result<http::Request<Bytes>, GatewayError> {
         let settings = &self.upstream.settings;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         let token_credentials;
@@ -276,16 +307,7 @@ impl Exchange<'_> {
         let configured = Some(settings.scope.as_str()).filter(|s| !s.is_empty());
         let scope = self.scope.or(configured).or(catalog_scope).unwrap_or_default();
         let target = Target { base, scope, credentials, now, format: settings.format };
-        let client = &self.upstream.client;
-        self.count_call()?;
-        match client.send(self.upstream.codec.encode(call, &target)?).await {
-            Err(e) if retry && e.retryable && e.kind == ErrorKind::UpstreamUnavailable => {
-                // within the retry budget only, so that retries cannot multiply the load
-                self.count_call()?;
-                client.retry(self.upstream.codec.encode(call, &target)?, &e).await.unwrap_or(Err(e))
-            }
-            other => other,
-        }
+        self.upstream.codec.encode(call, &target)
     }
 
     async fn list(&self, query: &ListQuery) -> Result<ListPage, GatewayError> {

@@ -18,6 +18,7 @@ pub mod gogrid;
 pub mod hostway;
 pub mod ids;
 mod json_out;
+mod list_writer;
 pub mod openstack;
 pub mod profile;
 mod query;
@@ -30,14 +31,16 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, request::Parts};
 
 use crate::model::{
-    Filter, GatewayError, GetMany, ImageId, ImageOp, PageStart, Resource, Sort, SortField, View, WriteGuard, WriteOp,
+    Filter, GatewayError, GetMany, Image, ImageId, ImageOp, PageStart, Resource, Sort, SortField, View, WriteGuard,
+    WriteOp,
 };
 
+pub use list_writer::ListWriter;
 // the model's outcome, which every edge renders and every upstream decodes into
 pub use crate::model::Outcome;
 pub use profile::Profile;
 pub use query::{Query, percent_encode_segment};
-pub use reply::{Reply, json_reply, reply, retry_after_secs, text_reply, write_retry_after};
+pub use reply::{Reply, ReplyBody, json_reply, reply, retry_after_secs, text_reply, with_body, write_retry_after};
 
 /// One of the four API dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
@@ -238,6 +241,11 @@ pub trait EdgeCodec: Send + Sync {
     fn too_deep(&self, max_depth: usize) -> GatewayError {
         GatewayError::bad_request(format!("the request body nests deeper than {max_depth} levels"))
     }
+    /// The writer of `op`'s list reply, when the edge can write it image by
+    /// image (a shape with no count before the images); `None` otherwise.
+    fn list_writer(&self, _ctx: &EdgeCtx, _op: &ImageOp) -> Option<Box<dyn ListWriter>> {
+        None
+    }
     /// Learns the authenticated caller's own account, for a path that names
     /// none (Hostway's short `/images` paths link to the account's URI).
     fn caller_account(&self, _ctx: &mut EdgeCtx, _account: &str) {}
@@ -347,6 +355,22 @@ pub trait UpstreamCodec: Send + Sync {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Outcome, GatewayError>;
+    /// How the images of a successful list reply to `call` are read one at
+    /// a time, as the reply arrives; `None` when they cannot be.
+    fn list_items(&self, _call: &UpstreamCall) -> Option<ListItems> {
+        None
+    }
+}
+
+/// Where a JSON list reply holds its images, and how one is read: the
+/// reply's other keys, with the array emptied, still go through
+/// [`UpstreamCodec::decode`].
+#[derive(Clone, Copy)]
+pub struct ListItems {
+    /// The key of the top-level array of images.
+    pub key: &'static str,
+    /// One element of the array.
+    pub decode: fn(&UpstreamCall, &[u8]) -> Result<Image, GatewayError>,
 }
 
 /// The canonical error for an upstream reply whose body said nothing more

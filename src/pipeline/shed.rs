@@ -14,8 +14,8 @@ use crate::metrics::metrics;
 use crate::model::{ErrorKind, GatewayError, Side};
 
 pub async fn shed(permits: Arc<Semaphore>, next: Next<Admitted>, admitted: Admitted) -> Reply {
-    // held until the reply is built: the reply body is already whole
-    let Ok(_permit) = permits.try_acquire_owned() else {
+    // held until the reply is built, or written when it is streamed
+    let Ok(permit) = permits.try_acquire_owned() else {
         metrics().shed.inc();
         tracing::debug!(peer = %admitted.peer, "shed: too many requests in flight");
         let err = GatewayError::new(ErrorKind::UpstreamUnavailable, Side::Internal, "too many requests in flight");
@@ -23,8 +23,10 @@ pub async fn shed(permits: Arc<Semaphore>, next: Next<Admitted>, admitted: Admit
         reply.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return reply;
     };
-    let _counted = InFlight::count();
-    run(next, admitted).await
+    let counted = InFlight::count();
+    let mut reply = run(next, admitted).await;
+    reply.body_mut().hold((permit, counted));
+    reply
 }
 
 /// One request counted in `dragoman_requests_in_flight` while it lives.

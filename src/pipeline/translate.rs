@@ -7,6 +7,9 @@ use super::fallback::{FallbackServed, read_through, wanted};
 use super::gateway::Gateway;
 use super::guard;
 use super::mirror::{Mirrored, Sides};
+use tokio::time::Instant;
+
+use crate::backend::Backend;
 use crate::dialect::{EdgeCodec, EdgeCtx, Reply, ids::integer_ids};
 use crate::identity::{Caller, keystone};
 use crate::metrics::{FallbackLabels, metrics};
@@ -49,6 +52,21 @@ impl Gateway {
         crate::access::routed(backend.name(), op.kind());
         let scope = tenant.upstream_scope.as_deref();
         let integers = integer_ids(ctx.dialect);
+        // a list that needs nothing of the whole goes out as it comes in; the
+        // mirror's comparison, a fallback and the integer ids need the whole
+        if let (ImageOp::List(query), Backend::Upstream(upstream), None, None, false) =
+            (op, backend, &mirror, &fallback, integers)
+            && let Some(writer) = edge.list_writer(ctx, op)
+        {
+            let deadline = Instant::now() + self.request_timeout;
+            let streamed = upstream.stream_list(query, scope, writer, deadline);
+            match tokio::time::timeout_at(deadline, streamed).await {
+                Ok(Some(Ok(reply))) => return reply,
+                Ok(Some(Err(e))) => return self.error(ctx, e),
+                Ok(None) => {}
+                Err(_) => return self.error(ctx, self.timed_out(op)),
+            }
+        }
         // boxed: an upstream exchange is kilobytes of state, better not moved
         // with every future that wraps it
         let execution = Box::pin(async {
@@ -79,14 +97,7 @@ impl Gateway {
         });
         let (outcome, fell_back) = match tokio::time::timeout(self.request_timeout, execution).await {
             Ok(answer) => answer,
-            Err(_) => (
-                Err(GatewayError::new(
-                    ErrorKind::UpstreamTimeout,
-                    Side::Upstream,
-                    format!("{} did not finish within {:?}", op.name(), self.request_timeout),
-                )),
-                false,
-            ),
+            Err(_) => (Err(self.timed_out(op)), false),
         };
         let mut reply = match outcome {
             Ok(outcome) => {
@@ -103,6 +114,14 @@ impl Gateway {
             reply.extensions_mut().insert(FallbackServed(fallback.name.to_owned()));
         }
         reply
+    }
+
+    fn timed_out(&self, op: &ImageOp) -> GatewayError {
+        GatewayError::new(
+            ErrorKind::UpstreamTimeout,
+            Side::Upstream,
+            format!("{} did not finish within {:?}", op.name(), self.request_timeout),
+        )
     }
 
     pub(super) fn error(&self, ctx: &EdgeCtx, err: GatewayError) -> Reply {

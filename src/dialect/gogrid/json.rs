@@ -1,16 +1,15 @@
 //! The JSON format: GoGrid's default, keys in alphabetical order on success
 //! and in the order of GoGrid's error bodies on failure.
 //!
-//! Success bodies are written by hand, straight into one buffer: every key
-//! is a fixed ASCII name, so only values need escaping, and most need none.
-
-use std::io::Write;
+//! Success bodies are written by hand with the edges' one JSON writer
+//! (`dialect/json_out.rs`), straight into one buffer: every key is a fixed
+//! ASCII name, so only values need escaping, and most need none.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::envelope::{Failure, Summary, WireEnvelope};
 use super::image::{Datacenters, ImageView, OptionView, OwnerView, Price, WireId};
+use crate::dialect::json_out::{Object, integer, string, values};
 
 /// Bytes a rendered image takes, to size the buffer once.
 const IMAGE_BYTES: usize = 1024;
@@ -124,130 +123,6 @@ fn zone_list(out: &mut Vec<u8>, zones: &[String]) {
     out.push(b']');
 }
 
-/// An object being written: `{`, then `"key":value` pairs, then `}`.
-struct Object<'o> {
-    out: &'o mut Vec<u8>,
-    empty: bool,
-}
-
-impl<'o> Object<'o> {
-    fn open(out: &'o mut Vec<u8>) -> Self {
-        out.push(b'{');
-        Object { out, empty: true }
-    }
-
-    /// Writes `"key":` and hands back the buffer for the value. Keys are
-    /// fixed ASCII names that need no escaping.
-    fn key(&mut self, key: &str) -> &mut Vec<u8> {
-        if !self.empty {
-            self.out.push(b',');
-        }
-        self.empty = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
-        self.out
-    }
-
-    fn string(&mut self, key: &str, value: &str) {
-        string(self.key(key), value);
-    }
-
-    fn number(&mut self, key: &str, value: impl std::fmt::Display) {
-        number(self.key(key), value);
-    }
-
-    fn integer(&mut self, key: &str, value: i64) {
-        integer(self.key(key), value);
-    }
-
-    fn boolean(&mut self, key: &str, value: bool) {
-        self.key(key).extend_from_slice(if value { b"true" } else { b"false" });
-    }
-
-    fn close(self) {
-        self.out.push(b'}');
-    }
-}
-
-fn number(out: &mut Vec<u8>, n: impl std::fmt::Display) {
-    // writing into a Vec cannot fail
-    let _ = write!(out, "{n}");
-}
-
-/// An integer, written by serde_json's digit writer rather than through
-/// `fmt`: images carry several each.
-fn integer(out: &mut Vec<u8>, n: i64) {
-    // writing into a Vec cannot fail
-    let _ = serde_json::to_writer(out, &n);
-}
-
-/// A JSON string, escaped as serde_json escapes it.
-fn string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    // no early exit, so the check runs over whole vectors of bytes
-    let needs_escape = s.bytes().fold(false, |found, b| found | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if !needs_escape {
-        out.extend_from_slice(s.as_bytes());
-    } else {
-        escaped(out, s);
-    }
-    out.push(b'"');
-}
-
-fn escaped(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for &b in s.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            0x00..=0x1f => {
-                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
-            }
-            _ => out.push(b),
-        }
-    }
-}
-
-/// Values kept as GoGrid sent them (billing tokens, datacenters).
-fn values(out: &mut Vec<u8>, items: &[Value]) {
-    out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        value(out, item);
-    }
-    out.push(b']');
-}
-
-fn value(out: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => number(out, n),
-        Value::String(s) => string(out, s),
-        Value::Array(items) => values(out, items),
-        Value::Object(map) => {
-            out.push(b'{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                string(out, k);
-                out.push(b':');
-                value(out, v);
-            }
-            out.push(b'}');
-        }
-    }
-}
-
 /// `{"list":[{"object":"error",…}],"summary":{…},"status":"failure","method":…}`.
 #[derive(Serialize)]
 struct FailureBody<'a> {
@@ -288,27 +163,4 @@ pub(super) fn failure(method: &str, failure: &Failure<'_>) -> serde_json::Result
 pub(super) fn envelope(body: &[u8]) -> Result<WireEnvelope<'_>, String> {
     let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
     serde_json::from_str(text).map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn strings_escape_as_serde_json_does() {
-        for text in ["plain", "quote \" back \\ slash", "tab\tnew\nline\r", "\u{0}\u{8}\u{c}\u{1f}", "é ü 漢 /"] {
-            let mut out = Vec::new();
-            string(&mut out, text);
-            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(text).unwrap(), "{text:?}");
-        }
-    }
-
-    #[test]
-    fn values_write_as_serde_json_does() {
-        let v = json!({"a": [1, -2, 0.5, true, null, "x\"y"], "b": {"c": {}}, "d": []});
-        let mut out = Vec::new();
-        value(&mut out, &v);
-        assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&v).unwrap());
-    }
 }

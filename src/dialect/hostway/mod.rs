@@ -107,10 +107,10 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 
 use self::paths::Resource;
-use self::wire::{LinkBase, ListBody, Shape, ShowBody, WireImage};
+use self::wire::{ImagesWriter, LinkBase, ListBody, Shape, ShowBody, WireImage};
 use super::{
-    Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Paging, Query, Reply, Target,
-    UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
+    Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Paging, Query,
+    Reply, Target, UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
 };
 use crate::model::{
     ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, Shown, Side, View,
@@ -156,8 +156,8 @@ impl EdgeCodec for Hostway {
         let links = LinkBase { origin: &ctx.origin, prefix: &ctx.prefix };
         let body = match &outcome {
             Outcome::Image(image) => wire::show_body(image, links),
-            Outcome::Images(images) => wire::list_body(images, links, Shape::Detail),
-            Outcome::List(page) => wire::list_body(&page.images, links, list_shape(op)),
+            Outcome::Images(images) => ImagesWriter::new(links, Shape::Detail).whole(images, false),
+            Outcome::List(page) => ImagesWriter::new(links, list_shape(op)).whole(&page.images, page.more),
             Outcome::Metadata(_) | Outcome::Done => {
                 let err = GatewayError::internal(format!("{} has no hostway rendering", op.name()));
                 return self.encode_error(ctx, &err);
@@ -168,6 +168,12 @@ impl EdgeCodec for Hostway {
 
     fn encode_error(&self, _ctx: &EdgeCtx, err: &GatewayError) -> Reply {
         errors::render(err)
+    }
+
+    fn list_writer(&self, ctx: &EdgeCtx, op: &ImageOp) -> Option<Box<dyn ListWriter>> {
+        let links = LinkBase { origin: &ctx.origin, prefix: &ctx.prefix };
+        matches!(op, ImageOp::List(_))
+            .then(|| Box::new(ImagesWriter::new(links, list_shape(op))) as Box<dyn ListWriter>)
     }
 
     /// The short `/images` paths act on the caller's account, and their
@@ -297,6 +303,10 @@ impl UpstreamCodec for Hostway {
             UpstreamCall::GetMany(_) | UpstreamCall::Write(_) => Err(GatewayError::unsupported(call.name(), "hostway")),
         }
     }
+
+    fn list_items(&self, call: &UpstreamCall) -> Option<ListItems> {
+        matches!(call, UpstreamCall::List { .. }).then_some(ListItems { key: "images", decode: list_item })
+    }
 }
 
 fn upstream_url(call: &UpstreamCall, target: &Target<'_>) -> Result<String, GatewayError> {
@@ -365,6 +375,12 @@ fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, GatewayErro
         |e: &dyn std::fmt::Display| GatewayError::upstream_protocol(format!("unreadable hostway body: {e}"));
     let text = std::str::from_utf8(body).map_err(|e| unreadable(&e).with_cause(e))?;
     serde_json::from_str(text).map_err(|e| unreadable(&e).with_cause(e))
+}
+
+/// One image of a list reply's `images` array, as [`list_page`] reads it.
+fn list_item(_: &UpstreamCall, item: &[u8]) -> Result<Image, GatewayError> {
+    let WireImage(image) = parse(item)?;
+    Ok(image)
 }
 
 /// Everything the upstream matched, in one page.

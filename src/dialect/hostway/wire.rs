@@ -9,8 +9,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::dialect::fields::{Key, KnownFields, extra_key};
+use http::StatusCode;
+
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds};
-use crate::dialect::{json_out, percent_encode_segment};
+use crate::dialect::{ListWriter, Reply, ReplyBody, json_out, percent_encode_segment, with_body};
 use crate::model::{Image, ImageId, ImageStatus};
 
 /// Prefix of the extra fields this dialect owns.
@@ -294,23 +296,45 @@ pub(super) fn show_body(image: &Image, links: LinkBase<'_>) -> Vec<u8> {
     out
 }
 
-/// `{"images": […]}`
-pub(super) fn list_body(images: &[Image], links: LinkBase<'_>, shape: Shape) -> Vec<u8> {
-    let per_image = match shape {
-        Shape::Summary => SUMMARY_BYTES,
-        Shape::Detail => DETAIL_BYTES,
-    };
-    let mut out = Vec::with_capacity((images.len() + 1) * per_image);
-    let links = links.escaped();
-    out.extend_from_slice(b"{\"images\":[");
-    for (i, image) in images.iter().enumerate() {
-        if i > 0 {
+/// `{"images": […]}`, image by image: Hostway's lists carry no counts.
+pub(super) struct ImagesWriter {
+    /// The escaped [`LinkBase`].
+    links: Vec<u8>,
+    shape: Shape,
+}
+
+impl ImagesWriter {
+    pub(super) fn new(links: LinkBase<'_>, shape: Shape) -> Self {
+        Self { links: links.escaped(), shape }
+    }
+}
+
+impl ListWriter for ImagesWriter {
+    fn image_bytes(&self) -> usize {
+        match self.shape {
+            Shape::Summary => SUMMARY_BYTES,
+            Shape::Detail => DETAIL_BYTES,
+        }
+    }
+
+    fn head(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"images\":[");
+    }
+
+    fn image(&self, out: &mut Vec<u8>, image: &Image, first: bool) {
+        if !first {
             out.push(b',');
         }
-        write_image(&mut out, image, &links, shape);
+        write_image(out, image, &self.links, self.shape);
     }
-    out.extend_from_slice(b"]}");
-    out
+
+    fn tail(&self, out: &mut Vec<u8>, _more: bool, _last: Option<&ImageId>) {
+        out.extend_from_slice(b"]}");
+    }
+
+    fn reply(&self, body: ReplyBody) -> Reply {
+        with_body(StatusCode::OK, "application/json", body)
+    }
 }
 
 /// About what one image takes on the wire, links included, so a reply's

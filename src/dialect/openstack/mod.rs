@@ -205,7 +205,10 @@ use http::{HeaderMap, StatusCode, request::Parts};
 
 pub use method::NovaMethod;
 
-use super::{Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, Outcome, Reply, Target, UpstreamCall, UpstreamCodec};
+use super::{
+    Capabilities, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Reply, Target, UpstreamCall,
+    UpstreamCodec,
+};
 use crate::model::{Filter, GatewayError, ImageOp};
 
 /// Extra key of the Glance href of an image (the `alternate` link).
@@ -249,6 +252,10 @@ impl EdgeCodec for OpenStack {
     fn too_deep(&self, _max_depth: usize) -> GatewayError {
         body::malformed()
     }
+
+    fn list_writer(&self, ctx: &EdgeCtx, op: &ImageOp) -> Option<Box<dyn ListWriter>> {
+        matches!(op, ImageOp::List(_)).then(|| Box::new(render::ImagesWriter::new(ctx, op)) as Box<dyn ListWriter>)
+    }
 }
 
 impl UpstreamCodec for OpenStack {
@@ -272,5 +279,9 @@ impl UpstreamCodec for OpenStack {
         body: &[u8],
     ) -> Result<Outcome, GatewayError> {
         upstream::reply(call, status, headers, body)
+    }
+
+    fn list_items(&self, call: &UpstreamCall) -> Option<ListItems> {
+        matches!(call, UpstreamCall::List { .. }).then_some(ListItems { key: "images", decode: upstream::list_item })
     }
 }

@@ -17,10 +17,11 @@ use super::versions::ApiVersion;
 use super::views::{self, LinkBase, Metadata};
 use crate::dialect::reply::reply;
 use crate::dialect::{
-    EdgeCall, EdgeCtx, Item, Outcome, Reply, json_reply, percent_encode_segment, retry_after_secs, write_retry_after,
+    EdgeCall, EdgeCtx, Item, ListWriter, Outcome, Reply, ReplyBody, json_reply, percent_encode_segment,
+    retry_after_secs, with_body, write_retry_after,
 };
 use crate::model::{
-    ErrorKind, GatewayError, Image, ImageOp, ListPage, ListQuery, PageStart, Resource, Side, View, WriteOp,
+    ErrorKind, GatewayError, Image, ImageId, ImageOp, ListQuery, PageStart, Resource, Side, View, WriteOp,
 };
 
 /// Nova's fault replies say which charset they use.
@@ -46,10 +47,8 @@ pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
                 None => error(ctx, &no_metadata_key(image, key)),
             },
         },
-        Outcome::Images(images) => {
-            json_reply(StatusCode::OK, views::list_body(images, View::Detail, &LinkBase::new(ctx), None))
-        }
-        Outcome::List(page) => list(ctx, op, page),
+        Outcome::Images(images) => json_reply(StatusCode::OK, ImagesWriter::new(ctx, op).whole(images, false)),
+        Outcome::List(page) => json_reply(StatusCode::OK, ImagesWriter::new(ctx, op).whole(&page.images, page.more)),
         Outcome::Metadata(items) => match &ctx.item {
             Some(Item::MetadataKey(key)) => match items.get(key) {
                 Some(value) => json(ctx, &Wrapped("meta", Wrapped(key, value)), SUMMARY_BYTES),
@@ -87,17 +86,54 @@ fn image_saved(ctx: &EdgeCtx, outcome: &Outcome) -> Reply {
     }
 }
 
-fn list(ctx: &EdgeCtx, op: &ImageOp, page: &ListPage) -> Reply {
-    let query = match op {
-        ImageOp::List(q) => Some(q),
-        _ => None,
-    };
-    let view = query.map_or(View::Detail, |q| q.view);
-    let next = match page.images.last() {
-        Some(last) if page.more => Some(NextHref { ctx, view, query: next_query(query, last.id.as_str()) }.to_string()),
-        _ => None,
-    };
-    json_reply(StatusCode::OK, views::list_body(&page.images, view, &LinkBase::new(ctx), next.as_deref()))
+/// A list reply, image by image: `{"images": […]}`, and the next page's
+/// link when more follow.
+pub(super) struct ImagesWriter {
+    ctx: EdgeCtx,
+    /// The caller's query, for the next page's link.
+    query: Option<ListQuery>,
+    view: View,
+    links: LinkBase,
+}
+
+impl ImagesWriter {
+    pub(super) fn new(ctx: &EdgeCtx, op: &ImageOp) -> Self {
+        let query = match op {
+            ImageOp::List(q) => Some(q.clone()),
+            _ => None,
+        };
+        let view = query.as_ref().map_or(View::Detail, |q| q.view);
+        Self { ctx: ctx.clone(), query, view, links: LinkBase::new(ctx) }
+    }
+}
+
+impl ListWriter for ImagesWriter {
+    fn image_bytes(&self) -> usize {
+        views::image_bytes(self.view)
+    }
+
+    fn head(&self, out: &mut Vec<u8>) {
+        views::list_head(out);
+    }
+
+    fn image(&self, out: &mut Vec<u8>, image: &Image, first: bool) {
+        views::list_image(out, image, self.view, &self.links, first);
+    }
+
+    fn tail(&self, out: &mut Vec<u8>, more: bool, last: Option<&ImageId>) {
+        let next = match last {
+            Some(last) if more => {
+                let query = next_query(self.query.as_ref(), last.as_str());
+                Some(NextHref { ctx: &self.ctx, view: self.view, query }.to_string())
+            }
+            _ => None,
+        };
+        views::list_tail(out, next.as_deref());
+    }
+
+    fn reply(&self, body: ReplyBody) -> Reply {
+        with_version_headers(&self.ctx, with_body(StatusCode::OK, "application/json", body))
+    }
 }
 
 fn no_metadata_key(image: &Image, key: &str) -> GatewayError {
@@ -366,6 +402,7 @@ pub fn version(ctx: &EdgeCtx, version: ApiVersion) -> Reply {
 mod tests {
     use std::time::Duration;
 
+    use crate::model::ListPage;
     use futures_util::FutureExt;
     use http_body_util::BodyExt;
     use time::macros::datetime;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::MAX_LIMIT;
 use super::clock::IsoPrecise;
-use super::wire::{ListBody, ShowBody};
+use super::wire::{ListBody, NovaImage, ShowBody};
 use crate::dialect::{
     Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, error_from_status, percent_encode_segment,
 };
@@ -233,6 +233,12 @@ pub fn reply(
         UpstreamCall::Write(op) => written(op, headers, body),
         UpstreamCall::GetMany(_) => Err(GatewayError::unsupported(call.name(), BACKEND)),
     }
+}
+
+/// One image of a list reply's `images` array.
+pub fn list_item(_call: &UpstreamCall, item: &[u8]) -> Result<Image, GatewayError> {
+    let image: NovaImage = serde_json::from_str(text(item)?).map_err(unreadable)?;
+    Ok(image.0)
 }
 
 /// `{"metadata": {…}}` and `{"meta": {…}}`.

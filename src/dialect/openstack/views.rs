@@ -121,31 +121,40 @@ pub(super) fn image_body(image: &Image, links: &LinkBase) -> Vec<u8> {
     out
 }
 
-/// `{"images": […]}`, plus `"images_links": [next]` when a next page is linked.
-pub(super) fn list_body(images: &[Image], view: View, links: &LinkBase, next: Option<&str>) -> Vec<u8> {
-    let per_image = match view {
+/// What one image of `view` takes, roughly.
+pub(super) fn image_bytes(view: View) -> usize {
+    match view {
         View::Summary => SUMMARY_BYTES,
         View::Detail => DETAIL_BYTES,
-    };
-    let mut out = Vec::with_capacity((images.len() + 1) * per_image);
-    out.extend_from_slice(b"{\"images\":[");
-    for (i, image) in images.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        match view {
-            View::Summary => summary(&mut out, image, links),
-            View::Detail => detail(&mut out, image, links),
-        }
     }
+}
+
+/// `{"images": [`, before a list's images.
+pub(super) fn list_head(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"images\":[");
+}
+
+/// One image of a list, after a comma unless it is the `first`.
+pub(super) fn list_image(out: &mut Vec<u8>, image: &Image, view: View, links: &LinkBase, first: bool) {
+    if !first {
+        out.push(b',');
+    }
+    match view {
+        View::Summary => summary(out, image, links),
+        View::Detail => detail(out, image, links),
+    }
+}
+
+/// `]}` after a list's images, with `"images_links": [next]` between when
+/// a next page is linked.
+pub(super) fn list_tail(out: &mut Vec<u8>, next: Option<&str>) {
     out.push(b']');
     if let Some(next) = next {
         out.extend_from_slice(b",\"images_links\":[{\"href\":");
-        json_out::string(&mut out, next);
+        json_out::string(out, next);
         out.extend_from_slice(b",\"rel\":\"next\"}]");
     }
     out.push(b'}');
-    out
 }
 
 /// `{"id", "links", "name"}`.
