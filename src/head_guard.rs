@@ -180,7 +180,7 @@ fn request_head(head: &[u8]) -> Option<http::request::Parts> {
 /// `reply` as HTTP/1.1 bytes, closing the connection.
 fn serialize(reply: Reply) -> Bytes {
     let (parts, body) = reply.into_parts();
-    let body = body.into_inner().unwrap_or_default();
+    let body = body.as_whole().unwrap_or_default();
     let mut out = Vec::with_capacity(256 + body.len());
     let reason = parts.status.canonical_reason().unwrap_or("");
     let _ = write!(out, "HTTP/1.1 {} {reason}\r\n", parts.status.as_str());
