@@ -76,6 +76,8 @@ fn ctx(edge: Dialect) -> EdgeCtx {
         Dialect::OpenStack => "/v2/demo".into(),
         Dialect::GoGrid => String::new(),
         Dialect::Foreman => "/api/compute_resources/demo".into(),
+        #[cfg(feature = "fifth-dialect")]
+        Dialect::Fifth => "/fifth".into(),
     };
     if edge == Dialect::GoGrid {
         ctx.call = EdgeCall::GoGrid(ApiMethod::List);

@@ -29,6 +29,9 @@ pub struct Catalog {
     images: ArcSwap<Vec<Arc<Image>>>,
     /// Held by writers only: reads never wait for it.
     writer: Mutex<Order>,
+    /// One commit at a time is all redb runs: the others wait here, as tasks,
+    /// rather than each holding a blocking thread (and its heap) while queued.
+    commit_turn: tokio::sync::Semaphore,
     store: Option<Store>,
     /// Most images held; creates past it are refused.
     max_images: usize,
@@ -74,7 +77,8 @@ impl Catalog {
         let writer = Mutex::new(Order::of(&rows, next_id));
         let images = rows.into_iter().map(|(_, image)| Arc::new(image)).collect();
         let (max_images, max_image_bytes) = (usize::MAX, usize::MAX);
-        Self { images: ArcSwap::from_pointee(images), writer, store, max_images, max_image_bytes }
+        let commit_turn = tokio::sync::Semaphore::new(1);
+        Self { images: ArcSwap::from_pointee(images), writer, commit_turn, store, max_images, max_image_bytes }
     }
 
     /// The same catalog, refusing creates past `images` images and writes of
@@ -115,6 +119,11 @@ impl Catalog {
             Err(e) if Store::is_in_use(&e) => Ok(()),
             other => other.map(drop),
         }
+    }
+
+    /// The turn to commit a durable write: held while the write runs.
+    pub async fn commit_turn(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.commit_turn.acquire().await.expect("the commit semaphore is never closed")
     }
 
     /// True when what the catalog holds survives a restart.

@@ -34,8 +34,9 @@ impl Backend {
     /// project or compute resource for this request.
     pub async fn execute(&self, op: &ImageOp, scope: Option<&str>) -> Result<Outcome, GatewayError> {
         match self {
-            // a durable write commits to disk: off the event loop
+            // a durable write commits to disk: off the event loop, one at a time
             Backend::Memory(catalog) if catalog.is_durable() && matches!(op, ImageOp::Write(_)) => {
+                let _turn = catalog.commit_turn().await;
                 let (catalog, op) = (catalog.clone(), op.clone());
                 tokio::task::spawn_blocking(move || catalog.execute(&op))
                     .await
