@@ -136,9 +136,8 @@ impl MirrorPool {
                 Ok(outcome) => compare(&read.primary, &outcome, read.sides),
                 Err(_) => Verdict::Failed(format!("mirror: no answer within {timeout:?}")),
             };
-            let differing = mirror.tally.compared(&id, &verdict);
-            if let (Verdict::Different(found), Some(nth)) = (&verdict, differing)
-                && (nth - 1).is_multiple_of(log_one_in)
+            if let Verdict::Different(found) = &verdict
+                && (mirror.tally.number_difference() - 1).is_multiple_of(log_one_in)
             {
                 let diff: Vec<String> = found
                     .iter()
@@ -148,6 +147,7 @@ impl MirrorPool {
                 let name = mirror.backend.name();
                 tracing::info!(request_id = %id, route = %mirror.route, mirror = %name, diff = %diff.join("; "), "mirror differs");
             }
+            mirror.tally.compared(&id, &verdict);
         };
         match request_id {
             Some(request_id) => tokio::spawn(request_id.scope(work)),

@@ -9,6 +9,7 @@
 //! takes the lock of the differences' details.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
@@ -56,6 +57,8 @@ pub struct Tally {
     counts: [OnceLock<Counter>; 5],
     /// The first read counted.
     since: OnceLock<Instant>,
+    /// Differing reads numbered so far, to sample their log lines.
+    differing: AtomicU64,
     details: Mutex<Details>,
 }
 
@@ -101,6 +104,7 @@ pub fn tally(route: &Arc<str>, mirror: &Arc<str>, sample: f64) -> Arc<Tally> {
                 route: route.clone(),
                 counts: Default::default(),
                 since: OnceLock::new(),
+                differing: AtomicU64::new(0),
                 details: Mutex::new(Details {
                     mirror: mirror.clone(),
                     sample,
@@ -130,19 +134,20 @@ impl Tally {
         self.counts[what as usize].get().map_or(0, Counter::get)
     }
 
-    /// Counts one compared read, and notes its differences; for a read
-    /// that differed, returns how many differing reads the route has had,
-    /// this one included.
-    pub fn compared(&self, request_id: &str, verdict: &Verdict) -> Option<u64> {
+    /// Numbers a differing read: how many the route has had, this one
+    /// included. Taken before [`Tally::compared`] counts it, so that a count
+    /// seen means the read's log line, if sampled, is written.
+    pub fn number_difference(&self) -> u64 {
+        self.differing.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Counts one compared read, and notes its differences.
+    pub fn compared(&self, request_id: &str, verdict: &Verdict) {
         match verdict {
-            Verdict::Same => {
-                self.count(Counted::Same);
-                None
-            }
+            Verdict::Same => self.count(Counted::Same),
             Verdict::Failed(why) => {
                 locked(&self.details).last_error = Some(why.clone());
-                self.count(Counted::Error);
-                None
+                self.count(Counted::Error)
             }
             Verdict::Different(found) => {
                 let mut details = locked(&self.details);
@@ -150,9 +155,9 @@ impl Tally {
                     self.note(&mut details, request_id, d);
                 }
                 drop(details);
-                Some(self.count(Counted::Different) + 1)
+                self.count(Counted::Different)
             }
-        }
+        };
     }
 
     fn note(&self, details: &mut Details, request_id: &str, d: &Difference) {
