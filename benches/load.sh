@@ -768,7 +768,7 @@ run_fixed_rate() {
     local conns=${CONNECTIONS%% *} path=/accounts/demo/flexcloud/images/$IMAGE_ID i saturated="" round
     if [[ $MIRROR_RATE == auto ]]; then
         for i in "${!ROW_SCENARIO[@]}"; do
-            if [[ ${ROW_PROXY[i]} == "dragoman hostway edge" && ${ROW_CONNS[i]} == "$conns" && -n ${ROW_RUNS[i]} ]]; then
+            if [[ ${ROW_SCENARIO[i]} == show && ${ROW_PROXY[i]} == "dragoman hostway edge" && ${ROW_CONNS[i]} == "$conns" && -n ${ROW_RUNS[i]} ]]; then
                 saturated=$(median_of 2 "${ROW_RUNS[i]}")
             fi
         done
