@@ -655,16 +655,21 @@ load_scenarios() {
 }
 
 # Every row once, REPEAT times over: nginx and Dragoman runs alternate, so
-# whatever else the machine does weighs on both alike.
+# whatever else the machine does weighs on both alike. One connection count
+# at a time, in the order given: a process keeps some of what its busiest
+# load made it allocate (buffers, idle upstream connections), so a row at 32
+# connections measured after rows at 256 would report the 256's peak memory.
 run_scenarios() {
-    local round i
-    for round in $(seq 1 "$REPEAT"); do
-        for i in "${!ROW_SCENARIO[@]}"; do
-            [[ ${ROW_STATUS[i]} == 200 ]] || continue
-            say "round $round/$REPEAT: ${ROW_SCENARIO[i]} via ${ROW_PROXY[i]}, ${ROW_CONNS[i]} connections" \
-                "(${ROW_BYTES[i]} bytes a reply), ${DURATION}s"
-            measure_once "${ROW_PID[i]}" "${ROW_URL[i]}" "${ROW_CONNS[i]}"
-            ROW_RUNS[i]+="$RECORD"$'\n'
+    local conns round i
+    for conns in $CONNECTIONS; do
+        for round in $(seq 1 "$REPEAT"); do
+            for i in "${!ROW_SCENARIO[@]}"; do
+                [[ ${ROW_STATUS[i]} == 200 && ${ROW_CONNS[i]} == "$conns" ]] || continue
+                say "round $round/$REPEAT: ${ROW_SCENARIO[i]} via ${ROW_PROXY[i]}, $conns connections" \
+                    "(${ROW_BYTES[i]} bytes a reply), ${DURATION}s"
+                measure_once "${ROW_PID[i]}" "${ROW_URL[i]}" "$conns"
+                ROW_RUNS[i]+="$RECORD"$'\n'
+            done
         done
     done
 }
