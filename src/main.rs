@@ -13,7 +13,7 @@ use dragoman::cli::{Cli, Command, TokenKeysCommand};
 use dragoman::config::{Config, LogConfig, LogFormat};
 use dragoman::live::{self, Live};
 use dragoman::pipeline::Gateway;
-use dragoman::server::{ConnectionLimits, Server};
+use dragoman::server::Server;
 use tracing_subscriber::EnvFilter;
 
 // glibc's allocator spends a fifth of a large list's translation in malloc
@@ -174,8 +174,7 @@ async fn run(cli: Cli, config: Config) -> ExitCode {
         (true, false) => Callers::Demo,
         (true, true) => Callers::DemoAnywhere,
     };
-    let server = match Server::bind(config.server.listen, gateway, ConnectionLimits::from_config(&config.server)).await
-    {
+    let server = match Server::bind(&config.server, gateway).await {
         Ok(server) => server,
         Err(e) => {
             eprintln!("dragoman: cannot listen on {}: {e}", config.server.listen);

@@ -39,6 +39,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use crate::config::ServerConfig;
 pub use crate::connection::{ConnectionLimits, Tls};
 use crate::head_guard::HeadGuard;
 use crate::live::Live;
@@ -69,10 +70,12 @@ struct Shared {
 }
 
 impl Server {
-    /// Binds `addr`; with TLS configured, loads the certificate first (an
-    /// `InvalidInput` error when it does not load). `limits` hold for the
-    /// life of the listener: a reload does not change them.
-    pub async fn bind(addr: SocketAddr, gateway: Gateway, limits: ConnectionLimits) -> std::io::Result<Self> {
+    /// Binds `server.listen` for `gateway`; with TLS configured, loads the
+    /// certificate first (an `InvalidInput` error when it does not load).
+    /// The connection limits `server` sets hold for the life of the
+    /// listener: a reload does not change them.
+    pub async fn bind(server: &ServerConfig, gateway: Gateway) -> std::io::Result<Self> {
+        let limits = ConnectionLimits::from_config(server);
         let tls = match &limits.tls {
             Some(config) => Some(
                 EdgeTls::from_config(config)
@@ -81,7 +84,7 @@ impl Server {
             None => None,
         };
         let shared = Shared { live: Arc::new(Live::new(gateway, tls)), open: Arc::default(), limits };
-        Ok(Self { listener: TcpListener::bind(addr).await?, shared: Arc::new(shared) })
+        Ok(Self { listener: TcpListener::bind(server.listen).await?, shared: Arc::new(shared) })
     }
 
     /// The running state its loops serve, to reload or drain it.

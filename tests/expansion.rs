@@ -3,6 +3,7 @@
 //! CSV columns, a list of 200,000 images, one huge name), ids that could
 //! become separators upstream, and written text no format can carry.
 
+use crate::common::dialects::raw_show_path;
 use crate::common::{self, Canned, FakeUpstream, Got, TestGateway, get, send};
 use dragoman::config::{Config, UpstreamConfig};
 use dragoman::dialect::{Dialect, Format};
@@ -103,18 +104,6 @@ async fn a_reply_of_200k_images_or_a_huge_name_is_a_bad_gateway() {
     }
 }
 
-/// A show of `raw` (as it goes on the wire, not encoded again) at `edge`.
-fn raw_show(edge: Dialect, raw: &str) -> String {
-    match edge {
-        Dialect::Hostway => format!("/accounts/demo/flexcloud/images/{raw}"),
-        Dialect::OpenStack => format!("/v2/demo/images/{raw}"),
-        Dialect::GoGrid => format!("/api/grid/image/get?id={raw}&api_key=demo&v=1.3&sig=0&format=json"),
-        Dialect::Foreman => format!("/api/compute_resources/980190962/images/{raw}"),
-        #[cfg(feature = "fifth-dialect")]
-        Dialect::Fifth => format!("/fifth/images/{raw}"),
-    }
-}
-
 /// Ids no edge's images can have, as they go on the wire: separators (also
 /// encoded), dot segments (also encoded, or with Tomcat's `;`), control
 /// characters, characters no id of any dialect holds, too long.
@@ -167,7 +156,7 @@ async fn ids_an_edge_cannot_hold_never_reach_the_upstream() {
             ids.extend(no_foreman_identifier.clone());
         }
         for id in &ids {
-            let got = get(&gw.url(&raw_show(edge, id))).await;
+            let got = get(&gw.url(&raw_show_path(edge, id))).await;
             if edge == Dialect::GoGrid {
                 assert_gogrid_failure(&got, 400, id);
             } else {
@@ -175,7 +164,7 @@ async fn ids_an_edge_cannot_hold_never_reach_the_upstream() {
             }
             assert!(got.body.len() < 2048, "{edge} {id:.20}: the not-found does not echo the whole id");
             if matches!(edge, Dialect::OpenStack | Dialect::Foreman) {
-                let path = gw.url(&raw_show(edge, id));
+                let path = gw.url(&raw_show_path(edge, id));
                 let got = send(Method::DELETE, &path, &[], "").await;
                 assert_eq!(got.status, 404, "{edge} delete {id:.20}: {}", got.text());
             }
@@ -197,7 +186,7 @@ async fn ids_an_edge_cannot_hold_never_reach_the_upstream() {
         (Dialect::Foreman, "70a599e0-31e7-49b7-b260-868f441e862b"),
     ];
     for (at, (edge, id)) in good.into_iter().enumerate() {
-        get(&gw.url(&raw_show(edge, id))).await;
+        get(&gw.url(&raw_show_path(edge, id))).await;
         let seen = fake.seen();
         assert_eq!(seen.len(), at + 1, "{edge} {id}");
         assert!(seen[at].target.ends_with(&format!("/images/{id}")), "{edge}: {}", seen[at].target);

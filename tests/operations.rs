@@ -14,7 +14,7 @@ use std::time::Duration;
 use dragoman::config::Config;
 use dragoman::dialect::Dialect;
 use dragoman::pipeline::Gateway;
-use dragoman::server::{ConnectionLimits, Server};
+use dragoman::server::Server;
 use http::Method;
 use tokio::net::TcpStream;
 
@@ -83,9 +83,7 @@ async fn upstream_on(addr: SocketAddr) -> tokio::sync::oneshot::Sender<()> {
     config.server.listen = addr;
     config.server.shutdown_grace_secs = 1;
     let server =
-        Server::bind(addr, Gateway::from_config(&config).unwrap(), ConnectionLimits::from_config(&config.server))
-            .await
-            .expect("the upstream binds");
+        Server::bind(&config.server, Gateway::from_config(&config).unwrap()).await.expect("the upstream binds");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server.serve(async move {
         let _ = stopped.await;

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use dragoman::config::{Config, EdgeTlsConfig, UpstreamConfig};
 use dragoman::dialect::Dialect;
 use dragoman::pipeline::Gateway;
-use dragoman::server::{ConnectionLimits, Server};
+use dragoman::server::Server;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -426,13 +426,7 @@ async fn a_reload_naming_other_certificate_files_serves_them_from_the_next_hands
         let mut config = Config::default();
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.server.tls = Some(tls("first", &first));
-        let server = Server::bind(
-            config.server.listen,
-            Gateway::from_config(&config).unwrap(),
-            ConnectionLimits::from_config(&config.server),
-        )
-        .await
-        .unwrap();
+        let server = Server::bind(&config.server, Gateway::from_config(&config).unwrap()).await.unwrap();
         let (addr, live) = (server.local_addr().unwrap(), server.live());
         tokio::spawn(server.serve(std::future::pending()));
         let stream = connect(addr, &ca.pem, None, &[b"http/1.1"]).await.unwrap();

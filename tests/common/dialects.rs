@@ -39,7 +39,12 @@ pub fn assert_edge_error(edge: Dialect, got: &crate::common::Got, status: u16, w
 
 /// The path (and query) of a show at `edge`.
 pub fn show_path(edge: Dialect, id: &str) -> String {
-    let id = dragoman::dialect::percent_encode_segment(id);
+    raw_show_path(edge, &dragoman::dialect::percent_encode_segment(id))
+}
+
+/// The path (and query) of a show at `edge` with `id` as it goes on the
+/// wire, not encoded.
+pub fn raw_show_path(edge: Dialect, id: &str) -> String {
     match edge {
         Dialect::Hostway => format!("/accounts/demo/flexcloud/images/{id}"),
         Dialect::OpenStack => format!("/v2/demo/images/{id}"),

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use dragoman::config::Config;
 use dragoman::pipeline::Gateway;
-use dragoman::server::{ConnectionLimits, Server};
+use dragoman::server::Server;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -60,9 +60,7 @@ impl TestGateway {
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.validate().expect("test config is valid");
         let gateway = Gateway::from_config(&config).expect("gateway builds");
-        let server = Server::bind(config.server.listen, gateway, ConnectionLimits::from_config(&config.server))
-            .await
-            .expect("bind 127.0.0.1:0");
+        let server = Server::bind(&config.server, gateway).await.expect("bind 127.0.0.1:0");
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.serve(async move {

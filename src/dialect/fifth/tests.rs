@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use crate::config::{Config, CredentialsConfig, UpstreamConfig};
 use crate::dialect::Dialect;
 use crate::pipeline::Gateway;
-use crate::server::{ConnectionLimits, Server};
+use crate::server::Server;
 
 /// `demo:demo`, the documented demo client.
 const DEMO: &str = "Basic ZGVtbzpkZW1v";
@@ -24,13 +24,7 @@ const DEMO: &str = "Basic ZGVtbzpkZW1v";
 async fn start(mut config: Config) -> (SocketAddr, oneshot::Sender<()>) {
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.validate().expect("valid config");
-    let server = Server::bind(
-        config.server.listen,
-        Gateway::from_config(&config).unwrap(),
-        ConnectionLimits::from_config(&config.server),
-    )
-    .await
-    .unwrap();
+    let server = Server::bind(&config.server, Gateway::from_config(&config).unwrap()).await.unwrap();
     let addr = server.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.serve(async move {
