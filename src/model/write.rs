@@ -204,19 +204,19 @@ impl ImagePatch {
     /// Sets the patch's fields on `image`.
     pub fn apply(&self, image: &mut Image) {
         if let Some(name) = &self.name {
-            image.name.clone_from(name);
+            image.name = name.as_str().into();
         }
         if let Some(description) = &self.description {
-            image.description = Some(description.clone());
+            image.description = Some(description.as_str().into());
         }
         if let Some(public) = self.public {
             image.public = Some(public);
         }
         if let Some(os) = &self.os {
-            image.os = Some(os.clone());
+            image.os = Some(os.as_str().into());
         }
         if let Some(architecture) = &self.architecture {
-            image.architecture = Some(architecture.clone());
+            image.architecture = Some(architecture.as_str().into());
         }
         for (key, value) in &self.extra {
             image.extra.insert(key.clone(), value.clone());

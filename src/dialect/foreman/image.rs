@@ -14,7 +14,7 @@ use super::contract;
 use crate::dialect::fields::{Key, KnownFields, extra_key};
 use crate::dialect::ids;
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds, write_utc_seconds};
-use crate::model::{Image, ImageId};
+use crate::model::{Image, ImageId, Text};
 
 /// The namespace of Foreman's extra fields.
 pub(super) const NAMESPACE: &str = "foreman.";
@@ -82,7 +82,7 @@ impl<'de> Visitor<'de> for ImageVisitor {
                     image.id = map.next_value::<ImageId>()?;
                     has_id = true;
                 }
-                Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Field::Name => image.name = map.next_value::<Option<Text>>()?.unwrap_or_default(),
                 Field::OsName => image.os = map.next_value()?,
                 Field::ArchName => image.architecture = map.next_value()?,
                 Field::CreatedAt => image.created = map.next_value::<WireTime>()?.0,

@@ -40,8 +40,8 @@ use super::image::{
 };
 use super::{contract, fault};
 use crate::model::{
-    Adopt, Alike, Checks, Extra, Filter, GatewayError, Image, ImageId, ImagePatch, Reference, Shown, Unique, WriteOp,
-    is_unsafe_char,
+    Adopt, Alike, Checks, Extra, Filter, GatewayError, Image, ImageId, ImagePatch, Reference, Shown, Text, Unique,
+    WriteOp, is_unsafe_char,
 };
 
 /// Where a parameter lands in the model.
@@ -143,7 +143,13 @@ pub(super) fn create(parent: &PathParent<'_>, headers: &HeaderMap, body: &[u8]) 
     check_text(None, &params.patch)?;
     let ImagePatch { name, os, architecture, mut extra, .. } = params.patch;
     extra.insert(parent.key.to_owned(), id_value(parent.id));
-    let image = Image { name: name.unwrap_or_default(), os, architecture, extra, ..Image::default() };
+    let image = Image {
+        name: name.unwrap_or_default().into(),
+        os: os.map(Text::from),
+        architecture: architecture.map(Text::from),
+        extra,
+        ..Image::default()
+    };
     let checks = Checks { unique: unique(&image), references: references(&image) };
     Ok(WriteOp::Register(image, checks))
 }
@@ -202,7 +208,7 @@ fn unique(image: &Image) -> Vec<Unique> {
     if let Some(cr) = given(CR_ID) {
         scope.shown.push(Shown::reading("compute_resource_id", cr, in_compute_resource, CR_ID));
     }
-    let name = Filter { name: Some(image.name.clone()), ..scope.clone() };
+    let name = Filter { name: Some(image.name.to_string()), ..scope.clone() };
     let mut unique = vec![Unique { field: "name", taken: name, alike: Some(Alike(same_operatingsystem)) }];
     if let Some(value) = given(UUID) {
         let mut uuid = scope;

@@ -18,7 +18,9 @@ use time::OffsetDateTime;
 
 use super::contract;
 use crate::dialect::ids;
-use crate::model::{Extra, GatewayError, Image, ImageId, ImageStatus};
+use compact_str::ToCompactString;
+
+use crate::model::{Extra, GatewayError, Image, ImageId, ImageStatus, Text};
 
 /// Extra keys under which a GoGrid image keeps what the model has no slot for.
 pub(super) mod key {
@@ -204,11 +206,11 @@ impl Scalar<'_> {
     }
 
     /// The value as an id string: integers print, text stays as it is.
-    fn as_id(&self) -> Option<String> {
+    fn as_id(&self) -> Option<Text> {
         match self {
-            Scalar::Int(n) => Some(n.to_string()),
-            Scalar::Text(s) if !s.is_empty() => Some(s.clone().into_owned()),
-            Scalar::Float(_) => self.as_i64().map(|n| n.to_string()),
+            Scalar::Int(n) => Some(n.to_compact_string()),
+            Scalar::Text(s) if !s.is_empty() => Some(Text::from(&**s)),
+            Scalar::Float(_) => self.as_i64().map(|n| n.to_compact_string()),
             _ => None,
         }
     }
@@ -340,9 +342,9 @@ impl WireObject<'_> {
         let mut extra = Extra::new();
         let (status, backend_status) = decode_state(self.state, &mut extra);
         let name = match (self.friendly_name, &self.name) {
-            (Some(friendly), _) => friendly.into_owned(),
-            (None, Some(unique)) => unique.to_string(),
-            (None, None) => String::new(),
+            (Some(friendly), _) => Text::from(friendly.as_ref()),
+            (None, Some(unique)) => Text::from(unique.as_ref()),
+            (None, None) => Text::default(),
         };
         put_text(&mut extra, key::NAME, self.name);
         put_text(&mut extra, key::LOCATION, self.location);
@@ -356,7 +358,7 @@ impl WireObject<'_> {
         if let Some(kind) =
             decode_option(self.kind, Some(type_named), (key::TYPE_ID, key::TYPE_DESCRIPTION), &mut extra)
         {
-            extra.insert(key::TYPE.to_owned(), Value::String(kind));
+            extra.insert(key::TYPE.to_owned(), Value::String(kind.into_string()));
         }
         decode_owner(self.owner, &mut extra);
         if let Some(price) = self.price.as_ref().and_then(Scalar::as_number).filter(|p| p.as_i64() != Some(0)) {
@@ -383,7 +385,7 @@ impl WireObject<'_> {
             backend_status,
             created: instant(self.created_time.as_ref(), "createdTime")?,
             updated: instant(self.updated_time.as_ref(), "updatedTime")?,
-            description: self.description.map(Cow::into_owned),
+            description: self.description.as_deref().map(Text::from),
             os,
             architecture,
             public: self.is_public.as_ref().and_then(Scalar::as_bool),
@@ -403,7 +405,7 @@ fn put_text(extra: &mut Extra, key: &str, text: Option<Cow<'_, str>>) {
 
 /// The canonical status and GoGrid's own word for it. A state outside the
 /// vocabulary is `Unknown`, its id and description kept so it renders back.
-fn decode_state(state: Option<WireOption<'_>>, extra: &mut Extra) -> (ImageStatus, Option<String>) {
+fn decode_state(state: Option<WireOption<'_>>, extra: &mut Extra) -> (ImageStatus, Option<Text>) {
     let Some(state) = state else { return (ImageStatus::Unknown, None) };
     let known = state
         .name
@@ -411,13 +413,15 @@ fn decode_state(state: Option<WireOption<'_>>, extra: &mut Extra) -> (ImageStatu
         .and_then(state_named)
         .or_else(|| state.id.as_ref().and_then(Scalar::as_i64).and_then(state_numbered));
     match known {
-        Some((choice, status)) => (status, Some(state.name.map_or_else(|| choice.name.to_owned(), Cow::into_owned))),
+        Some((choice, status)) => {
+            (status, Some(state.name.as_deref().map_or_else(|| Text::const_new(choice.name), Text::from)))
+        }
         None => {
             if let Some(id) = state.id.as_ref().and_then(Scalar::as_i64) {
                 extra.insert(key::STATE_ID.to_owned(), Value::from(id));
             }
             put_text(extra, key::STATE_DESCRIPTION, state.description);
-            (ImageStatus::Unknown, state.name.map(Cow::into_owned))
+            (ImageStatus::Unknown, state.name.as_deref().map(Text::from))
         }
     }
 }
@@ -429,9 +433,9 @@ fn decode_option(
     lookup: Option<fn(&str) -> Option<Choice>>,
     (id_key, description_key): (&str, &str),
     extra: &mut Extra,
-) -> Option<String> {
+) -> Option<Text> {
     let option = option?;
-    let name = option.name?.into_owned();
+    let name = Text::from(option.name?.as_ref());
     let known = lookup.and_then(|find| find(&name));
     let id = option.id.as_ref().and_then(Scalar::as_i64);
     if id.is_some_and(|id| id != known.map_or(0, |c| c.id)) {
@@ -453,12 +457,12 @@ fn decode_owner(owner: Option<WireOption<'_>>, extra: &mut Extra) {
 }
 
 /// `{"datacenter": {"id": 1, "name": "US-West-1", …}}` → `US-West-1`.
-fn datacenter_name(item: &Value) -> Option<String> {
+fn datacenter_name(item: &Value) -> Option<Text> {
     let datacenter = item.get("datacenter")?;
     match (datacenter.get("name"), datacenter.get("id")) {
-        (Some(Value::String(name)), _) => Some(name.clone()),
-        (_, Some(Value::Number(id))) => Some(id.to_string()),
-        (_, Some(Value::String(id))) => Some(id.clone()),
+        (Some(Value::String(name)), _) => Some(name.into()),
+        (_, Some(Value::Number(id))) => Some(id.to_compact_string()),
+        (_, Some(Value::String(id))) => Some(id.into()),
         _ => None,
     }
 }
@@ -553,7 +557,7 @@ impl Price<'_> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Datacenters<'a> {
     Wire(&'a [Value]),
-    Zones(&'a [String]),
+    Zones(&'a [Text]),
 }
 
 /// Every wire field of one image, ready for any of the three formats.

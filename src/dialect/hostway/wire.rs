@@ -13,7 +13,7 @@ use http::StatusCode;
 
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds};
 use crate::dialect::{ListWriter, Reply, ReplyBody, json_out, percent_encode_segment, with_body};
-use crate::model::{Image, ImageId, ImageStatus};
+use crate::model::{Image, ImageId, ImageStatus, Text};
 
 /// Prefix of the extra fields this dialect owns.
 pub(super) const EXTRA_PREFIX: &str = "hostway.";
@@ -168,19 +168,19 @@ impl<'de> Visitor<'de> for ImageVisitor {
             };
             match field {
                 Field::Id => id = Some(map.next_value::<ImageId>()?.0),
-                Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Field::Name => image.name = map.next_value::<Option<Text>>()?.unwrap_or_default(),
                 Field::Status => {
-                    if let Some(word) = map.next_value::<Option<String>>()? {
+                    if let Some(word) = map.next_value::<Option<Text>>()? {
                         read_status(&mut image, word);
                     }
                 }
                 Field::Created => {
-                    image.created = map.next_value::<Option<String>>()?.as_deref().and_then(parse_timestamp)
+                    image.created = map.next_value::<Option<Text>>()?.as_deref().and_then(parse_timestamp)
                 }
                 Field::Updated => {
-                    image.updated = map.next_value::<Option<String>>()?.as_deref().and_then(parse_timestamp)
+                    image.updated = map.next_value::<Option<Text>>()?.as_deref().and_then(parse_timestamp)
                 }
-                Field::Zones => image.zones = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
+                Field::Zones => image.zones = map.next_value::<Option<Vec<Text>>>()?.unwrap_or_default(),
                 Field::Links => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -191,10 +191,10 @@ impl<'de> Visitor<'de> for ImageVisitor {
     }
 }
 
-fn read_status(image: &mut Image, word: String) {
+fn read_status(image: &mut Image, word: Text) {
     image.status = status_from_word(&word);
     if image.status == ImageStatus::Unknown {
-        image.extra.insert(EXTRA_STATUS.to_owned(), Value::String(word.clone()));
+        image.extra.insert(EXTRA_STATUS.to_owned(), Value::String(word.to_string()));
     }
     image.backend_status = Some(word);
 }

@@ -272,7 +272,7 @@ fn snapshot(server_id: String, create: body::CreateImage) -> Snapshot {
 }
 
 fn image_id(raw: &str) -> Result<ImageId, GatewayError> {
-    segment(raw).map(ImageId)
+    segment(raw).map(ImageId::new)
 }
 
 /// A path segment, percent-decoded.

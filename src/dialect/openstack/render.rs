@@ -435,20 +435,20 @@ mod tests {
     fn foreign() -> Image {
         Image {
             id: ImageId::new("42"),
-            name: "CentOS 5.3 (32-bit)".to_owned(),
+            name: "CentOS 5.3 (32-bit)".into(),
             status: ImageStatus::Active,
-            backend_status: Some("Available".to_owned()),
+            backend_status: Some("Available".into()),
             created: Some(datetime!(2009-04-01 12:00:00.250 UTC)),
             updated: None,
-            description: Some("a base image".to_owned()),
-            os: Some("CentOS 5.3".to_owned()),
-            architecture: Some("32-bit".to_owned()),
+            description: Some("a base image".into()),
+            os: Some("CentOS 5.3".into()),
+            architecture: Some("32-bit".into()),
             public: Some(true),
             min_disk_gb: None,
             min_ram_mb: Some(512),
             size_bytes: Some(1024),
-            server_id: Some("srv-9".to_owned()),
-            zones: vec!["US-West-1".to_owned()],
+            server_id: Some("srv-9".into()),
+            zones: vec!["US-West-1".into()],
             metadata: Default::default(),
             extra: [("gogrid.location".to_owned(), Value::from("x"))].into_iter().collect(),
         }
@@ -559,12 +559,12 @@ mod tests {
             (ImageStatus::Unknown, None, "UNKNOWN", 0),
         ];
         for (status, word, nova, progress) in cases {
-            let image = Image { status, backend_status: word.map(str::to_owned), ..foreign() };
+            let image = Image { status, backend_status: word.map(crate::model::Text::from), ..foreign() };
             let got = show(&ctx("/v2/p"), image);
             assert_eq!(got["image"]["status"], nova, "{status:?}");
             assert_eq!(got["image"]["progress"], progress, "{status:?} {word:?}");
         }
-        let image = Image { status: ImageStatus::Saving, backend_status: Some("SAVING".to_owned()), ..foreign() };
+        let image = Image { status: ImageStatus::Saving, backend_status: Some("SAVING".into()), ..foreign() };
         let mut kept = image.clone();
         kept.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
         assert_eq!(show(&ctx(""), kept)["image"]["progress"], 25);
@@ -629,8 +629,10 @@ mod tests {
     }
 
     fn page(ids: &[&str], more: bool) -> ListPage {
-        let images =
-            ids.iter().map(|id| Image { id: ImageId::new(*id), name: format!("n-{id}"), ..Image::default() }).collect();
+        let images = ids
+            .iter()
+            .map(|id| Image { id: ImageId::new(*id), name: format!("n-{id}").into(), ..Image::default() })
+            .collect();
         ListPage { images, offset: None, matched: None, total: None, more }
     }
 
@@ -662,11 +664,11 @@ mod tests {
     fn next_link_keeps_filters_sorted_with_the_marker_in_place() {
         let q = ListQuery {
             filter: Filter {
-                name: Some("a b&c".to_owned()),
+                name: Some("a b&c".into()),
                 changed_since: Some(datetime!(2011-01-01 01:02:03 UTC)),
                 min_ram_mb: Some(512),
                 min_disk_gb: Some(2),
-                server_id: Some("s/1".to_owned()),
+                server_id: Some("s/1".into()),
                 // the link reads the conditions, not how they judge
                 shown: vec![
                     crate::model::Shown::new("status", "ACTIVE", |_, _| true),
@@ -850,11 +852,7 @@ mod tests {
     }
 
     fn snapshot() -> WriteOp {
-        WriteOp::Snapshot(crate::model::Snapshot {
-            server_id: "srv".to_owned(),
-            name: "n".to_owned(),
-            ..Default::default()
-        })
+        WriteOp::Snapshot(crate::model::Snapshot { server_id: "srv".into(), name: "n".into(), ..Default::default() })
     }
 
     #[test]
