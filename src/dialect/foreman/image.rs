@@ -11,7 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::contract;
-use crate::dialect::fields::{Key, KnownFields, extra_key};
+use crate::dialect::fields::KnownFields;
 use crate::dialect::ids;
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds, write_utc_seconds};
 use crate::model::{Image, ImageId, Text};
@@ -69,14 +69,7 @@ impl<'de> Visitor<'de> for ImageVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireImage, A::Error> {
         let mut image = Image::default();
         let mut has_id = false;
-        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
-            let field = match key {
-                Key::Known(field) => field,
-                Key::Other(name) => {
-                    image.extra.insert(extra_key(NAMESPACE, &name), map.next_value()?);
-                    continue;
-                }
-            };
+        while let Some(field) = Field::next_known(&mut map, NAMESPACE, &mut image.extra)? {
             match field {
                 Field::Id => {
                     image.id = map.next_value::<ImageId>()?;

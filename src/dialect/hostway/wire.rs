@@ -8,7 +8,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::dialect::fields::{Key, KnownFields, extra_key};
+use crate::dialect::fields::KnownFields;
 use http::StatusCode;
 
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds};
@@ -158,14 +158,7 @@ impl<'de> Visitor<'de> for ImageVisitor {
         let mut id = None;
         // a summary carries no status; say so rather than guess
         let mut image = Image { status: ImageStatus::Unknown, ..Image::default() };
-        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
-            let field = match key {
-                Key::Known(field) => field,
-                Key::Other(key) => {
-                    image.extra.insert(extra_key(EXTRA_PREFIX, &key), map.next_value::<Value>()?);
-                    continue;
-                }
-            };
+        while let Some(field) = Field::next_known(&mut map, EXTRA_PREFIX, &mut image.extra)? {
             match field {
                 Field::Id => id = Some(map.next_value::<ImageId>()?.0),
                 Field::Name => image.name = map.next_value::<Option<Text>>()?.unwrap_or_default(),

@@ -9,7 +9,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS};
-use crate::dialect::fields::{Key, KnownFields, extra_key};
+use crate::dialect::fields::KnownFields;
 use crate::dialect::timestamp::parse_iso8601;
 use crate::model::{Image, ImageId, ImageStatus, Text};
 
@@ -361,14 +361,7 @@ impl<'de> Visitor<'de> for ImageVisitor<'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NovaImage, A::Error> {
         let mut image = Image::default();
         let mut seen = Seen::default();
-        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
-            let field = match key {
-                Key::Known(field) => field,
-                Key::Other(key) => {
-                    image.extra.insert(extra_key(EXTRA_PREFIX, &key), map.next_value::<Value>()?);
-                    continue;
-                }
-            };
+        while let Some(field) = Field::next_known(&mut map, EXTRA_PREFIX, &mut image.extra)? {
             match field {
                 Field::Id => image.id = map.next_value::<ImageId>()?,
                 Field::Name => image.name = map.next_value::<Option<Text>>()?.unwrap_or_default(),
