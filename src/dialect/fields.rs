@@ -39,6 +39,35 @@ pub(crate) trait KnownFields: Sized {
     }
 }
 
+/// A string of the body, borrowed unless it holds an escape.
+pub(crate) struct BodyText<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for BodyText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = BodyText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<BodyText<'de>, E> {
+                Ok(BodyText(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<BodyText<'de>, E> {
+                Ok(BodyText(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+/// An optional string of the body, borrowed unless it holds an escape, for
+/// `#[serde(deserialize_with)]`: serde's own `Cow<str>` borrows only as a
+/// bare field, and copies every string inside an `Option`.
+pub(crate) fn borrowed_text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<BodyText<'a>>::deserialize(d)?.map(|text| text.0))
+}
+
 /// One key of an image object.
 enum Key<'de, F> {
     Known(F),

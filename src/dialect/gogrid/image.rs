@@ -17,6 +17,7 @@ use serde_json::{Number, Value};
 use time::OffsetDateTime;
 
 use super::contract;
+use crate::dialect::fields::borrowed_text;
 use crate::dialect::ids;
 use compact_str::ToCompactString;
 
@@ -275,9 +276,9 @@ impl<'de> Visitor<'de> for ScalarVisitor {
 pub(super) struct WireOption<'a> {
     #[serde(borrow, default)]
     pub id: Option<Scalar<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub description: Option<Cow<'a, str>>,
 }
 
@@ -286,21 +287,21 @@ pub(super) struct WireOption<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct WireObject<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub object: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub errorcode: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub message: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub id: Option<Scalar<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub friendly_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub description: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub location: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub os: Option<WireOption<'a>>,

@@ -9,7 +9,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS};
-use crate::dialect::fields::KnownFields;
+use crate::dialect::fields::{BodyText, KnownFields};
 use crate::dialect::timestamp::parse_iso8601;
 use crate::model::{Image, ImageId, ImageStatus, Text};
 
@@ -142,28 +142,6 @@ pub struct Link<'a> {
 impl Link<'_> {
     fn is(&self, rel: &str) -> bool {
         self.rel.as_ref().is_some_and(|r| r.0 == rel)
-    }
-}
-
-/// A string borrowed from the body when it has no escapes.
-struct BodyText<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for BodyText<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = BodyText<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<BodyText<'de>, E> {
-                Ok(BodyText(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<BodyText<'de>, E> {
-                Ok(BodyText(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(TextVisitor)
     }
 }
 
