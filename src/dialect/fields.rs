@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::model::Extra;
+use crate::model::{Extra, Text};
 
 /// The fields one dialect reads from an image object.
 pub(crate) trait KnownFields: Sized {
@@ -76,9 +76,12 @@ enum Key<'de, F> {
 }
 
 /// The extra an unknown `key` is kept under in `namespace` (`"hostway."`),
-/// made in one allocation.
-fn extra_key(namespace: &str, key: &str) -> String {
-    [namespace, key].concat()
+/// sized once (inline when short).
+fn extra_key(namespace: &str, key: &str) -> Text {
+    let mut extra = Text::with_capacity(namespace.len() + key.len());
+    extra.push_str(namespace);
+    extra.push_str(key);
+    extra
 }
 
 impl<'de, F: KnownFields> Deserialize<'de> for Key<'de, F> {

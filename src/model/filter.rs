@@ -35,7 +35,7 @@ impl Filter {
             && self.zone.as_ref().is_none_or(|z| image.zones.iter().any(|have| have == z))
             && eq(&self.os, &image.os)
             && eq(&self.architecture, &image.architecture)
-            && self.extra.iter().all(|(k, v)| image.extra.get(k).is_some_and(|have| value_is(have, v)))
+            && self.extra.iter().all(|(k, v)| image.extra.get(k.as_str()).is_some_and(|have| value_is(have, v)))
             && self.shown.iter().all(|condition| condition.matches(image))
     }
 }
@@ -101,11 +101,8 @@ mod tests {
             public: Some(false),
             min_ram_mb: Some(512),
             zones: vec!["AUS001".into()],
-            extra: [
-                ("gogrid.type".to_owned(), Value::from("Web Server")),
-                ("foreman.architecture_id".into(), 7.into()),
-            ]
-            .into(),
+            extra: [("gogrid.type".into(), Value::from("Web Server")), ("foreman.architecture_id".into(), 7.into())]
+                .into(),
             ..Image::default()
         }
     }

@@ -99,7 +99,7 @@ impl ImageStatus {
 /// Fields a dialect keeps that the model has no slot for, carried under keys
 /// namespaced by the dialect that owns them (`"gogrid.location"`), so a
 /// round trip through the gateway loses nothing the owning dialect said.
-pub type Extra = BTreeMap<String, Value>;
+pub type Extra = BTreeMap<Text, Value>;
 
 /// The canonical image: the union of what the four dialects say about one.
 /// Its serde form is the durable catalog's storage format, not a wire format.

@@ -235,13 +235,13 @@ mod tests {
             name: "old".into(),
             description: Some("kept".into()),
             public: Some(false),
-            extra: [("foreman.username".to_owned(), Value::from("root"))].into(),
+            extra: [("foreman.username".into(), Value::from("root"))].into(),
             ..Image::default()
         };
         let patch = ImagePatch {
             name: Some("new".into()),
             public: Some(true),
-            extra: [("foreman.uuid".to_owned(), Value::from("tpl-1"))].into(),
+            extra: [("foreman.uuid".into(), Value::from("tpl-1"))].into(),
             ..ImagePatch::default()
         };
         patch.apply(&mut image);

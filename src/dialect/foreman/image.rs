@@ -84,7 +84,7 @@ impl<'de> Visitor<'de> for ImageVisitor {
                     map.next_value::<IgnoredAny>()?;
                 }
                 Field::Extra(name) => {
-                    image.extra.insert(name.to_owned(), map.next_value()?);
+                    image.extra.insert(name.into(), map.next_value()?);
                 }
             }
         }
@@ -459,7 +459,7 @@ mod tests {
         assert_eq!(image.architecture, None);
         assert_eq!(image.created, Some(datetime!(2019-09-11 14:34:13.271 UTC)));
         assert_eq!(image.updated, None);
-        let keys: Vec<&str> = image.extra.keys().map(String::as_str).collect();
+        let keys: Vec<&str> = image.extra.keys().map(Text::as_str).collect();
         assert_eq!(
             keys,
             [
@@ -521,7 +521,7 @@ mod tests {
             id: ImageId::new("ami-1"),
             name: "n".into(),
             created: Some(datetime!(2019-09-11 16:34:13.005 +02:00)),
-            extra: [("foreman.password".to_owned(), json!("secret")), (USER_DATA.to_owned(), json!(true))].into(),
+            extra: [("foreman.password".into(), json!("secret")), (USER_DATA.into(), json!(true))].into(),
             ..Image::default()
         };
         assert_eq!(

@@ -359,22 +359,22 @@ impl WireObject<'_> {
         if let Some(kind) =
             decode_option(self.kind, Some(type_named), (key::TYPE_ID, key::TYPE_DESCRIPTION), &mut extra)
         {
-            extra.insert(key::TYPE.to_owned(), Value::String(kind.into_string()));
+            extra.insert(key::TYPE.into(), Value::String(kind.into_string()));
         }
         decode_owner(self.owner, &mut extra);
         if let Some(price) = self.price.as_ref().and_then(Scalar::as_number).filter(|p| p.as_i64() != Some(0)) {
-            extra.insert(key::PRICE.to_owned(), Value::Number(price));
+            extra.insert(key::PRICE.into(), Value::Number(price));
         }
         if self.is_active.as_ref().and_then(Scalar::as_bool) == Some(false) {
-            extra.insert(key::IS_ACTIVE.to_owned(), Value::Bool(false));
+            extra.insert(key::IS_ACTIVE.into(), Value::Bool(false));
         }
         if let Some(Value::Array(tokens)) = self.billingtokens.filter(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
-            extra.insert(key::BILLINGTOKENS.to_owned(), Value::Array(tokens));
+            extra.insert(key::BILLINGTOKENS.into(), Value::Array(tokens));
         }
         let zones = match self.datacenterlist {
             Some(Value::Array(list)) if !list.is_empty() => {
                 let zones = list.iter().filter_map(datacenter_name).collect();
-                extra.insert(key::DATACENTERLIST.to_owned(), Value::Array(list));
+                extra.insert(key::DATACENTERLIST.into(), Value::Array(list));
                 zones
             }
             _ => Vec::new(),
@@ -400,7 +400,7 @@ impl WireObject<'_> {
 
 fn put_text(extra: &mut Extra, key: &str, text: Option<Cow<'_, str>>) {
     if let Some(text) = text {
-        extra.insert(key.to_owned(), Value::String(text.into_owned()));
+        extra.insert(key.into(), Value::String(text.into_owned()));
     }
 }
 
@@ -419,7 +419,7 @@ fn decode_state(state: Option<WireOption<'_>>, extra: &mut Extra) -> (ImageStatu
         }
         None => {
             if let Some(id) = state.id.as_ref().and_then(Scalar::as_i64) {
-                extra.insert(key::STATE_ID.to_owned(), Value::from(id));
+                extra.insert(key::STATE_ID.into(), Value::from(id));
             }
             put_text(extra, key::STATE_DESCRIPTION, state.description);
             (ImageStatus::Unknown, state.name.as_deref().map(Text::from))
@@ -440,11 +440,11 @@ fn decode_option(
     let known = lookup.and_then(|find| find(&name));
     let id = option.id.as_ref().and_then(Scalar::as_i64);
     if id.is_some_and(|id| id != known.map_or(0, |c| c.id)) {
-        extra.insert(id_key.to_owned(), Value::from(id));
+        extra.insert(id_key.into(), Value::from(id));
     }
     let default_description = known.map_or(name.as_str(), |c| c.description);
     if let Some(description) = option.description.filter(|d| d != default_description) {
-        extra.insert(description_key.to_owned(), Value::String(description.into_owned()));
+        extra.insert(description_key.into(), Value::String(description.into_owned()));
     }
     Some(name)
 }
@@ -452,7 +452,7 @@ fn decode_option(
 fn decode_owner(owner: Option<WireOption<'_>>, extra: &mut Extra) {
     let Some(owner) = owner else { return };
     if let Some(id) = owner.id.as_ref().map(Scalar::to_value).filter(|v| !v.is_null()) {
-        extra.insert(key::OWNER_ID.to_owned(), id);
+        extra.insert(key::OWNER_ID.into(), id);
     }
     put_text(extra, key::OWNER_NAME, owner.name);
 }
@@ -788,7 +788,7 @@ mod tests {
             (key::BILLINGTOKENS, json!([{"id": 22, "name": "Windows 2008 32bit", "price": 0}])),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        .map(|(k, v)| (k.into(), v))
         .collect();
         assert_eq!(image.extra, expected_extra);
     }

@@ -187,7 +187,7 @@ impl<'de> Visitor<'de> for ImageVisitor {
 fn read_status(image: &mut Image, word: Text) {
     image.status = status_from_word(&word);
     if image.status == ImageStatus::Unknown {
-        image.extra.insert(EXTRA_STATUS.to_owned(), Value::String(word.to_string()));
+        image.extra.insert(EXTRA_STATUS.into(), Value::String(word.to_string()));
     }
     image.backend_status = Some(word);
 }

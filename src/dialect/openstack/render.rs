@@ -450,7 +450,7 @@ mod tests {
             server_id: Some("srv-9".into()),
             zones: vec!["US-West-1".into()],
             metadata: Default::default(),
-            extra: [("gogrid.location".to_owned(), Value::from("x"))].into_iter().collect(),
+            extra: [("gogrid.location".into(), Value::from("x"))].into_iter().collect(),
         }
     }
 
@@ -517,7 +517,7 @@ mod tests {
         let mut image = foreign();
         image.metadata.insert("architecture".to_owned(), Value::from("x86_64"));
         image.metadata.insert("zzz".to_owned(), Value::from(1));
-        image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::from("snapshot"));
+        image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::from("snapshot"));
         let mut c = ctx("/v2/p");
         c.item = Some(Item::Metadata);
         assert_eq!(
@@ -566,7 +566,7 @@ mod tests {
         }
         let image = Image { status: ImageStatus::Saving, backend_status: Some("SAVING".into()), ..foreign() };
         let mut kept = image.clone();
-        kept.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
+        kept.extra.insert(EXTRA_PROGRESS.into(), Value::from(25));
         assert_eq!(show(&ctx(""), kept)["image"]["progress"], 25);
         assert_eq!(show(&ctx(""), image)["image"]["progress"], 50);
     }
@@ -588,23 +588,23 @@ mod tests {
         for (value, want) in cases {
             let mut image = foreign();
             image.metadata.insert("auto_disk_config".to_owned(), value.clone());
-            image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), Value::from("IGNORED"));
+            image.extra.insert(EXTRA_DISK_CONFIG.into(), Value::from("IGNORED"));
             let got = show(&ctx(""), image);
             assert_eq!(got["image"].get("OS-DCF:diskConfig").and_then(Value::as_str), want, "{value}");
         }
         let mut image = foreign();
-        image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), Value::from("MANUAL"));
+        image.extra.insert(EXTRA_DISK_CONFIG.into(), Value::from("MANUAL"));
         assert_eq!(show(&ctx(""), image)["image"]["OS-DCF:diskConfig"], "MANUAL");
     }
 
     #[test]
     fn own_extras_are_reemitted_and_others_are_not() {
         let mut image = foreign();
-        image.extra.insert("openstack.com.rackspace__1__os_distro".to_owned(), Value::from("ubuntu"));
-        image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::from("http://glance/images/42"));
-        image.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
-        image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::from("backup"));
-        image.extra.insert("openstack.name".to_owned(), Value::from("shadow"));
+        image.extra.insert("openstack.com.rackspace__1__os_distro".into(), Value::from("ubuntu"));
+        image.extra.insert(EXTRA_ALTERNATE.into(), Value::from("http://glance/images/42"));
+        image.extra.insert(EXTRA_PROGRESS.into(), Value::from(25));
+        image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::from("backup"));
+        image.extra.insert("openstack.name".into(), Value::from("shadow"));
         let got = show(&ctx("/v2/p"), image);
         let got = got["image"].as_object().unwrap();
         assert_eq!(got["com.rackspace__1__os_distro"], "ubuntu");

@@ -600,7 +600,7 @@ mod tests {
             ("openstack.com.vendor:flag", json!([1, 2])),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        .map(|(k, v)| (k.into(), v))
         .collect();
         assert_eq!(
             image,

@@ -379,7 +379,7 @@ impl Seen {
             image.status = status_of_word(word).unwrap_or(ImageStatus::Unknown);
         }
         if image.status == ImageStatus::Saving && self.progress == Some(25) {
-            image.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
+            image.extra.insert(EXTRA_PROGRESS.into(), Value::from(25));
         }
         let text = |key: &str| image.metadata.get(key).and_then(Value::as_str).map(Text::from);
         image.architecture = text("architecture");
@@ -387,13 +387,13 @@ impl Seen {
         image.os = text("os_distro");
         image.server_id = self.server.or_else(|| text("instance_uuid"));
         if let Some(image_type) = text("image_type") {
-            image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::String(image_type.into_string()));
+            image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::String(image_type.into_string()));
         }
         if let Some(disk_config) = self.disk_config.filter(|_| !image.metadata.contains_key("auto_disk_config")) {
-            image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), disk_config);
+            image.extra.insert(EXTRA_DISK_CONFIG.into(), disk_config);
         }
         if let Some(href) = self.alternate {
-            image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::String(href));
+            image.extra.insert(EXTRA_ALTERNATE.into(), Value::String(href));
         }
     }
 }
