@@ -349,13 +349,13 @@ fn apply(
         }
         WriteOp::SetMetadataItem { id, key, value } => {
             let image = find_mut(images, id)?;
-            image.metadata.insert(key.clone(), value.clone());
+            image.metadata.insert(key.as_str().into(), value.clone());
             image.updated = Some(now);
-            Ok(Change::put(id, Outcome::Metadata([(key.clone(), value.clone())].into())))
+            Ok(Change::put(id, Outcome::Metadata([(key.as_str().into(), value.clone())].into())))
         }
         WriteOp::DeleteMetadataItem { id, key } => {
             let image = find_mut(images, id)?;
-            if image.metadata.remove(key).is_none() {
+            if image.metadata.remove(key.as_str()).is_none() {
                 let kind = ErrorKind::NotFound { resource: Resource::MetadataItem, id: key.clone() };
                 return Err(GatewayError::new(
                     kind,
@@ -570,7 +570,7 @@ mod tests {
     fn metadata_merges_replaces_and_removes() {
         let c = catalog();
         let id = ImageId::new("70a599e0-31e7-49b7-b260-868f441e862b");
-        let items = [("kernel_id".to_owned(), "k2".into()), ("new".to_owned(), "v".into())].into();
+        let items = [("kernel_id".into(), "k2".into()), ("new".into(), "v".into())].into();
         let Outcome::Metadata(merged) =
             write(&c, WriteOp::SetMetadata { id: id.clone(), items, replace: false }).unwrap()
         else {
@@ -578,7 +578,7 @@ mod tests {
         };
         assert_eq!(merged.len(), 5);
         assert_eq!(merged["kernel_id"], "k2");
-        let only = [("a".to_owned(), "b".into())].into();
+        let only = [("a".into(), "b".into())].into();
         write(&c, WriteOp::SetMetadata { id: id.clone(), items: only, replace: true }).unwrap();
         assert_eq!(shown(&c, id.as_str()).unwrap().metadata.len(), 1);
         let missing = write(&c, WriteOp::DeleteMetadataItem { id: id.clone(), key: "zz".into() }).unwrap_err();

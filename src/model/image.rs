@@ -101,6 +101,9 @@ impl ImageStatus {
 /// round trip through the gateway loses nothing the owning dialect said.
 pub type Extra = BTreeMap<Text, Value>;
 
+/// Free-form key/value properties (OpenStack image metadata), in key order.
+pub type Metadata = BTreeMap<Text, Value>;
+
 /// The canonical image: the union of what the four dialects say about one.
 /// Its serde form is the durable catalog's storage format, not a wire format.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -130,8 +133,7 @@ pub struct Image {
     pub server_id: Option<Text>,
     /// Zones or datacenters where the image is available.
     pub zones: Vec<Text>,
-    /// Free-form key/value properties (OpenStack image metadata).
-    pub metadata: BTreeMap<String, Value>,
+    pub metadata: Metadata,
     pub extra: Extra,
 }
 

@@ -1,11 +1,9 @@
 //! The canonical writes: snapshot, register, update, delete, restore and the
 //! metadata changes, each as any dialect expresses it.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
-use super::{Extra, Filter, Image, ImageId};
+use super::{Extra, Filter, Image, ImageId, Metadata};
 
 /// An operation that changes the catalog.
 ///
@@ -38,7 +36,7 @@ pub enum WriteOp {
     /// Bring an image back from the trash.
     Restore(ImageId),
     /// Merge `items` into the image's metadata, or with `replace` make them all of it.
-    SetMetadata { id: ImageId, items: BTreeMap<String, Value>, replace: bool },
+    SetMetadata { id: ImageId, items: Metadata, replace: bool },
     /// Set one metadata key.
     SetMetadataItem { id: ImageId, key: String, value: Value },
     /// Remove one metadata key; an absent key is not found.
@@ -178,7 +176,7 @@ pub struct Snapshot {
     pub server_id: String,
     pub name: String,
     pub description: Option<String>,
-    pub metadata: BTreeMap<String, Value>,
+    pub metadata: Metadata,
     /// The caller's dialect names images by UUID (OpenStack): a backend
     /// that chooses the new image's id makes it a UUID.
     pub uuid_id: bool,

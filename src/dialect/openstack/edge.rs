@@ -693,8 +693,8 @@ mod tests {
         }
     }
 
-    fn strings(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, serde_json::Value> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v))).collect()
+    fn strings(pairs: &[(&str, &str)]) -> crate::model::Metadata {
+        pairs.iter().map(|(k, v)| ((*k).into(), serde_json::Value::from(*v))).collect()
     }
 
     const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];

@@ -50,7 +50,7 @@ pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
         Outcome::Images(images) => json_reply(StatusCode::OK, ImagesWriter::new(ctx, op).whole(images, false)),
         Outcome::List(page) => json_reply(StatusCode::OK, ImagesWriter::new(ctx, op).whole(&page.images, page.more)),
         Outcome::Metadata(items) => match &ctx.item {
-            Some(Item::MetadataKey(key)) => match items.get(key) {
+            Some(Item::MetadataKey(key)) => match items.get(key.as_str()) {
                 Some(value) => json(ctx, &Wrapped("meta", Wrapped(key, value)), SUMMARY_BYTES),
                 None => json(ctx, &Wrapped("meta", items), SUMMARY_BYTES),
             },
@@ -485,7 +485,7 @@ mod tests {
     #[test]
     fn detail_keys_follow_novas_sample_order() {
         let mut image = foreign();
-        image.metadata.insert("auto_disk_config".to_owned(), Value::from("True"));
+        image.metadata.insert("auto_disk_config".into(), Value::from("True"));
         let reply = outcome(&ctx("/v2/p"), &ImageOp::Show(image.id.clone()), &Outcome::Image(image));
         let bytes = reply.into_body().collect().now_or_never().unwrap().unwrap().to_bytes();
         let parsed: Value = serde_json::from_slice(&bytes).unwrap();
@@ -515,8 +515,8 @@ mod tests {
     #[test]
     fn metadata_keeps_its_own_values_over_canonical_fields() {
         let mut image = foreign();
-        image.metadata.insert("architecture".to_owned(), Value::from("x86_64"));
-        image.metadata.insert("zzz".to_owned(), Value::from(1));
+        image.metadata.insert("architecture".into(), Value::from("x86_64"));
+        image.metadata.insert("zzz".into(), Value::from(1));
         image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::from("snapshot"));
         let mut c = ctx("/v2/p");
         c.item = Some(Item::Metadata);
@@ -587,7 +587,7 @@ mod tests {
         ];
         for (value, want) in cases {
             let mut image = foreign();
-            image.metadata.insert("auto_disk_config".to_owned(), value.clone());
+            image.metadata.insert("auto_disk_config".into(), value.clone());
             image.extra.insert(EXTRA_DISK_CONFIG.into(), Value::from("IGNORED"));
             let got = show(&ctx(""), image);
             assert_eq!(got["image"].get("OS-DCF:diskConfig").and_then(Value::as_str), want, "{value}");
@@ -821,8 +821,8 @@ mod tests {
         }
     }
 
-    fn items(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, Value> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect()
+    fn items(pairs: &[(&str, &str)]) -> crate::model::Metadata {
+        pairs.iter().map(|(k, v)| ((*k).into(), Value::from(*v))).collect()
     }
 
     #[test]

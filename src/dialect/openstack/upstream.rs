@@ -1,7 +1,6 @@
 //! The upstream half: requests to a Nova image proxy and its replies read
 //! back into the model, error bodies included.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,8 +15,8 @@ use crate::dialect::{
     Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, error_from_status, percent_encode_segment,
 };
 use crate::model::{
-    ErrorKind, Filter, GatewayError, Image, ImageId, ImageStatus, ListPage, PageStart, Resource, Side, Snapshot, Text,
-    View, WriteOp,
+    ErrorKind, Filter, GatewayError, Image, ImageId, ImageStatus, ListPage, Metadata, PageStart, Resource, Side,
+    Snapshot, Text, View, WriteOp,
 };
 
 const BACKEND: &str = "openstack";
@@ -154,7 +153,7 @@ fn push_metadata_key(url: &mut String, id: &ImageId, key: &str) {
 fn create_image(snapshot: &Snapshot) -> Value {
     let mut metadata = snapshot.metadata.clone();
     if let Some(description) = &snapshot.description {
-        metadata.entry("description".to_owned()).or_insert_with(|| Value::from(description.as_str()));
+        metadata.entry("description".into()).or_insert_with(|| Value::from(description.as_str()));
     }
     json!({ "createImage": { "name": snapshot.name, "metadata": metadata } })
 }
@@ -245,7 +244,7 @@ pub fn list_item(_call: &UpstreamCall, item: &[u8]) -> Result<Image, GatewayErro
 #[derive(serde::Deserialize)]
 struct MetadataBody {
     #[serde(alias = "meta")]
-    metadata: BTreeMap<String, Value>,
+    metadata: Metadata,
 }
 
 /// `{"image_id"}`, what `createImage` answers from 2.45.
@@ -590,7 +589,7 @@ mod tests {
         for (k, v) in
             [("architecture", "x86_64"), ("description", "d"), ("image_type", "snapshot"), ("instance_uuid", "u-1")]
         {
-            metadata.insert(k.to_owned(), Value::from(v));
+            metadata.insert(k.into(), Value::from(v));
         }
         let extra = [
             (EXTRA_ALTERNATE, json!("http://glance/images/abc")),
@@ -705,8 +704,8 @@ mod tests {
         assert_eq!(err.message, "Invalid status value: x");
     }
 
-    fn items(pairs: &[(&str, &str)]) -> BTreeMap<String, Value> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect()
+    fn items(pairs: &[(&str, &str)]) -> Metadata {
+        pairs.iter().map(|(k, v)| ((*k).into(), Value::from(*v))).collect()
     }
 
     fn sent(op: WriteOp, scope: &str) -> (Method, String, HeaderMap, Option<Value>) {
@@ -830,10 +829,10 @@ mod tests {
 
     #[test]
     fn metadata_replies_decode_either_form() {
-        let set = WriteOp::SetMetadata { id: ImageId::new("i"), items: BTreeMap::new(), replace: false };
+        let set = WriteOp::SetMetadata { id: ImageId::new("i"), items: Metadata::new(), replace: false };
         let got = written(set.clone(), 200, &[], r#"{"metadata": {"Label": "x", "n": 1}}"#).unwrap();
         let mut want = items(&[("Label", "x")]);
-        want.insert("n".to_owned(), json!(1));
+        want.insert("n".into(), json!(1));
         assert_eq!(got, Outcome::Metadata(want));
         let one = WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "k".to_owned(), value: "v".into() };
         assert_eq!(written(one, 200, &[], r#"{"meta": {"k": "v"}}"#).unwrap(), Outcome::Metadata(items(&[("k", "v")])));
@@ -909,7 +908,7 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Server, id: "srv-1".to_owned() });
         for op in [
             WriteOp::Delete { id: ImageId::new("i"), trash: false },
-            WriteOp::SetMetadata { id: ImageId::new("i"), items: BTreeMap::new(), replace: true },
+            WriteOp::SetMetadata { id: ImageId::new("i"), items: Metadata::new(), replace: true },
             WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "k".to_owned(), value: "v".into() },
         ] {
             let err = written(op, 404, &[], &fault("Image not found.")).unwrap_err();
