@@ -381,15 +381,24 @@ impl Seen {
         if image.status == ImageStatus::Saving && self.progress == Some(25) {
             image.extra.insert(EXTRA_PROGRESS.into(), Value::from(25));
         }
-        let text = |key: &str| image.metadata.get(key).and_then(Value::as_str).map(Text::from);
-        image.architecture = text("architecture");
-        image.description = text("description");
-        image.os = text("os_distro");
-        image.server_id = self.server.or_else(|| text("instance_uuid"));
-        if let Some(image_type) = text("image_type") {
-            image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::String(image_type.into_string()));
+        // the metadata the model has slots for, in one pass over its items
+        let (mut instance, mut auto_disk_config) = (None, false);
+        for (key, value) in &image.metadata {
+            auto_disk_config |= key == "auto_disk_config";
+            let Some(text) = value.as_str() else { continue };
+            match key.as_str() {
+                "architecture" => image.architecture = Some(text.into()),
+                "description" => image.description = Some(text.into()),
+                "os_distro" => image.os = Some(text.into()),
+                "instance_uuid" => instance = Some(text),
+                "image_type" => {
+                    image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::from(text));
+                }
+                _ => {}
+            }
         }
-        if let Some(disk_config) = self.disk_config.filter(|_| !image.metadata.contains_key("auto_disk_config")) {
+        image.server_id = self.server.or_else(|| instance.map(Text::from));
+        if let Some(disk_config) = self.disk_config.filter(|_| !auto_disk_config) {
             image.extra.insert(EXTRA_DISK_CONFIG.into(), disk_config);
         }
         if let Some(href) = self.alternate {
