@@ -84,7 +84,8 @@ impl<'de> Visitor<'de> for ImageVisitor {
                     map.next_value::<IgnoredAny>()?;
                 }
                 Field::Extra(name) => {
-                    image.extra.insert(name.into(), map.next_value()?);
+                    // a static name is kept by reference, however long
+                    image.extra.insert(Text::const_new(name), map.next_value()?);
                 }
             }
         }
