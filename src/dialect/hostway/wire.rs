@@ -8,7 +8,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::dialect::fields::KnownFields;
+use crate::dialect::fields::{BodyText, KnownFields};
 use http::StatusCode;
 
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds};
@@ -168,10 +168,10 @@ impl<'de> Visitor<'de> for ImageVisitor {
                     }
                 }
                 Field::Created => {
-                    image.created = map.next_value::<Option<Text>>()?.as_deref().and_then(parse_timestamp)
+                    image.created = map.next_value::<Option<BodyText>>()?.and_then(|t| parse_timestamp(&t.0))
                 }
                 Field::Updated => {
-                    image.updated = map.next_value::<Option<Text>>()?.as_deref().and_then(parse_timestamp)
+                    image.updated = map.next_value::<Option<BodyText>>()?.and_then(|t| parse_timestamp(&t.0))
                 }
                 Field::Zones => image.zones = map.next_value::<Option<Vec<Text>>>()?.unwrap_or_default(),
                 Field::Links => {
