@@ -372,7 +372,7 @@ fn edge_write_table() -> String {
 fn upstream_write_table() -> String {
     let id = || ImageId::new("7");
     let snapshot = Snapshot { server_id: "s-1".into(), name: "n".into(), ..Snapshot::default() };
-    let with_metadata = Snapshot { metadata: [("k".to_owned(), "v".into())].into(), ..snapshot.clone() };
+    let with_metadata = Snapshot { metadata: [("k".into(), "v".into())].into(), ..snapshot.clone() };
     let rename = ImagePatch { name: Some("n".into()), ..ImagePatch::default() };
     let describe = ImagePatch { description: Some("d".into()), ..ImagePatch::default() };
     let rows: Vec<(&str, WriteOp)> = vec![

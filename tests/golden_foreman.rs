@@ -125,7 +125,7 @@ fn seed_index_decodes_into_the_model() {
     assert_eq!(second.architecture.as_deref(), Some("x86_64"));
     assert_eq!(second.created, Some(datetime!(2019-09-11 14:34:13 UTC)));
     let extra: Value =
-        second.extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<serde_json::Map<_, _>>().into();
+        second.extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<serde_json::Map<_, _>>().into();
     assert_eq!(
         extra,
         json!({
@@ -159,7 +159,7 @@ fn seed_write_requests_decode_into_their_operations() {
     ];
     let registered = Image {
         name: "TestImage".into(),
-        extra: extra.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        extra: extra.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         ..Image::default()
     };
     let ImageOp::Write(WriteOp::Register(image, _)) = op.unwrap() else { panic!("not a register") };

@@ -8,8 +8,6 @@
 
 use std::fs;
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::Value;
@@ -20,7 +18,7 @@ use dragoman::dialect::{
     Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, Format, Item, Outcome, Reply, Target, UpstreamCall,
     UpstreamCodec,
 };
-use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, Resource, Snapshot, View, WriteOp};
+use dragoman::model::{ErrorKind, GatewayError, ImageId, ImageOp, Metadata, Resource, Snapshot, View, WriteOp};
 
 const NOVA_ORIGIN: &str = "http://openstack.example.com";
 const NOVA_PREFIX: &str = "/v2/6f70656e737461636b20342065766572";
@@ -300,11 +298,11 @@ fn upstream_write(op: &WriteOp) -> (String, String, Value) {
     (req.method().to_string(), req.uri().path().to_owned(), body)
 }
 
-fn items(value: &Value) -> BTreeMap<String, Value> {
+fn items(value: &Value) -> Metadata {
     serde_json::from_value(value.clone()).expect("an object")
 }
 
-fn sample_metadata() -> BTreeMap<String, Value> {
+fn sample_metadata() -> Metadata {
     match upstream(&show(SAMPLE_ID), 200, "image-get-resp.json").expect("decodes") {
         Outcome::Image(image) => image.metadata,
         other => panic!("{other:?}"),

@@ -22,7 +22,7 @@ use crate::dialect::profile::Seed;
 use crate::dialect::{Dialect, UpstreamCall};
 use crate::model::{
     ErrorKind, GatewayError, GetMany, Image, ImageId, ImageOp, ImageStatus, ListQuery, LookupKey, Outcome, Resource,
-    Side, Unique, WriteOp, paginate,
+    Side, Text, Unique, WriteOp, paginate,
 };
 
 pub struct Catalog {
@@ -258,13 +258,13 @@ fn apply(
             let id = if snapshot.uuid_id { ImageId::new(uuid::Uuid::new_v4().to_string()) } else { new_id };
             let image = Image {
                 id,
-                name: snapshot.name.clone(),
+                name: snapshot.name.as_str().into(),
                 status: ImageStatus::Active,
                 created: Some(now),
                 updated: Some(now),
-                description: snapshot.description.clone(),
+                description: snapshot.description.as_deref().map(Text::from),
                 public: Some(false),
-                server_id: Some(snapshot.server_id.clone()),
+                server_id: Some(snapshot.server_id.as_str().into()),
                 metadata: snapshot.metadata.clone(),
                 ..Image::default()
             };
@@ -349,13 +349,13 @@ fn apply(
         }
         WriteOp::SetMetadataItem { id, key, value } => {
             let image = find_mut(images, id)?;
-            image.metadata.insert(key.clone(), value.clone());
+            image.metadata.insert(key.as_str().into(), value.clone());
             image.updated = Some(now);
-            Ok(Change::put(id, Outcome::Metadata([(key.clone(), value.clone())].into())))
+            Ok(Change::put(id, Outcome::Metadata([(key.as_str().into(), value.clone())].into())))
         }
         WriteOp::DeleteMetadataItem { id, key } => {
             let image = find_mut(images, id)?;
-            if image.metadata.remove(key).is_none() {
+            if image.metadata.remove(key.as_str()).is_none() {
                 let kind = ErrorKind::NotFound { resource: Resource::MetadataItem, id: key.clone() };
                 return Err(GatewayError::new(
                     kind,
@@ -528,7 +528,8 @@ mod tests {
     #[test]
     fn creates_past_the_image_bound_and_images_past_the_size_bound_are_refused() {
         let c = catalog().with_bounds(catalog().len() + 1, 4096);
-        let named = |name: String| WriteOp::Register(Image { name, ..Image::default() }, Default::default());
+        let named =
+            |name: String| WriteOp::Register(Image { name: name.into(), ..Image::default() }, Default::default());
         let err = write(&c, named("n".repeat(5000))).unwrap_err();
         assert_eq!(err.kind, ErrorKind::PayloadTooLarge, "{err}");
         assert_eq!(c.len(), catalog().len(), "nothing was added");
@@ -569,7 +570,7 @@ mod tests {
     fn metadata_merges_replaces_and_removes() {
         let c = catalog();
         let id = ImageId::new("70a599e0-31e7-49b7-b260-868f441e862b");
-        let items = [("kernel_id".to_owned(), "k2".into()), ("new".to_owned(), "v".into())].into();
+        let items = [("kernel_id".into(), "k2".into()), ("new".into(), "v".into())].into();
         let Outcome::Metadata(merged) =
             write(&c, WriteOp::SetMetadata { id: id.clone(), items, replace: false }).unwrap()
         else {
@@ -577,7 +578,7 @@ mod tests {
         };
         assert_eq!(merged.len(), 5);
         assert_eq!(merged["kernel_id"], "k2");
-        let only = [("a".to_owned(), "b".into())].into();
+        let only = [("a".into(), "b".into())].into();
         write(&c, WriteOp::SetMetadata { id: id.clone(), items: only, replace: true }).unwrap();
         assert_eq!(shown(&c, id.as_str()).unwrap().metadata.len(), 1);
         let missing = write(&c, WriteOp::DeleteMetadataItem { id: id.clone(), key: "zz".into() }).unwrap_err();
@@ -589,7 +590,7 @@ mod tests {
     fn an_update_that_changes_nothing_writes_nothing() {
         let c = catalog();
         let before = shown(&c, "980190962").unwrap();
-        let same_name = ImagePatch { name: Some(before.name.clone()), ..ImagePatch::default() };
+        let same_name = ImagePatch { name: Some(before.name.to_string()), ..ImagePatch::default() };
         for patch in [ImagePatch::default(), same_name] {
             let Outcome::Image(after) = write(&c, WriteOp::Update { id: ImageId::new("980190962"), patch }).unwrap()
             else {

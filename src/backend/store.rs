@@ -201,8 +201,8 @@ mod tests {
             name: "second".into(),
             status: ImageStatus::Trashed,
             created: Some(time::macros::datetime!(2011-09-30 02:38:57 UTC)),
-            metadata: [("architecture".to_owned(), "x86_64".into())].into(),
-            extra: [("gogrid.price".to_owned(), 0.5.into())].into(),
+            metadata: [("architecture".into(), "x86_64".into())].into(),
+            extra: [("gogrid.price".into(), 0.5.into())].into(),
             ..Image::default()
         };
         let b = Image { id: ImageId::new("a-1"), name: "first".into(), ..Image::default() };

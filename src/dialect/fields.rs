@@ -2,31 +2,86 @@
 //! field the dialect reads into the model, or any other, which it keeps as
 //! an extra under its namespace (`"hostway.kernel"`) so a round trip loses
 //! nothing. A dialect names its fields ([`KnownFields`]); reading a key, and
-//! keeping an unknown one without copying it, is here once.
+//! keeping an unknown one as an extra, is here once
+//! ([`KnownFields::next_known`]).
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::model::{Extra, Text};
 
 /// The fields one dialect reads from an image object.
 pub(crate) trait KnownFields: Sized {
     /// The field called `key`, if it is one.
     fn named(key: &str) -> Option<Self>;
+
+    /// The next known field of `map`, its value left to read; every other
+    /// key met before it is kept in `extra` under `namespace`
+    /// (`"hostway."`) with its value. `None` at the object's end.
+    fn next_known<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        namespace: &str,
+        extra: &mut Extra,
+    ) -> Result<Option<Self>, A::Error> {
+        while let Some(key) = map.next_key::<Key<'de, Self>>()? {
+            match key {
+                Key::Known(field) => return Ok(Some(field)),
+                Key::Other(key) => {
+                    extra.insert(extra_key(namespace, &key), map.next_value::<Value>()?);
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A string of the body, borrowed unless it holds an escape.
+pub(crate) struct BodyText<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for BodyText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = BodyText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<BodyText<'de>, E> {
+                Ok(BodyText(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<BodyText<'de>, E> {
+                Ok(BodyText(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+/// An optional string of the body, borrowed unless it holds an escape, for
+/// `#[serde(deserialize_with)]`: serde's own `Cow<str>` borrows only as a
+/// bare field, and copies every string inside an `Option`.
+pub(crate) fn borrowed_text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<BodyText<'a>>::deserialize(d)?.map(|text| text.0))
 }
 
 /// One key of an image object.
-pub(crate) enum Key<'de, F> {
+enum Key<'de, F> {
     Known(F),
     /// Any other key: borrowed from the body unless it holds an escape.
     Other(Cow<'de, str>),
 }
 
 /// The extra an unknown `key` is kept under in `namespace` (`"hostway."`),
-/// made in one allocation.
-pub(crate) fn extra_key(namespace: &str, key: &str) -> String {
-    [namespace, key].concat()
+/// sized once (inline when short).
+fn extra_key(namespace: &str, key: &str) -> Text {
+    let mut extra = Text::with_capacity(namespace.len() + key.len());
+    extra.push_str(namespace);
+    extra.push_str(key);
+    extra
 }
 
 impl<'de, F: KnownFields> Deserialize<'de> for Key<'de, F> {
@@ -94,5 +149,31 @@ mod tests {
             [(Some(Field::Id), String::new(), false), (None, "kernel".into(), true), (None, "kernel".into(), false)]
         );
         assert_eq!(extra_key("hostway.", "kernel"), "hostway.kernel");
+    }
+
+    #[test]
+    fn other_keys_before_and_after_a_known_field_are_kept_as_extras() {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = (Vec<Field>, Extra);
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut known, mut extra) = (Vec::new(), Extra::new());
+                while let Some(field) = Field::next_known(&mut map, "x.", &mut extra)? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    known.push(field);
+                }
+                Ok((known, extra))
+            }
+        }
+        let mut de = serde_json::Deserializer::from_str(r#"{"a": 1, "id": 2, "b": [true]}"#);
+        let (known, extra) = serde::Deserializer::deserialize_map(&mut de, Fields).unwrap();
+        assert_eq!(known, [Field::Id]);
+        assert_eq!(
+            extra,
+            Extra::from([("x.a".into(), serde_json::json!(1)), ("x.b".into(), serde_json::json!([true]))])
+        );
     }
 }

@@ -177,13 +177,13 @@ impl RequestBounds {
         self.items(&image.extra)
     }
 
-    fn items(&self, items: &BTreeMap<String, Value>) -> Result<(), GatewayError> {
+    fn items<K: AsRef<str>>(&self, items: &BTreeMap<K, Value>) -> Result<(), GatewayError> {
         if items.len() > self.max_fields {
             return Err(self.too_many_fields());
         }
         items.iter().try_for_each(|(key, value)| {
-            self.text("metadata key", key)?;
-            self.value(key, value)
+            self.text("metadata key", key.as_ref())?;
+            self.value(key.as_ref(), value)
         })
     }
 

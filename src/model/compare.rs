@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn long_values_are_cut() {
-        let a = Image { name: "x".repeat(500), ..Image::default() };
+        let a = Image { name: "x".repeat(500).into(), ..Image::default() };
         let d = differences(&a, &Image::default(), |_| true);
         assert_eq!(d[0].primary.chars().count(), SHOWN + 1);
     }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Filter, Image, ImageId, ImageOp, Sort, SortField};
+use super::{Filter, Image, ImageId, ImageOp, Sort, SortField, Text};
 
 impl Filter {
     /// True when no condition is set.
@@ -22,7 +22,7 @@ impl Filter {
 
     /// True when `image` meets every condition.
     pub fn matches(&self, image: &Image) -> bool {
-        fn eq(want: &Option<String>, have: &Option<String>) -> bool {
+        fn eq(want: &Option<String>, have: &Option<Text>) -> bool {
             want.as_ref().is_none_or(|w| have.as_deref() == Some(w.as_str()))
         }
         self.id.as_ref().is_none_or(|id| *id == image.id)
@@ -32,10 +32,10 @@ impl Filter {
             && self.min_ram_mb.is_none_or(|m| image.min_ram_mb.unwrap_or(0) >= m)
             && self.min_disk_gb.is_none_or(|m| image.min_disk_gb.unwrap_or(0) >= m)
             && eq(&self.server_id, &image.server_id)
-            && self.zone.as_ref().is_none_or(|z| image.zones.contains(z))
+            && self.zone.as_ref().is_none_or(|z| image.zones.iter().any(|have| have == z))
             && eq(&self.os, &image.os)
             && eq(&self.architecture, &image.architecture)
-            && self.extra.iter().all(|(k, v)| image.extra.get(k).is_some_and(|have| value_is(have, v)))
+            && self.extra.iter().all(|(k, v)| image.extra.get(k.as_str()).is_some_and(|have| value_is(have, v)))
             && self.shown.iter().all(|condition| condition.matches(image))
     }
 }
@@ -101,11 +101,8 @@ mod tests {
             public: Some(false),
             min_ram_mb: Some(512),
             zones: vec!["AUS001".into()],
-            extra: [
-                ("gogrid.type".to_owned(), Value::from("Web Server")),
-                ("foreman.architecture_id".into(), 7.into()),
-            ]
-            .into(),
+            extra: [("gogrid.type".into(), Value::from("Web Server")), ("foreman.architecture_id".into(), 7.into())]
+                .into(),
             ..Image::default()
         }
     }

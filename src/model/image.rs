@@ -8,12 +8,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+/// The model's string: up to 24 bytes kept inline (names, status words,
+/// zones), longer ones on the heap, so decoding an image does not allocate
+/// for each short field. Its serde form is a plain string.
+pub type Text = compact_str::CompactString;
+
 /// An image id, opaque to the gateway. Numeric ids stay strings here; a
 /// dialect with numeric ids renders them as numbers on the wire. It reads
 /// from a string or an integer, whichever a body carries.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 #[serde(transparent)]
-pub struct ImageId(pub String);
+pub struct ImageId(pub Text);
 
 impl<'de> Deserialize<'de> for ImageId {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -24,16 +29,16 @@ impl<'de> Deserialize<'de> for ImageId {
                 f.write_str("an image id, a string or an integer")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ImageId, E> {
-                Ok(ImageId(v.to_owned()))
+                Ok(ImageId(v.into()))
             }
             fn visit_string<E: serde::de::Error>(self, v: String) -> Result<ImageId, E> {
-                Ok(ImageId(v))
+                Ok(ImageId(v.into()))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ImageId, E> {
-                Ok(ImageId(v.to_string()))
+                Ok(ImageId(compact_str::ToCompactString::to_compact_string(&v)))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ImageId, E> {
-                Ok(ImageId(v.to_string()))
+                Ok(ImageId(compact_str::ToCompactString::to_compact_string(&v)))
             }
         }
         deserializer.deserialize_any(IdVisitor)
@@ -41,7 +46,7 @@ impl<'de> Deserialize<'de> for ImageId {
 }
 
 impl ImageId {
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<Text>) -> Self {
         Self(id.into())
     }
 
@@ -63,7 +68,7 @@ impl fmt::Display for ImageId {
 
 impl From<&str> for ImageId {
     fn from(s: &str) -> Self {
-        Self(s.to_owned())
+        Self(s.into())
     }
 }
 
@@ -94,7 +99,10 @@ impl ImageStatus {
 /// Fields a dialect keeps that the model has no slot for, carried under keys
 /// namespaced by the dialect that owns them (`"gogrid.location"`), so a
 /// round trip through the gateway loses nothing the owning dialect said.
-pub type Extra = BTreeMap<String, Value>;
+pub type Extra = BTreeMap<Text, Value>;
+
+/// Free-form key/value properties (OpenStack image metadata), in key order.
+pub type Metadata = BTreeMap<Text, Value>;
 
 /// The canonical image: the union of what the four dialects say about one.
 /// Its serde form is the durable catalog's storage format, not a wire format.
@@ -103,30 +111,29 @@ pub type Extra = BTreeMap<String, Value>;
 pub struct Image {
     pub id: ImageId,
     /// The display name (GoGrid's `friendlyName`).
-    pub name: String,
+    pub name: Text,
     pub status: ImageStatus,
     /// The backend's own word for the status, when it had one (`"Trash"`, `"queued"`).
-    pub backend_status: Option<String>,
+    pub backend_status: Option<Text>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub created: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub updated: Option<OffsetDateTime>,
-    pub description: Option<String>,
+    pub description: Option<Text>,
     /// Operating system, as a display name (`"CentOS 5.3 (32-bit)"`).
-    pub os: Option<String>,
+    pub os: Option<Text>,
     /// Architecture, as a display name (`"x86_64"`, `"64-bit"`).
-    pub architecture: Option<String>,
+    pub architecture: Option<Text>,
     /// Visible to every tenant (GoGrid `isPublic`; Hostway type `BASE`).
     pub public: Option<bool>,
     pub min_disk_gb: Option<u64>,
     pub min_ram_mb: Option<u64>,
     pub size_bytes: Option<u64>,
     /// The server the image was saved from.
-    pub server_id: Option<String>,
+    pub server_id: Option<Text>,
     /// Zones or datacenters where the image is available.
-    pub zones: Vec<String>,
-    /// Free-form key/value properties (OpenStack image metadata).
-    pub metadata: BTreeMap<String, Value>,
+    pub zones: Vec<Text>,
+    pub metadata: Metadata,
     pub extra: Extra,
 }
 

@@ -29,7 +29,7 @@ mod write;
 pub use bounds::{IdRule, MAX_ID_BYTES, RequestBounds, is_unsafe_char, is_valid_id, safe_text};
 pub use compare::{COMPARED, FieldDifference, differences};
 pub use error::{ErrorKind, GatewayError, Resource, Side};
-pub use image::{Extra, Image, ImageId, ImageStatus};
+pub use image::{Extra, Image, ImageId, ImageStatus, Metadata, Text};
 pub use op::{Filter, GetMany, ImageOp, ListQuery, LookupKey, Shown, ShownName, Sort, SortField, View};
 pub use outcome::Outcome;
 pub use page::{ListPage, PageRequest, PageStart};

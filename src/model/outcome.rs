@@ -1,11 +1,7 @@
 //! What a backend returns for an operation: the images, the page, the
 //! metadata or nothing, for the edge to render in its dialect.
 
-use std::collections::BTreeMap;
-
-use serde_json::Value;
-
-use super::{Image, ListPage};
+use super::{Image, ListPage, Metadata};
 
 /// The outcome of an operation, for the edge to render. Moved once from
 /// backend to encoder, so its size does not matter.
@@ -16,7 +12,7 @@ pub enum Outcome {
     Images(Vec<Image>),
     List(ListPage),
     /// An image's metadata, or the one item a metadata write set.
-    Metadata(BTreeMap<String, Value>),
+    Metadata(Metadata),
     /// Done, with nothing to show (a delete answered 204).
     Done,
 }

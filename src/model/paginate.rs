@@ -69,7 +69,7 @@ mod tests {
 
     fn catalog(n: usize) -> Vec<Image> {
         (1..=n)
-            .map(|i| Image { id: ImageId::new(i.to_string()), name: format!("img-{i:02}"), ..Image::default() })
+            .map(|i| Image { id: ImageId::new(i.to_string()), name: format!("img-{i:02}").into(), ..Image::default() })
             .collect()
     }
 

@@ -1,11 +1,9 @@
 //! The canonical writes: snapshot, register, update, delete, restore and the
 //! metadata changes, each as any dialect expresses it.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
-use super::{Extra, Filter, Image, ImageId};
+use super::{Extra, Filter, Image, ImageId, Metadata};
 
 /// An operation that changes the catalog.
 ///
@@ -38,7 +36,7 @@ pub enum WriteOp {
     /// Bring an image back from the trash.
     Restore(ImageId),
     /// Merge `items` into the image's metadata, or with `replace` make them all of it.
-    SetMetadata { id: ImageId, items: BTreeMap<String, Value>, replace: bool },
+    SetMetadata { id: ImageId, items: Metadata, replace: bool },
     /// Set one metadata key.
     SetMetadataItem { id: ImageId, key: String, value: Value },
     /// Remove one metadata key; an absent key is not found.
@@ -178,7 +176,7 @@ pub struct Snapshot {
     pub server_id: String,
     pub name: String,
     pub description: Option<String>,
-    pub metadata: BTreeMap<String, Value>,
+    pub metadata: Metadata,
     /// The caller's dialect names images by UUID (OpenStack): a backend
     /// that chooses the new image's id makes it a UUID.
     pub uuid_id: bool,
@@ -204,19 +202,19 @@ impl ImagePatch {
     /// Sets the patch's fields on `image`.
     pub fn apply(&self, image: &mut Image) {
         if let Some(name) = &self.name {
-            image.name.clone_from(name);
+            image.name = name.as_str().into();
         }
         if let Some(description) = &self.description {
-            image.description = Some(description.clone());
+            image.description = Some(description.as_str().into());
         }
         if let Some(public) = self.public {
             image.public = Some(public);
         }
         if let Some(os) = &self.os {
-            image.os = Some(os.clone());
+            image.os = Some(os.as_str().into());
         }
         if let Some(architecture) = &self.architecture {
-            image.architecture = Some(architecture.clone());
+            image.architecture = Some(architecture.as_str().into());
         }
         for (key, value) in &self.extra {
             image.extra.insert(key.clone(), value.clone());
@@ -235,13 +233,13 @@ mod tests {
             name: "old".into(),
             description: Some("kept".into()),
             public: Some(false),
-            extra: [("foreman.username".to_owned(), Value::from("root"))].into(),
+            extra: [("foreman.username".into(), Value::from("root"))].into(),
             ..Image::default()
         };
         let patch = ImagePatch {
             name: Some("new".into()),
             public: Some(true),
-            extra: [("foreman.uuid".to_owned(), Value::from("tpl-1"))].into(),
+            extra: [("foreman.uuid".into(), Value::from("tpl-1"))].into(),
             ..ImagePatch::default()
         };
         patch.apply(&mut image);

@@ -12,7 +12,7 @@ use dashmap::DashMap;
 
 use crate::backend::Backend;
 use crate::dialect::ids;
-use crate::model::{ImageId, ImageOp, ListQuery, LookupKey, Outcome, View, WriteOp};
+use crate::model::{ImageId, ImageOp, ListQuery, LookupKey, Outcome, Text, View, WriteOp};
 
 /// Derived ids remembered at most; past it the map starts over.
 const REMEMBERED: usize = 100_000;
@@ -45,16 +45,16 @@ impl IdResolver {
     pub async fn resolve(&self, op: &ImageOp, backend: &Backend, scope: Option<&str>) -> Option<ImageOp> {
         let mut resolved = op.clone();
         let targets = ids_of(&mut resolved);
-        let derived: Vec<i64> = targets.iter().filter_map(|t| derived_in(t)).collect();
+        let derived: Vec<i64> = targets.iter().filter_map(|t| derived_in(t.as_str())).collect();
         if derived.is_empty() {
             return None;
         }
         if derived.iter().any(|n| !self.shown.contains_key(n)) {
             self.walk(backend, scope).await;
         }
-        for target in targets {
-            if let Some(id) = derived_in(target).and_then(|n| self.shown.get(&n)) {
-                *target = id.0.clone();
+        for mut target in targets {
+            if let Some(id) = derived_in(target.as_str()).and_then(|n| self.shown.get(&n)) {
+                target.set(id.as_str());
             }
         }
         Some(resolved)
@@ -75,11 +75,34 @@ fn derived_in(text: &str) -> Option<i64> {
     ids::canonical_integer(text).filter(|n| ids::may_be_derived(*n))
 }
 
+/// An id an operation names, to resolve in place: an image's, or a value
+/// of a lookup by id.
+enum IdSlot<'a> {
+    Image(&'a mut Text),
+    Value(&'a mut String),
+}
+
+impl IdSlot<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            IdSlot::Image(id) => id,
+            IdSlot::Value(value) => value,
+        }
+    }
+
+    fn set(&mut self, id: &str) {
+        match self {
+            IdSlot::Image(slot) => **slot = id.into(),
+            IdSlot::Value(slot) => **slot = id.to_owned(),
+        }
+    }
+}
+
 /// The ids an operation names, to resolve in place.
-fn ids_of(op: &mut ImageOp) -> Vec<&mut String> {
+fn ids_of(op: &mut ImageOp) -> Vec<IdSlot<'_>> {
     match op {
-        ImageOp::Show(id) => vec![&mut id.0],
-        ImageOp::GetMany(many) if many.key != LookupKey::Name => many.values.iter_mut().collect(),
+        ImageOp::Show(id) => vec![IdSlot::Image(&mut id.0)],
+        ImageOp::GetMany(many) if many.key != LookupKey::Name => many.values.iter_mut().map(IdSlot::Value).collect(),
         ImageOp::GetMany(_) | ImageOp::List(_) => Vec::new(),
         ImageOp::Write(write) => match write {
             WriteOp::Snapshot(_) | WriteOp::Register(..) => Vec::new(),
@@ -88,7 +111,7 @@ fn ids_of(op: &mut ImageOp) -> Vec<&mut String> {
             | WriteOp::Restore(id)
             | WriteOp::SetMetadata { id, .. }
             | WriteOp::SetMetadataItem { id, .. }
-            | WriteOp::DeleteMetadataItem { id, .. } => vec![&mut id.0],
+            | WriteOp::DeleteMetadataItem { id, .. } => vec![IdSlot::Image(&mut id.0)],
         },
     }
 }
@@ -105,7 +128,7 @@ mod tests {
         resolver.note(&Outcome::Image(Image { id: ImageId::new(uuid), ..Image::default() }));
         let n = ids::derived(uuid);
         assert_eq!(resolver.shown.get(&n).map(|id| id.0.clone()).as_deref(), Some(uuid));
-        let mut op = ImageOp::Show(ImageId(n.to_string()));
+        let mut op = ImageOp::Show(ImageId::new(n.to_string()));
         assert_eq!(ids_of(&mut op).len(), 1);
     }
 }

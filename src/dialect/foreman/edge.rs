@@ -177,7 +177,7 @@ pub(super) fn decode(ctx: &mut EdgeCtx, parts: &Parts, body: &[u8]) -> Result<Ed
         Action::of(&parts.method, route.image_id.is_some()).ok_or_else(|| fault::method_not_allowed(&parts.method))?;
     let query = Query::of(&parts.uri);
     let parent_id = segment(route.parent_id, route.parent.id_param())?;
-    let image_id = route.image_id.map(|id| segment(id, "id")).transpose()?.map(ImageId);
+    let image_id = route.image_id.map(|id| segment(id, "id")).transpose()?.map(ImageId::new);
     let scope = (route.parent == Parent::ComputeResource).then(|| parent_id.clone());
     fill(ctx, &route, action, scope, &query);
     let parent = PathParent {

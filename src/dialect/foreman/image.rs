@@ -11,10 +11,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::contract;
-use crate::dialect::fields::{Key, KnownFields, extra_key};
+use crate::dialect::fields::KnownFields;
 use crate::dialect::ids;
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds, write_utc_seconds};
-use crate::model::{Image, ImageId};
+use crate::model::{Image, ImageId, Text};
 
 /// The namespace of Foreman's extra fields.
 pub(super) const NAMESPACE: &str = "foreman.";
@@ -69,20 +69,13 @@ impl<'de> Visitor<'de> for ImageVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireImage, A::Error> {
         let mut image = Image::default();
         let mut has_id = false;
-        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
-            let field = match key {
-                Key::Known(field) => field,
-                Key::Other(name) => {
-                    image.extra.insert(extra_key(NAMESPACE, &name), map.next_value()?);
-                    continue;
-                }
-            };
+        while let Some(field) = Field::next_known(&mut map, NAMESPACE, &mut image.extra)? {
             match field {
                 Field::Id => {
                     image.id = map.next_value::<ImageId>()?;
                     has_id = true;
                 }
-                Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Field::Name => image.name = map.next_value::<Option<Text>>()?.unwrap_or_default(),
                 Field::OsName => image.os = map.next_value()?,
                 Field::ArchName => image.architecture = map.next_value()?,
                 Field::CreatedAt => image.created = map.next_value::<WireTime>()?.0,
@@ -91,7 +84,8 @@ impl<'de> Visitor<'de> for ImageVisitor {
                     map.next_value::<IgnoredAny>()?;
                 }
                 Field::Extra(name) => {
-                    image.extra.insert(name.to_owned(), map.next_value()?);
+                    // a static name is kept by reference, however long
+                    image.extra.insert(Text::const_new(name), map.next_value()?);
                 }
             }
         }
@@ -466,7 +460,7 @@ mod tests {
         assert_eq!(image.architecture, None);
         assert_eq!(image.created, Some(datetime!(2019-09-11 14:34:13.271 UTC)));
         assert_eq!(image.updated, None);
-        let keys: Vec<&str> = image.extra.keys().map(String::as_str).collect();
+        let keys: Vec<&str> = image.extra.keys().map(Text::as_str).collect();
         assert_eq!(
             keys,
             [
@@ -528,7 +522,7 @@ mod tests {
             id: ImageId::new("ami-1"),
             name: "n".into(),
             created: Some(datetime!(2019-09-11 16:34:13.005 +02:00)),
-            extra: [("foreman.password".to_owned(), json!("secret")), (USER_DATA.to_owned(), json!(true))].into(),
+            extra: [("foreman.password".into(), json!("secret")), (USER_DATA.into(), json!(true))].into(),
             ..Image::default()
         };
         assert_eq!(

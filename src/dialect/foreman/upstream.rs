@@ -440,10 +440,10 @@ mod tests {
         let image = crate::model::Image {
             name: "TestImage".into(),
             extra: [
-                ("foreman.username".to_owned(), json!("ec2-user")),
-                ("foreman.uuid".to_owned(), json!("abcdef")),
-                ("foreman.compute_resource_id".to_owned(), json!(1)),
-                ("foreman.architecture_id".to_owned(), json!(331892513)),
+                ("foreman.username".into(), json!("ec2-user")),
+                ("foreman.uuid".into(), json!("abcdef")),
+                ("foreman.compute_resource_id".into(), json!(1)),
+                ("foreman.architecture_id".into(), json!(331892513)),
             ]
             .into(),
             ..Default::default()

@@ -40,8 +40,8 @@ use super::image::{
 };
 use super::{contract, fault};
 use crate::model::{
-    Adopt, Alike, Checks, Extra, Filter, GatewayError, Image, ImageId, ImagePatch, Reference, Shown, Unique, WriteOp,
-    is_unsafe_char,
+    Adopt, Alike, Checks, Extra, Filter, GatewayError, Image, ImageId, ImagePatch, Reference, Shown, Text, Unique,
+    WriteOp, is_unsafe_char,
 };
 
 /// Where a parameter lands in the model.
@@ -142,8 +142,14 @@ pub(super) fn create(parent: &PathParent<'_>, headers: &HeaderMap, body: &[u8]) 
     check(None, &missing)?;
     check_text(None, &params.patch)?;
     let ImagePatch { name, os, architecture, mut extra, .. } = params.patch;
-    extra.insert(parent.key.to_owned(), id_value(parent.id));
-    let image = Image { name: name.unwrap_or_default(), os, architecture, extra, ..Image::default() };
+    extra.insert(parent.key.into(), id_value(parent.id));
+    let image = Image {
+        name: name.unwrap_or_default().into(),
+        os: os.map(Text::from),
+        architecture: architecture.map(Text::from),
+        extra,
+        ..Image::default()
+    };
     let checks = Checks { unique: unique(&image), references: references(&image) };
     Ok(WriteOp::Register(image, checks))
 }
@@ -185,7 +191,7 @@ fn references(image: &Image) -> Vec<Reference> {
             optional: true,
             adopt: Adopt(|shown, image| {
                 if let Some(name) = shown.extra.get(CR_NAME) {
-                    image.extra.insert(CR_NAME.to_owned(), name.clone());
+                    image.extra.insert(CR_NAME.into(), name.clone());
                 }
             }),
         });
@@ -202,7 +208,7 @@ fn unique(image: &Image) -> Vec<Unique> {
     if let Some(cr) = given(CR_ID) {
         scope.shown.push(Shown::reading("compute_resource_id", cr, in_compute_resource, CR_ID));
     }
-    let name = Filter { name: Some(image.name.clone()), ..scope.clone() };
+    let name = Filter { name: Some(image.name.to_string()), ..scope.clone() };
     let mut unique = vec![Unique { field: "name", taken: name, alike: Some(Alike(same_operatingsystem)) }];
     if let Some(value) = given(UUID) {
         let mut uuid = scope;
@@ -288,7 +294,7 @@ impl Params {
             Slot::Os => self.patch.os = text(),
             Slot::Architecture => self.patch.architecture = text(),
             Slot::Extra(key) => {
-                self.patch.extra.insert(key.to_owned(), value);
+                self.patch.extra.insert(key.into(), value);
             }
         }
     }
@@ -311,7 +317,7 @@ fn read(parent: &PathParent<'_>, body: Value) -> Params {
             Given::Blank if REQUIRED.iter().any(|(wire, _)| *wire == param.wire) => params.blank.push(param.wire),
             Given::Blank => {
                 if let Slot::Extra(key) = param.slot {
-                    params.patch.extra.insert(key.to_owned(), Value::Null);
+                    params.patch.extra.insert(key.into(), Value::Null);
                 }
             }
             Given::Dropped => {}
@@ -478,7 +484,7 @@ pub(super) fn update_body(patch: &ImagePatch) -> Result<Value, String> {
     }
     let storable = |key: &str| PARAMS.iter().any(|p| matches!(p.slot, Slot::Extra(k) if k == key));
     if let Some(key) = patch.extra.keys().find(|key| !storable(key)) {
-        return Err(key.clone());
+        return Err(key.to_string());
     }
     let hash =
         image_params(patch.name.as_deref(), patch.os.as_deref(), patch.architecture.as_deref(), &patch.extra, &[]);
@@ -556,7 +562,7 @@ mod tests {
     }
 
     fn extra(pairs: &[(&str, Value)]) -> Extra {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+        pairs.iter().map(|(k, v)| ((*k).into(), v.clone())).collect()
     }
 
     #[test]

@@ -689,7 +689,7 @@ mod tests {
     }
 
     fn image(id: &str) -> Image {
-        Image { id: ImageId::new(id), name: format!("image {id}"), ..Image::default() }
+        Image { id: ImageId::new(id), name: format!("image {id}").into(), ..Image::default() }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::image::{Scalar, WireObject};
+use crate::dialect::fields::borrowed_text;
 use crate::model::{ErrorKind, GatewayError, Image, Resource};
 
 /// GoGrid's error code for every problem with the input, not-found included.
@@ -91,7 +92,7 @@ impl Failure<'_> {
 /// A reply as read from any of the three formats.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct WireEnvelope<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub status: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub summary: Option<WireSummary<'a>>,

@@ -17,8 +17,11 @@ use serde_json::{Number, Value};
 use time::OffsetDateTime;
 
 use super::contract;
+use crate::dialect::fields::borrowed_text;
 use crate::dialect::ids;
-use crate::model::{Extra, GatewayError, Image, ImageId, ImageStatus};
+use compact_str::ToCompactString;
+
+use crate::model::{Extra, GatewayError, Image, ImageId, ImageStatus, Text};
 
 /// Extra keys under which a GoGrid image keeps what the model has no slot for.
 pub(super) mod key {
@@ -204,11 +207,11 @@ impl Scalar<'_> {
     }
 
     /// The value as an id string: integers print, text stays as it is.
-    fn as_id(&self) -> Option<String> {
+    fn as_id(&self) -> Option<Text> {
         match self {
-            Scalar::Int(n) => Some(n.to_string()),
-            Scalar::Text(s) if !s.is_empty() => Some(s.clone().into_owned()),
-            Scalar::Float(_) => self.as_i64().map(|n| n.to_string()),
+            Scalar::Int(n) => Some(n.to_compact_string()),
+            Scalar::Text(s) if !s.is_empty() => Some(Text::from(&**s)),
+            Scalar::Float(_) => self.as_i64().map(|n| n.to_compact_string()),
             _ => None,
         }
     }
@@ -273,9 +276,9 @@ impl<'de> Visitor<'de> for ScalarVisitor {
 pub(super) struct WireOption<'a> {
     #[serde(borrow, default)]
     pub id: Option<Scalar<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub description: Option<Cow<'a, str>>,
 }
 
@@ -284,21 +287,21 @@ pub(super) struct WireOption<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct WireObject<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub object: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub errorcode: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub message: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub id: Option<Scalar<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub friendly_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub description: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub location: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub os: Option<WireOption<'a>>,
@@ -340,9 +343,9 @@ impl WireObject<'_> {
         let mut extra = Extra::new();
         let (status, backend_status) = decode_state(self.state, &mut extra);
         let name = match (self.friendly_name, &self.name) {
-            (Some(friendly), _) => friendly.into_owned(),
-            (None, Some(unique)) => unique.to_string(),
-            (None, None) => String::new(),
+            (Some(friendly), _) => Text::from(friendly.as_ref()),
+            (None, Some(unique)) => Text::from(unique.as_ref()),
+            (None, None) => Text::default(),
         };
         put_text(&mut extra, key::NAME, self.name);
         put_text(&mut extra, key::LOCATION, self.location);
@@ -356,22 +359,22 @@ impl WireObject<'_> {
         if let Some(kind) =
             decode_option(self.kind, Some(type_named), (key::TYPE_ID, key::TYPE_DESCRIPTION), &mut extra)
         {
-            extra.insert(key::TYPE.to_owned(), Value::String(kind));
+            extra.insert(key::TYPE.into(), Value::String(kind.into_string()));
         }
         decode_owner(self.owner, &mut extra);
         if let Some(price) = self.price.as_ref().and_then(Scalar::as_number).filter(|p| p.as_i64() != Some(0)) {
-            extra.insert(key::PRICE.to_owned(), Value::Number(price));
+            extra.insert(key::PRICE.into(), Value::Number(price));
         }
         if self.is_active.as_ref().and_then(Scalar::as_bool) == Some(false) {
-            extra.insert(key::IS_ACTIVE.to_owned(), Value::Bool(false));
+            extra.insert(key::IS_ACTIVE.into(), Value::Bool(false));
         }
         if let Some(Value::Array(tokens)) = self.billingtokens.filter(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
-            extra.insert(key::BILLINGTOKENS.to_owned(), Value::Array(tokens));
+            extra.insert(key::BILLINGTOKENS.into(), Value::Array(tokens));
         }
         let zones = match self.datacenterlist {
             Some(Value::Array(list)) if !list.is_empty() => {
                 let zones = list.iter().filter_map(datacenter_name).collect();
-                extra.insert(key::DATACENTERLIST.to_owned(), Value::Array(list));
+                extra.insert(key::DATACENTERLIST.into(), Value::Array(list));
                 zones
             }
             _ => Vec::new(),
@@ -383,7 +386,7 @@ impl WireObject<'_> {
             backend_status,
             created: instant(self.created_time.as_ref(), "createdTime")?,
             updated: instant(self.updated_time.as_ref(), "updatedTime")?,
-            description: self.description.map(Cow::into_owned),
+            description: self.description.as_deref().map(Text::from),
             os,
             architecture,
             public: self.is_public.as_ref().and_then(Scalar::as_bool),
@@ -397,13 +400,13 @@ impl WireObject<'_> {
 
 fn put_text(extra: &mut Extra, key: &str, text: Option<Cow<'_, str>>) {
     if let Some(text) = text {
-        extra.insert(key.to_owned(), Value::String(text.into_owned()));
+        extra.insert(key.into(), Value::String(text.into_owned()));
     }
 }
 
 /// The canonical status and GoGrid's own word for it. A state outside the
 /// vocabulary is `Unknown`, its id and description kept so it renders back.
-fn decode_state(state: Option<WireOption<'_>>, extra: &mut Extra) -> (ImageStatus, Option<String>) {
+fn decode_state(state: Option<WireOption<'_>>, extra: &mut Extra) -> (ImageStatus, Option<Text>) {
     let Some(state) = state else { return (ImageStatus::Unknown, None) };
     let known = state
         .name
@@ -411,13 +414,15 @@ fn decode_state(state: Option<WireOption<'_>>, extra: &mut Extra) -> (ImageStatu
         .and_then(state_named)
         .or_else(|| state.id.as_ref().and_then(Scalar::as_i64).and_then(state_numbered));
     match known {
-        Some((choice, status)) => (status, Some(state.name.map_or_else(|| choice.name.to_owned(), Cow::into_owned))),
+        Some((choice, status)) => {
+            (status, Some(state.name.as_deref().map_or_else(|| Text::const_new(choice.name), Text::from)))
+        }
         None => {
             if let Some(id) = state.id.as_ref().and_then(Scalar::as_i64) {
-                extra.insert(key::STATE_ID.to_owned(), Value::from(id));
+                extra.insert(key::STATE_ID.into(), Value::from(id));
             }
             put_text(extra, key::STATE_DESCRIPTION, state.description);
-            (ImageStatus::Unknown, state.name.map(Cow::into_owned))
+            (ImageStatus::Unknown, state.name.as_deref().map(Text::from))
         }
     }
 }
@@ -429,17 +434,17 @@ fn decode_option(
     lookup: Option<fn(&str) -> Option<Choice>>,
     (id_key, description_key): (&str, &str),
     extra: &mut Extra,
-) -> Option<String> {
+) -> Option<Text> {
     let option = option?;
-    let name = option.name?.into_owned();
+    let name = Text::from(option.name?.as_ref());
     let known = lookup.and_then(|find| find(&name));
     let id = option.id.as_ref().and_then(Scalar::as_i64);
     if id.is_some_and(|id| id != known.map_or(0, |c| c.id)) {
-        extra.insert(id_key.to_owned(), Value::from(id));
+        extra.insert(id_key.into(), Value::from(id));
     }
     let default_description = known.map_or(name.as_str(), |c| c.description);
     if let Some(description) = option.description.filter(|d| d != default_description) {
-        extra.insert(description_key.to_owned(), Value::String(description.into_owned()));
+        extra.insert(description_key.into(), Value::String(description.into_owned()));
     }
     Some(name)
 }
@@ -447,18 +452,18 @@ fn decode_option(
 fn decode_owner(owner: Option<WireOption<'_>>, extra: &mut Extra) {
     let Some(owner) = owner else { return };
     if let Some(id) = owner.id.as_ref().map(Scalar::to_value).filter(|v| !v.is_null()) {
-        extra.insert(key::OWNER_ID.to_owned(), id);
+        extra.insert(key::OWNER_ID.into(), id);
     }
     put_text(extra, key::OWNER_NAME, owner.name);
 }
 
 /// `{"datacenter": {"id": 1, "name": "US-West-1", …}}` → `US-West-1`.
-fn datacenter_name(item: &Value) -> Option<String> {
+fn datacenter_name(item: &Value) -> Option<Text> {
     let datacenter = item.get("datacenter")?;
     match (datacenter.get("name"), datacenter.get("id")) {
-        (Some(Value::String(name)), _) => Some(name.clone()),
-        (_, Some(Value::Number(id))) => Some(id.to_string()),
-        (_, Some(Value::String(id))) => Some(id.clone()),
+        (Some(Value::String(name)), _) => Some(name.into()),
+        (_, Some(Value::Number(id))) => Some(id.to_compact_string()),
+        (_, Some(Value::String(id))) => Some(id.into()),
         _ => None,
     }
 }
@@ -553,7 +558,7 @@ impl Price<'_> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Datacenters<'a> {
     Wire(&'a [Value]),
-    Zones(&'a [String]),
+    Zones(&'a [Text]),
 }
 
 /// Every wire field of one image, ready for any of the three formats.
@@ -783,7 +788,7 @@ mod tests {
             (key::BILLINGTOKENS, json!([{"id": 22, "name": "Windows 2008 32bit", "price": 0}])),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        .map(|(k, v)| (k.into(), v))
         .collect();
         assert_eq!(image.extra, expected_extra);
     }

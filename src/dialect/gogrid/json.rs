@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::envelope::{Failure, Summary, WireEnvelope};
 use super::image::{Datacenters, ImageView, OptionView, OwnerView, Price, WireId};
 use crate::dialect::json_out::{Object, integer, string, values};
+use crate::model::Text;
 
 /// Bytes a rendered image takes, to size the buffer once.
 const IMAGE_BYTES: usize = 1024;
@@ -107,7 +108,7 @@ fn id(out: &mut Vec<u8>, id: WireId<'_>) {
 }
 
 /// `[{"datacenter":{"name":zone,"object":"option"}}, …]`.
-fn zone_list(out: &mut Vec<u8>, zones: &[String]) {
+fn zone_list(out: &mut Vec<u8>, zones: &[Text]) {
     out.push(b'[');
     for (i, zone) in zones.iter().enumerate() {
         if i > 0 {

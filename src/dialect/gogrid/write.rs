@@ -197,7 +197,7 @@ fn unstored_fields(patch: &ImagePatch) -> Vec<String> {
     if patch.architecture.is_some() {
         fields.push("architecture".to_owned());
     }
-    fields.extend(patch.extra.keys().cloned());
+    fields.extend(patch.extra.keys().map(ToString::to_string));
     fields
 }
 
@@ -403,12 +403,11 @@ mod tests {
             name: Some("n".into()),
             os: Some("CentOS".into()),
             architecture: Some("x86_64".into()),
-            extra: [("foreman.username".to_owned(), Value::from("root"))].into(),
+            extra: [("foreman.username".into(), Value::from("root"))].into(),
             ..ImagePatch::default()
         };
         assert_eq!(unsupported(&update("1", patch)), "update an image setting os, architecture, foreman.username");
-        let uuid =
-            ImagePatch { extra: [("foreman.uuid".to_owned(), Value::from("t"))].into(), ..ImagePatch::default() };
+        let uuid = ImagePatch { extra: [("foreman.uuid".into(), Value::from("t"))].into(), ..ImagePatch::default() };
         assert_eq!(unsupported(&update("1", uuid)), "update an image setting foreman.uuid");
         let mut with_metadata = Snapshot { server_id: "1".into(), name: "n".into(), ..Snapshot::default() };
         with_metadata.metadata.insert("k".into(), Value::from("v"));

@@ -147,7 +147,7 @@ impl EdgeCodec for Hostway {
             _ if !is_read(&parts.method) => return Err(method_not_allowed(&parts.method)),
             Resource::List => list_op(&Query::of(&parts.uri), View::Summary)?,
             Resource::Detail => list_op(&Query::of(&parts.uri), View::Detail)?,
-            Resource::Image(id) => ImageOp::Show(ImageId(paths::decode_segment(id, "image id")?.into_owned())),
+            Resource::Image(id) => ImageOp::Show(ImageId::new(paths::decode_segment(id, "image id")?)),
         };
         Ok(EdgeRequest::Op(op))
     }

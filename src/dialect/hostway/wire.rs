@@ -8,12 +8,12 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::dialect::fields::{Key, KnownFields, extra_key};
+use crate::dialect::fields::{BodyText, KnownFields};
 use http::StatusCode;
 
 use crate::dialect::timestamp::{parse_rfc3339, parse_utc_seconds, utc_seconds};
 use crate::dialect::{ListWriter, Reply, ReplyBody, json_out, percent_encode_segment, with_body};
-use crate::model::{Image, ImageId, ImageStatus};
+use crate::model::{Image, ImageId, ImageStatus, Text};
 
 /// Prefix of the extra fields this dialect owns.
 pub(super) const EXTRA_PREFIX: &str = "hostway.";
@@ -158,29 +158,22 @@ impl<'de> Visitor<'de> for ImageVisitor {
         let mut id = None;
         // a summary carries no status; say so rather than guess
         let mut image = Image { status: ImageStatus::Unknown, ..Image::default() };
-        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
-            let field = match key {
-                Key::Known(field) => field,
-                Key::Other(key) => {
-                    image.extra.insert(extra_key(EXTRA_PREFIX, &key), map.next_value::<Value>()?);
-                    continue;
-                }
-            };
+        while let Some(field) = Field::next_known(&mut map, EXTRA_PREFIX, &mut image.extra)? {
             match field {
                 Field::Id => id = Some(map.next_value::<ImageId>()?.0),
-                Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Field::Name => image.name = map.next_value::<Option<Text>>()?.unwrap_or_default(),
                 Field::Status => {
-                    if let Some(word) = map.next_value::<Option<String>>()? {
+                    if let Some(word) = map.next_value::<Option<Text>>()? {
                         read_status(&mut image, word);
                     }
                 }
                 Field::Created => {
-                    image.created = map.next_value::<Option<String>>()?.as_deref().and_then(parse_timestamp)
+                    image.created = map.next_value::<Option<BodyText>>()?.and_then(|t| parse_timestamp(&t.0))
                 }
                 Field::Updated => {
-                    image.updated = map.next_value::<Option<String>>()?.as_deref().and_then(parse_timestamp)
+                    image.updated = map.next_value::<Option<BodyText>>()?.and_then(|t| parse_timestamp(&t.0))
                 }
-                Field::Zones => image.zones = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
+                Field::Zones => image.zones = map.next_value::<Option<Vec<Text>>>()?.unwrap_or_default(),
                 Field::Links => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -191,10 +184,10 @@ impl<'de> Visitor<'de> for ImageVisitor {
     }
 }
 
-fn read_status(image: &mut Image, word: String) {
+fn read_status(image: &mut Image, word: Text) {
     image.status = status_from_word(&word);
     if image.status == ImageStatus::Unknown {
-        image.extra.insert(EXTRA_STATUS.to_owned(), Value::String(word.clone()));
+        image.extra.insert(EXTRA_STATUS.into(), Value::String(word.to_string()));
     }
     image.backend_status = Some(word);
 }

@@ -18,13 +18,12 @@
 //! Values in messages are written as Python prints them (`{'k': 'v'}`,
 //! `None`), since that is what Nova's messages show.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
-use crate::model::{ErrorKind, GatewayError, Side};
+use crate::model::{ErrorKind, GatewayError, Metadata, Side};
 
 /// The media types Nova reads a body in.
 const JSON_TYPES: [&str; 2] = ["application/json", "application/vnd.openstack.compute+json"];
@@ -36,7 +35,7 @@ const MAX_LEN: usize = 255;
 const INVALID_NAME: &str = "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
 
 /// Metadata items as Nova takes them: string values under restricted keys.
-pub type Items = BTreeMap<String, Value>;
+pub type Items = Metadata;
 
 /// What `createImage` asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,7 +156,7 @@ fn items(value: &Value, field: &str) -> Result<Items, GatewayError> {
     if !bad.is_empty() {
         return Err(invalid(Some((field, value)), additional(&bad)));
     }
-    Ok(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    Ok(map.iter().map(|(k, v)| (k.into(), v.clone())).collect())
 }
 
 fn is_key(key: &str) -> bool {
@@ -287,7 +286,7 @@ mod tests {
     }
 
     fn items_of(pairs: &[(&str, &str)]) -> Items {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect()
+        pairs.iter().map(|(k, v)| ((*k).into(), Value::from(*v))).collect()
     }
 
     #[test]

@@ -272,7 +272,7 @@ fn snapshot(server_id: String, create: body::CreateImage) -> Snapshot {
 }
 
 fn image_id(raw: &str) -> Result<ImageId, GatewayError> {
-    segment(raw).map(ImageId)
+    segment(raw).map(ImageId::new)
 }
 
 /// A path segment, percent-decoded.
@@ -693,8 +693,8 @@ mod tests {
         }
     }
 
-    fn strings(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, serde_json::Value> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v))).collect()
+    fn strings(pairs: &[(&str, &str)]) -> crate::model::Metadata {
+        pairs.iter().map(|(k, v)| ((*k).into(), serde_json::Value::from(*v))).collect()
     }
 
     const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];

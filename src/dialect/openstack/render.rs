@@ -50,7 +50,7 @@ pub fn outcome(ctx: &EdgeCtx, op: &ImageOp, outcome: &Outcome) -> Reply {
         Outcome::Images(images) => json_reply(StatusCode::OK, ImagesWriter::new(ctx, op).whole(images, false)),
         Outcome::List(page) => json_reply(StatusCode::OK, ImagesWriter::new(ctx, op).whole(&page.images, page.more)),
         Outcome::Metadata(items) => match &ctx.item {
-            Some(Item::MetadataKey(key)) => match items.get(key) {
+            Some(Item::MetadataKey(key)) => match items.get(key.as_str()) {
                 Some(value) => json(ctx, &Wrapped("meta", Wrapped(key, value)), SUMMARY_BYTES),
                 None => json(ctx, &Wrapped("meta", items), SUMMARY_BYTES),
             },
@@ -435,22 +435,22 @@ mod tests {
     fn foreign() -> Image {
         Image {
             id: ImageId::new("42"),
-            name: "CentOS 5.3 (32-bit)".to_owned(),
+            name: "CentOS 5.3 (32-bit)".into(),
             status: ImageStatus::Active,
-            backend_status: Some("Available".to_owned()),
+            backend_status: Some("Available".into()),
             created: Some(datetime!(2009-04-01 12:00:00.250 UTC)),
             updated: None,
-            description: Some("a base image".to_owned()),
-            os: Some("CentOS 5.3".to_owned()),
-            architecture: Some("32-bit".to_owned()),
+            description: Some("a base image".into()),
+            os: Some("CentOS 5.3".into()),
+            architecture: Some("32-bit".into()),
             public: Some(true),
             min_disk_gb: None,
             min_ram_mb: Some(512),
             size_bytes: Some(1024),
-            server_id: Some("srv-9".to_owned()),
-            zones: vec!["US-West-1".to_owned()],
+            server_id: Some("srv-9".into()),
+            zones: vec!["US-West-1".into()],
             metadata: Default::default(),
-            extra: [("gogrid.location".to_owned(), Value::from("x"))].into_iter().collect(),
+            extra: [("gogrid.location".into(), Value::from("x"))].into_iter().collect(),
         }
     }
 
@@ -485,7 +485,7 @@ mod tests {
     #[test]
     fn detail_keys_follow_novas_sample_order() {
         let mut image = foreign();
-        image.metadata.insert("auto_disk_config".to_owned(), Value::from("True"));
+        image.metadata.insert("auto_disk_config".into(), Value::from("True"));
         let reply = outcome(&ctx("/v2/p"), &ImageOp::Show(image.id.clone()), &Outcome::Image(image));
         let bytes = reply.into_body().collect().now_or_never().unwrap().unwrap().to_bytes();
         let parsed: Value = serde_json::from_slice(&bytes).unwrap();
@@ -515,9 +515,9 @@ mod tests {
     #[test]
     fn metadata_keeps_its_own_values_over_canonical_fields() {
         let mut image = foreign();
-        image.metadata.insert("architecture".to_owned(), Value::from("x86_64"));
-        image.metadata.insert("zzz".to_owned(), Value::from(1));
-        image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::from("snapshot"));
+        image.metadata.insert("architecture".into(), Value::from("x86_64"));
+        image.metadata.insert("zzz".into(), Value::from(1));
+        image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::from("snapshot"));
         let mut c = ctx("/v2/p");
         c.item = Some(Item::Metadata);
         assert_eq!(
@@ -559,14 +559,14 @@ mod tests {
             (ImageStatus::Unknown, None, "UNKNOWN", 0),
         ];
         for (status, word, nova, progress) in cases {
-            let image = Image { status, backend_status: word.map(str::to_owned), ..foreign() };
+            let image = Image { status, backend_status: word.map(crate::model::Text::from), ..foreign() };
             let got = show(&ctx("/v2/p"), image);
             assert_eq!(got["image"]["status"], nova, "{status:?}");
             assert_eq!(got["image"]["progress"], progress, "{status:?} {word:?}");
         }
-        let image = Image { status: ImageStatus::Saving, backend_status: Some("SAVING".to_owned()), ..foreign() };
+        let image = Image { status: ImageStatus::Saving, backend_status: Some("SAVING".into()), ..foreign() };
         let mut kept = image.clone();
-        kept.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
+        kept.extra.insert(EXTRA_PROGRESS.into(), Value::from(25));
         assert_eq!(show(&ctx(""), kept)["image"]["progress"], 25);
         assert_eq!(show(&ctx(""), image)["image"]["progress"], 50);
     }
@@ -587,24 +587,24 @@ mod tests {
         ];
         for (value, want) in cases {
             let mut image = foreign();
-            image.metadata.insert("auto_disk_config".to_owned(), value.clone());
-            image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), Value::from("IGNORED"));
+            image.metadata.insert("auto_disk_config".into(), value.clone());
+            image.extra.insert(EXTRA_DISK_CONFIG.into(), Value::from("IGNORED"));
             let got = show(&ctx(""), image);
             assert_eq!(got["image"].get("OS-DCF:diskConfig").and_then(Value::as_str), want, "{value}");
         }
         let mut image = foreign();
-        image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), Value::from("MANUAL"));
+        image.extra.insert(EXTRA_DISK_CONFIG.into(), Value::from("MANUAL"));
         assert_eq!(show(&ctx(""), image)["image"]["OS-DCF:diskConfig"], "MANUAL");
     }
 
     #[test]
     fn own_extras_are_reemitted_and_others_are_not() {
         let mut image = foreign();
-        image.extra.insert("openstack.com.rackspace__1__os_distro".to_owned(), Value::from("ubuntu"));
-        image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::from("http://glance/images/42"));
-        image.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
-        image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::from("backup"));
-        image.extra.insert("openstack.name".to_owned(), Value::from("shadow"));
+        image.extra.insert("openstack.com.rackspace__1__os_distro".into(), Value::from("ubuntu"));
+        image.extra.insert(EXTRA_ALTERNATE.into(), Value::from("http://glance/images/42"));
+        image.extra.insert(EXTRA_PROGRESS.into(), Value::from(25));
+        image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::from("backup"));
+        image.extra.insert("openstack.name".into(), Value::from("shadow"));
         let got = show(&ctx("/v2/p"), image);
         let got = got["image"].as_object().unwrap();
         assert_eq!(got["com.rackspace__1__os_distro"], "ubuntu");
@@ -629,8 +629,10 @@ mod tests {
     }
 
     fn page(ids: &[&str], more: bool) -> ListPage {
-        let images =
-            ids.iter().map(|id| Image { id: ImageId::new(*id), name: format!("n-{id}"), ..Image::default() }).collect();
+        let images = ids
+            .iter()
+            .map(|id| Image { id: ImageId::new(*id), name: format!("n-{id}").into(), ..Image::default() })
+            .collect();
         ListPage { images, offset: None, matched: None, total: None, more }
     }
 
@@ -662,11 +664,11 @@ mod tests {
     fn next_link_keeps_filters_sorted_with_the_marker_in_place() {
         let q = ListQuery {
             filter: Filter {
-                name: Some("a b&c".to_owned()),
+                name: Some("a b&c".into()),
                 changed_since: Some(datetime!(2011-01-01 01:02:03 UTC)),
                 min_ram_mb: Some(512),
                 min_disk_gb: Some(2),
-                server_id: Some("s/1".to_owned()),
+                server_id: Some("s/1".into()),
                 // the link reads the conditions, not how they judge
                 shown: vec![
                     crate::model::Shown::new("status", "ACTIVE", |_, _| true),
@@ -819,8 +821,8 @@ mod tests {
         }
     }
 
-    fn items(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, Value> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect()
+    fn items(pairs: &[(&str, &str)]) -> crate::model::Metadata {
+        pairs.iter().map(|(k, v)| ((*k).into(), Value::from(*v))).collect()
     }
 
     #[test]
@@ -850,11 +852,7 @@ mod tests {
     }
 
     fn snapshot() -> WriteOp {
-        WriteOp::Snapshot(crate::model::Snapshot {
-            server_id: "srv".to_owned(),
-            name: "n".to_owned(),
-            ..Default::default()
-        })
+        WriteOp::Snapshot(crate::model::Snapshot { server_id: "srv".into(), name: "n".into(), ..Default::default() })
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The upstream half: requests to a Nova image proxy and its replies read
 //! back into the model, error bodies included.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,8 +15,8 @@ use crate::dialect::{
     Capabilities, Credentials, Outcome, Paging, Target, UpstreamCall, error_from_status, percent_encode_segment,
 };
 use crate::model::{
-    ErrorKind, Filter, GatewayError, Image, ImageId, ImageStatus, ListPage, PageStart, Resource, Side, Snapshot, View,
-    WriteOp,
+    ErrorKind, Filter, GatewayError, Image, ImageId, ImageStatus, ListPage, Metadata, PageStart, Resource, Side,
+    Snapshot, Text, View, WriteOp,
 };
 
 const BACKEND: &str = "openstack";
@@ -154,7 +153,7 @@ fn push_metadata_key(url: &mut String, id: &ImageId, key: &str) {
 fn create_image(snapshot: &Snapshot) -> Value {
     let mut metadata = snapshot.metadata.clone();
     if let Some(description) = &snapshot.description {
-        metadata.entry("description".to_owned()).or_insert_with(|| Value::from(description.as_str()));
+        metadata.entry("description".into()).or_insert_with(|| Value::from(description.as_str()));
     }
     json!({ "createImage": { "name": snapshot.name, "metadata": metadata } })
 }
@@ -245,7 +244,7 @@ pub fn list_item(_call: &UpstreamCall, item: &[u8]) -> Result<Image, GatewayErro
 #[derive(serde::Deserialize)]
 struct MetadataBody {
     #[serde(alias = "meta")]
-    metadata: BTreeMap<String, Value>,
+    metadata: Metadata,
 }
 
 /// `{"image_id"}`, what `createImage` answers from 2.45.
@@ -278,10 +277,10 @@ fn written(op: &WriteOp, headers: &HeaderMap, body: &[u8]) -> Result<Outcome, Ga
 fn saved_id(headers: &HeaderMap, body: &[u8]) -> Result<ImageId, GatewayError> {
     let from_location = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).and_then(last_segment);
     if let Some(id) = from_location {
-        return Ok(ImageId(id));
+        return Ok(ImageId::new(id));
     }
     match serde_json::from_slice::<SavedBody>(body) {
-        Ok(saved) if !saved.image_id.is_empty() => Ok(ImageId(saved.image_id)),
+        Ok(saved) if !saved.image_id.is_empty() => Ok(ImageId::new(saved.image_id)),
         Ok(_) => Err(GatewayError::upstream_protocol("the openstack upstream saved an image with an empty id")),
         Err(e) => Err(GatewayError::upstream_protocol(format!(
             "the openstack upstream saved an image but named it neither in a location nor in the body: {e}"
@@ -299,21 +298,21 @@ fn last_segment(location: &str) -> Option<String> {
 
 /// The image a snapshot starts as: what was asked, saving.
 fn saved_image(snapshot: &Snapshot, id: ImageId) -> Image {
-    let text = |key: &str| snapshot.metadata.get(key).and_then(Value::as_str).map(str::to_owned);
+    let text = |key: &str| snapshot.metadata.get(key).and_then(Value::as_str).map(Text::from);
     // Glance stamps a new image at insert, which was just now; Nova's
     // seconds
     let now = time::OffsetDateTime::now_utc();
     let now = now.replace_nanosecond(0).unwrap_or(now);
     Image {
         id,
-        name: snapshot.name.clone(),
+        name: snapshot.name.as_str().into(),
         status: ImageStatus::Saving,
         created: Some(now),
         updated: Some(now),
         os: text("os_distro"),
-        description: snapshot.description.clone().or_else(|| text("description")),
+        description: snapshot.description.as_deref().map(Text::from).or_else(|| text("description")),
         architecture: text("architecture"),
-        server_id: Some(snapshot.server_id.clone()),
+        server_id: Some(snapshot.server_id.as_str().into()),
         metadata: snapshot.metadata.clone(),
         ..Image::default()
     }
@@ -418,15 +417,15 @@ mod tests {
     fn full_filter() -> Filter {
         Filter {
             id: Some(ImageId::new("i")),
-            name: Some("a b".to_owned()),
+            name: Some("a b".into()),
             name_like: Some("cent".to_owned()),
             changed_since: Some(datetime!(2011-01-01 01:02:03.5 UTC)),
             min_ram_mb: Some(512),
             min_disk_gb: Some(20),
-            server_id: Some("srv".to_owned()),
+            server_id: Some("srv".into()),
             zone: Some("z".to_owned()),
-            os: Some("CentOS".to_owned()),
-            architecture: Some("x86_64".to_owned()),
+            os: Some("CentOS".into()),
+            architecture: Some("x86_64".into()),
             extra: vec![("gogrid.location".to_owned(), "x".to_owned())],
             shown: Vec::new(),
         }
@@ -452,11 +451,11 @@ mod tests {
         assert_eq!(
             native,
             Filter {
-                name: Some("a b".to_owned()),
+                name: Some("a b".into()),
                 changed_since: Some(datetime!(2011-01-01 01:02:03.5 UTC)),
                 min_ram_mb: Some(512),
                 min_disk_gb: Some(20),
-                server_id: Some("srv".to_owned()),
+                server_id: Some("srv".into()),
                 ..Filter::default()
             }
         );
@@ -466,8 +465,8 @@ mod tests {
                 id: Some(ImageId::new("i")),
                 name_like: Some("cent".to_owned()),
                 zone: Some("z".to_owned()),
-                os: Some("CentOS".to_owned()),
-                architecture: Some("x86_64".to_owned()),
+                os: Some("CentOS".into()),
+                architecture: Some("x86_64".into()),
                 extra: vec![("gogrid.location".to_owned(), "x".to_owned())],
                 ..Filter::default()
             }
@@ -590,7 +589,7 @@ mod tests {
         for (k, v) in
             [("architecture", "x86_64"), ("description", "d"), ("image_type", "snapshot"), ("instance_uuid", "u-1")]
         {
-            metadata.insert(k.to_owned(), Value::from(v));
+            metadata.insert(k.into(), Value::from(v));
         }
         let extra = [
             (EXTRA_ALTERNATE, json!("http://glance/images/abc")),
@@ -600,25 +599,25 @@ mod tests {
             ("openstack.com.vendor:flag", json!([1, 2])),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        .map(|(k, v)| (k.into(), v))
         .collect();
         assert_eq!(
             image,
             Image {
                 id: ImageId::new("abc"),
-                name: "snap".to_owned(),
+                name: "snap".into(),
                 status: ImageStatus::Saving,
-                backend_status: Some("SAVING".to_owned()),
+                backend_status: Some("SAVING".into()),
                 created: Some(datetime!(2011-01-01 01:02:03 UTC)),
                 updated: None,
-                description: Some("d".to_owned()),
+                description: Some("d".into()),
                 os: None,
-                architecture: Some("x86_64".to_owned()),
+                architecture: Some("x86_64".into()),
                 public: None,
                 min_disk_gb: Some(5),
                 min_ram_mb: Some(256),
                 size_bytes: Some(74185822),
-                server_id: Some("srv-1".to_owned()),
+                server_id: Some("srv-1".into()),
                 zones: vec![],
                 metadata,
                 extra,
@@ -705,8 +704,8 @@ mod tests {
         assert_eq!(err.message, "Invalid status value: x");
     }
 
-    fn items(pairs: &[(&str, &str)]) -> BTreeMap<String, Value> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect()
+    fn items(pairs: &[(&str, &str)]) -> Metadata {
+        pairs.iter().map(|(k, v)| ((*k).into(), Value::from(*v))).collect()
     }
 
     fn sent(op: WriteOp, scope: &str) -> (Method, String, HeaderMap, Option<Value>) {
@@ -750,9 +749,9 @@ mod tests {
     #[test]
     fn create_image_is_a_server_action_without_a_microversion() {
         let snapshot = Snapshot {
-            server_id: "srv/1".to_owned(),
-            name: "foo-image".to_owned(),
-            description: Some("d".to_owned()),
+            server_id: "srv/1".into(),
+            name: "foo-image".into(),
+            description: Some("d".into()),
             metadata: items(&[("meta_var", "meta_val")]),
             uuid_id: true,
         };
@@ -770,9 +769,9 @@ mod tests {
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
         // metadata is always sent, as novaclient does; its own description wins
         let snapshot = Snapshot {
-            server_id: "s".to_owned(),
-            name: "n".to_owned(),
-            description: Some("ignored".to_owned()),
+            server_id: "s".into(),
+            name: "n".into(),
+            description: Some("ignored".into()),
             metadata: items(&[("description", "kept")]),
             uuid_id: true,
         };
@@ -780,7 +779,7 @@ mod tests {
             sent(WriteOp::Snapshot(snapshot), "").3,
             Some(json!({"createImage": {"name": "n", "metadata": {"description": "kept"}}}))
         );
-        let bare = Snapshot { server_id: "s".to_owned(), name: "n".to_owned(), ..Snapshot::default() };
+        let bare = Snapshot { server_id: "s".into(), name: "n".into(), ..Snapshot::default() };
         let (_, uri, _, body) = sent(WriteOp::Snapshot(bare), "");
         assert_eq!(uri, "http://nova:8774/v2.1/servers/s/action");
         assert_eq!(body, Some(json!({"createImage": {"name": "n", "metadata": {}}})));
@@ -830,10 +829,10 @@ mod tests {
 
     #[test]
     fn metadata_replies_decode_either_form() {
-        let set = WriteOp::SetMetadata { id: ImageId::new("i"), items: BTreeMap::new(), replace: false };
+        let set = WriteOp::SetMetadata { id: ImageId::new("i"), items: Metadata::new(), replace: false };
         let got = written(set.clone(), 200, &[], r#"{"metadata": {"Label": "x", "n": 1}}"#).unwrap();
         let mut want = items(&[("Label", "x")]);
-        want.insert("n".to_owned(), json!(1));
+        want.insert("n".into(), json!(1));
         assert_eq!(got, Outcome::Metadata(want));
         let one = WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "k".to_owned(), value: "v".into() };
         assert_eq!(written(one, 200, &[], r#"{"meta": {"k": "v"}}"#).unwrap(), Outcome::Metadata(items(&[("k", "v")])));
@@ -843,8 +842,8 @@ mod tests {
 
     fn snapshot_op() -> WriteOp {
         WriteOp::Snapshot(Snapshot {
-            server_id: "srv-1".to_owned(),
-            name: "foo-image".to_owned(),
+            server_id: "srv-1".into(),
+            name: "foo-image".into(),
             description: None,
             metadata: items(&[("meta_var", "meta_val"), ("description", "d"), ("architecture", "x86_64")]),
             uuid_id: true,
@@ -864,11 +863,11 @@ mod tests {
             image,
             Image {
                 id: ImageId::new("0e7761dd-ee98-41f0-ba35-05994e446431"),
-                name: "foo-image".to_owned(),
+                name: "foo-image".into(),
                 status: ImageStatus::Saving,
-                description: Some("d".to_owned()),
-                architecture: Some("x86_64".to_owned()),
-                server_id: Some("srv-1".to_owned()),
+                description: Some("d".into()),
+                architecture: Some("x86_64".into()),
+                server_id: Some("srv-1".into()),
                 metadata: items(&[("meta_var", "meta_val"), ("description", "d"), ("architecture", "x86_64")]),
                 ..Image::default()
             }
@@ -909,7 +908,7 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::NotFound { resource: Resource::Server, id: "srv-1".to_owned() });
         for op in [
             WriteOp::Delete { id: ImageId::new("i"), trash: false },
-            WriteOp::SetMetadata { id: ImageId::new("i"), items: BTreeMap::new(), replace: true },
+            WriteOp::SetMetadata { id: ImageId::new("i"), items: Metadata::new(), replace: true },
             WriteOp::SetMetadataItem { id: ImageId::new("i"), key: "k".to_owned(), value: "v".into() },
         ] {
             let err = written(op, 404, &[], &fault("Image not found.")).unwrap_err();

@@ -9,9 +9,9 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::{EXTRA_ALTERNATE, EXTRA_DISK_CONFIG, EXTRA_IMAGE_TYPE, EXTRA_PREFIX, EXTRA_PROGRESS};
-use crate::dialect::fields::{Key, KnownFields, extra_key};
+use crate::dialect::fields::{BodyText, KnownFields};
 use crate::dialect::timestamp::parse_iso8601;
-use crate::model::{Image, ImageId, ImageStatus};
+use crate::model::{Image, ImageId, ImageStatus, Text};
 
 /// Nova's word for a canonical status.
 pub fn status_word(status: ImageStatus) -> &'static str {
@@ -83,7 +83,7 @@ impl<'de> Visitor<'de> for ListVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListBody, A::Error> {
         let mut images = None;
         let mut has_next = false;
-        while let Some(key) = map.next_key::<Text<'de>>()? {
+        while let Some(key) = map.next_key::<BodyText<'de>>()? {
             match &*key.0 {
                 "images" => images = Some(map.next_value_seed(ImagesSeed { capacity: self.capacity })?),
                 "images_links" => {
@@ -132,7 +132,7 @@ impl<'de> Visitor<'de> for ImagesSeed {
 #[derive(serde::Deserialize)]
 pub struct Link<'a> {
     #[serde(borrow)]
-    rel: Option<Text<'a>>,
+    rel: Option<BodyText<'a>>,
     /// Left as bytes: most links are dropped unread, and only the one kept
     /// is worth checking for UTF-8.
     #[serde(borrow)]
@@ -142,28 +142,6 @@ pub struct Link<'a> {
 impl Link<'_> {
     fn is(&self, rel: &str) -> bool {
         self.rel.as_ref().is_some_and(|r| r.0 == rel)
-    }
-}
-
-/// A string borrowed from the body when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(TextVisitor)
     }
 }
 
@@ -226,7 +204,7 @@ impl<'de> Deserialize<'de> for Alternate {
 
 #[derive(serde::Deserialize)]
 struct ServerRef {
-    id: Option<String>,
+    id: Option<Text>,
 }
 
 /// One image of a show, list or detail reply.
@@ -361,17 +339,10 @@ impl<'de> Visitor<'de> for ImageVisitor<'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NovaImage, A::Error> {
         let mut image = Image::default();
         let mut seen = Seen::default();
-        while let Some(key) = map.next_key::<Key<'de, Field>>()? {
-            let field = match key {
-                Key::Known(field) => field,
-                Key::Other(key) => {
-                    image.extra.insert(extra_key(EXTRA_PREFIX, &key), map.next_value::<Value>()?);
-                    continue;
-                }
-            };
+        while let Some(field) = Field::next_known(&mut map, EXTRA_PREFIX, &mut image.extra)? {
             match field {
                 Field::Id => image.id = map.next_value::<ImageId>()?,
-                Field::Name => image.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                Field::Name => image.name = map.next_value::<Option<Text>>()?.unwrap_or_default(),
                 Field::MinRam => image.min_ram_mb = map.next_value::<Lenient>()?.0,
                 Field::MinDisk => image.min_disk_gb = map.next_value::<Lenient>()?.0,
                 Field::Metadata => image.metadata = map.next_value::<Option<BTreeMap<_, _>>>()?.unwrap_or_default(),
@@ -398,7 +369,7 @@ impl<'de> Visitor<'de> for ImageVisitor<'de> {
 struct Seen {
     progress: Option<u64>,
     alternate: Option<String>,
-    server: Option<String>,
+    server: Option<Text>,
     disk_config: Option<Value>,
 }
 
@@ -408,21 +379,30 @@ impl Seen {
             image.status = status_of_word(word).unwrap_or(ImageStatus::Unknown);
         }
         if image.status == ImageStatus::Saving && self.progress == Some(25) {
-            image.extra.insert(EXTRA_PROGRESS.to_owned(), Value::from(25));
+            image.extra.insert(EXTRA_PROGRESS.into(), Value::from(25));
         }
-        let text = |key: &str| image.metadata.get(key).and_then(Value::as_str).map(str::to_owned);
-        image.architecture = text("architecture");
-        image.description = text("description");
-        image.os = text("os_distro");
-        image.server_id = self.server.or_else(|| text("instance_uuid"));
-        if let Some(image_type) = text("image_type") {
-            image.extra.insert(EXTRA_IMAGE_TYPE.to_owned(), Value::String(image_type));
+        // the metadata the model has slots for, in one pass over its items
+        let (mut instance, mut auto_disk_config) = (None, false);
+        for (key, value) in &image.metadata {
+            auto_disk_config |= key == "auto_disk_config";
+            let Some(text) = value.as_str() else { continue };
+            match key.as_str() {
+                "architecture" => image.architecture = Some(text.into()),
+                "description" => image.description = Some(text.into()),
+                "os_distro" => image.os = Some(text.into()),
+                "instance_uuid" => instance = Some(text),
+                "image_type" => {
+                    image.extra.insert(EXTRA_IMAGE_TYPE.into(), Value::from(text));
+                }
+                _ => {}
+            }
         }
-        if let Some(disk_config) = self.disk_config.filter(|_| !image.metadata.contains_key("auto_disk_config")) {
-            image.extra.insert(EXTRA_DISK_CONFIG.to_owned(), disk_config);
+        image.server_id = self.server.or_else(|| instance.map(Text::from));
+        if let Some(disk_config) = self.disk_config.filter(|_| !auto_disk_config) {
+            image.extra.insert(EXTRA_DISK_CONFIG.into(), disk_config);
         }
         if let Some(href) = self.alternate {
-            image.extra.insert(EXTRA_ALTERNATE.to_owned(), Value::String(href));
+            image.extra.insert(EXTRA_ALTERNATE.into(), Value::String(href));
         }
     }
 }
