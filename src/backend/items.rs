@@ -5,8 +5,8 @@
 //! What the reply may expand into ([`ReplyBounds`]) is checked on the way,
 //! as [`ReplyBounds::check`] does on a whole body.
 
-use super::json_scan::{Stop, next_quote_or_escape, skim};
-use super::shape::{PastBound, ReplyBounds};
+use super::json_scan::next_quote_or_escape;
+use super::shape::{PastBound, ReplyBounds, Stop, skim};
 use crate::model::GatewayError;
 
 /// Most bytes of a reply outside its list (`images_links` and the like).
