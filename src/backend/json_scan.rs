@@ -3,8 +3,8 @@
 //! the reply bounds and the list splitter ([`super::shape::skim`]). Most
 //! of a reply's bytes are string contents those walks have nothing to do
 //! with; a byte at a time (and `memchr` for each string's end) cost about
-//! 7,500 instructions an image of a 1000-image list (docs/PERFORMANCE.md,
-//! "A 1000-image list").
+//! 7,500 instructions an image of a 1000-image list, 64 at a time 2,900
+//! (docs/PERFORMANCE.md, "A 1000-image list").
 
 use wide::u8x16;
 
