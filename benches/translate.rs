@@ -51,6 +51,7 @@ fn counted<T>(f: impl FnOnce() -> T) -> (u64, u64, T) {
 
 use bytes::Bytes;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use dragoman::config::LimitsConfig;
 use dragoman::dialect::gogrid::ApiMethod;
 use dragoman::dialect::{Dialect, EdgeCall, EdgeCtx, Outcome, UpstreamCall};
 use dragoman::model::{ImageId, ImageOp, ListQuery};
@@ -239,7 +240,7 @@ fn list_1000(c: &mut Criterion) {
 }
 
 /// Each half alone, per dialect: decoding a 1000-image list as each
-/// upstream answers it, and encoding it at each edge.
+/// upstream answers it (and checking its bounds), and encoding it at each edge.
 fn list_halves(c: &mut Criterion) {
     let op = ImageOp::List(ListQuery::default());
     let mut group = c.benchmark_group("list_1000_halves");
@@ -247,6 +248,11 @@ fn list_halves(c: &mut Criterion) {
     let lists = lists();
     for (dialect, body) in &lists {
         group.bench_function(format!("decode {dialect}"), |b| b.iter(|| decode(*dialect, &list_call(), body)));
+    }
+    // the pass over every upstream reply before it is decoded
+    let bounds = LimitsConfig::default().reply_bounds();
+    for (dialect, body) in &lists {
+        group.bench_function(format!("bounds {dialect}"), |b| b.iter(|| bounds.check(body)));
     }
     let openstack = lists.iter().find(|(dialect, _)| *dialect == Dialect::OpenStack).expect("an openstack list");
     let images = decode(Dialect::OpenStack, &list_call(), &openstack.1);

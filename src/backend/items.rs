@@ -5,7 +5,8 @@
 //! What the reply may expand into ([`ReplyBounds`]) is checked on the way,
 //! as [`ReplyBounds::check`] does on a whole body.
 
-use super::shape::{PastBound, ReplyBounds};
+use super::json_scan::next_quote_or_escape;
+use super::shape::{PastBound, ReplyBounds, Stop, skim};
 use crate::model::GatewayError;
 
 /// Most bytes of a reply outside its list (`images_links` and the like).
@@ -68,6 +69,20 @@ impl ItemSplitter {
         while at < chunk.len() {
             if self.in_string {
                 at = self.string(chunk, at)?;
+                continue;
+            }
+            if let Some(depth) = self.list_depth.filter(|&depth| self.in_element && self.stack.len() > depth) {
+                // inside an element's records and lists, a block at a time
+                at = match skim(chunk, at, &mut self.stack, &self.bounds, depth).map_err(past)? {
+                    Stop::Closed(next) => next,
+                    Stop::Handoff { at, string: Some(bytes) } => {
+                        self.in_string = true;
+                        self.string_bytes = bytes;
+                        at
+                    }
+                    // a backslash outside a string is nothing to the walk
+                    Stop::Handoff { at, string: None } => (at + 1).min(chunk.len()),
+                };
                 continue;
             }
             let b = chunk[at];
@@ -137,7 +152,7 @@ impl ItemSplitter {
             self.string_bytes += 1;
             return Ok(at + 1);
         }
-        let found = memchr::memchr2(b'"', b'\\', &chunk[at..]).map_or(chunk.len(), |n| at + n);
+        let found = next_quote_or_escape(chunk, at);
         self.string_bytes += found - at;
         if self.string_bytes > self.bounds.max_string_bytes {
             return Err(past(self.bounds.string_past()));

@@ -3,6 +3,7 @@
 
 mod client;
 mod items;
+mod json_scan;
 pub mod keystone;
 mod memory;
 mod shape;

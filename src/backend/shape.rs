@@ -1,7 +1,9 @@
 //! Bounds on what an upstream reply may expand into, checked on its bytes
 //! before any decoder builds a tree from them: a small reply of many empty
 //! lists, deep nesting or wide records would otherwise cost far more memory
-//! than its size. One pass, no allocation past a stack as deep as the bound.
+//! than its size. One pass, no allocation past a stack as deep as the bound;
+//! JSON is walked 64 bytes at a time ([`skim`], shared with the list
+//! splitter).
 //!
 //! The format is told by the first byte that is not white space: `{` or `[`
 //! JSON, `<` XML, `#` GoGrid's CSV; anything else is left to the decoder.
@@ -10,6 +12,8 @@ use std::fmt;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
+
+use super::json_scan::{BLOCK, Block, next_quote_or_escape, prefix_xor};
 
 /// What one upstream reply may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,28 +61,14 @@ impl ReplyBounds {
     fn json(&self, body: &[u8]) -> Result<(), PastBound> {
         // per open container: is it a list, and how many commas so far
         let mut stack: Vec<(bool, usize)> = Vec::new();
-        let mut at = next_structural(body, 0);
+        let mut at = 0;
         while at < body.len() {
-            match body[at] {
-                b'"' => at = self.string_end(body, at + 1)?,
-                b @ (b'{' | b'[') => {
-                    if stack.len() >= self.max_depth {
-                        return Err(self.depth_past());
-                    }
-                    stack.push((b == b'[', 0));
-                }
-                b'}' | b']' => {
-                    stack.pop();
-                }
-                b',' => {
-                    if let Some((list, commas)) = stack.last_mut() {
-                        *commas += 1;
-                        self.width(*list, *commas + 1)?;
-                    }
-                }
-                _ => {}
-            }
-            at = next_structural(body, at + 1);
+            at = match skim(body, at, &mut stack, self, 0)? {
+                Stop::Closed(next) => next,
+                Stop::Handoff { at, string: Some(bytes) } => self.string_end(body, at - bytes)? + 1,
+                // a backslash outside a string is nothing to the walk
+                Stop::Handoff { at, string: None } => at + 1,
+            };
         }
         Ok(())
     }
@@ -88,8 +78,7 @@ impl ReplyBounds {
     fn string_end(&self, body: &[u8], start: usize) -> Result<usize, PastBound> {
         let mut at = start;
         loop {
-            let found = memchr::memchr2(b'"', b'\\', &body[at..]);
-            at = found.map_or(body.len(), |found| at + found);
+            at = next_quote_or_escape(body, at);
             if at - start > self.max_string_bytes {
                 return Err(self.string_past());
             }
@@ -104,6 +93,7 @@ impl ReplyBounds {
         }
     }
 
+    #[inline]
     pub(super) fn width(&self, list: bool, count: usize) -> Result<(), PastBound> {
         match list {
             true if count > self.max_items => Err(PastBound(format!("a list of more than {} items", self.max_items))),
@@ -181,55 +171,114 @@ impl ReplyBounds {
     }
 }
 
-/// The position of the next byte from `at` on that may be one the JSON walk
-/// acts on (`"`, `,`, `{`, `}`, `[`, `]`), or the body's length. It looks at
-/// eight bytes at a time: most of a reply between its strings is white space,
-/// digits and literals, and a byte at a time was a tenth of a show's CPU.
-/// It may also stop at `Y`, `y`, `_` or DEL (outside strings, only in a
-/// malformed body), which the walk passes over.
-fn next_structural(body: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // the high bit of each zero byte of `x`: exact for the lowest one, which is all that is used
-    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    while let Some(chunk) = body.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        // `[` `]` `{` `}` all fold onto 0x79: set bit 5, clear bits 1 and 2
-        let brackets = (word | (ONES * 0x20)) & !(ONES * 0x06);
-        let hits = zeros(word ^ (ONES * u64::from(b'"')))
-            | zeros(word ^ (ONES * u64::from(b',')))
-            | zeros(brackets ^ (ONES * 0x79));
-        if hits != 0 {
-            return at + (hits.trailing_zeros() / 8) as usize;
+/// Where [`skim`] stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The container the walk started in closed: the walk goes on here.
+    Closed(usize),
+    /// At a backslash, or at the end of the bytes, which the caller reads on
+    /// byte by byte; with the bytes read so far of the string it is inside.
+    Handoff { at: usize, string: Option<usize> },
+}
+
+/// Walks `body` from `at`, outside any string, checking `bounds` as
+/// [`ReplyBounds::check`] does: containers are pushed on and popped off
+/// `stack` (per open container: is it a list, and how many commas so far),
+/// until a bracket leaves `floor` containers open. Escapes are left to the
+/// caller: they are rare, and whether a backslash escapes depends on what
+/// came before it.
+pub fn skim(
+    body: &[u8],
+    mut at: usize,
+    stack: &mut Vec<(bool, usize)>,
+    bounds: &ReplyBounds,
+    floor: usize,
+) -> Result<Stop, PastBound> {
+    // where the string being read started, after its quote
+    let mut open: Option<usize> = None;
+    // a string within one block is shorter than the bound: only those
+    // crossing a block's edge are measured, unless the bound is that short
+    let each_quote = bounds.max_string_bytes < BLOCK;
+    while at < body.len() {
+        let len = (body.len() - at).min(BLOCK);
+        let block = Block::read(body, at);
+        let upto = (block.backslashes.trailing_zeros() as usize).min(len);
+        let within = if upto == BLOCK { u64::MAX } else { (1 << upto) - 1 };
+        let quotes = block.quotes & within;
+        let in_strings = prefix_xor(quotes) ^ if open.is_some() { u64::MAX } else { 0 };
+        let mut events = block.structural & !in_strings & within;
+        if each_quote {
+            events |= quotes;
+        } else if let Some(start) = open
+            && quotes != 0
+            && at + quotes.trailing_zeros() as usize - start > bounds.max_string_bytes
+        {
+            return Err(bounds.string_past());
         }
-        at += 8;
+        while events != 0 {
+            let pos = at + events.trailing_zeros() as usize;
+            events &= events - 1;
+            match body[pos] {
+                b'"' => match open.take() {
+                    Some(start) if pos - start > bounds.max_string_bytes => return Err(bounds.string_past()),
+                    Some(_) => {}
+                    None => open = Some(pos + 1),
+                },
+                b @ (b'{' | b'[') => {
+                    if stack.len() >= bounds.max_depth {
+                        return Err(bounds.depth_past());
+                    }
+                    stack.push((b == b'[', 0));
+                }
+                b'}' | b']' => {
+                    stack.pop();
+                    if stack.len() == floor {
+                        return Ok(Stop::Closed(pos + 1));
+                    }
+                }
+                b',' => {
+                    if let Some((list, commas)) = stack.last_mut() {
+                        *commas += 1;
+                        bounds.width(*list, *commas + 1)?;
+                    }
+                }
+                // `Y`, `y`, `_` or DEL, which the structural mask also finds
+                _ => {}
+            }
+        }
+        if !each_quote && upto > 0 {
+            // the string open at the last byte read started after the last quote
+            open = match (in_strings >> (upto - 1) & 1 == 1, quotes) {
+                (false, _) => None,
+                (true, 0) => open,
+                (true, quotes) => Some(at + BLOCK - quotes.leading_zeros() as usize),
+            };
+        }
+        let end = at + upto;
+        if let Some(start) = open
+            && end - start > bounds.max_string_bytes
+        {
+            return Err(bounds.string_past());
+        }
+        if upto < len {
+            return Ok(Stop::Handoff { at: end, string: open.map(|start| end - start) });
+        }
+        at = end;
     }
-    let rest = body.get(at..).unwrap_or_default();
-    rest.iter().position(|b| matches!(b, b'"' | b',' | b'{' | b'}' | b'[' | b']')).map_or(body.len(), |i| at + i)
+    Ok(Stop::Handoff { at, string: open.map(|start| at - start) })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const BOUNDS: ReplyBounds = ReplyBounds { max_items: 100, max_fields: 100, max_depth: 100, max_string_bytes: 100 };
     const SMALL: ReplyBounds = ReplyBounds { max_items: 3, max_fields: 2, max_depth: 3, max_string_bytes: 5 };
 
     #[test]
     fn json_within_the_bounds_passes() {
         SMALL.check(br#"{"a":[1,2,{"s":"ab\"c"}],"b":"x,{["}"#).unwrap();
         SMALL.check(b"not json at all").unwrap();
-    }
-
-    #[test]
-    fn the_scan_stops_at_every_structural_byte_whatever_its_place_in_a_word() {
-        let body = br#"{"a": [1, 2 , {"b" :true}], "c" : null  ,"d":[  ]}"#;
-        let mut expected: Vec<usize> =
-            body.iter().enumerate().filter(|(_, b)| b"\",{}[]".contains(b)).map(|(i, _)| i).collect();
-        expected.push(body.len());
-        for start in 0..=body.len() {
-            let next = expected.iter().copied().find(|&i| i >= start).unwrap();
-            assert_eq!(next_structural(body, start), next, "from {start}");
-        }
     }
 
     #[test]
@@ -259,6 +308,52 @@ mod tests {
             b"# SUCCESS\n# id,name\n1,a,b,c,\n",
         ] {
             assert!(SMALL.check(body).is_err(), "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn a_walk_closes_where_its_container_does_whatever_the_block_boundaries() {
+        for pad in 0..70 {
+            let body = format!(r#"{{"k": [{}"x,]}}", {{"a": [1, {{}}]}}], "z": 1}} tail"#, " ".repeat(pad));
+            let mut stack = Vec::new();
+            let closed = body.find(" tail").unwrap();
+            assert_eq!(skim(body.as_bytes(), 0, &mut stack, &BOUNDS, 0), Ok(Stop::Closed(closed)), "pad {pad}");
+            assert!(stack.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_walk_hands_escapes_and_the_end_to_its_caller() {
+        let body = br#"{"ab\"c": 1}"#;
+        let mut stack = Vec::new();
+        assert_eq!(skim(body, 0, &mut stack, &BOUNDS, 0), Ok(Stop::Handoff { at: 4, string: Some(2) }));
+        let open = format!(r#"[{{"long": "{}"#, "x".repeat(90));
+        let mut stack = Vec::new();
+        assert_eq!(
+            skim(open.as_bytes(), 0, &mut stack, &BOUNDS, 0),
+            Ok(Stop::Handoff { at: open.len(), string: Some(90) })
+        );
+        assert_eq!(stack, [(true, 0), (false, 0)]);
+    }
+
+    #[test]
+    fn a_walk_refuses_what_is_past_the_bounds() {
+        let small = ReplyBounds { max_items: 3, max_fields: 2, max_depth: 3, max_string_bytes: 5 };
+        for body in [&br#"[1,2,3,4]"#[..], br#"{"a":1,"b":2,"c":3}"#, br#"[[[[1]]]]"#, br#"["abcdef"]"#, br#"["abcdef"#]
+        {
+            assert!(skim(body, 0, &mut Vec::new(), &small, 0).is_err(), "{}", String::from_utf8_lossy(body));
+        }
+        assert_eq!(skim(br#"["abcde"]"#, 0, &mut Vec::new(), &small, 0), Ok(Stop::Closed(9)));
+        // strings crossing blocks, against a bound longer than a block
+        for pad in 0..BLOCK {
+            let at_most = format!(r#"[{}"{}", "{}"]"#, " ".repeat(pad), "x".repeat(100), "y".repeat(99));
+            assert_eq!(skim(at_most.as_bytes(), 0, &mut Vec::new(), &BOUNDS, 0), Ok(Stop::Closed(at_most.len())));
+            for past in [
+                format!(r#"[{}"{}"]"#, " ".repeat(pad), "x".repeat(101)),
+                format!(r#"[{}"{}"#, " ".repeat(pad), "x".repeat(101)),
+            ] {
+                assert!(skim(past.as_bytes(), 0, &mut Vec::new(), &BOUNDS, 0).is_err(), "pad {pad}");
+            }
         }
     }
 }
