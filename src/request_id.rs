@@ -60,8 +60,8 @@ impl RequestId {
     }
 
     /// Runs `fut` as the work of this request: upstream calls made within it carry the id.
-    pub async fn scope<F: Future>(self, fut: F) -> F::Output {
-        CURRENT.scope(self, fut).await
+    pub fn scope<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
+        CURRENT.scope(self, fut)
     }
 }
 

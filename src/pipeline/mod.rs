@@ -130,7 +130,7 @@ where
         .layer(stage(move |next, admitted: Admitted| shed::shed(admitted.gateway.in_flight.clone(), next, admitted)))
         // translation answers every request itself, errors included, in the
         // edge dialect: nothing below it fails, so nothing above it rescues
-        .service(innermost(move |admitted: Admitted| async move { admitted.gateway.clone().execute(admitted).await }))
+        .service(innermost(Gateway::execute))
 }
 
 /// The refusal of a request over a quota, with the wait in whole seconds

@@ -4,6 +4,8 @@
 
 use std::convert::Infallible;
 
+use futures_util::FutureExt;
+
 use tower::util::BoxCloneService;
 use tower::{Layer, ServiceExt};
 
@@ -44,10 +46,12 @@ where
     }))
 }
 
-/// Passes `req` down the rest of the stack.
-pub async fn run<R>(next: Next<R>, req: R) -> Reply {
-    match next.oneshot(req).await {
+/// Passes `req` down the rest of the stack. A combinator, not an `async fn`:
+/// an async frame would hold `req` twice (as its argument and inside the
+/// call it awaits), and every stage above would carry both.
+pub fn run<R>(next: Next<R>, req: R) -> impl Future<Output = Reply> {
+    next.oneshot(req).map(|answer| match answer {
         Ok(reply) => reply,
         Err(never) => match never {},
-    }
+    })
 }
