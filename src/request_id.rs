@@ -86,8 +86,10 @@ impl fmt::Debug for RequestId {
 /// Stamps the current request id on an upstream request, under `names`.
 pub fn stamp_upstream(headers: &mut http::HeaderMap, names: &[HeaderName]) {
     let _ = CURRENT.try_with(|id| {
+        // made once: a header value is checked and copied when made, shared when cloned
+        let value = id.header_value();
         for name in names {
-            headers.insert(name.clone(), id.header_value());
+            headers.insert(name.clone(), value.clone());
         }
     });
 }

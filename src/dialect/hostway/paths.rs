@@ -56,8 +56,15 @@ pub(super) fn route(path: &str) -> Option<Route<'_>> {
         return None;
     }
     let trimmed = path[1..].strip_suffix('/').unwrap_or(&path[1..]);
-    let segments: Vec<&str> = trimmed.split('/').collect();
-    let (account, rest) = match segments.as_slice() {
+    // the first segments, on the stack: a route has at most five, and a
+    // path with more is unknown however many it has, so six tell them apart
+    let mut segments = [""; 6];
+    let mut count = 0;
+    for (slot, segment) in segments.iter_mut().zip(trimmed.split('/')) {
+        *slot = segment;
+        count += 1;
+    }
+    let (account, rest) = match &segments[..count] {
         ["images", rest @ ..] => (None, rest),
         ["accounts", account, "flexcloud", "images", rest @ ..] if !account.is_empty() => (Some(*account), rest),
         ["accounts", account, ..] if !account.is_empty() => {
