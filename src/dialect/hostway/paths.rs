@@ -19,6 +19,23 @@ pub(super) enum Resource<'a> {
     Unknown,
 }
 
+/// What a claimed path names, as the edge's context reads it, kept for
+/// decoding the request so that its path is split once: the image id by
+/// its place in the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathCall {
+    List,
+    Detail,
+    /// `path[start..end]` is the image id, still percent-encoded.
+    Image {
+        start: usize,
+        end: usize,
+    },
+    Unknown,
+    /// The account segment is not percent-encoded UTF-8.
+    BadAccount,
+}
+
 /// A claimed path, split into its account and resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Route<'a> {
@@ -32,6 +49,20 @@ impl Route<'_> {
     /// The path before `/images`, for links: `/accounts/{acct}/flexcloud` or empty.
     pub fn prefix(&self) -> String {
         self.account.map(account_prefix).unwrap_or_default()
+    }
+
+    /// The call of a readable account's route, `path` the one it was split from.
+    pub fn call(&self, path: &str) -> PathCall {
+        match self.resource {
+            Resource::List => PathCall::List,
+            Resource::Detail => PathCall::Detail,
+            Resource::Image(id) => {
+                // the id is a slice of `path`: its place is its offset in it
+                let start = id.as_ptr() as usize - path.as_ptr() as usize;
+                PathCall::Image { start, end: start + id.len() }
+            }
+            Resource::Unknown => PathCall::Unknown,
+        }
     }
 }
 
@@ -83,5 +114,10 @@ pub(super) fn route(path: &str) -> Option<Route<'_>> {
 
 /// A percent-decoded path segment; `what` names it in the error.
 pub(super) fn decode_segment<'a>(segment: &'a str, what: &str) -> Result<Cow<'a, str>, GatewayError> {
-    percent_decode_str(segment).decode_utf8().map_err(|_| GatewayError::bad_request(format!("invalid {what} in path")))
+    percent_decode_str(segment).decode_utf8().map_err(|_| invalid_segment(what))
+}
+
+/// The refusal of a path segment that is not percent-encoded UTF-8.
+pub(super) fn invalid_segment(what: &str) -> GatewayError {
+    GatewayError::bad_request(format!("invalid {what} in path"))
 }
