@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http::Request;
 use tokio::sync::Semaphore;
 
@@ -93,23 +94,21 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    tower::ServiceBuilder::new()
-        // outermost, so that every reply — refusals of every stage below
-        // included — carries the request id, every upstream call is made
-        // within its scope, and every request is logged once with it
-        .layer(stage(move |next, req: Request<B>| tag::tag(peer, next, req)))
-        // reads the body (bounded in size and time) and authenticates the
-        // caller: the rate limiter keys on who is calling, and every later
-        // refusal is rendered in the face (dialect) this finds. The request
-        // is served by the gateway as it stands now, to its end, whatever
-        // a reload swaps in meanwhile
-        .layer(stage(move |next, req: Request<B>| {
-            let gateway = current();
-            async move { run(next, gateway.admit(req, peer).await).await }
-        }))
-        // before the in-flight bound, so that a refused request takes no slot;
-        // after admission, since quotas are per authenticated client
-        .layer(stage(move |next, admitted: Admitted| async move {
+    // built from the inside out: each stage is given the rest of the stack
+    //
+    // translation answers every request itself, errors included, in the
+    // edge dialect: nothing below it fails, so nothing above it rescues
+    let translated = innermost(Gateway::execute);
+    // the in-flight bound sheds with the edge's 503 instead of queueing:
+    // right above the work it bounds
+    let bounded = stage(
+        move |next, admitted: Admitted| shed::shed(admitted.gateway.in_flight.clone(), next, admitted),
+        translated,
+    );
+    // before the in-flight bound, so that a refused request takes no slot;
+    // after admission, since quotas are per authenticated client
+    let charged = stage(
+        move |next, admitted: Admitted| async move {
             let wait = match &admitted.work {
                 Work::Penalized(wait) => {
                     rate::refused_by("address");
@@ -124,13 +123,26 @@ where
                 }
                 None => run(next, admitted).await,
             }
-        }))
-        // the in-flight bound sheds with the edge's 503 instead of queueing:
-        // right above the work it bounds
-        .layer(stage(move |next, admitted: Admitted| shed::shed(admitted.gateway.in_flight.clone(), next, admitted)))
-        // translation answers every request itself, errors included, in the
-        // edge dialect: nothing below it fails, so nothing above it rescues
-        .service(innermost(Gateway::execute))
+        },
+        bounded,
+    );
+    // reads the body (bounded in size and time) and authenticates the
+    // caller: the rate limiter keys on who is calling, and every later
+    // refusal is rendered in the face (dialect) this finds. The request
+    // is served by the gateway as it stands now, to its end, whatever
+    // a reload swaps in meanwhile
+    let admitted = stage(
+        move |next, req: Request<B>| {
+            let gateway = current();
+            async move { run(next, gateway.admit(req, peer).await).await }
+        },
+        charged,
+    );
+    // outermost, so that every reply — refusals of every stage below
+    // included — carries the request id, every upstream call is made
+    // within its scope, and every request is logged once with it
+    let tagged = stage(move |next, req: Request<B>| tag::tag(peer, next, req), admitted);
+    tower::service_fn(move |req| tagged(req).map(Ok::<_, Infallible>))
 }
 
 /// The refusal of a request over a quota, with the wait in whole seconds
