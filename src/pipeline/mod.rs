@@ -13,13 +13,11 @@ mod stage;
 mod tag;
 mod translate;
 
-use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::Request;
 use tokio::sync::Semaphore;
 
@@ -28,9 +26,9 @@ pub use fallback::FallbackServed;
 pub use gateway::Gateway;
 pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
+pub use stage::Next;
 
 use crate::config::{Config, RateLimitConfig};
-use crate::dialect::Reply;
 use crate::model::{ErrorKind, GatewayError, Side};
 use stage::{innermost, run, stage};
 
@@ -83,13 +81,10 @@ fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
     Ok(local.shared_by(shared))
 }
 
-/// The service one connection from `peer` serves, as a tower stack. The
+/// The stack of stages that serves one connection from `peer`. The
 /// listener below it bounds connections per address, header size and header
 /// read time (see `src/server.rs`).
-pub fn service<B>(
-    current: impl Fn() -> Arc<Gateway> + Clone + Send + Sync + 'static,
-    peer: IpAddr,
-) -> impl tower::Service<Request<B>, Response = Reply, Error = Infallible, Future: Send> + Clone + Send
+pub fn service<B>(current: impl Fn() -> Arc<Gateway> + Send + Sync + 'static, peer: IpAddr) -> Next<Request<B>>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -141,8 +136,7 @@ where
     // outermost, so that every reply — refusals of every stage below
     // included — carries the request id, every upstream call is made
     // within its scope, and every request is logged once with it
-    let tagged = stage(move |next, req: Request<B>| tag::tag(peer, next, req), admitted);
-    tower::service_fn(move |req| tagged(req).map(Ok::<_, Infallible>))
+    stage(move |next, req: Request<B>| tag::tag(peer, next, req), admitted)
 }
 
 /// The refusal of a request over a quota, with the wait in whole seconds
