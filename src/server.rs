@@ -15,7 +15,7 @@
 //! read again every few seconds and a renewed one is used from the next
 //! handshake on, open connections untouched; a new file that does not load
 //! leaves the old one in use (see [`crate::tls`]). TLS sits here, outside the
-//! tower stack; requests served over it carry the [`Tls`] extension, so that
+//! stack of stages; requests served over it carry the [`Tls`] extension, so that
 //! links in replies say `https://`.
 //!
 //! Several threads can serve one socket: [`Server::worker`] gives another
