@@ -68,7 +68,7 @@ impl Route<'_> {
 
 /// `/accounts/{account}/flexcloud`, the account already percent-encoded.
 pub(super) fn account_prefix(account: &str) -> String {
-    format!("/accounts/{account}/flexcloud")
+    ["/accounts/", account, "/flexcloud"].concat()
 }
 
 /// True when the first path segment is one the Hostway edge owns.
