@@ -153,6 +153,7 @@ impl Gateway {
     }
 }
 
+/// Admitted work its face cannot render: a bug, answered as an internal error.
 fn misfit() -> GatewayError {
     GatewayError::internal("admitted work does not fit its face")
 }
