@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use futures_util::FutureExt;
+
 /// Whether a line is logged per request (`[log] access`).
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
@@ -51,21 +53,21 @@ pub struct Summary {
 }
 
 /// Runs `fut` with a fresh record, and returns its output with what was noted.
-pub async fn recorded<F: Future>(fut: F) -> (F::Output, Summary) {
-    CURRENT
-        .scope(Record::default(), async {
-            let out = fut.await;
-            let summary = CURRENT.with(|r| Summary {
-                client: r.client.take(),
-                backend: r.backend.take(),
-                operation: r.operation.get(),
-                upstream_status: r.upstream_status.get(),
-                upstream_time: r.upstream_time.get(),
-                bytes_in: r.bytes_in.get(),
-            });
-            (out, summary)
-        })
-        .await
+/// Combinators rather than an async block, which would hold `fut` twice.
+pub fn recorded<F: Future>(fut: F) -> impl Future<Output = (F::Output, Summary)> {
+    let summarized = fut.map(|out| {
+        // still within the scope: the map runs in the poll that finished `fut`
+        let summary = CURRENT.with(|r| Summary {
+            client: r.client.take(),
+            backend: r.backend.take(),
+            operation: r.operation.get(),
+            upstream_status: r.upstream_status.get(),
+            upstream_time: r.upstream_time.get(),
+            bytes_in: r.bytes_in.get(),
+        });
+        (out, summary)
+    });
+    CURRENT.scope(Record::default(), summarized)
 }
 
 /// Notes, if a request is being recorded.

@@ -60,8 +60,8 @@ impl RequestId {
     }
 
     /// Runs `fut` as the work of this request: upstream calls made within it carry the id.
-    pub async fn scope<F: Future>(self, fut: F) -> F::Output {
-        CURRENT.scope(self, fut).await
+    pub fn scope<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
+        CURRENT.scope(self, fut)
     }
 }
 
@@ -86,8 +86,10 @@ impl fmt::Debug for RequestId {
 /// Stamps the current request id on an upstream request, under `names`.
 pub fn stamp_upstream(headers: &mut http::HeaderMap, names: &[HeaderName]) {
     let _ = CURRENT.try_with(|id| {
+        // made once: a header value is checked and copied when made, shared when cloned
+        let value = id.header_value();
         for name in names {
-            headers.insert(name.clone(), id.header_value());
+            headers.insert(name.clone(), value.clone());
         }
     });
 }

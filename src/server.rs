@@ -15,7 +15,7 @@
 //! read again every few seconds and a renewed one is used from the next
 //! handshake on, open connections untouched; a new file that does not load
 //! leaves the old one in use (see [`crate::tls`]). TLS sits here, outside the
-//! tower stack; requests served over it carry the [`Tls`] extension, so that
+//! stack of stages; requests served over it carry the [`Tls`] extension, so that
 //! links in replies say `https://`.
 //!
 //! Several threads can serve one socket: [`Server::worker`] gives another
@@ -28,15 +28,16 @@
 //! refused — lets in-flight requests finish within `server.shutdown_grace_secs`,
 //! closes idle keep-alive connections, and returns.
 
+use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use dashmap::DashMap;
+use futures_util::FutureExt;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
@@ -169,15 +170,15 @@ impl Shared {
             };
             let _ = stream.set_nodelay(true);
             let secure = self.live.tls.is_some();
-            let svc = TowerToHyperService::new(tower::ServiceExt::map_request(
-                service(gateway.clone(), peer.ip()),
-                move |mut req: http::Request<hyper::body::Incoming>| {
-                    if secure {
-                        req.extensions_mut().insert(Tls);
-                    }
-                    req
-                },
-            ));
+            // a hyper service straight over the stack: no tower adapter to
+            // clone the service and drive a oneshot per request
+            let stack = service(gateway.clone(), peer.ip());
+            let svc = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                if secure {
+                    req.extensions_mut().insert(Tls);
+                }
+                stack(req).map(Ok::<_, Infallible>)
+            });
             let watcher = graceful.watcher();
             let builder = builder.clone();
             let acceptor = self.live.tls.as_ref().map(|tls| tls.load().acceptor());

@@ -3,7 +3,7 @@
 //! and the upstream
 //! client's trust roots and client certificate.
 //!
-//! TLS sits outside the tower stack: the listener completes the handshake
+//! TLS sits outside the stack of stages: the listener completes the handshake
 //! before a request reaches the pipeline.
 
 use std::path::{Path, PathBuf};

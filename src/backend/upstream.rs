@@ -181,9 +181,11 @@ impl Exchange<'_> {
     async fn execute(&self, op: &ImageOp) -> Result<Outcome, GatewayError> {
         match op {
             ImageOp::Show(id) => self.call(&UpstreamCall::Show(id.clone())).await,
-            ImageOp::GetMany(get) => self.get_many(get).await.map(Outcome::Images),
-            ImageOp::List(query) => self.list(query).await.map(Outcome::List),
-            ImageOp::Write(write) => self.write(write).await,
+            // boxed: a walk or a write is kilobytes of state that a show,
+            // the common call, would otherwise carry and copy
+            ImageOp::GetMany(get) => Box::pin(self.get_many(get)).await.map(Outcome::Images),
+            ImageOp::List(query) => Box::pin(self.list(query)).await.map(Outcome::List),
+            ImageOp::Write(write) => Box::pin(self.write(write)).await,
         }
     }
 

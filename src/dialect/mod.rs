@@ -184,6 +184,8 @@ pub enum EdgeCall {
     OpenStack(openstack::NovaMethod),
     GoGrid(gogrid::ApiMethod),
     Foreman(foreman::Action),
+    /// What the Hostway path names, split once by the context.
+    Hostway(hostway::PathCall),
 }
 
 /// A part of an image a reply may show on its own.

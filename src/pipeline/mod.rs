@@ -13,7 +13,6 @@ mod stage;
 mod tag;
 mod translate;
 
-use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,9 +26,9 @@ pub use fallback::FallbackServed;
 pub use gateway::Gateway;
 pub use rate::{Class, RateLimits, SharedQuotas, StoreStats, Who};
 pub use routes::RouteTable;
+pub use stage::Next;
 
 use crate::config::{Config, RateLimitConfig};
-use crate::dialect::Reply;
 use crate::model::{ErrorKind, GatewayError, Side};
 use stage::{innermost, run, stage};
 
@@ -82,34 +81,29 @@ fn rate_limits(config: &RateLimitConfig) -> Result<RateLimits, GatewayError> {
     Ok(local.shared_by(shared))
 }
 
-/// The service one connection from `peer` serves, as a tower stack. The
+/// The stack of stages that serves one connection from `peer`. The
 /// listener below it bounds connections per address, header size and header
 /// read time (see `src/server.rs`).
-pub fn service<B>(
-    current: impl Fn() -> Arc<Gateway> + Clone + Send + Sync + 'static,
-    peer: IpAddr,
-) -> impl tower::Service<Request<B>, Response = Reply, Error = Infallible, Future: Send> + Clone + Send
+pub fn service<B>(current: impl Fn() -> Arc<Gateway> + Send + Sync + 'static, peer: IpAddr) -> Next<Request<B>>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    tower::ServiceBuilder::new()
-        // outermost, so that every reply — refusals of every stage below
-        // included — carries the request id, every upstream call is made
-        // within its scope, and every request is logged once with it
-        .layer(stage(move |next, req: Request<B>| tag::tag(peer, next, req)))
-        // reads the body (bounded in size and time) and authenticates the
-        // caller: the rate limiter keys on who is calling, and every later
-        // refusal is rendered in the face (dialect) this finds. The request
-        // is served by the gateway as it stands now, to its end, whatever
-        // a reload swaps in meanwhile
-        .layer(stage(move |next, req: Request<B>| {
-            let gateway = current();
-            async move { run(next, gateway.admit(req, peer).await).await }
-        }))
-        // before the in-flight bound, so that a refused request takes no slot;
-        // after admission, since quotas are per authenticated client
-        .layer(stage(move |next, admitted: Admitted| async move {
+    // built from the inside out: each stage is given the rest of the stack
+    //
+    // translation answers every request itself, errors included, in the
+    // edge dialect: nothing below it fails, so nothing above it rescues
+    let translated = innermost(Gateway::execute);
+    // the in-flight bound sheds with the edge's 503 instead of queueing:
+    // right above the work it bounds
+    let bounded = stage(
+        move |next, admitted: Admitted| shed::shed(admitted.gateway.in_flight.clone(), next, admitted),
+        translated,
+    );
+    // before the in-flight bound, so that a refused request takes no slot;
+    // after admission, since quotas are per authenticated client
+    let charged = stage(
+        move |next, admitted: Admitted| async move {
             let wait = match &admitted.work {
                 Work::Penalized(wait) => {
                     rate::refused_by("address");
@@ -124,13 +118,25 @@ where
                 }
                 None => run(next, admitted).await,
             }
-        }))
-        // the in-flight bound sheds with the edge's 503 instead of queueing:
-        // right above the work it bounds
-        .layer(stage(move |next, admitted: Admitted| shed::shed(admitted.gateway.in_flight.clone(), next, admitted)))
-        // translation answers every request itself, errors included, in the
-        // edge dialect: nothing below it fails, so nothing above it rescues
-        .service(innermost(move |admitted: Admitted| async move { admitted.gateway.clone().execute(admitted).await }))
+        },
+        bounded,
+    );
+    // reads the body (bounded in size and time) and authenticates the
+    // caller: the rate limiter keys on who is calling, and every later
+    // refusal is rendered in the face (dialect) this finds. The request
+    // is served by the gateway as it stands now, to its end, whatever
+    // a reload swaps in meanwhile
+    let admitted = stage(
+        move |next, req: Request<B>| {
+            let gateway = current();
+            async move { run(next, gateway.admit(req, peer).await).await }
+        },
+        charged,
+    );
+    // outermost, so that every reply — refusals of every stage below
+    // included — carries the request id, every upstream call is made
+    // within its scope, and every request is logged once with it
+    stage(move |next, req: Request<B>| tag::tag(peer, next, req), admitted)
 }
 
 /// The refusal of a request over a quota, with the wait in whole seconds

@@ -1,53 +1,42 @@
-//! A stage of the stack: a tower layer made of an async function of the
-//! rest of the stack and the request. Every stage answers every request
-//! itself (`Infallible`) and is always ready: nothing queues in the stack.
+//! A stage of the stack: an async function of the rest of the stack and the
+//! request. Every stage answers every request itself and is always ready:
+//! nothing fails and nothing queues in the stack.
 
-use std::convert::Infallible;
+use std::sync::Arc;
 
-use tower::util::BoxCloneService;
-use tower::{Layer, ServiceExt};
+use futures_util::future::BoxFuture;
 
 use crate::dialect::Reply;
 
 /// The rest of the stack, below a stage, taking requests of type `R`.
-pub type Next<R> = BoxCloneService<R, Reply, Infallible>;
+/// Shared rather than a boxed tower service: handing it to a request's
+/// future is a reference count, where cloning a boxed service allocates,
+/// and a request costs one boxed future a stage, where a tower stage's
+/// future is boxed again around it.
+pub type Next<R> = Arc<dyn Fn(R) -> BoxFuture<'static, Reply> + Send + Sync>;
 
-/// A layer that runs `f` on each request, with the rest of the stack.
-pub fn stage<R, Out, F, Fut>(f: F) -> impl Layer<Next<Out>, Service = Next<R>>
+/// The stage that runs `f` on each request, with `next`, the rest of the stack.
+pub fn stage<R, Out, F, Fut>(f: F, next: Next<Out>) -> Next<R>
 where
-    R: Send + 'static,
-    Out: Send + 'static,
-    F: Fn(Next<Out>, R) -> Fut + Clone + Send + 'static,
+    Out: 'static,
+    F: Fn(Next<Out>, R) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
-    tower::layer::layer_fn(move |next: Next<Out>| {
-        let f = f.clone();
-        Next::new(tower::service_fn(move |req: R| {
-            // boxed at once: a stage's future holds the request and is moved
-            // as it is wrapped, so it is copied once, not at every wrapping
-            let answer = Box::pin(f(next.clone(), req));
-            async move { Ok::<_, Infallible>(answer.await) }
-        }))
-    })
+    // boxed at once: a stage's future holds the request and is moved as it
+    // is wrapped, so it is copied once, not at every wrapping
+    Arc::new(move |req| Box::pin(f(next.clone(), req)))
 }
 
-/// The innermost service, from an async function of the request.
+/// The innermost stage, from an async function of the request.
 pub fn innermost<R, F, Fut>(f: F) -> Next<R>
 where
-    R: Send + 'static,
-    F: Fn(R) -> Fut + Clone + Send + 'static,
+    F: Fn(R) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
-    Next::new(tower::service_fn(move |req: R| {
-        let answer = Box::pin(f(req));
-        async move { Ok::<_, Infallible>(answer.await) }
-    }))
+    Arc::new(move |req| Box::pin(f(req)))
 }
 
 /// Passes `req` down the rest of the stack.
-pub async fn run<R>(next: Next<R>, req: R) -> Reply {
-    match next.oneshot(req).await {
-        Ok(reply) => reply,
-        Err(never) => match never {},
-    }
+pub fn run<R>(next: Next<R>, req: R) -> BoxFuture<'static, Reply> {
+    next(req)
 }

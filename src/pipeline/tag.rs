@@ -42,8 +42,9 @@ pub async fn tag<B: Send + 'static>(peer: IpAddr, next: Next<Request<B>>, req: R
         None if keystone => &KEYSTONE_REPLY_HEADERS,
         None => &REPLY_HEADERS,
     };
+    let value = id.header_value();
     for name in names {
-        reply.headers_mut().insert(name.clone(), id.header_value());
+        reply.headers_mut().insert(name.clone(), value.clone());
     }
     let took = started.elapsed();
     let status = reply.status().as_u16();

@@ -17,25 +17,33 @@ use crate::model::{ErrorKind, GatewayError, ImageOp, Side};
 use crate::request_id::RequestId;
 
 impl Gateway {
-    /// Serves an admitted request. Never fails: errors are replies in the edge dialect.
-    pub async fn execute(&self, admitted: Admitted) -> Reply {
-        match (admitted.work, &admitted.face) {
-            (Work::Ready(reply), _) => reply,
-            (Work::Penalized(wait), face) => face.refuse(&super::rate_limited(wait)),
-            (Work::Keystone { parts, body }, Face::Keystone { origin }) => {
-                keystone::answer(&self.identity, &self.region, &parts, &body, origin)
-            }
-            (Work::Op { op, caller }, Face::Edge(ctx)) => self.answer(ctx, op, &caller).await,
-            (_, face) => face.refuse(&GatewayError::internal("admitted work does not fit its face")),
+    /// Serves an admitted request on the gateway that admitted it. Never
+    /// fails: errors are replies in the edge dialect. The work is borrowed
+    /// where it is awaited, not moved out, so that the future holds the
+    /// request once.
+    pub async fn execute(mut admitted: Admitted) -> Reply {
+        let gateway = &*admitted.gateway;
+        let face = &admitted.face;
+        match admitted.work {
+            Work::Ready(reply) => reply,
+            Work::Penalized(wait) => face.refuse(&super::rate_limited(wait)),
+            Work::Keystone { ref parts, ref body } => match face {
+                Face::Keystone { origin } => keystone::answer(&gateway.identity, &gateway.region, parts, body, origin),
+                face => face.refuse(&misfit()),
+            },
+            Work::Op { ref mut op, ref caller } => match face {
+                Face::Edge(ctx) => gateway.answer(ctx, op, caller).await,
+                face => face.refuse(&misfit()),
+            },
         }
     }
 
-    async fn answer(&self, ctx: &EdgeCtx, mut op: ImageOp, caller: &Caller) -> Reply {
+    async fn answer(&self, ctx: &EdgeCtx, op: &mut ImageOp, caller: &Caller) -> Reply {
         let edge: &dyn EdgeCodec = ctx.dialect.edge();
-        if let Err(e) = self.bounds.check(&mut op, ctx.dialect.profile().image_ids()) {
+        if let Err(e) = self.bounds.check(op, ctx.dialect.profile().image_ids()) {
             return self.error(ctx, e);
         }
-        let op = &op;
+        let op = &*op;
         let tenant = &caller.client.tenant;
         // a client's own backend has no route, so no fallback and no mirror
         let (backend, fallback, mirror) = match tenant.backend.as_deref() {
@@ -59,7 +67,8 @@ impl Gateway {
             && let Some(writer) = edge.list_writer(ctx, op)
         {
             let deadline = Instant::now() + self.request_timeout;
-            let streamed = upstream.stream_list(query, scope, writer, deadline);
+            // boxed: the streaming producer's state would otherwise be part of every show's future
+            let streamed = Box::pin(upstream.stream_list(query, scope, writer, deadline));
             match tokio::time::timeout_at(deadline, streamed).await {
                 Ok(Some(Ok(reply))) => return reply,
                 Ok(Some(Err(e))) => return self.error(ctx, e),
@@ -68,14 +77,21 @@ impl Gateway {
             }
         }
         // boxed: an upstream exchange is kilobytes of state, better not moved
-        // with every future that wraps it
+        // with every future that wraps it. What only some requests take (ids
+        // resolved by a walk, a write's guard, a fallback's read) is boxed
+        // apart, so that a plain read's box holds its exchange alone
         let execution = Box::pin(async {
-            let resolved = if integers { self.ids.resolve(op, backend, scope).await } else { None };
-            let asked = op.image_id().unwrap_or_default();
-            let guarded = guard::check(ctx.guard.as_deref(), resolved.as_ref().unwrap_or(op), asked, backend, scope);
-            let resolved = match guarded.await {
-                Ok(guarded) => guarded.or(resolved),
-                Err(e) => return (Err(e), false),
+            let resolved = if integers { Box::pin(self.ids.resolve(op, backend, scope)).await } else { None };
+            let resolved = match ctx.guard.as_deref() {
+                Some(write_guard) => {
+                    let asked = op.image_id().unwrap_or_default();
+                    let target = resolved.as_ref().unwrap_or(op);
+                    match Box::pin(guard::check(Some(write_guard), target, asked, backend, scope)).await {
+                        Ok(guarded) => guarded.or(resolved),
+                        Err(e) => return (Err(e), false),
+                    }
+                }
+                None => resolved,
             };
             let outcome = backend.execute(resolved.as_ref().unwrap_or(op), scope).await;
             if let Some(mirror) = mirror
@@ -89,8 +105,9 @@ impl Gateway {
             match &fallback {
                 Some(fallback) if wanted(&outcome, op) => {
                     // the fallback's own upstream ids behind the integers the edge shows
-                    let resolved = if integers { self.ids.resolve(op, fallback.backend, None).await } else { None };
-                    read_through(outcome, resolved.as_ref().unwrap_or(op), fallback).await
+                    let resolved =
+                        if integers { Box::pin(self.ids.resolve(op, fallback.backend, None)).await } else { None };
+                    Box::pin(read_through(outcome, resolved.as_ref().unwrap_or(op), fallback)).await
                 }
                 _ => (outcome, false),
             }
@@ -134,4 +151,9 @@ impl Gateway {
         }
         ctx.dialect.edge().encode_error(ctx, &err)
     }
+}
+
+/// Admitted work its face cannot render: a bug, answered as an internal error.
+fn misfit() -> GatewayError {
+    GatewayError::internal("admitted work does not fit its face")
 }

@@ -337,6 +337,13 @@ impl KeystoneSession {
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
+        // boxed: a fetch is an HTTP exchange with Keystone, kilobytes of
+        // state every upstream call's future would otherwise carry
+        Box::pin(self.renewed()).await
+    }
+
+    /// A token fetched from Keystone, or the one a concurrent fetch got.
+    async fn renewed(&self) -> Result<Token, GatewayError> {
         let seen = self.inner.fetches.load(Ordering::Acquire);
         let mut flight = self.inner.flight.lock().await;
         if let Some(token) = self.fresh() {

@@ -106,11 +106,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 
-use self::paths::Resource;
+pub use self::paths::PathCall;
 use self::wire::{ImagesWriter, LinkBase, ListBody, Shape, ShowBody, WireImage};
 use super::{
-    Capabilities, Credentials, Dialect, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome, Paging, Query,
-    Reply, Target, UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
+    Capabilities, Credentials, Dialect, EdgeCall, EdgeCodec, EdgeCtx, EdgeRequest, ListItems, ListWriter, Outcome,
+    Paging, Query, Reply, Target, UpstreamCall, UpstreamCodec, is_read, json_reply, percent_encode_segment,
 };
 use crate::model::{
     ErrorKind, Filter, GatewayError, Image, ImageId, ImageOp, ImageStatus, ListPage, ListQuery, Shown, Side, View,
@@ -127,27 +127,35 @@ impl EdgeCodec for Hostway {
 
     fn context(&self, parts: &Parts, origin: &str) -> EdgeCtx {
         let mut ctx = EdgeCtx::new(Dialect::Hostway, origin);
-        if let Some(route) = paths::route(parts.uri.path()) {
+        let path = parts.uri.path();
+        if let Some(route) = paths::route(path) {
             ctx.prefix = route.prefix();
-            ctx.scope = route.account.map(|account| {
-                paths::decode_segment(account, "account").map_or_else(|_| account.to_owned(), |a| a.into_owned())
+            let mut call = route.call(path);
+            ctx.scope = route.account.map(|account| match paths::decode_segment(account, "account") {
+                Ok(decoded) => decoded.into_owned(),
+                Err(_) => {
+                    call = PathCall::BadAccount;
+                    account.to_owned()
+                }
             });
+            ctx.call = EdgeCall::Hostway(call);
         }
         ctx
     }
 
-    fn decode(&self, _ctx: &mut EdgeCtx, parts: &Parts, _body: &Bytes) -> Result<EdgeRequest, GatewayError> {
+    fn decode(&self, ctx: &mut EdgeCtx, parts: &Parts, _body: &Bytes) -> Result<EdgeRequest, GatewayError> {
         let path = parts.uri.path();
-        let route = paths::route(path).ok_or_else(|| no_such_path(path))?;
-        if let Some(account) = route.account {
-            paths::decode_segment(account, "account")?;
-        }
-        let op = match route.resource {
-            Resource::Unknown => return Err(no_such_path(path)),
+        // the path as the context split it; a path it did not claim has no call
+        let EdgeCall::Hostway(call) = ctx.call else { return Err(no_such_path(path)) };
+        let op = match call {
+            PathCall::BadAccount => return Err(paths::invalid_segment("account")),
+            PathCall::Unknown => return Err(no_such_path(path)),
             _ if !is_read(&parts.method) => return Err(method_not_allowed(&parts.method)),
-            Resource::List => list_op(&Query::of(&parts.uri), View::Summary)?,
-            Resource::Detail => list_op(&Query::of(&parts.uri), View::Detail)?,
-            Resource::Image(id) => ImageOp::Show(ImageId::new(paths::decode_segment(id, "image id")?)),
+            PathCall::List => list_op(&Query::of(&parts.uri), View::Summary)?,
+            PathCall::Detail => list_op(&Query::of(&parts.uri), View::Detail)?,
+            PathCall::Image { start, end } => {
+                ImageOp::Show(ImageId::new(paths::decode_segment(&path[start..end], "image id")?))
+            }
         };
         Ok(EdgeRequest::Op(op))
     }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
@@ -50,6 +50,9 @@ pub fn split_filter(filter: &Filter) -> (Filter, Filter) {
     (native, residual)
 }
 
+const X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 pub fn request(call: &UpstreamCall, target: &Target<'_>) -> Result<http::Request<Bytes>, GatewayError> {
     let mut url = String::with_capacity(target.base.len() + 96);
     url.push_str(target.base);
@@ -81,19 +84,26 @@ pub fn request(call: &UpstreamCall, target: &Target<'_>) -> Result<http::Request
         UpstreamCall::Write(op) => write(&mut url, op)?,
         UpstreamCall::GetMany(_) => return Err(GatewayError::unsupported(call.name(), BACKEND)),
     };
-    let built = |e: http::Error| GatewayError::internal(format!("building an openstack request failed: {e}"));
-    let mut req = http::Request::builder().method(method).uri(url).header(header::ACCEPT, "application/json");
+    // set part by part: `http::request::Builder` carries a `Result` through
+    // every step and parses each header name and value again
+    let uri = http::Uri::try_from(url)
+        .map_err(|e| GatewayError::internal(format!("building an openstack request failed: {e}")))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ACCEPT, APPLICATION_JSON);
     let body = match body {
         Some(json) => {
-            req = req.header(header::CONTENT_TYPE, "application/json");
+            headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
             Bytes::from(json.to_string())
         }
         None => Bytes::new(),
     };
-    let mut req = req.body(body).map_err(built)?;
     if let Some(token) = auth_token(target.credentials)? {
-        req.headers_mut().insert("x-auth-token", token);
+        headers.insert(X_AUTH_TOKEN, token);
     }
+    let mut req = http::Request::new(body);
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    *req.headers_mut() = headers;
     Ok(req)
 }
 
