@@ -31,6 +31,12 @@ use crate::request_id::RequestId;
 /// is answered whole.
 pub const STREAM_AFTER: usize = 32 * 1024;
 
+/// Bytes of the reply gathered, from as many upstream frames as fit, before
+/// they go out as one chunk: each chunk is a write to the client, and
+/// fewer, larger writes cost the kernel less (`docs/PERFORMANCE.md`,
+/// "A 1000-image list").
+const CHUNK_BYTES: usize = 24 * 1024;
+
 /// The upstream calls a streamed list makes.
 enum Pages {
     /// The list in one call.
@@ -155,7 +161,7 @@ impl Producer {
         if self.done {
             return Ok(None);
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(CHUNK_BYTES);
         if !self.started {
             self.started = true;
             self.writer.head(&mut out);
@@ -170,8 +176,7 @@ impl Producer {
                 Some(frame) => {
                     let frame = frame.map_err(|e| self.upstream.client.body_error(e))?;
                     let Ok(chunk) = frame.into_data() else { continue };
-                    // an image takes about as much in the edge's shape as upstream
-                    out.reserve(chunk.len());
+                    let before = out.len();
                     let (items, call, writer) = (self.items, &self.call, &self.writer);
                     let (mut written, mut in_page, mut last) = (self.written, self.in_page, None);
                     splitter.feed(&chunk, |item| {
@@ -186,7 +191,9 @@ impl Producer {
                     if last.is_some() {
                         self.last = last;
                     }
-                    if !out.is_empty() {
+                    // the chunk goes out when the next frame's images, as many
+                    // bytes as this frame's, would not fit in it
+                    if 2 * out.len() - before > CHUNK_BYTES {
                         return Ok(Some(out.into()));
                     }
                 }
@@ -195,6 +202,10 @@ impl Producer {
                     if let Some(more) = more {
                         self.writer.tail(&mut out, more, self.last.as_ref());
                         self.done = true;
+                        return Ok(Some(out.into()));
+                    }
+                    // what is written goes out before the next page is asked
+                    if !out.is_empty() {
                         return Ok(Some(out.into()));
                     }
                 }
