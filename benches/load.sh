@@ -139,7 +139,9 @@ cleanup() {
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.2
         done
+        # dragoman drains for its drain delay (5 s) before it exits: not waited for
         kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     if [[ -n $POLICY_RC_D ]]; then rm -f "$POLICY_RC_D"; fi
     if [[ -n $WORK && $KEEP_WORK != 1 ]]; then rm -rf "$WORK"; fi
