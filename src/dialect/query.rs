@@ -9,7 +9,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'
 
 /// True for the bytes `SEGMENT` leaves as they are (its set's own test is private).
 fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    b.is_ascii_alphanumeric() | matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// Percent-encodes one path segment, so an id can never add a segment,
