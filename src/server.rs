@@ -41,7 +41,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
-pub use crate::connection::{ConnectionLimits, Tls};
+use crate::connection::ConnectionLimits;
+pub use crate::connection::Tls;
 use crate::head_guard::HeadGuard;
 use crate::live::Live;
 use crate::metrics::metrics;

@@ -338,12 +338,11 @@ mod tests {
 
     #[test]
     fn a_walk_refuses_what_is_past_the_bounds() {
-        let small = ReplyBounds { max_items: 3, max_fields: 2, max_depth: 3, max_string_bytes: 5 };
         for body in [&br#"[1,2,3,4]"#[..], br#"{"a":1,"b":2,"c":3}"#, br#"[[[[1]]]]"#, br#"["abcdef"]"#, br#"["abcdef"#]
         {
-            assert!(skim(body, 0, &mut Vec::new(), &small, 0).is_err(), "{}", String::from_utf8_lossy(body));
+            assert!(skim(body, 0, &mut Vec::new(), &SMALL, 0).is_err(), "{}", String::from_utf8_lossy(body));
         }
-        assert_eq!(skim(br#"["abcde"]"#, 0, &mut Vec::new(), &small, 0), Ok(Stop::Closed(9)));
+        assert_eq!(skim(br#"["abcde"]"#, 0, &mut Vec::new(), &SMALL, 0), Ok(Stop::Closed(9)));
         // strings crossing blocks, against a bound longer than a block
         for pad in 0..BLOCK {
             let at_most = format!(r#"[{}"{}", "{}"]"#, " ".repeat(pad), "x".repeat(100), "y".repeat(99));
